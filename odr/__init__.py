@@ -1,0 +1,120 @@
+"""odr — online multi-channel dispute resolution."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, session
+from flask_login import current_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in the instance folder, made on first run."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def select_locale():
+    if not has_request_context():
+        return None
+    supported = g.get("odr_languages") or ["zh", "en"]
+    chosen = session.get("lang")
+    if chosen in supported:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return supported[0]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("ODR_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    app.config.from_object("odr.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ODR")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    db_url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'odr.sqlite'}"
+    if db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = db_url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from odr import errors, outbox
+    from odr.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    outbox.init_app(app)
+    errors.init_app(app)
+
+    from odr.auth import models as _auth_models  # noqa: F401  (register tables)
+    from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
+    from odr.cases import models as _case_models  # noqa: F401
+
+    @app.before_request
+    def _languages():
+        g.odr_languages = app.config["LANGUAGES"]
+
+    from odr import views as site
+    from odr.api import intake
+    from odr.arbitrate import views as arbitrate
+    from odr.assess import views as assess
+    from odr.auth import views as auth
+    from odr.cases import staff, views as cases
+    from odr.consult import views as consult
+    from odr.court import views as court
+    from odr.mediate import views as mediate
+    from odr.video import views as video
+
+    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video):
+        app.register_blueprint(module.bp)
+    csrf.exempt(intake.bp)
+
+    from odr.cli import register_commands
+
+    register_commands(app)
+
+    @app.context_processor
+    def _template_helpers():
+        from flask_babel import get_locale
+
+        from odr.auth.models import Role
+        from odr.cases import labels
+        from odr.cases.stages import STAGE_ENDPOINTS
+        from odr.cases.workflow import parse_target, stage_label
+
+        return {
+            "stage_label": stage_label,
+            "stage_label_value": lambda value: stage_label(parse_target(value)) if parse_target(value) else value,
+            "STAGE_ENDPOINTS": STAGE_ENDPOINTS,
+            "Role": Role,
+            "labels": labels,
+            "current_locale": str(get_locale() or "zh"),
+        }
+
+    return app

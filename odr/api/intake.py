@@ -1,0 +1,106 @@
+"""``POST /api/v1/intake``: outside systems (hotline, police dispatch, grid workers) transfer cases.
+
+Authenticated by a bearer token issued per system (``odr api-token create``).
+The sender's reference makes the call idempotent: sending the same reference
+again returns the case already made from it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request, url_for
+from flask_babel import force_locale
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from odr.cases import operations as ops
+from odr.cases.forms import TransferForm
+from odr.cases.models import Channel
+from odr.cases.views import dispute_details, party_details
+from odr.errors import problem
+from odr.extensions import db
+from odr.links import absolute_url
+
+bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
+
+FIELDS = {
+    "reference", "category", "description", "claim", "amount_claimed", "district",
+    "claimant_name", "claimant_phone", "claimant_email",
+    "respondent_name", "respondent_phone", "respondent_email",
+}
+
+
+def _client():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return ops.api_client_for_token(token.strip())
+
+
+def _answer(case, status):
+    body = {
+        "case_number": case.number,
+        "url": absolute_url("cases.show", number=case.number),
+        "reference": case.external_ref,
+        "stage": case.stage.value,
+        "status": "closed" if case.outcome else "open",
+        "invitations": {p.side.value: ops.invitation_url(p) for p in case.parties if p.invite_token},
+    }
+    return body, status, {"Location": url_for("cases.show", number=case.number)}
+
+
+def _bad_fields(data):
+    """Unknown fields and values of the wrong JSON type, before any value is read."""
+    errors = []
+    for key, value in data.items():
+        if key not in FIELDS:
+            errors.append({"field": key, "message": "unknown field"})
+        elif value is None or isinstance(value, str):
+            continue
+        elif key == "amount_claimed" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            continue
+        else:
+            errors.append({"field": key, "message": "must be a string"})
+    return errors
+
+
+@bp.post("/intake")
+def intake():
+    client = _client()
+    if client is None:
+        resp = problem(401, "Send a valid bearer token in the Authorization header.")
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="odr"'
+        return resp
+    if not request.is_json:
+        return problem(415, "Send the case as application/json.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return problem(400, "The body must be a JSON object.")
+    errors = _bad_fields(data)
+    if errors:
+        return problem(422, errors=errors)
+    reference = data.get("reference")
+    if isinstance(reference, str):
+        existing = ops.find_transfer(client, reference.strip())
+        if existing is not None:
+            return _answer(existing, 200)
+    formdata = MultiDict({k: str(v) for k, v in data.items() if v is not None})
+    with force_locale("en"):
+        form = TransferForm(formdata=formdata)
+        if not form.validate():
+            return problem(422, errors=[{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms])
+    try:
+        case = ops.file_case(
+            None, Channel.transfer,
+            dispute_details(form), party_details(form, "claimant"), party_details(form, "respondent"),
+            organization=client.organization, api_client=client, external_ref=form.reference.data,
+        )
+        db.session.commit()
+    except IntegrityError:
+        # The same reference arrived twice at the same moment: answer with the first one's case.
+        db.session.rollback()
+        existing = ops.find_transfer(client, form.reference.data)
+        if existing is None:
+            raise
+        return _answer(existing, 200)
+    return _answer(case, 201)

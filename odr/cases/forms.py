@@ -1,0 +1,94 @@
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from odr.cases import labels
+from odr.cases.models import Category
+from odr.forms import AmountField, ContactValidator, no_control_chars, strip
+
+
+def _name(label):
+    return StringField(label, filters=[strip], validators=[DataRequired(), Length(max=100), no_control_chars])
+
+
+def _phone(label):
+    return StringField(label, filters=[strip], validators=[Optional(), Length(max=32), ContactValidator("phone")])
+
+
+def _email(label):
+    return StringField(label, filters=[strip], validators=[Optional(), Length(max=254), ContactValidator("email")])
+
+
+def _needs_contact(form, prefix, message):
+    if not getattr(form, f"{prefix}_phone").data and not getattr(form, f"{prefix}_email").data:
+        getattr(form, f"{prefix}_phone").errors.append(message)
+        return False
+    return True
+
+
+class DisputeForm(FlaskForm):
+    """The short form a party fills in on a phone to file a dispute."""
+
+    category = SelectField(_l("What is it about?"), choices=[(c.value, labels.CATEGORY[c]) for c in Category],
+                           validators=[DataRequired()])
+    description = TextAreaField(_l("What happened?"), filters=[strip], validators=[
+        DataRequired(), Length(min=10, max=4000, message=_l("Write 10 to 4000 characters.")), no_control_chars])
+    claim = TextAreaField(_l("What do you want?"), filters=[strip], validators=[
+        DataRequired(), Length(max=2000), no_control_chars])
+    amount_claimed = AmountField(_l("Amount claimed in yuan (optional)"), validators=[Optional()])
+    district = SelectField(_l("District"), validators=[DataRequired()])
+    respondent_name = _name(_l("The other party's name"))
+    respondent_phone = _phone(_l("The other party's phone"))
+    respondent_email = _email(_l("The other party's e-mail"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.district.choices = [(d, d) for d in current_app.config["DISTRICTS"]]
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return _needs_contact(self, "respondent", _l("Give the other party's phone or e-mail.")) and ok
+
+
+class CounterForm(DisputeForm):
+    """Staff enter a case for a visitor at the counter."""
+
+    claimant_name = _name(_l("Visitor's name"))
+    claimant_phone = _phone(_l("Visitor's phone"))
+    claimant_email = _email(_l("Visitor's e-mail"))
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return _needs_contact(self, "claimant", _l("Give the visitor's phone or e-mail.")) and ok
+
+
+class TransferForm(CounterForm):
+    """A case sent by an outside system through the intake API (JSON, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    reference = StringField(filters=[strip], validators=[
+        DataRequired(), Length(max=64),
+        Regexp(r"^[A-Za-z0-9._:\-]+$", message=_l("Use letters, digits and . _ : - only."))])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Why do you decline?"), filters=[strip], validators=[
+        DataRequired(), Length(max=1000), no_control_chars])
+
+
+class MoveForm(FlaskForm):
+    to = StringField(validators=[DataRequired(), Length(max=32)])
+    reason = TextAreaField(_l("Note (optional)"), filters=[strip], validators=[Optional(), Length(max=1000),
+                                                                              no_control_chars])
+
+
+class RouteForm(FlaskForm):
+    organization = SelectField(_l("Organisation"), coerce=int, validators=[DataRequired()])
+
+    def validate_organization(self, field):
+        if field.data not in {c[0] for c in self.organization.choices}:
+            raise ValidationError(_l("Choose an organisation from the list."))

@@ -1,0 +1,86 @@
+"""What people read for each enum value; the translations live in the catalogs."""
+
+from flask_babel import lazy_gettext as _l
+
+from odr.cases.models import Category, Channel, OrgType, Outcome, PartyStatus, Side, Stage
+
+CATEGORY = {
+    Category.neighbour: _l("Neighbours"),
+    Category.consumer: _l("Consumer"),
+    Category.property: _l("Property or tenancy"),
+    Category.labour: _l("Labour or wages"),
+    Category.traffic: _l("Traffic accident"),
+    Category.debt: _l("Debt or loan"),
+    Category.family: _l("Family"),
+    Category.other: _l("Other"),
+}
+
+CHANNEL = {
+    Channel.web: _l("Online"),
+    Channel.counter: _l("At the counter"),
+    Channel.transfer: _l("Transferred"),
+    Channel.court_referral: _l("Referred by a court"),
+}
+
+ORG_TYPE = {
+    OrgType.peoples_mediation: _l("People's mediation committee"),
+    OrgType.administrative: _l("Administrative mediation"),
+    OrgType.industry: _l("Industry mediation"),
+    OrgType.notary: _l("Notary mediation"),
+    OrgType.lawyer: _l("Lawyer mediation"),
+    OrgType.arbitration_commission: _l("Arbitration commission"),
+    OrgType.court: _l("Court"),
+}
+
+SIDE = {Side.claimant: _l("Claimant"), Side.respondent: _l("Respondent")}
+
+PARTY_STATUS = {
+    PartyStatus.invited: _l("Invited"),
+    PartyStatus.joined: _l("Joined"),
+    PartyStatus.declined: _l("Declined"),
+}
+
+STAGE = {
+    Stage.consultation: _l("Consultation"),
+    Stage.assessment: _l("Assessment"),
+    Stage.mediation: _l("Mediation"),
+    Stage.arbitration: _l("Arbitration"),
+    Stage.litigation: _l("Court hand-off"),
+    Outcome.settled: _l("Settled"),
+    Outcome.award_issued: _l("Award issued"),
+    Outcome.handed_to_court: _l("Handed to court"),
+    Outcome.withdrawn: _l("Withdrawn"),
+    Outcome.closed_without_result: _l("Closed without result"),
+}
+
+#: What the button says for each move (a verb, since pressing it acts).
+MOVE = {
+    Stage.assessment: _l("Start the assessment"),
+    Stage.mediation: _l("Go to mediation"),
+    Stage.arbitration: _l("Go to arbitration"),
+    Stage.litigation: _l("Go to court"),
+    Outcome.settled: _l("Record the settlement"),
+    Outcome.award_issued: _l("Record the award"),
+    Outcome.handed_to_court: _l("Hand the case to the court"),
+    Outcome.withdrawn: _l("Withdraw the case"),
+    Outcome.closed_without_result: _l("Close without result"),
+}
+
+#: Audit actions as they read on the case timeline.
+ACTION = {
+    "case_filed": _l("Case filed"),
+    "party_joined": _l("Joined the case"),
+    "party_declined": _l("Declined to take part"),
+    "case_routed": _l("Sent to an organisation"),
+    "stage_changed": _l("Stage changed"),
+    "case_closed": _l("Case closed"),
+    "arbitration_basis_recorded": _l("Arbitration basis recorded"),
+    "handler_assigned": _l("Handler assigned"),
+}
+
+
+def label(value) -> str:
+    for table in (STAGE, CATEGORY, CHANNEL, ORG_TYPE, SIDE, PARTY_STATUS):
+        if value in table:
+            return str(table[value])
+    return str(value)

@@ -1,0 +1,298 @@
+"""Cases, their parties, organisations, intake clients and the audit trail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.auth.models import Role, User, enum_column
+from odr.extensions import db
+from odr.timeutil import utcnow
+
+
+class Stage(enum.Enum):
+    consultation = "consultation"
+    assessment = "assessment"
+    mediation = "mediation"
+    arbitration = "arbitration"
+    litigation = "litigation"
+
+
+class Outcome(enum.Enum):
+    settled = "settled"
+    award_issued = "award_issued"
+    handed_to_court = "handed_to_court"
+    withdrawn = "withdrawn"
+    closed_without_result = "closed_without_result"
+
+
+class Category(enum.Enum):
+    neighbour = "neighbour"
+    consumer = "consumer"
+    property = "property"
+    labour = "labour"
+    traffic = "traffic"
+    debt = "debt"
+    family = "family"
+    other = "other"
+
+
+class Channel(enum.Enum):
+    web = "web"
+    counter = "counter"
+    transfer = "transfer"
+    court_referral = "court_referral"
+
+
+class OrgType(enum.Enum):
+    peoples_mediation = "peoples_mediation"
+    administrative = "administrative"
+    industry = "industry"
+    notary = "notary"
+    lawyer = "lawyer"
+    arbitration_commission = "arbitration_commission"
+    court = "court"
+
+
+class Side(enum.Enum):
+    claimant = "claimant"
+    respondent = "respondent"
+
+
+class PartyStatus(enum.Enum):
+    invited = "invited"
+    joined = "joined"
+    declined = "declined"
+
+
+class ArbitrationBasis(enum.Enum):
+    #: An arbitration clause in the parties' contract, confirmed by commission staff.
+    clause = "clause"
+    #: An online arbitration agreement signed by both parties.
+    agreement = "agreement"
+
+
+class Organization(db.Model):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    type: Mapped[OrgType] = mapped_column(enum_column(OrgType))
+    district: Mapped[str] = mapped_column(sa.String(64))
+    #: Free-text specialty, e.g. "medical", "labour", "consumer".
+    specialty: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Its staff also see new cases not yet routed to any organisation.
+    takes_intake: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self):
+        return f"<Organization {self.id} {self.name}>"
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Human-readable number, ``ODR-<year>-<6 digits>``.
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category))
+    #: What happened, in the claimant's words.
+    description: Mapped[str] = mapped_column(sa.Text)
+    #: What the claimant wants.
+    claim: Mapped[str] = mapped_column(sa.Text)
+    #: Amount claimed, if any, in yuan.
+    amount_claimed: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    district: Mapped[str] = mapped_column(sa.String(64))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage))
+    #: Set once the case is closed; a closed case keeps the stage it ended in.
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
+    #: Organisation handling the case; ``None`` while it waits in the intake queue.
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"))
+    mediator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    arbitrator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: Court the case was handed to (clerks of that court may see it).
+    court_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"), index=True)
+    #: What allows arbitration, once recorded.
+    arbitration_basis: Mapped[ArbitrationBasis | None] = mapped_column(enum_column(ArbitrationBasis))
+    #: Who filed it: the claimant on the web, the staff member at the counter.
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: For transfers: the sending system and its own reference.
+    api_client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_client.id"))
+    external_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    parties: Mapped[list[CaseParty]] = relationship(
+        back_populates="case", order_by="CaseParty.id", lazy="selectin",
+        cascade="all, delete-orphan",
+    )
+    organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
+    court: Mapped[Organization | None] = relationship(foreign_keys=[court_id])
+    mediator: Mapped[User | None] = relationship(foreign_keys=[mediator_id])
+    arbitrator: Mapped[User | None] = relationship(foreign_keys=[arbitrator_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("api_client_id", "external_ref"),
+        sa.CheckConstraint("amount_claimed IS NULL OR amount_claimed >= 0", name="amount_non_negative"),
+        sa.CheckConstraint("(outcome IS NULL) = (closed_at IS NULL)", name="closed_has_outcome"),
+        sa.Index("ix_case_queue", "organization_id", "closed_at", "created_at"),
+    )
+
+    def __repr__(self):
+        return f"<Case {self.number} {self.stage.value}>"
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None
+
+    def party(self, side: Side) -> CaseParty | None:
+        return next((p for p in self.parties if p.side is side), None)
+
+    @property
+    def claimant(self) -> CaseParty | None:
+        return self.party(Side.claimant)
+
+    @property
+    def respondent(self) -> CaseParty | None:
+        return self.party(Side.respondent)
+
+    # --- permissions -------------------------------------------------------
+    def roles_of(self, user) -> set[str]:
+        """What ``user`` is in this case: claimant, respondent, staff, mediator, …
+
+        An empty set means the user may not even learn that the case exists.
+        """
+        if user is None or not getattr(user, "is_authenticated", False):
+            return set()
+        roles = set()
+        for p in self.parties:
+            if p.user_id == user.id and p.status is PartyStatus.joined:
+                roles.add(p.side.value)
+        if user.is_admin:
+            roles.add("admin")
+        staff_orgs = user.organizations_for(Role.staff)
+        if self.organization_id in staff_orgs:
+            roles.add("staff")
+        elif self.organization_id is None and staff_orgs and db.session.scalar(
+            sa.select(sa.func.count(Organization.id)).where(
+                Organization.id.in_(staff_orgs), Organization.takes_intake
+            )
+        ):
+            roles.add("staff")
+        if self.mediator_id == user.id:
+            roles.add("mediator")
+        if self.arbitrator_id == user.id:
+            roles.add("arbitrator")
+        if self.court_id is not None and self.court_id in user.organizations_for(Role.court_clerk):
+            roles.add("court_clerk")
+        return roles
+
+    def can_view(self, user) -> bool:
+        return bool(self.roles_of(user))
+
+    def can_manage(self, user) -> bool:
+        """Route, enter on behalf of parties, see the whole file: the center's side."""
+        return bool(self.roles_of(user) & {"staff", "admin"})
+
+    def can_invite(self, user) -> bool:
+        """See and share the invitation link of the parties not yet joined."""
+        return bool(self.roles_of(user) & {"claimant", "staff", "admin"})
+
+
+class CaseParty(db.Model):
+    """A side of the case: who they are, and whether they have joined."""
+
+    __tablename__ = "case_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    side: Mapped[Side] = mapped_column(enum_column(Side))
+    #: Account that acts for this side once joined.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    status: Mapped[PartyStatus] = mapped_column(enum_column(PartyStatus))
+    #: Secret part of the invitation link; cleared once the invitation is answered.
+    invite_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    responded_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "side"),)
+
+    def __repr__(self):
+        return f"<CaseParty {self.case_id} {self.side.value} {self.status.value}>"
+
+
+class ApiClient(db.Model):
+    """An outside system (hotline, police dispatch, grid workers) allowed to transfer cases."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    #: Cases it sends land in this organisation's queue.
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organization.id"))
+    #: SHA-256 of the bearer token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    organization: Mapped[Organization] = relationship()
+
+    def __repr__(self):
+        return f"<ApiClient {self.id} {self.name}>"
+
+
+class CaseCounter(db.Model):
+    """Last case number handed out per year."""
+
+    __tablename__ = "case_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Event(db.Model):
+    """One link of an append-only, hash-chained audit trail.
+
+    Each case has its own chain (``case:<id>``); platform-wide actions (tokens
+    issued, roles granted) go to the ``platform`` chain.
+    """
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(sa.String(32))
+    #: Position in the chain, from 1.
+    seq: Mapped[int]
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: Who acted, as it should read in the case file ("user:12 Li Wei", "api:hotline", "system").
+    actor: Mapped[str] = mapped_column(sa.String(160))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.UniqueConstraint("chain", "seq"),
+        sa.Index("ix_event_case", "case_id", "seq"),
+    )
+
+    def __repr__(self):
+        return f"<Event {self.chain}#{self.seq} {self.action}>"

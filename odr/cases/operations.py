@@ -1,0 +1,267 @@
+"""Use cases of the case file: filing, invitations, routing, transfers.
+
+Each function takes the actor explicitly, changes state, writes the audit
+event and flushes; the caller (view, API handler, CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr import outbox
+from odr.cases import audit
+from odr.cases.models import (
+    ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
+    PartyStatus, Side, Stage,
+)
+from odr.extensions import db
+from odr.links import absolute_url
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+class CaseError(Exception):
+    """A request about a case that cannot be done; ``reason`` is shown to the person."""
+
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+@dataclass
+class PartyDetails:
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class DisputeDetails:
+    category: Category
+    description: str
+    claim: str
+    district: str
+    amount_claimed: Decimal | None = None
+
+
+def next_case_number(year: int) -> str:
+    """``ODR-<year>-<6 digits>``, counted per year without gaps from concurrent filings."""
+    updated = db.session.execute(
+        sa.update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + 1)
+    ).rowcount
+    if not updated:
+        db.session.add(CaseCounter(year=year, last=1))
+        db.session.flush()
+    last = db.session.scalar(sa.select(CaseCounter.last).where(CaseCounter.year == year))
+    return f"ODR-{year}-{last:06d}"
+
+
+def invitation_url(party: CaseParty) -> str:
+    return absolute_url("cases.invitation", token=party.invite_token)
+
+
+def _invite(case: Case, party: CaseParty, inviter_name: str):
+    party.invite_token = secrets.token_urlsafe(24)
+    party.status = PartyStatus.invited
+    for contact in filter(None, (party.phone, party.email)):
+        outbox.enqueue(
+            contact,
+            _("Invitation to resolve a dispute online (%(number)s)", number=case.number),
+            _("%(inviter)s invites you to resolve a dispute online, case %(number)s. "
+              "Open this link to join or decline: %(url)s",
+              inviter=inviter_name, number=case.number, url=invitation_url(party)),
+            case=case,
+        )
+
+
+def file_case(actor, channel: Channel, dispute: DisputeDetails, claimant: PartyDetails,
+              respondent: PartyDetails, *, organization: Organization | None = None,
+              api_client: ApiClient | None = None, external_ref: str | None = None) -> Case:
+    """Open a case. On the web the actor is the claimant; at the counter and by transfer the
+    claimant is invited to the case like the respondent."""
+    now = utcnow()
+    case = Case(
+        number=next_case_number(now.year), category=dispute.category,
+        description=dispute.description, claim=dispute.claim,
+        amount_claimed=dispute.amount_claimed, district=dispute.district,
+        channel=channel, stage=Stage.consultation, organization=organization,
+        created_by_id=getattr(actor, "id", None) if channel is not Channel.transfer else None,
+        api_client_id=api_client.id if api_client else None, external_ref=external_ref,
+        created_at=now, stage_entered_at=now,
+    )
+    db.session.add(case)
+    claimant_party = CaseParty(side=Side.claimant, name=claimant.name, phone=claimant.phone,
+                               email=claimant.email, status=PartyStatus.invited)
+    respondent_party = CaseParty(side=Side.respondent, name=respondent.name, phone=respondent.phone,
+                                 email=respondent.email, status=PartyStatus.invited)
+    case.parties = [claimant_party, respondent_party]
+    db.session.flush()
+    if channel is Channel.web:
+        claimant_party.user_id = actor.id
+        claimant_party.status = PartyStatus.joined
+        claimant_party.responded_at = now
+    else:
+        _invite(case, claimant_party, organization.name if organization else claimant.name)
+    _invite(case, respondent_party, claimant.name)
+    audit.record(case, api_client or actor, "case_filed", {
+        "number": case.number, "channel": channel, "category": dispute.category,
+        "description": dispute.description, "claim": dispute.claim,
+        "amount_claimed": dispute.amount_claimed, "district": dispute.district,
+        "claimant": claimant.name, "respondent": respondent.name,
+        "organization": organization.id if organization else None, "external_ref": external_ref,
+    })
+    logger.info("Case %s filed via %s by %s", case, channel.value, audit.actor_label(api_client or actor))
+    return case
+
+
+def party_for_token(token: str) -> CaseParty | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(CaseParty).where(CaseParty.invite_token == token))
+
+
+def _check_answerable(party: CaseParty, user):
+    case = party.case
+    if not case.is_open:
+        raise CaseError(_l("This case is closed."))
+    if any(p.user_id == user.id and p.id != party.id for p in case.parties):
+        raise CaseError(_l("You are already a party to this case on the other side."))
+
+
+def join_case(party: CaseParty, user) -> None:
+    """The invited person takes their seat in the case."""
+    _check_answerable(party, user)
+    party.user_id = user.id
+    party.status = PartyStatus.joined
+    party.responded_at = utcnow()
+    party.invite_token = None
+    audit.record(party.case, user, "party_joined", {"side": party.side, "name": user.name})
+    _notify_other_side(party, _("%(name)s joined case %(number)s.", name=user.name, number=party.case.number))
+
+
+def decline_invitation(party: CaseParty, user, reason: str) -> None:
+    """The invited person refuses online resolution, saying why."""
+    _check_answerable(party, user)
+    party.user_id = user.id
+    party.status = PartyStatus.declined
+    party.decline_reason = reason
+    party.responded_at = utcnow()
+    party.invite_token = None
+    audit.record(party.case, user, "party_declined", {"side": party.side, "name": user.name, "reason": reason})
+    _notify_other_side(party, _("%(name)s declined to take part in case %(number)s. Reason: %(reason)s",
+                                name=user.name, number=party.case.number, reason=reason))
+
+
+def _notify_other_side(party: CaseParty, text: str):
+    for other in party.case.parties:
+        if other.id != party.id and other.status is PartyStatus.joined:
+            contact = (other.user.contact if other.user else None) or other.phone or other.email
+            if contact:
+                outbox.enqueue(contact, _("Case %(number)s", number=party.case.number), text, case=party.case)
+
+
+def route_case(case: Case, organization: Organization, actor) -> None:
+    """Send the case to an organisation's queue."""
+    if not case.is_open:
+        raise CaseError(_l("This case is closed."))
+    if organization.type.value == "court":
+        raise CaseError(_l("Cases reach courts through the court hand-off, not by routing."))
+    before = case.organization_id
+    if before == organization.id:
+        raise CaseError(_l("The case is already with this organisation."))
+    case.organization = organization
+    audit.record(case, actor, "case_routed", {"from": before, "to": organization.id, "name": organization.name})
+    logger.info("Case %s routed to %s by %s", case, organization, audit.actor_label(actor))
+
+
+def record_arbitration_basis(case: Case, basis: ArbitrationBasis, actor) -> None:
+    case.arbitration_basis = basis
+    audit.record(case, actor, "arbitration_basis_recorded", {"basis": basis})
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(name: str, organization: Organization, actor=None) -> tuple[ApiClient, str]:
+    """Register an outside system; return it and its bearer token (shown once, stored hashed)."""
+    token = "odr_" + secrets.token_urlsafe(32)
+    client = ApiClient(name=name, organization=organization, token_hash=token_hash(token))
+    db.session.add(client)
+    db.session.flush()
+    audit.record(None, actor, "api_client_created", {"client": client.id, "name": name,
+                                                     "organization": organization.id})
+    return client, token
+
+
+def revoke_api_token(client: ApiClient, actor=None) -> None:
+    client.revoked_at = utcnow()
+    audit.record(None, actor, "api_client_revoked", {"client": client.id, "name": client.name})
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(
+        sa.select(ApiClient).where(ApiClient.token_hash == token_hash(token), ApiClient.revoked_at.is_(None))
+    )
+
+
+def find_transfer(client: ApiClient, reference: str) -> Case | None:
+    return db.session.scalar(
+        sa.select(Case).where(Case.api_client_id == client.id, Case.external_ref == reference)
+    )
+
+
+def cases_of_party(user, limit: int = 100) -> list[Case]:
+    return list(db.session.scalars(
+        sa.select(Case).join(CaseParty).where(CaseParty.user_id == user.id, CaseParty.status == PartyStatus.joined)
+        .order_by(Case.created_at.desc()).limit(limit)
+    ))
+
+
+def staff_queue(user, page: int, per_page: int = 30, show_closed: bool = False):
+    """Cases of the organisations the user is staff of, plus unrouted cases for intake centers."""
+    from odr.auth.models import Role
+
+    orgs = user.organizations_for(Role.staff)
+    intake = db.session.scalar(
+        sa.select(sa.func.count(Organization.id)).where(Organization.id.in_(orgs), Organization.takes_intake)
+    ) if orgs else 0
+    where = Case.organization_id.in_(orgs)
+    if intake:
+        where = sa.or_(where, Case.organization_id.is_(None))
+    if user.is_admin:
+        where = sa.true()
+    query = sa.select(Case).where(where)
+    if not show_closed:
+        query = query.where(Case.closed_at.is_(None))
+    return db.paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page=page, per_page=per_page,
+                       error_out=False)
+
+
+def assign_handler(case: Case, actor, *, mediator=None, arbitrator=None, court: Organization | None = None) -> None:
+    """Record who handles the case: its mediator, arbitrator or receiving court."""
+    changes = {}
+    if mediator is not None:
+        case.mediator_id = mediator.id
+        changes["mediator"] = {"id": mediator.id, "name": mediator.name}
+    if arbitrator is not None:
+        case.arbitrator_id = arbitrator.id
+        changes["arbitrator"] = {"id": arbitrator.id, "name": arbitrator.name}
+    if court is not None:
+        if court.type.value != "court":
+            raise CaseError(_l("Only a court can receive a case hand-off."))
+        case.court_id = court.id
+        changes["court"] = {"id": court.id, "name": court.name}
+    if changes:
+        audit.record(case, actor, "handler_assigned", changes)

@@ -1,0 +1,155 @@
+"""Every move a case can make, who may make it, and what must hold first.
+
+This module is the only place that changes ``Case.stage`` and ``Case.outcome``:
+views, API handlers and CLI commands call :func:`move`, which checks the table
+below, writes the change and its audit event in the caller's transaction, and
+raises :class:`WorkflowError` with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from flask_babel import lazy_gettext as _l
+
+from odr.cases import audit, labels
+from odr.cases.models import Case, Outcome, PartyStatus, Stage
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+Target = Stage | Outcome
+#: A guard returns ``None`` when the move may happen, else the reason it may not.
+Guard = Callable[[Case], "str | None"]
+
+PARTIES = frozenset({"claimant", "respondent"})
+CENTER = frozenset({"staff", "admin"})
+
+
+class WorkflowError(Exception):
+    """A move that is not allowed; ``reason`` is shown to the person who asked."""
+
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def respondent_joined(case: Case):
+    r = case.respondent
+    if r is None or r.status is not PartyStatus.joined:
+        return _l("The other party has not joined the case yet.")
+    return None
+
+
+def has_arbitration_basis(case: Case):
+    if case.arbitration_basis is None:
+        return _l(
+            "Arbitration needs an arbitration clause in a contract or an arbitration agreement "
+            "signed by both parties."
+        )
+    return None
+
+
+def has_arbitrator(case: Case):
+    if case.arbitrator_id is None:
+        return _l("No arbitrator has been appointed.")
+    return None
+
+
+def has_court(case: Case):
+    if case.court_id is None:
+        return _l("Choose the court that receives the case first.")
+    return None
+
+
+@dataclass(frozen=True)
+class Move:
+    #: Roles in the case (see ``Case.roles_of``) that may make this move.
+    who: frozenset
+    guards: tuple[Guard, ...] = ()
+
+
+#: ``(from stage, to stage or outcome) → Move``. Withdrawal and closing without a
+#: result are allowed from every stage and added below the table.
+MOVES: dict[tuple[Stage, Target], Move] = {
+    (Stage.consultation, Stage.assessment): Move(PARTIES | CENTER),
+    (Stage.consultation, Stage.mediation): Move(CENTER),
+    (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER),
+    (Stage.assessment, Stage.arbitration): Move(PARTIES | CENTER, (respondent_joined, has_arbitration_basis)),
+    (Stage.assessment, Stage.litigation): Move(PARTIES | CENTER),
+    (Stage.mediation, Stage.arbitration): Move(CENTER | {"mediator"}, (respondent_joined, has_arbitration_basis)),
+    (Stage.mediation, Stage.litigation): Move(PARTIES | CENTER | {"mediator"}),
+    (Stage.mediation, Outcome.settled): Move(CENTER | {"mediator"}, (respondent_joined,)),
+    (Stage.arbitration, Outcome.award_issued): Move(CENTER | {"arbitrator"}, (has_arbitrator,)),
+    (Stage.arbitration, Stage.litigation): Move(CENTER | {"arbitrator"}),
+    (Stage.litigation, Outcome.handed_to_court): Move(CENTER, (has_court,)),
+}
+for _stage in Stage:
+    MOVES[(_stage, Outcome.withdrawn)] = Move(frozenset({"claimant"}) | CENTER)
+    MOVES[(_stage, Outcome.closed_without_result)] = Move(CENTER | {"mediator", "arbitrator"})
+
+
+def parse_target(value: str) -> Target | None:
+    for enum_cls in (Stage, Outcome):
+        try:
+            return enum_cls(value)
+        except ValueError:
+            pass
+    return None
+
+
+def refusal(case: Case, to: Target, actor) -> str | None:
+    """Why ``actor`` may not move ``case`` to ``to`` now, or ``None`` if they may."""
+    if not case.is_open:
+        return _l("This case is closed.")
+    rule = MOVES.get((case.stage, to))
+    if rule is None:
+        return _l("A case cannot go from %(stage)s to %(to)s.", stage=stage_label(case.stage), to=stage_label(to))
+    if not (case.roles_of(actor) & rule.who):
+        return _l("You may not make this change in this case.")
+    for guard in rule.guards:
+        reason = guard(case)
+        if reason:
+            return reason
+    return None
+
+
+def available_moves(case: Case, actor) -> list[tuple[Target, str | None]]:
+    """Moves the actor's role allows from the current stage, each with its refusal (if any)."""
+    if not case.is_open:
+        return []
+    roles = case.roles_of(actor)
+    return [
+        (to, refusal(case, to, actor))
+        for (frm, to), rule in MOVES.items()
+        if frm is case.stage and roles & rule.who
+    ]
+
+
+def move(case: Case, to: Target, actor, reason: str | None = None):
+    """Move ``case`` to a stage or close it with an outcome; record it in the audit trail.
+
+    :raise WorkflowError: the move is not in the table, the actor's role may not
+        make it, or a guard refuses it.
+    """
+    why_not = refusal(case, to, actor)
+    if why_not:
+        raise WorkflowError(why_not)
+    before = case.stage
+    now = utcnow()
+    if isinstance(to, Outcome):
+        case.outcome = to
+        case.closed_at = now
+        ev = audit.record(case, actor, "case_closed", {"stage": before, "outcome": to, "reason": reason})
+    else:
+        case.stage = to
+        case.stage_entered_at = now
+        ev = audit.record(case, actor, "stage_changed", {"from": before, "to": to, "reason": reason})
+    logger.info("Case %s moved %s -> %s by %s", case, before.value, to.value, audit.actor_label(actor))
+    return ev
+
+
+def stage_label(target: Target) -> str:
+    return str(labels.STAGE[target])

@@ -1,0 +1,222 @@
+"""The ``odr`` command: a Flask CLI group with the platform's own commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from odr.extensions import db
+
+
+def _create_app():
+    from odr import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                  help="odr — online dispute resolution platform.")
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+def register_commands(app):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group):
+        app.cli.add_command(command)
+
+
+def upgrade_database():
+    """Bring the database schema to the newest migration."""
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema (Alembic migrations)."""
+    upgrade_database()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="More than one needs PostgreSQL and Redis (see README).")
+def run(host, port, threads, workers):
+    """Serve the platform (gunicorn, threaded worker)."""
+    serve(current_app._get_current_object(), host, port, threads=threads, workers=workers)
+
+
+def serve(app, host, port, threads=16, workers=1):
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return app
+
+    click.echo(f"odr serving on http://{host}:{port}/")
+    _Server().run()
+
+
+@click.command("demo")
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Serve on http://127.0.0.1:5000 afterwards.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo(serve_after, port):
+    """Load demo organisations, one user per role and a dozen cases, then serve."""
+    from odr import demo as demo_data
+
+    upgrade_database()
+    created = demo_data.load()
+    db.session.commit()
+    if created:
+        click.echo("Demo data loaded. Sign in with these accounts (password for all: "
+                   f"{demo_data.PASSWORD}):")
+    else:
+        click.echo(f"Demo data already present. Accounts (password {demo_data.PASSWORD}):")
+    for role, contact, name in demo_data.ACCOUNTS:
+        click.echo(f"  {role:<12} {contact:<28} {name}")
+    if serve_after:
+        serve(current_app._get_current_object(), "127.0.0.1", port)
+
+
+@click.group("audit")
+def audit_group():
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@click.argument("case_number", required=False)
+@with_appcontext
+def audit_verify(case_number):
+    """Recompute audit chains; name the first broken link. Exit status 1 if any chain is broken."""
+    from odr.cases import audit
+    from odr.cases.models import Case
+
+    if case_number:
+        case = db.session.scalar(sa.select(Case).where(Case.number == case_number))
+        if case is None:
+            raise click.ClickException(f"No case {case_number}")
+        chains = [audit.chain_name(case)]
+    else:
+        chains = audit.all_chains()
+    broken = 0
+    for chain in chains:
+        problem = audit.verify_chain(chain)
+        if problem:
+            broken += 1
+            click.echo(f"BROKEN {problem}")
+    click.echo(f"{len(chains)} chain(s) checked, {broken} broken.")
+    sys.exit(1 if broken else 0)
+
+
+@click.command("create-user")
+@click.option("--contact", required=True, help="Phone number or e-mail address.")
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True,
+              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "court_clerk", "admin"]))
+@click.option("--org", "org_id", type=int, help="Organisation id the roles are held in.")
+@with_appcontext
+def create_user(contact, name, password, roles, org_id):
+    """Create an account, optionally with roles."""
+    from odr.auth import operations as auth_ops
+    from odr.auth.contacts import ContactError, normalize_contact
+    from odr.auth.models import Role
+    from odr.cases.models import Organization
+
+    try:
+        contact = normalize_contact(contact)
+    except ContactError as exc:
+        raise click.BadParameter(str(exc), param_hint="--contact") from None
+    if auth_ops.find_user(contact):
+        raise click.ClickException(f"An account for {contact} exists already.")
+    if len(password) < 8:
+        raise click.BadParameter("Use at least 8 characters.", param_hint="--password")
+    org = db.session.get(Organization, org_id) if org_id else None
+    if org_id and org is None:
+        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
+    user = auth_ops.create_user(contact, name, password)
+    for role in roles:
+        auth_ops.grant_role(user, Role(role), org)
+    db.session.commit()
+    click.echo(f"Created user {user.id} ({contact}) with roles: {', '.join(roles) or 'none'}")
+
+
+@click.group("api-token")
+def api_token():
+    """Bearer tokens of outside systems that transfer cases (POST /api/v1/intake)."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True, help="The sending system, e.g. 'hotline-12345'.")
+@click.option("--org", "org_id", required=True, type=int, help="Organisation whose queue receives the cases.")
+@with_appcontext
+def api_token_create(name, org_id):
+    """Issue a token; it is printed once and stored only as a hash."""
+    from odr.cases import operations as ops
+    from odr.cases.models import ApiClient, Organization
+
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
+    if db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name)):
+        raise click.ClickException(f"A client named {name!r} exists already.")
+    client, token = ops.issue_api_token(name, org)
+    db.session.commit()
+    click.echo(f"Client {client.name} (id {client.id}) → {org.name}")
+    click.echo(f"Token (shown once): {token}")
+
+
+@api_token.command("list")
+@with_appcontext
+def api_token_list():
+    from odr.cases.models import ApiClient
+
+    for client in db.session.scalars(sa.select(ApiClient).order_by(ApiClient.id)):
+        state = f"revoked {client.revoked_at:%Y-%m-%d}" if client.revoked_at else "active"
+        click.echo(f"{client.id:>4}  {client.name:<30} org {client.organization_id:<4} {state}")
+
+
+@api_token.command("revoke")
+@click.argument("name")
+@with_appcontext
+def api_token_revoke(name):
+    from odr.cases import operations as ops
+    from odr.cases.models import ApiClient
+
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
+    if client is None or client.revoked_at:
+        raise click.ClickException(f"No active client named {name!r}.")
+    ops.revoke_api_token(client)
+    db.session.commit()
+    click.echo(f"Revoked {name}.")
+
+
+@click.group("outbox")
+def outbox_group():
+    """Outgoing SMS and e-mail."""
+
+
+@outbox_group.command("flush")
+@with_appcontext
+def outbox_flush():
+    """Try again to send messages that are still pending."""
+    from odr import outbox
+
+    click.echo(f"{outbox.deliver_pending(limit=10_000)} message(s) sent.")

@@ -1,0 +1,66 @@
+"""Default configuration: the embedded default needs no outside service.
+
+Every value can be overridden from the instance folder's ``config.py`` or from
+``ODR_*`` environment variables (``ODR_DATABASE_URL``, ``ODR_SECRET_KEY`` …).
+Nothing here is read at import time by the rest of the code; it is loaded by
+:func:`odr.create_app`.
+"""
+
+#: Signs sessions and CSRF tokens. The factory replaces the placeholder with a
+#: random key kept in the instance folder, so a fresh clone is never run with a
+#: known key.
+SECRET_KEY = None
+
+#: ``None`` means SQLite in the instance folder; set a PostgreSQL URL to scale out.
+DATABASE_URL = None
+
+#: Where Flask-Limiter keeps its counters: in-process by default, Redis when scaled out.
+RATELIMIT_STORAGE_URI = "memory://"
+#: Sign-in attempts allowed per client address.
+LOGIN_RATE_LIMIT = "10 per minute;60 per hour"
+#: One-time codes a client address may ask for.
+CODE_RATE_LIMIT = "5 per minute;30 per hour"
+
+#: argon2id cost, passed to ``argon2.PasswordHasher`` (empty: the library's recommended defaults).
+ARGON2_PARAMETERS: dict = {}
+
+#: Failed password attempts before an account is locked, and for how long.
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_MINUTES = 15
+
+#: One-time sign-in codes.
+OTP_TTL_MINUTES = 10
+OTP_MAX_ATTEMPTS = 5
+OTP_RESEND_SECONDS = 60
+
+#: Languages offered; the first is the default.
+LANGUAGES = ["zh", "en"]
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+#: Outbox senders, as ``module:Class``. The console sender writes messages to the log.
+SMS_SENDER = "odr.outbox:ConsoleSender"
+EMAIL_SENDER = "odr.outbox:ConsoleSender"
+SMTP_HOST = "localhost"
+SMTP_PORT = 25
+SMTP_USERNAME = None
+SMTP_PASSWORD = None
+SMTP_STARTTLS = False
+MAIL_FROM = "odr@localhost"
+
+#: Absolute base URL used in links sent by SMS/e-mail and returned by the API.
+#: ``None`` means "the URL of the current request".
+BASE_URL = None
+
+#: Largest request body accepted (forms and API); uploads set their own limits.
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+#: Default region for phone numbers written without a country code.
+PHONE_REGION = "CN"
+
+WTF_CSRF_TIME_LIMIT = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+#: Districts a case can be filed in (shown as a list on the dispute form).
+DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]

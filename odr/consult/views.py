@@ -1,0 +1,6 @@
+"""The consultation stage of a case."""
+
+from odr.cases.models import Stage
+from odr.cases.stages import stage_blueprint
+
+bp = stage_blueprint("consult", Stage.consultation, "/consult")

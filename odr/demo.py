@@ -1,0 +1,130 @@
+"""Demo data: organisations, one account per role, a dozen cases at different stages.
+
+Everything is made through the same operations and workflow as real use, so
+the demo cases have complete audit trails.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from odr.auth import operations as auth_ops
+from odr.auth.models import Role
+from odr.cases import operations as ops, workflow
+from odr.cases.models import ArbitrationBasis, Category, Channel, Organization, OrgType, Outcome, Stage
+from odr.extensions import db
+
+PASSWORD = "odr-demo-2026"
+
+#: (role, contact, name) — printed by ``odr demo``.
+ACCOUNTS = [
+    ("claimant", "+8613800138001", "王芳"),
+    ("respondent", "+8613800138002", "李强"),
+    ("consultant", "consultant@demo.odr.example", "陈律师"),
+    ("mediator", "mediator@demo.odr.example", "张调解员"),
+    ("arbitrator", "arbitrator@demo.odr.example", "刘仲裁员"),
+    ("staff", "staff@demo.odr.example", "赵工作人员"),
+    ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
+    ("admin", "admin@demo.odr.example", "管理员"),
+]
+
+DISPUTES = [
+    (Category.neighbour, "楼上邻居每晚十一点后搬动家具、放音乐，多次沟通无果，影响孩子休息。", "晚上十点后保持安静，并书面道歉。", None),
+    (Category.consumer, "在商场购买的洗衣机三天后漏水，商家拒绝退货，只同意维修。", "退货退款。", Decimal("3299.00")),
+    (Category.property, "租期届满搬离后，房东以墙面污损为由扣留全部押金。", "退还押金。", Decimal("6000.00")),
+    (Category.labour, "在装修公司工作三个月，最后两个月工资未发放。", "支付拖欠工资。", Decimal("11000.00")),
+    (Category.traffic, "小区门口被电动车撞伤，医药费和误工费对方不愿承担。", "赔偿医药费和误工费。", Decimal("8450.50")),
+    (Category.debt, "朋友借款两万元，约定半年归还，已逾期一年。", "归还借款及利息。", Decimal("20000.00")),
+    (Category.property, "物业费争议：电梯长期故障，物业仍全额收费。", "减免部分物业费。", Decimal("1800.00")),
+    (Category.consumer, "网购手机收到后屏幕有坏点，卖家拒绝换货。", "换货或退款。", Decimal("2599.00")),
+    (Category.neighbour, "邻居卫生间漏水导致我家天花板发霉。", "维修防水并赔偿损失。", Decimal("5000.00")),
+    (Category.family, "兄弟之间对父母房屋的使用安排有分歧。", "协商房屋使用方案。", None),
+    (Category.labour, "工伤后公司不支付停工留薪期工资。", "支付停工留薪期工资。", Decimal("15600.00")),
+    (Category.debt, "装修款尾款未付，对方称质量有问题。", "支付尾款。", Decimal("9000.00")),
+]
+
+
+def load() -> bool:
+    """Create the demo data unless it is there already; return whether it was created."""
+    if db.session.scalar(sa.select(sa.func.count(Organization.id))):
+        return False
+    center = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
+                          takes_intake=True)
+    consumer = Organization(name="海淀区消费纠纷调解中心", type=OrgType.industry, district="海淀区", specialty="consumer")
+    lawyers = Organization(name="东城律师调解工作室", type=OrgType.lawyer, district="东城区")
+    commission = Organization(name="示范仲裁委员会", type=OrgType.arbitration_commission, district="西城区")
+    court = Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")
+    db.session.add_all([center, consumer, lawyers, commission, court])
+    db.session.flush()
+
+    users = {}
+    role_orgs = {
+        "consultant": (Role.consultant, center), "mediator": (Role.mediator, center),
+        "arbitrator": (Role.arbitrator, commission), "staff": (Role.staff, center),
+        "court_clerk": (Role.court_clerk, court), "admin": (Role.admin, None),
+    }
+    for role, contact, name in ACCOUNTS:
+        users[role] = auth_ops.create_user(contact, name, PASSWORD, locale="zh")
+        if role in role_orgs:
+            auth_ops.grant_role(users[role], role_orgs[role][0], role_orgs[role][1])
+
+    claimant, respondent, staff = users["claimant"], users["respondent"], users["staff"]
+    hotline, _token = ops.issue_api_token("demo-hotline-12345", center, users["admin"])
+
+    cases = []
+    for i, (category, description, claim, amount) in enumerate(DISPUTES):
+        dispute = ops.DisputeDetails(category, description, claim, ["朝阳区", "海淀区", "东城区"][i % 3], amount)
+        other = ops.PartyDetails(respondent.name, phone=respondent.phone)
+        if i % 4 == 3:
+            case = ops.file_case(staff, Channel.counter, dispute, ops.PartyDetails(claimant.name, claimant.phone),
+                                 other, organization=center)
+            ops.join_case(case.claimant, claimant)
+        elif i % 4 == 2:
+            case = ops.file_case(None, Channel.transfer, dispute, ops.PartyDetails(claimant.name, claimant.phone),
+                                 other, organization=center, api_client=hotline, external_ref=f"HL-2026-{i:04d}")
+            ops.join_case(case.claimant, claimant)
+        else:
+            case = ops.file_case(claimant, Channel.web, dispute, ops.PartyDetails(claimant.name, claimant.phone),
+                                 other)
+        cases.append(case)
+
+    def advance(case, *targets, actor=staff):
+        for target in targets:
+            workflow.move(case, target, actor)
+
+    # 0 stays in consultation with the invitation open; 1 declined by the other side.
+    ops.decline_invitation(cases[1].respondent, respondent, "商家认为已按规定提供维修，不接受线上调解。")
+    for case in cases[2:]:
+        ops.join_case(case.respondent, respondent)
+        if case.organization is None:
+            ops.route_case(case, center, staff)
+    advance(cases[2], Stage.assessment)
+    advance(cases[3], Stage.assessment, Stage.mediation)
+    ops.assign_handler(cases[3], staff, mediator=users["mediator"])
+    advance(cases[4], Stage.assessment, Stage.mediation)
+    ops.assign_handler(cases[4], staff, mediator=users["mediator"])
+    advance(cases[4], Outcome.settled, actor=users["mediator"])
+    advance(cases[5], Stage.assessment)
+    ops.record_arbitration_basis(cases[5], ArbitrationBasis.agreement, staff)
+    advance(cases[5], Stage.arbitration)
+    ops.assign_handler(cases[5], staff, arbitrator=users["arbitrator"])
+    advance(cases[6], Stage.assessment, Stage.mediation)
+    ops.assign_handler(cases[6], staff, mediator=users["mediator"])
+    advance(cases[6], Stage.litigation, actor=users["mediator"])
+    ops.assign_handler(cases[6], staff, court=court)
+    advance(cases[6], Outcome.handed_to_court)
+    advance(cases[7], Stage.assessment, Stage.litigation)
+    ops.assign_handler(cases[7], staff, court=court)
+    advance(cases[8], Outcome.withdrawn, actor=claimant)
+    advance(cases[9], Stage.mediation)
+    ops.record_arbitration_basis(cases[10], ArbitrationBasis.clause, staff)
+    advance(cases[10], Stage.assessment, Stage.arbitration)
+    ops.assign_handler(cases[10], staff, arbitrator=users["arbitrator"])
+    advance(cases[10], Outcome.award_issued, actor=users["arbitrator"])
+    advance(cases[11], Stage.assessment, Stage.mediation)
+    ops.assign_handler(cases[11], staff, mediator=users["mediator"])
+    advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
+    db.session.flush()
+    return True

@@ -1,0 +1,87 @@
+"""Error answers: an HTML page for people, RFC 9457 problem details for the API.
+
+Nothing unexpected reaches the client as a stack trace; the request's
+transaction is rolled back so no half-written record stays behind.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from odr.extensions import db
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please sign in."),
+    403: _l("You are not allowed to do this."),
+    404: _l("There is nothing here, or you are not allowed to see it."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("This cannot be done in the current state."),
+    413: _l("What you sent is too large."),
+    415: _l("This kind of content is not accepted here."),
+    422: _l("Some values are not valid."),
+    429: _l("Too many attempts. Please wait a little and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved; please try again."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail=None, errors=None, title=None):
+    """A problem-details (RFC 9457) response."""
+    body = {
+        "type": "about:blank",
+        "title": str(title or MESSAGES.get(status, "Error")),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = str(detail)
+    if errors:
+        body["errors"] = errors
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.content_type = "application/problem+json"
+    return resp
+
+
+def error_page(status: int, detail=None):
+    message = MESSAGES.get(status, MESSAGES[400])
+    return render_template("error.html", status=status, message=message, detail=detail), status
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        detail = _l("The form expired or was sent from elsewhere. Reload the page and try again.")
+        return problem(400, detail) if wants_json() else error_page(400, detail)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if isinstance(exc, InternalServerError):
+            return _unexpected(exc)
+        status = exc.code or 500
+        detail = getattr(exc, "odr_detail", None)
+        if wants_json():
+            resp = problem(status, detail)
+        else:
+            resp = error_page(status, detail)
+        if status == 405 and exc.valid_methods:
+            resp = app.make_response(resp)
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        original = getattr(exc, "original_exception", None) or exc
+        logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
+        db.session.rollback()
+        return problem(500) if wants_json() else error_page(500)

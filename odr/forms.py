@@ -1,0 +1,68 @@
+"""Field helpers shared by the forms of several packages."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField
+from wtforms.validators import ValidationError
+
+from odr.auth.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
+
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_chars(form, field):
+    if isinstance(field.data, str) and any(ord(c) < 32 and c not in "\n\r\t" for c in field.data):
+        raise ValidationError(_l("Remove the invisible control characters."))
+
+
+class ContactValidator:
+    """Accepts a phone number and/or an e-mail address and replaces the field's data by its normal form."""
+
+    def __init__(self, kind: str = "any"):
+        self.normalize = {"any": normalize_contact, "phone": normalize_phone, "email": normalize_email}[kind]
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            field.data = self.normalize(field.data)
+        except ContactError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class AmountField(DecimalField):
+    """A sum of money in yuan: not negative, at most two decimals."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() == "":
+            self.data = None
+            return
+        if valuelist:
+            raw = valuelist[0].strip().replace(",", "")
+            try:
+                value = Decimal(raw)
+            except (InvalidOperation, ValueError):
+                self.data = None
+                raise ValueError(_l("Enter an amount such as 1200 or 1200.50.")) from None
+            if not value.is_finite():
+                self.data = None
+                raise ValueError(_l("Enter an amount such as 1200 or 1200.50."))
+            self.data = value
+
+    def pre_validate(self, form):
+        value = self.data
+        if value is None:
+            return
+        if value < 0:
+            raise ValidationError(_l("The amount cannot be negative."))
+        if value.as_tuple().exponent < -2:
+            raise ValidationError(_l("Use at most two decimals."))
+        if value >= MAX_AMOUNT:
+            raise ValidationError(_l("This amount is too large."))

@@ -1,0 +1,6 @@
+"""The mediation stage of a case."""
+
+from odr.cases.models import Stage
+from odr.cases.stages import stage_blueprint
+
+bp = stage_blueprint("mediate", Stage.mediation, "/mediate")

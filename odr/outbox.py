@@ -1,0 +1,145 @@
+"""Outgoing SMS and e-mail: written to a table in the caller's transaction, delivered after commit.
+
+A message is never lost because the sender was down: it stays pending and
+``odr outbox flush`` (or the next request that queues mail) tries again.
+Senders are pluggable by configuration (``ODR_SMS_SENDER``, ``ODR_EMAIL_SENDER``
+as ``module:Class``); the console sender writes messages to the log, which is
+the embedded default.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
+from sqlalchemy.orm import Mapped, mapped_column
+
+from odr.extensions import db
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+SMS = "sms"
+EMAIL = "email"
+MAX_ATTEMPTS = 10
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``sms`` or ``email``.
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
+
+    def __repr__(self):
+        return f"<OutboxMessage {self.id} {self.channel} to {self.recipient}>"
+
+
+def channel_for(recipient: str) -> str:
+    return EMAIL if "@" in recipient else SMS
+
+
+def enqueue(recipient: str, subject: str, body: str, case=None) -> OutboxMessage:
+    """Queue a message to a phone number or e-mail address in the current transaction."""
+    msg = OutboxMessage(
+        channel=channel_for(recipient), recipient=recipient, subject=subject[:200], body=body,
+        case_id=case.id if case is not None else None,
+    )
+    db.session.add(msg)
+    if has_request_context():
+        g.outbox_pending = True
+    return msg
+
+
+class ConsoleSender:
+    """Writes each message to the log (embedded default and development)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def send(self, msg: OutboxMessage):
+        logger.warning("OUTBOX %s to %s: %s\n%s", msg.channel, msg.recipient, msg.subject, msg.body)
+
+
+class SmtpSender:
+    """Sends e-mail through the configured SMTP server."""
+
+    def __init__(self, app):
+        self.config = app.config
+
+    def send(self, msg: OutboxMessage):
+        cfg = self.config
+        mail = EmailMessage()
+        mail["From"] = cfg["MAIL_FROM"]
+        mail["To"] = msg.recipient
+        mail["Subject"] = msg.subject
+        mail.set_content(msg.body)
+        with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=10) as smtp:
+            if cfg["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if cfg["SMTP_USERNAME"]:
+                smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
+            smtp.send_message(mail)
+
+
+def load_sender(app, spec: str):
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)(app)
+
+
+def senders(app) -> dict:
+    cache = app.extensions.setdefault("odr_senders", {})
+    if not cache:
+        cache[SMS] = load_sender(app, app.config["SMS_SENDER"])
+        cache[EMAIL] = load_sender(app, app.config["EMAIL_SENDER"])
+    return cache
+
+
+def deliver_pending(limit: int = 100) -> int:
+    """Send pending messages; return how many went out. Commits its own progress."""
+    app = current_app._get_current_object()
+    sent = 0
+    pending = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    for msg in pending:
+        msg.attempts += 1
+        try:
+            senders(app)[msg.channel].send(msg)
+        except Exception as exc:  # a sender failure must not lose the message or the request
+            msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            logger.exception("Outbox message %s not delivered", msg.id)
+        else:
+            msg.sent_at = utcnow()
+            sent += 1
+        db.session.commit()
+    return sent
+
+
+def init_app(app):
+    @app.after_request
+    def _deliver_after_commit(response):
+        # Only after the request's own transaction committed: a rolled-back
+        # request has no pending message left in the table.
+        if g.pop("outbox_pending", False):
+            db.session.rollback()
+            deliver_pending()
+        return response

@@ -1,0 +1,167 @@
+"""Fixtures: an app on a real database (SQLite by default, PostgreSQL with
+``ODR_TEST_DATABASE_URL``), clients, and factories for users, organisations and cases.
+
+The schema is built once per test session by the Alembic migrations (so they
+are tested too); every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from odr import create_app
+from odr.auth import operations as auth_ops
+from odr.auth.models import Role
+from odr.cases import operations as ops
+from odr.cases import workflow
+from odr.cases.models import Channel, Organization, OrgType
+from odr.extensions import db, limiter
+
+PASSWORD = "correct horse 42"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("ODR_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("instance")
+    os.environ["ODR_INSTANCE_PATH"] = str(path)
+    return path
+
+
+def test_config(database_url, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "http://odr.test",
+        # Cheap hashing keeps the suite fast; production uses argon2's recommended cost.
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, instance_path):
+    """Build the schema once through the migrations, starting from an empty database."""
+    app = create_app(test_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        from odr.cli import upgrade_database
+
+        upgrade_database()
+        db.engine.dispose()
+    return True
+
+
+def empty_tables():
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+@pytest.fixture
+def app(_schema, database_url):
+    app = create_app(test_config(database_url))
+    limiter.reset()
+    with app.app_context():
+        empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_org(app):
+    def make(type=OrgType.peoples_mediation, name=None, district="朝阳区", takes_intake=False):
+        org = Organization(name=name or f"Org {next(_counter)}", type=type, district=district,
+                           takes_intake=takes_intake)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role: Role | None = None, org=None, contact=None, name=None, password=PASSWORD):
+        n = next(_counter)
+        user = auth_ops.create_user(contact or f"user{n}@example.com", name or f"User {n}", password)
+        if role is not None:
+            auth_ops.grant_role(user, role, org)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login():
+    def do(client, user):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return do
+
+
+def dispute(**kw):
+    from odr.cases.models import Category
+
+    values = dict(category=Category.neighbour, description="The neighbours play loud music every night.",
+                  claim="Quiet after 22:00.", district="朝阳区", amount_claimed=None)
+    values.update(kw)
+    return ops.DisputeDetails(**values)
+
+
+@pytest.fixture
+def make_case(app, make_user):
+    """A web-filed case; ``respondent`` joins it when given; moved through ``stages`` by ``mover``."""
+
+    def make(claimant=None, respondent=None, organization=None, stages=(), mover=None, **kw):
+        claimant = claimant or make_user()
+        case = ops.file_case(claimant, Channel.web, dispute(**kw),
+                             ops.PartyDetails(claimant.name, email=claimant.email),
+                             ops.PartyDetails("Other Side", phone="+8613900139000"))
+        if respondent is not None:
+            ops.join_case(case.respondent, respondent)
+        if organization is not None:
+            ops.route_case(case, organization, None)
+        for target in stages:
+            workflow.move(case, target, mover or claimant)
+        db.session.commit()
+        return case
+
+    return make
