@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import os
 
+import flask_babel
 import pytest
+from flask import g
 import sqlalchemy as sa
 
 from odr import create_app
@@ -25,11 +27,23 @@ PASSWORD = "correct horse 42"
 _counter = itertools.count(1)
 
 
+def ensure_postgres_database(url: str, suffix: str) -> str:
+    """A database of its own for this test process (pytest-xdist workers run side by side)."""
+    base = sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{suffix}" if suffix != "master" else base.database
+    engine = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
     url = os.environ.get("ODR_TEST_DATABASE_URL")
     if url:
-        return url
+        return ensure_postgres_database(url, worker_id)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
@@ -80,9 +94,20 @@ def empty_tables():
                 conn.execute(t.delete())
 
 
+def forget_request_globals(app):
+    """Tests keep one app context open across requests, so ``g`` would outlive a request
+    (a real server gives each request a fresh one): forget the signed-in user after each."""
+
+    @app.teardown_request
+    def _forget(_exc):
+        g.pop("_login_user", None)
+        flask_babel.refresh()
+
+
 @pytest.fixture
 def app(_schema, database_url):
     app = create_app(test_config(database_url))
+    forget_request_globals(app)
     limiter.reset()
     with app.app_context():
         empty_tables()

@@ -2,7 +2,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from odr.cases import labels
 from odr.cases.models import Category
@@ -31,7 +32,7 @@ def _needs_contact(form, prefix, message):
 class DisputeForm(FlaskForm):
     """The short form a party fills in on a phone to file a dispute."""
 
-    category = SelectField(_l("What is it about?"), choices=[(c.value, labels.CATEGORY[c]) for c in Category],
+    category = SelectField(_l("What is it about?"), choices=[SelectChoice(c.value, labels.CATEGORY[c]) for c in Category],
                            validators=[DataRequired()])
     description = TextAreaField(_l("What happened?"), filters=[strip], validators=[
         DataRequired(), Length(min=10, max=4000, message=_l("Write 10 to 4000 characters.")), no_control_chars])
@@ -45,7 +46,7 @@ class DisputeForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.district.choices = [(d, d) for d in current_app.config["DISTRICTS"]]
+        self.district.choices = [SelectChoice(d) for d in current_app.config["DISTRICTS"]]
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -88,7 +89,3 @@ class MoveForm(FlaskForm):
 
 class RouteForm(FlaskForm):
     organization = SelectField(_l("Organisation"), coerce=int, validators=[DataRequired()])
-
-    def validate_organization(self, field):
-        if field.data not in {c[0] for c in self.organization.choices}:
-            raise ValidationError(_l("Choose an organisation from the list."))

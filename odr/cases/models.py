@@ -192,7 +192,8 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
-        if self.court_id is not None and self.court_id in user.organizations_for(Role.court_clerk):
+        if (self.outcome is Outcome.handed_to_court
+                and self.court_id in user.organizations_for(Role.court_clerk)):
             roles.add("court_clerk")
         return roles
 

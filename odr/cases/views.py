@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from odr.cases import audit, labels, operations as ops, workflow
 from odr.cases.access import get_case_or_404
@@ -75,7 +76,7 @@ def organization_choices():
     orgs = db.session.scalars(
         db.select(Organization).where(Organization.type != OrgType.court).order_by(Organization.name)
     )
-    return [(o.id, f"{o.name} · {labels.ORG_TYPE[o.type]} · {o.district}") for o in orgs]
+    return [SelectChoice(str(o.id), f"{o.name} · {labels.ORG_TYPE[o.type]} · {o.district}") for o in orgs]
 
 
 @bp.get("/<number>")

@@ -10,6 +10,15 @@ from odr.cases.workflow import WorkflowError
 from odr.extensions import db
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """Refusal reasons are read in English here (the default locale is Chinese)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 def test_party_moves_case_and_event_is_written_in_the_same_transaction(make_case):
     case = make_case()
     claimant = case.claimant.user

@@ -1,0 +1,35 @@
+# Two commands do everything:  `make demo`  and  `make test`  (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ODR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/odr_test
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres install system-deps clean
+
+$(BIN)/odr: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/odr
+
+install: $(BIN)/odr
+
+system-deps:
+	scripts/install-system-deps
+
+## Install, load demo data, serve on http://127.0.0.1:5000
+demo: install
+	$(BIN)/odr demo
+
+## The whole suite, on SQLite and then on PostgreSQL
+test: install system-deps test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: install
+	ODR_TEST_DATABASE_URL=$(ODR_TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -1,0 +1,189 @@
+"""Every route × every role (and anonymous): who gets the page, who is refused, and how.
+
+A party who guesses another case's number gets 404 (they may not learn it
+exists); someone who may see a case but not do this gets 403 (or 409 when the
+workflow refuses the move). The last test fails when a route is added to the
+app without a row here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from odr.auth.models import Role
+from odr.cases import operations as ops
+from odr.cases import workflow
+from odr.cases.models import OrgType, Outcome, Stage
+from odr.extensions import db, limiter
+from tests.conftest import empty_tables
+
+ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
+         "court_clerk", "other_clerk", "admin"]
+SIGNED_IN = [r for r in ROLES if r != "anon"]
+
+
+def everyone(status, anon=None):
+    return {r: (anon if r == "anon" and anon is not None else status) for r in ROLES}
+
+
+def case_view(**overrides):
+    """Who may see the open case: its parties, its organisation's staff, its mediator, admins."""
+    out = {r: 404 for r in ROLES}
+    out.update(anon=302, claimant=200, respondent=200, staff=200, mediator=200, admin=200)
+    out.update(overrides)
+    return out
+
+
+def staff_only(ok):
+    out = {r: 403 for r in ROLES}
+    out.update(anon=302, staff=ok, other_staff=ok, admin=ok)
+    return out
+
+
+STAGE_PREFIXES = ["consult", "assess", "mediate", "arbitrate", "court", "video"]
+
+#: (method, url template, form data, expected status per role)
+MATRIX = [
+    ("GET", "/", None, everyone(200)),
+    ("GET", "/healthz", None, everyone(200)),
+    ("POST", "/lang", {"lang": "en"}, everyone(303)),
+    ("GET", "/static/odr.css", None, everyone(200)),
+    ("GET", "/auth/signup", None, everyone(200)),
+    ("POST", "/auth/signup", {}, everyone(400)),
+    ("GET", "/auth/login", None, everyone(200)),
+    ("POST", "/auth/login", {}, everyone(400)),
+    ("GET", "/auth/code", None, everyone(200)),
+    ("POST", "/auth/code", {}, everyone(400)),
+    ("POST", "/auth/code/verify", {}, everyone(400)),
+    ("POST", "/auth/logout", None, everyone(303, anon=302)),
+    ("GET", "/cases/", None, everyone(200, anon=302)),
+    ("GET", "/cases/new", None, everyone(200, anon=302)),
+    ("POST", "/cases/new", {}, everyone(400, anon=302)),
+    ("GET", "/cases/{open}", None, case_view()),
+    ("GET", "/cases/{handed}", None, case_view(court_clerk=200, mediator=404)),
+    # The QR of a pending invitation: the claimant and the center may share it; the mediator sees
+    # the case but does not hand out seats in it.
+    ("GET", "/cases/{pending}/invitation/respondent.svg", None,
+     case_view(respondent=404, mediator=403)),
+    ("GET", "/cases/{open}/invitation/respondent.svg", None,  # already joined: no invitation any more
+     case_view(claimant=404, respondent=403, staff=404, mediator=403, admin=404)),
+    ("POST", "/cases/{open}/move", {"to": "withdrawn"},
+     case_view(claimant=303, respondent=409, staff=303, mediator=409, admin=303)),
+    ("POST", "/cases/{open}/route", {"organization": "{other_org}"},
+     case_view(claimant=403, respondent=403, staff=303, mediator=403, admin=303)),
+    # Whoever holds the invitation link may answer it, except the other side of the same case.
+    ("GET", "/cases/join/{token}", None, everyone(200)),
+    ("POST", "/cases/join/{token}/accept", None, everyone(303, anon=302) | {"claimant": 409}),
+    ("POST", "/cases/join/{token}/decline", {"reason": "No time."}, everyone(200, anon=302) | {"claimant": 409}),
+    ("GET", "/staff/", None, staff_only(200)),
+    ("GET", "/staff/cases/new", None, staff_only(200)),
+    ("POST", "/staff/cases/new", {}, staff_only(400)),
+    ("POST", "/api/v1/intake", {}, everyone(401)),
+] + [("GET", f"/{p}/{{open}}", None, case_view()) for p in STAGE_PREFIXES] \
+  + [("GET", f"/{p}/{{handed}}", None, case_view(court_clerk=200, mediator=404)) for p in STAGE_PREFIXES]
+
+
+@pytest.fixture
+def make_world(make_user, make_org, make_case):
+    return lambda: build_world(make_user, make_org, make_case)
+
+
+@pytest.fixture
+def world(make_world):
+    return make_world()
+
+
+def build_world(make_user, make_org, make_case):
+    center = make_org(takes_intake=True, name="Center")
+    other_org = make_org(name="Elsewhere")
+    court, other_court = make_org(OrgType.court, name="Court"), make_org(OrgType.court, name="Other court")
+    users = {
+        "outsider": make_user(),
+        "claimant": make_user(),
+        "respondent": make_user(),
+        "staff": make_user(Role.staff, center),
+        "other_staff": make_user(Role.staff, other_org),
+        "mediator": make_user(Role.mediator, center),
+        "other_mediator": make_user(Role.mediator, center),
+        "court_clerk": make_user(Role.court_clerk, court),
+        "other_clerk": make_user(Role.court_clerk, other_court),
+        "admin": make_user(Role.admin),
+    }
+    staff = users["staff"]
+    open_case = make_case(claimant=users["claimant"], respondent=users["respondent"], organization=center,
+                          stages=(Stage.assessment, Stage.mediation))
+    ops.assign_handler(open_case, staff, mediator=users["mediator"])
+    pending = make_case(claimant=users["claimant"], organization=center)
+    ops.assign_handler(pending, staff, mediator=users["mediator"])
+    handed = make_case(claimant=users["claimant"], respondent=users["respondent"], organization=center,
+                       stages=(Stage.assessment, Stage.litigation))
+    ops.assign_handler(handed, staff, court=court)
+    workflow.move(handed, Outcome.handed_to_court, staff)
+    db.session.commit()
+    values = {"open": open_case.number, "pending": pending.number, "handed": handed.number,
+              "token": pending.respondent.invite_token, "other_org": str(other_org.id)}
+    return users, values
+
+
+#: Rows whose successful requests change state: each role gets a fresh world.
+CHANGES_STATE = ("/move", "/route", "/accept", "/decline", "/logout")
+
+
+def _request(app, world, role, method, url, data):
+    users, values = world
+    limiter.reset()  # the matrix is about permissions; rate limits have their own tests
+    client = app.test_client()
+    if role != "anon":
+        with client.session_transaction() as session:
+            session["_user_id"] = str(users[role].id)
+            session["_fresh"] = True
+    url = url.format(**values)
+    if data is not None:
+        data = {k: v.format(**values) for k, v in data.items()}
+    with client.open(url, method=method, data=data) as resp:
+        location = resp.location or ""
+        return resp.status_code, location
+
+
+@pytest.mark.parametrize("method, url, data, expected", [pytest.param(*row, id=f"{row[0]} {row[1]}")
+                                                         for row in MATRIX])
+def test_permission_matrix(app, make_world, method, url, data, expected):
+    wrong = []
+    fresh = method == "POST" and url.endswith(CHANGES_STATE)
+    world = None
+    for role in ROLES:
+        if world is None or fresh:
+            if world is not None:
+                empty_tables()
+            world = make_world()
+        status, location = _request(app, world, role, method, url, data)
+        if status != expected[role] or (status == 302 and "/auth/login" not in location):
+            wrong.append(f"{role}: expected {expected[role]}, got {status} {location}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_matrix_covers_every_route(app):
+    covered = set()
+    for method, url, _data, _expected in MATRIX:
+        adapter = app.url_map.bind("odr.test")
+        endpoint, _args = adapter.match(url.format(open="ODR-2026-000001", pending="ODR-2026-000002",
+                                                   handed="ODR-2026-000003", token="t", other_org="1"),
+                                     method=method)
+        covered.add((endpoint, method))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, f"routes without a permission row: {missing}"
+
+
+def test_guessed_case_numbers_are_404_not_403(client, login, world):
+    users, values = world
+    login(client, users["outsider"])
+    real = client.get(f"/cases/{values['open']}")
+    fake = client.get("/cases/ODR-2026-999999")
+    assert real.status_code == fake.status_code == 404
+    # The same page apart from the address itself (echoed in the language switch).
+    assert real.get_data(as_text=True).replace(values["open"], "N") == \
+        fake.get_data(as_text=True).replace("ODR-2026-999999", "N")
