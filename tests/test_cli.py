@@ -1,0 +1,55 @@
+"""The ``odr`` command: demo data, accounts, schema."""
+
+import sqlalchemy as sa
+
+from odr.auth.models import Role, User
+from odr.cases import audit
+from odr.cases.models import Case, Outcome, Stage
+from odr.extensions import db
+
+
+def test_demo_loads_every_stage_with_intact_audit_trails(runner):
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "odr-demo-2026" in result.output and "+8613800138001" in result.output
+    cases = db.session.scalars(sa.select(Case)).all()
+    assert len(cases) == 12
+    stages = {c.stage for c in cases if c.is_open}
+    outcomes = {c.outcome for c in cases if not c.is_open}
+    assert {Stage.consultation, Stage.assessment, Stage.mediation, Stage.arbitration, Stage.litigation} <= stages
+    assert {Outcome.settled, Outcome.handed_to_court, Outcome.withdrawn, Outcome.award_issued,
+            Outcome.closed_without_result} <= outcomes
+    assert {c.channel.value for c in cases} == {"web", "counter", "transfer"}
+    assert all(audit.verify_chain(chain) is None for chain in audit.all_chains())
+    # One account per role.
+    roles = {g.role for u in db.session.scalars(sa.select(User)) for g in u.grants}
+    assert roles == set(Role)
+    again = runner.invoke(args=["demo", "--no-serve"])
+    assert again.exit_code == 0 and "already present" in again.output
+    assert db.session.scalar(sa.select(sa.func.count(Case.id))) == 12
+
+
+def test_create_user_with_role_and_refusals(runner, make_org):
+    org = make_org()
+    result = runner.invoke(args=["create-user", "--contact", "Staff@Example.com", "--name", "Staff",
+                                 "--password", "long enough pw", "--role", "staff", "--org", str(org.id)])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "staff@example.com"))
+    assert user.has_role(Role.staff, org.id)
+    dup = runner.invoke(args=["create-user", "--contact", "staff@example.com", "--name", "X", "--password",
+                              "long enough pw"])
+    assert dup.exit_code != 0 and "exists" in dup.output
+    bad = runner.invoke(args=["create-user", "--contact", "123", "--name", "X", "--password", "long enough pw"])
+    assert bad.exit_code != 0
+    short = runner.invoke(args=["create-user", "--contact", "a@example.com", "--name", "X", "--password", "short"])
+    assert short.exit_code != 0 and db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_migrations_match_the_models(app):
+    """The schema the migrations build is the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    assert diff == []
