@@ -61,7 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from odr import errors, outbox
-    from odr.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from odr.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -69,12 +69,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    # Socket handlers must be registered before init_app, which hands them to this app's server.
+    from odr.consult import events as _consult_events  # noqa: F401
+
+    socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                      cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
+                      logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
 
-    from odr.auth import models as _auth_models  # noqa: F401  (register tables)
+    from odr.assess import models as _assess_models  # noqa: F401  (register tables)
+    from odr.auth import models as _auth_models  # noqa: F401
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
     from odr.cases import models as _case_models  # noqa: F401
+    from odr.consult import models as _consult_models  # noqa: F401
 
     @app.before_request
     def _languages():

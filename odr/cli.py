@@ -25,7 +25,7 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group):
         app.cli.add_command(command)
 
 
@@ -220,3 +220,20 @@ def outbox_flush():
     from odr import outbox
 
     click.echo(f"{outbox.deliver_pending(limit=10_000)} message(s) sent.")
+
+
+@click.group("kb")
+def kb_group():
+    """The knowledge base."""
+
+
+@kb_group.command("import")
+@click.option("--overwrite", is_flag=True, help="Replace articles edited in the app by the shipped text.")
+@with_appcontext
+def kb_import(overwrite):
+    """Load the articles shipped in odr/consult/kb (new ones only, unless --overwrite)."""
+    from odr.consult import kb
+
+    count = kb.import_folder(overwrite=overwrite)
+    db.session.commit()
+    click.echo(f"{count} article(s) imported.")

@@ -24,6 +24,9 @@ CODE_RATE_LIMIT = "5 per minute;30 per hour"
 #: argon2id cost, passed to ``argon2.PasswordHasher`` (empty: the library's recommended defaults).
 ARGON2_PARAMETERS: dict = {}
 
+#: Intake API requests per sending system (without a valid token: per client address).
+INTAKE_RATE_LIMIT = "120 per minute"
+
 #: Failed password attempts before an account is locked, and for how long.
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_MINUTES = 15
@@ -64,3 +67,16 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 #: Districts a case can be filed in (shown as a list on the dispute form).
 DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]
+
+#: Socket.IO message queue shared by several app processes (e.g. ``redis://127.0.0.1:6379/0``);
+#: ``None`` keeps rooms in this process (embedded default).
+SOCKETIO_MESSAGE_QUEUE = None
+
+#: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
+UPLOAD_FOLDER = None
+#: Largest consultation attachment, in bytes.
+CONSULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+#: Longest chat message, in characters.
+CONSULT_MESSAGE_MAX_CHARS = 2000
+#: Minutes a consultation usually takes, until enough have ended to measure it.
+CONSULT_DEFAULT_MINUTES = 8

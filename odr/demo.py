@@ -126,5 +126,56 @@ def load() -> bool:
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
     advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
+    ops.record_settlement_amount(cases[4], Decimal("7000.00"), users["mediator"])
+    _history(staff, users["mediator"], center, claimant, respondent)
+
+    from odr.consult import kb
+    from odr.consult import operations as consult_ops
+
+    kb.import_folder()
+    consult_ops.set_duty(users["consultant"], True)
     db.session.flush()
     return True
+
+
+#: Closed cases from earlier months, so the assessment can show how similar cases ended:
+#: (category, amount claimed, settled for or None if it ended otherwise, days open).
+HISTORY = [
+    (Category.property, "6000", "4500", 21), (Category.property, "5000", "4000", 30),
+    (Category.property, "8000", "5000", 18), (Category.property, "4000", None, 45),
+    (Category.property, "7000", "6000", 25), (Category.property, "3500", "3000", 14),
+    (Category.labour, "12000", "10000", 40), (Category.labour, "9000", "9000", 35),
+    (Category.labour, "15000", None, 60), (Category.labour, "11000", "8000", 28),
+    (Category.labour, "10000", "9500", 33), (Category.consumer, "3000", "2500", 10),
+    (Category.consumer, "2000", "2000", 7), (Category.consumer, "4500", "3000", 15),
+    (Category.consumer, "2600", None, 20), (Category.consumer, "3200", "3200", 9),
+    (Category.neighbour, None, "0", 12), (Category.neighbour, None, "0", 20),
+    (Category.neighbour, "5000", "3000", 30), (Category.neighbour, None, None, 25),
+    (Category.neighbour, "2000", "1500", 16), (Category.debt, "20000", "15000", 50),
+    (Category.debt, "15000", "15000", 45), (Category.debt, "30000", None, 70),
+    (Category.debt, "25000", "20000", 38), (Category.debt, "18000", "12000", 42),
+]
+
+
+def _history(staff, mediator, center, claimant, respondent):
+    from datetime import timedelta
+
+    from odr.timeutil import utcnow
+
+    for i, (category, amount, settled, days) in enumerate(HISTORY):
+        dispute = ops.DisputeDetails(category, "（历史案件）" + DISPUTES[i % len(DISPUTES)][1],
+                                     DISPUTES[i % len(DISPUTES)][2], "朝阳区",
+                                     Decimal(amount) if amount else None)
+        case = ops.file_case(staff, Channel.counter, dispute, ops.PartyDetails(claimant.name, claimant.phone),
+                             ops.PartyDetails(respondent.name, respondent.phone), organization=center)
+        ops.join_case(case.claimant, claimant)
+        ops.join_case(case.respondent, respondent)
+        workflow.move(case, Stage.mediation, staff)
+        ops.assign_handler(case, staff, mediator=mediator)
+        if settled is not None:
+            ops.record_settlement_amount(case, Decimal(settled), mediator)
+            workflow.move(case, Outcome.settled, mediator)
+        else:
+            workflow.move(case, Outcome.closed_without_result, mediator)
+        opened = utcnow() - timedelta(days=120 - i * 3)
+        case.created_at, case.closed_at = opened, opened + timedelta(days=days)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -37,7 +38,12 @@ def wants_json() -> bool:
 
 
 def problem(status: int, detail=None, errors=None, title=None):
-    """A problem-details (RFC 9457) response."""
+    """A problem-details (RFC 9457) response; in English, since the API talks to machines."""
+    with force_locale("en"):
+        return _problem(status, detail, errors, title)
+
+
+def _problem(status, detail, errors, title):
     body = {
         "type": "about:blank",
         "title": str(title or MESSAGES.get(status, "Error")),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField
@@ -11,6 +12,8 @@ from wtforms.validators import ValidationError
 from odr.auth.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
 
 MAX_AMOUNT = Decimal("1000000000000")
+#: Digits with an optional decimal part: no signs, exponents, separators or NaN.
+PLAIN_AMOUNT = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,10})?$")
 
 
 def strip(value):
@@ -45,16 +48,14 @@ class AmountField(DecimalField):
             self.data = None
             return
         if valuelist:
-            raw = valuelist[0].strip().replace(",", "")
-            try:
-                value = Decimal(raw)
-            except (InvalidOperation, ValueError):
-                self.data = None
-                raise ValueError(_l("Enter an amount such as 1200 or 1200.50.")) from None
-            if not value.is_finite():
+            raw = valuelist[0].strip()
+            if raw.startswith("-") and PLAIN_AMOUNT.match(raw[1:]):
+                self.data = Decimal(raw)  # reported by pre_validate as negative
+                return
+            if not PLAIN_AMOUNT.match(raw):
                 self.data = None
                 raise ValueError(_l("Enter an amount such as 1200 or 1200.50."))
-            self.data = value
+            self.data = Decimal(raw)
 
     def pre_validate(self, form):
         value = self.data

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+from dataclasses import dataclass
 
 import flask_babel
 import pytest
-from flask import g
+from flask import Flask, g
+from werkzeug.serving import make_server
 import sqlalchemy as sa
 
 from odr import create_app
@@ -21,7 +24,7 @@ from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import Channel, Organization, OrgType
-from odr.extensions import db, limiter
+from odr.extensions import db, limiter, socketio
 
 PASSWORD = "correct horse 42"
 _counter = itertools.count(1)
@@ -84,6 +87,7 @@ def _schema(database_url, instance_path):
 
 
 def empty_tables():
+    db.session.remove()  # an open transaction of the test's session would block TRUNCATE
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -190,3 +194,42 @@ def make_case(app, make_user):
         return case
 
     return make
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    #: This app's Socket.IO server. The ``socketio`` extension is one object bound to the
+    #: app made last; tests make many apps, so the live server's is put back before each test.
+    sio_server: object = None
+
+
+@pytest.fixture(scope="module")
+def live_server(_schema, database_url):
+    app = create_app(test_config(database_url, WTF_CSRF_ENABLED=True))
+    sio_server = socketio.server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url  # before the first request; links in SMS/QR codes use it
+    thread = threading.Thread(target=server.serve_forever, name="odr-e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, url, sio_server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def server(live_server):
+    """The live server, with empty tables and rate-limit counters reset for this test."""
+    socketio.server = live_server.sio_server
+    with live_server.app.app_context():
+        empty_tables()
+        db.session.remove()
+    limiter.reset()
+    return live_server

@@ -13,7 +13,9 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     assert result.exit_code == 0, result.output
     assert "odr-demo-2026" in result.output and "+8613800138001" in result.output
     cases = db.session.scalars(sa.select(Case)).all()
-    assert len(cases) == 12
+    from odr.demo import HISTORY
+
+    assert len(cases) == 12 + len(HISTORY)
     stages = {c.stage for c in cases if c.is_open}
     outcomes = {c.outcome for c in cases if not c.is_open}
     assert {Stage.consultation, Stage.assessment, Stage.mediation, Stage.arbitration, Stage.litigation} <= stages
@@ -26,7 +28,7 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     assert roles == set(Role)
     again = runner.invoke(args=["demo", "--no-serve"])
     assert again.exit_code == 0 and "already present" in again.output
-    assert db.session.scalar(sa.select(sa.func.count(Case.id))) == 12
+    assert db.session.scalar(sa.select(sa.func.count(Case.id))) == len(cases)
 
 
 def test_create_user_with_role_and_refusals(runner, make_org):

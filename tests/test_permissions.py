@@ -8,17 +8,27 @@ app without a row here.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import OrgType, Outcome, Stage
+from odr.assess import operations as assess_ops
+from odr.cases.models import Category
+from odr.consult import operations as consult_ops
+from odr.consult.models import Article
 from odr.extensions import db, limiter
 from tests.conftest import empty_tables
 
+#: The smallest valid PNG (1×1 pixel).
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
+
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "admin"]
+         "court_clerk", "other_clerk", "consultant", "admin"]
 SIGNED_IN = [r for r in ROLES if r != "anon"]
 
 
@@ -39,6 +49,41 @@ def staff_only(ok):
     out.update(anon=302, staff=ok, other_staff=ok, admin=ok)
     return out
 
+
+def only(ok: dict, default=404, anon=302):
+    out = {r: default for r in ROLES}
+    out["anon"] = anon
+    out.update(ok)
+    return out
+
+
+# The consultation is the claimant's, taken by the consultant; the assessed case is in assessment.
+CHAT = {"claimant": 200, "consultant": 200, "admin": 403}
+PARTIES_OF_ASSESSED = {"claimant": 200, "respondent": 200, "staff": 403, "admin": 403}
+CONSULT_ROWS = [
+    ("GET", "/consult/", None, everyone(200, anon=302)),
+    ("POST", "/consult/", {}, everyone(400, anon=302)),
+    ("GET", "/consult/c/{cid}", None, only(CHAT)),
+    ("POST", "/consult/c/{cid}/end", None, only({"claimant": 303, "consultant": 303, "admin": 403})),
+    ("POST", "/consult/c/{cid}/rate", {"stars": "5"}, only({"claimant": 409, "consultant": 409, "admin": 403})),
+    ("POST", "/consult/c/{cid}/attachments", None, only({"claimant": 400, "consultant": 400, "admin": 403})),
+    ("GET", "/consult/c/{cid}/attachments/{aid}", None, only(CHAT)),
+    ("GET", "/consult/c/{cid}/case", None, only({"claimant": 200, "consultant": 403, "admin": 403})),
+    ("POST", "/consult/c/{cid}/case", {}, only({"claimant": 400, "consultant": 403, "admin": 403})),
+    ("GET", "/consult/desk", None, only({"consultant": 200}, default=403)),
+    ("POST", "/consult/desk/duty", {"on_duty": "1"}, only({"consultant": 303}, default=403)),
+    ("POST", "/consult/desk/take", None, only({"consultant": 303}, default=403)),
+    ("GET", "/consult/kb", None, everyone(200)),
+    ("GET", "/consult/kb/{slug}", None, everyone(200)),
+    ("GET", "/consult/kb/{slug}/edit", None, only({"admin": 200}, default=403)),
+    ("POST", "/consult/kb/{slug}/edit", {}, only({"admin": 400}, default=403)),
+    ("GET", "/assess/{assessed}/questionnaire", None, only(PARTIES_OF_ASSESSED)),
+    ("POST", "/assess/{assessed}/questionnaire", {}, only(PARTIES_OF_ASSESSED | {"claimant": 400, "respondent": 400})),
+    ("GET", "/assess/{assessed}/result/{assessment}", None,
+     only({"claimant": 200, "respondent": 200, "staff": 200, "admin": 200})),
+    ("POST", "/assess/{assessed}/result/{assessment}/choose", {"path": "mediation"},
+     only(PARTIES_OF_ASSESSED | {"claimant": 303, "respondent": 303})),
+]
 
 STAGE_PREFIXES = ["consult", "assess", "mediate", "arbitrate", "court", "video"]
 
@@ -74,12 +119,13 @@ MATRIX = [
     # Whoever holds the invitation link may answer it, except the other side of the same case.
     ("GET", "/cases/join/{token}", None, everyone(200)),
     ("POST", "/cases/join/{token}/accept", None, everyone(303, anon=302) | {"claimant": 409}),
-    ("POST", "/cases/join/{token}/decline", {"reason": "No time."}, everyone(200, anon=302) | {"claimant": 409}),
+    ("POST", "/cases/join/{token}/decline", {"reason": "No time."}, everyone(303, anon=302) | {"claimant": 409}),
+    ("GET", "/cases/declined/{open}", None, everyone(200, anon=302)),
     ("GET", "/staff/", None, staff_only(200)),
     ("GET", "/staff/cases/new", None, staff_only(200)),
     ("POST", "/staff/cases/new", {}, staff_only(400)),
     ("POST", "/api/v1/intake", {}, everyone(401)),
-] + [("GET", f"/{p}/{{open}}", None, case_view()) for p in STAGE_PREFIXES] \
+] + CONSULT_ROWS + [("GET", f"/{p}/{{open}}", None, case_view()) for p in STAGE_PREFIXES] \
   + [("GET", f"/{p}/{{handed}}", None, case_view(court_clerk=200, mediator=404)) for p in STAGE_PREFIXES]
 
 
@@ -107,6 +153,7 @@ def build_world(make_user, make_org, make_case):
         "other_mediator": make_user(Role.mediator, center),
         "court_clerk": make_user(Role.court_clerk, court),
         "other_clerk": make_user(Role.court_clerk, other_court),
+        "consultant": make_user(Role.consultant),
         "admin": make_user(Role.admin),
     }
     staff = users["staff"]
@@ -119,14 +166,23 @@ def build_world(make_user, make_org, make_case):
                        stages=(Stage.assessment, Stage.litigation))
     ops.assign_handler(handed, staff, court=court)
     workflow.move(handed, Outcome.handed_to_court, staff)
+    assessed = make_case(claimant=users["claimant"], respondent=users["respondent"], organization=center,
+                         stages=(Stage.assessment,))
+    assessment = assess_ops.complete(assessed, users["claimant"], {"other_side": "talking", "evidence": "some"})
+    consultation = consult_ops.start(users["claimant"], "Deposit", Category.property)
+    consult_ops.take(consultation, users["consultant"])
+    attachment = consult_ops.attach(consultation, users["claimant"], io.BytesIO(PNG), "photo.png")
+    db.session.add(Article(slug="deposit", lang="zh", title="押金", category=Category.property, body="押金"))
     db.session.commit()
     values = {"open": open_case.number, "pending": pending.number, "handed": handed.number,
-              "token": pending.respondent.invite_token, "other_org": str(other_org.id)}
+              "token": pending.respondent.invite_token, "other_org": str(other_org.id),
+              "assessed": assessed.number, "assessment": str(assessment.id), "cid": str(consultation.id),
+              "aid": str(attachment.id), "slug": "deposit"}
     return users, values
 
 
 #: Rows whose successful requests change state: each role gets a fresh world.
-CHANGES_STATE = ("/move", "/route", "/accept", "/decline", "/logout")
+CHANGES_STATE = ("/move", "/route", "/accept", "/decline", "/logout", "/end", "/choose", "/take", "/duty")
 
 
 def _request(app, world, role, method, url, data):
@@ -167,7 +223,9 @@ def test_matrix_covers_every_route(app):
     for method, url, _data, _expected in MATRIX:
         adapter = app.url_map.bind("odr.test")
         endpoint, _args = adapter.match(url.format(open="ODR-2026-000001", pending="ODR-2026-000002",
-                                                   handed="ODR-2026-000003", token="t", other_org="1"),
+                                                   handed="ODR-2026-000003", token="t", other_org="1",
+                                                   assessed="ODR-2026-000004", assessment="1", cid="1", aid="1",
+                                                   slug="s"),
                                      method=method)
         covered.add((endpoint, method))
     missing = []

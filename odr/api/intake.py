@@ -7,7 +7,7 @@ again returns the case already made from it.
 
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -17,7 +17,7 @@ from odr.cases.forms import TransferForm
 from odr.cases.models import Channel
 from odr.cases.views import dispute_details, party_details
 from odr.errors import problem
-from odr.extensions import db
+from odr.extensions import db, limiter
 from odr.links import absolute_url
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
@@ -35,6 +35,30 @@ def _client():
     if scheme.lower() != "bearer":
         return None
     return ops.api_client_for_token(token.strip())
+
+
+def _rate_limit():
+    return current_app.config["INTAKE_RATE_LIMIT"]
+
+
+def _rate_limit_key():
+    # A sending system has its own budget; requests without a valid token share one per address,
+    # so guessing tokens cannot use up a real client's budget.
+    client = _client()
+    return f"api-client:{client.id}" if client is not None else f"address:{request.remote_addr}"
+
+
+def _problem(status, detail=None, errors=None):
+    """Problem details in English whatever the platform's language: the API talks to machines."""
+    with force_locale("en"):
+        return problem(status, detail, errors=errors)
+
+
+@bp.errorhandler(413)
+@bp.errorhandler(429)
+def _refused(exc):
+    # The site-wide handler answers in the visitor's language; this one stays in English.
+    return _problem(exc.code)
 
 
 def _answer(case, status):
@@ -57,28 +81,30 @@ def _bad_fields(data):
             errors.append({"field": key, "message": "unknown field"})
         elif value is None or isinstance(value, str):
             continue
-        elif key == "amount_claimed" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            continue
+        elif key == "amount_claimed":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                errors.append({"field": key, "message": "must be a string or a number"})
         else:
             errors.append({"field": key, "message": "must be a string"})
     return errors
 
 
 @bp.post("/intake")
+@limiter.limit(_rate_limit, key_func=_rate_limit_key)
 def intake():
     client = _client()
     if client is None:
-        resp = problem(401, "Send a valid bearer token in the Authorization header.")
+        resp = _problem(401, "Send a valid bearer token in the Authorization header.")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="odr"'
         return resp
     if not request.is_json:
-        return problem(415, "Send the case as application/json.")
+        return _problem(415, "Send the case as application/json.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return problem(400, "The body must be a JSON object.")
+        return _problem(400, "The body must be a JSON object.")
     errors = _bad_fields(data)
     if errors:
-        return problem(422, errors=errors)
+        return _problem(422, errors=errors)
     reference = data.get("reference")
     if isinstance(reference, str):
         existing = ops.find_transfer(client, reference.strip())
@@ -88,7 +114,7 @@ def intake():
     with force_locale("en"):
         form = TransferForm(formdata=formdata)
         if not form.validate():
-            return problem(422, errors=[{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms])
+            return _problem(422, errors=[{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms])
     try:
         case = ops.file_case(
             None, Channel.transfer,

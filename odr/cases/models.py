@@ -106,6 +106,8 @@ class Case(db.Model):
     #: Amount claimed, if any, in yuan.
     amount_claimed: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     district: Mapped[str] = mapped_column(sa.String(64))
+    #: What the parties settled on, in yuan (for outcome statistics).
+    settlement_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     stage: Mapped[Stage] = mapped_column(enum_column(Stage))
     #: Set once the case is closed; a closed case keeps the stage it ended in.
@@ -142,6 +144,7 @@ class Case(db.Model):
         sa.CheckConstraint("amount_claimed IS NULL OR amount_claimed >= 0", name="amount_non_negative"),
         sa.CheckConstraint("(outcome IS NULL) = (closed_at IS NULL)", name="closed_has_outcome"),
         sa.Index("ix_case_queue", "organization_id", "closed_at", "created_at"),
+        sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
     )
 
     def __repr__(self):
@@ -196,6 +199,10 @@ class Case(db.Model):
                 and self.court_id in user.organizations_for(Role.court_clerk)):
             roles.add("court_clerk")
         return roles
+
+    def is_party(self, user) -> bool:
+        """The user acts for one of the sides of the case."""
+        return bool(self.roles_of(user) & {"claimant", "respondent"})
 
     def can_view(self, user) -> bool:
         return bool(self.roles_of(user))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -59,8 +60,13 @@ def next_case_number(year: int) -> str:
         sa.update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + 1)
     ).rowcount
     if not updated:
-        db.session.add(CaseCounter(year=year, last=1))
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # the first filing of a year may race another
+                db.session.add(CaseCounter(year=year, last=0))
+        except IntegrityError:
+            pass
+        db.session.execute(
+            sa.update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + 1))
     last = db.session.scalar(sa.select(CaseCounter.last).where(CaseCounter.year == year))
     return f"ODR-{year}-{last:06d}"
 
@@ -265,3 +271,9 @@ def assign_handler(case: Case, actor, *, mediator=None, arbitrator=None, court: 
         changes["court"] = {"id": court.id, "name": court.name}
     if changes:
         audit.record(case, actor, "handler_assigned", changes)
+
+
+def record_settlement_amount(case: Case, amount: Decimal, actor) -> None:
+    """What the parties settled on, for the outcome statistics of similar cases."""
+    case.settlement_amount = amount
+    audit.record(case, actor, "settlement_amount_recorded", {"amount": amount})

@@ -183,4 +183,11 @@ def decline_invitation(token):
         db.session.rollback()
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form, error=exc.reason), 409
     db.session.commit()
-    return render_template("cases/declined.html", case_number=party.case.number)
+    return redirect(url_for("cases.declined", number=party.case.number), code=303)
+
+
+@bp.get("/declined/<number>")
+@login_required
+def declined(number):
+    """Where a person lands after declining: they are no party, so they cannot open the case."""
+    return render_template("cases/declined.html", case_number=number[:20])

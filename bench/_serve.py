@@ -1,0 +1,52 @@
+"""Serve the odr app plus a hello-world route, for bench/http.py.
+
+Usage: python bench/_serve.py PORT [THREADS] [WORKERS]
+
+The app is built by ``odr.create_app()`` exactly as ``odr run`` builds it, and is
+served by the same function ``odr run`` uses (``odr.cli.serve``: gunicorn,
+gthread worker). The only difference is one extra route, ``GET /bench/hello``,
+registered here so the app's own code is untouched (plus ``GET /bench/me``, used
+only by ``bench/http.py --floor``). Everything the app does for
+every request (before_request hooks, session loading, context processors that
+are not template-related …) still runs for it.
+"""
+
+import os
+import sys
+
+# This file lives next to bench/http.py. Running ``python bench/_serve.py`` puts
+# bench/ first on sys.path, where ``http.py`` would shadow the standard
+# library's ``http`` package for Werkzeug and gunicorn. Drop that entry first.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 16
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+
+    from odr import create_app
+    from odr.cli import serve
+
+    app = create_app()
+
+    @app.get("/bench/hello")
+    def _bench_hello():
+        return "hello"
+
+    # Reference point for ``bench/http.py --floor``: the least a signed-in page
+    # does (load the session's user from the database), without a template.
+    @app.get("/bench/me")
+    def _bench_me():
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            return "not signed in", 401
+        return f"hello {current_user.name}"
+
+    serve(app, "127.0.0.1", port, threads=threads, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

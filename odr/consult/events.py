@@ -1,0 +1,192 @@
+"""Socket.IO namespace ``/consult``: live chat between a person and a consultant, and queue updates.
+
+Every event is checked against the consultation's participants; bad input is
+answered with ``{"ok": false, "error": …}`` in the acknowledgement and a
+``problem`` event, never with an exception out of the handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import defaultdict, deque
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import emit, join_room
+
+from odr.auth.models import Role
+from odr.consult import operations as ops
+from odr.consult.models import Consultation, ConsultationStatus
+from odr.extensions import db, socketio
+
+logger = logging.getLogger(__name__)
+
+NS = "/consult"
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: At most this many events per connection in the window below (floods are refused).
+FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
+_recent: dict[str, deque] = defaultdict(deque)
+
+
+def room(consultation_id: int) -> str:
+    return f"consult-{consultation_id}"
+
+
+class Refused(Exception):
+    pass
+
+
+def _refuse(message: str, log: str | None = None):
+    if log:
+        logger.warning("Refused /consult event from user %s: %s", getattr(current_user, "id", None), log)
+    raise Refused(message)
+
+
+def _flood_check():
+    now = time.monotonic()
+    q = _recent[request.sid]
+    while q and now - q[0] > FLOOD_SECONDS:
+        q.popleft()
+    if len(q) >= FLOOD_EVENTS:
+        _refuse(_("Too many messages at once. Wait a moment."), "flood")
+    q.append(now)
+
+
+def _consultation(data) -> Consultation:
+    if not isinstance(data, dict):
+        _refuse(_("Malformed request."), "payload is not an object")
+    cid = data.get("consultation_id")
+    if not isinstance(cid, int) or isinstance(cid, bool):
+        _refuse(_("Malformed request."), "consultation_id missing")
+    consultation = db.session.get(Consultation, cid)
+    if consultation is None or not consultation.is_participant(current_user):
+        _refuse(_("You are not in this consultation."), f"not a participant of consultation {cid}")
+    return consultation
+
+
+def handler(event):
+    """Register a checked handler: answers problems instead of raising, rolls back on failure."""
+
+    def register(fn):
+        def wrapped(data=None):
+            try:
+                _flood_check()
+                return {"ok": True, **(fn(data) or {})}
+            except (Refused, ops.ConsultError) as exc:
+                db.session.rollback()
+                reason = str(getattr(exc, "reason", exc))
+                emit("problem", {"event": event, "error": reason})
+                return {"ok": False, "error": reason}
+            except Exception:
+                db.session.rollback()
+                logger.exception("/consult %s failed", event)
+                emit("problem", {"event": event, "error": _("Something went wrong. Try again.")})
+                return {"ok": False, "error": "server error"}
+
+        wrapped.__name__ = f"on_{event}"
+        socketio.on_event(event, wrapped, namespace=NS)
+        return fn
+
+    return register
+
+
+@socketio.on("connect", namespace=NS)
+def on_connect(auth=None):
+    if not current_user.is_authenticated:
+        logger.warning("Refused anonymous /consult connection from %s", request.remote_addr)
+        raise ConnectionRefusedError("sign in first")
+    join_room(f"user-{current_user.id}")
+    if current_user.has_role(Role.consultant):
+        join_room("consultants")
+
+
+@socketio.on("disconnect", namespace=NS)
+def on_disconnect(reason=None):
+    _recent.pop(request.sid, None)
+
+
+@handler("join")
+def on_join(data):
+    consultation = _consultation(data)
+    after = data.get("after_id", 0)
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        _refuse(_("Malformed request."), "bad after_id")
+    join_room(room(consultation.id))
+    place = ops.queue_place(consultation)
+    return {
+        "me": current_user.id,
+        "status": consultation.status.value,
+        "consultant": consultation.consultant.name if consultation.consultant else None,
+        "messages": [m.to_json() for m in ops.history(consultation, after_id=after)],
+        "queue": place.__dict__ if place else None,
+    }
+
+
+@handler("send")
+def on_send(data):
+    consultation = _consultation(data)
+    client_id, body, attachment_id = data.get("client_id"), data.get("body", ""), data.get("attachment_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        _refuse(_("Malformed request."), "bad client_id")
+    if not isinstance(body, str):
+        _refuse(_("Malformed request."), "body is not text")
+    body = body.strip()
+    if len(body) > current_app.config["CONSULT_MESSAGE_MAX_CHARS"]:
+        _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
+    if attachment_id is not None and (not isinstance(attachment_id, int) or isinstance(attachment_id, bool)):
+        _refuse(_("Malformed request."), "bad attachment_id")
+    if not body and attachment_id is None:
+        _refuse(_("The message is empty."))
+    message, new = ops.post_message(consultation, current_user, client_id, body, attachment_id)
+    db.session.commit()
+    payload = message.to_json()
+    if new:
+        emit("message", payload, to=room(consultation.id))
+    return {"message": payload}
+
+
+@handler("typing")
+def on_typing(data):
+    consultation = _consultation(data)
+    emit("typing", {"user_id": current_user.id, "typing": bool(data.get("typing"))},
+         to=room(consultation.id), include_self=False)
+
+
+@handler("mark")
+def on_mark(data):
+    consultation = _consultation(data)
+    up_to, what = data.get("up_to_id"), data.get("what")
+    if not isinstance(up_to, int) or isinstance(up_to, bool) or what not in ("delivered", "read"):
+        _refuse(_("Malformed request."), "bad mark")
+    ids = ops.mark(consultation, current_user, up_to, what)
+    db.session.commit()
+    if ids:
+        emit("receipt", {"ids": ids, "what": what}, to=room(consultation.id))
+    return {"ids": ids}
+
+
+def broadcast_status(consultation: Consultation):
+    """Tell both sides the consultation's state changed (taken, ended)."""
+    socketio.emit("status", {
+        "consultation_id": consultation.id, "status": consultation.status.value,
+        "consultant": consultation.consultant.name if consultation.consultant else None,
+    }, to=room(consultation.id), namespace=NS)
+    if consultation.status is not ConsultationStatus.waiting:
+        socketio.emit("status", {"consultation_id": consultation.id, "status": consultation.status.value},
+                      to=f"user-{consultation.user_id}", namespace=NS)
+
+
+def broadcast_queue():
+    """Send each waiting person their new place and wait; tell consultants how many wait."""
+    waiting = ops.waiting_queue()
+    if waiting:
+        minutes = ops.typical_minutes()
+        on_duty = max(len(ops.consultants_on_duty()), 1)
+        for position, c in enumerate(waiting, start=1):
+            socketio.emit("queue", {"consultation_id": c.id, "position": position,
+                                    "eta_minutes": max(1, round(position * minutes / on_duty))},
+                          to=f"user-{c.user_id}", namespace=NS)
+    socketio.emit("queue_size", {"waiting": len(waiting)}, to="consultants", namespace=NS)

@@ -1,0 +1,235 @@
+"""Use cases of consultation: queue, take, chat, end, rate, attach, turn into a case."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from odr.auth.models import Role, RoleGrant
+from odr.cases import audit
+from odr.cases import operations as case_ops
+from odr.cases import workflow
+from odr.cases.models import Category, Channel, Stage
+from odr.consult.models import (
+    ConsultAttachment, ConsultMessage, ConsultantDuty, Consultation, ConsultationStatus,
+)
+from odr.extensions import db
+from odr.timeutil import utcnow
+from odr import uploads
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"}
+
+
+class ConsultError(Exception):
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def start(user, topic: str, category: Category) -> Consultation:
+    """Join the queue for an on-duty consultant."""
+    open_one = db.session.scalar(sa.select(Consultation).where(
+        Consultation.user_id == user.id, Consultation.status != ConsultationStatus.ended).limit(1))
+    if open_one is not None:
+        raise ConsultError(_l("You already have an open consultation. Continue it or end it first."))
+    consultation = Consultation(user_id=user.id, topic=topic, category=category,
+                                status=ConsultationStatus.waiting)
+    db.session.add(consultation)
+    db.session.flush()
+    logger.info("Consultation %s opened by %s", consultation.id, user)
+    return consultation
+
+
+def set_duty(consultant, on_duty: bool) -> None:
+    duty = db.session.get(ConsultantDuty, consultant.id) or ConsultantDuty(user_id=consultant.id)
+    duty.on_duty = on_duty
+    duty.changed_at = utcnow()
+    db.session.add(duty)
+
+
+def is_on_duty(user) -> bool:
+    duty = db.session.get(ConsultantDuty, user.id)
+    return bool(duty and duty.on_duty)
+
+
+def waiting_queue(limit: int = 200) -> list[Consultation]:
+    return list(db.session.scalars(
+        sa.select(Consultation).where(Consultation.status == ConsultationStatus.waiting)
+        .order_by(Consultation.created_at, Consultation.id).limit(limit)))
+
+
+@dataclass
+class QueuePlace:
+    position: int
+    eta_minutes: int
+    consultants_on_duty: int
+
+
+def typical_minutes() -> float:
+    """Median length of the last 20 consultations that ended, or the configured default."""
+    rows = db.session.execute(
+        sa.select(Consultation.taken_at, Consultation.ended_at)
+        .where(Consultation.ended_at.is_not(None), Consultation.taken_at.is_not(None))
+        .order_by(Consultation.ended_at.desc()).limit(20)).all()
+    if len(rows) < 3:
+        return float(current_app.config["CONSULT_DEFAULT_MINUTES"])
+    return max(1.0, statistics.median((e - t).total_seconds() / 60 for t, e in rows))
+
+
+def queue_place(consultation: Consultation) -> QueuePlace | None:
+    if consultation.status is not ConsultationStatus.waiting:
+        return None
+    ahead = db.session.scalar(sa.select(sa.func.count(Consultation.id)).where(
+        Consultation.status == ConsultationStatus.waiting,
+        sa.or_(Consultation.created_at < consultation.created_at,
+               sa.and_(Consultation.created_at == consultation.created_at, Consultation.id < consultation.id))))
+    on_duty = db.session.scalar(sa.select(sa.func.count(ConsultantDuty.user_id)).where(ConsultantDuty.on_duty))
+    busy = on_duty or 1
+    eta = round((ahead + 1) * typical_minutes() / busy)
+    return QueuePlace(position=ahead + 1, eta_minutes=max(1, eta), consultants_on_duty=on_duty)
+
+
+def take_next(consultant) -> Consultation | None:
+    """The on-duty consultant takes the person who has waited longest."""
+    if not consultant.has_role(Role.consultant):
+        raise ConsultError(_l("Only consultants take people from the queue."))
+    query = (sa.select(Consultation).where(Consultation.status == ConsultationStatus.waiting,
+                                           Consultation.user_id != consultant.id)
+             .order_by(Consultation.created_at, Consultation.id).limit(1).with_for_update(skip_locked=True))
+    consultation = db.session.scalar(query)
+    if consultation is None:
+        return None
+    take(consultation, consultant)
+    return consultation
+
+
+def take(consultation: Consultation, consultant) -> None:
+    if not consultation.can_take(consultant):
+        raise ConsultError(_l("Someone else has already taken this consultation."))
+    updated = db.session.execute(
+        sa.update(Consultation)
+        .where(Consultation.id == consultation.id, Consultation.status == ConsultationStatus.waiting)
+        .values(status=ConsultationStatus.active, consultant_id=consultant.id, taken_at=utcnow())
+    ).rowcount
+    if not updated:  # another consultant was quicker
+        raise ConsultError(_l("Someone else has already taken this consultation."))
+    db.session.refresh(consultation)
+    logger.info("Consultation %s taken by %s", consultation.id, consultant)
+
+
+def end(consultation: Consultation, user) -> None:
+    if not consultation.is_participant(user):
+        raise ConsultError(_l("Only the people in this consultation can end it."))
+    if consultation.status is ConsultationStatus.ended:
+        return
+    consultation.status = ConsultationStatus.ended
+    consultation.ended_at = utcnow()
+
+
+def rate(consultation: Consultation, user, stars: int, comment: str | None) -> None:
+    if not consultation.can_rate(user):
+        raise ConsultError(_l("You can rate a consultation once it has ended."))
+    consultation.rating = stars
+    consultation.rating_comment = comment
+
+
+def post_message(consultation: Consultation, sender, client_id: str, body: str,
+                 attachment_id: int | None = None) -> tuple[ConsultMessage, bool]:
+    """Save a chat message once; a resend with the same ``client_id`` returns the saved one.
+
+    :return: the message and whether it is new.
+    """
+    if not consultation.is_participant(sender):
+        raise ConsultError(_l("You are not in this consultation."))
+    existing = db.session.scalar(sa.select(ConsultMessage).where(
+        ConsultMessage.consultation_id == consultation.id, ConsultMessage.sender_id == sender.id,
+        ConsultMessage.client_id == client_id))
+    if existing is not None:
+        return existing, False
+    if consultation.status is ConsultationStatus.ended:
+        raise ConsultError(_l("This consultation has ended."))
+    attachment = None
+    if attachment_id is not None:
+        attachment = db.session.get(ConsultAttachment, attachment_id)
+        if attachment is None or attachment.consultation_id != consultation.id or attachment.uploader_id != sender.id:
+            raise ConsultError(_l("That attachment does not belong to this conversation."))
+    message = ConsultMessage(consultation_id=consultation.id, sender_id=sender.id, client_id=client_id,
+                             body=body, attachment=attachment)
+    db.session.add(message)
+    db.session.flush()
+    return message, True
+
+
+def mark(consultation: Consultation, reader, up_to_id: int, what: str) -> list[int]:
+    """Mark the other side's messages up to ``up_to_id`` as delivered or read; return their ids."""
+    if not consultation.is_participant(reader):
+        raise ConsultError(_l("You are not in this consultation."))
+    column = {"delivered": ConsultMessage.delivered_at, "read": ConsultMessage.read_at}[what]
+    ids = list(db.session.scalars(sa.select(ConsultMessage.id).where(
+        ConsultMessage.consultation_id == consultation.id, ConsultMessage.sender_id != reader.id,
+        ConsultMessage.id <= up_to_id, column.is_(None))))
+    if ids:
+        values = {column.key: utcnow()}
+        if what == "read":
+            values["delivered_at"] = sa.func.coalesce(ConsultMessage.delivered_at, utcnow())
+        db.session.execute(sa.update(ConsultMessage).where(ConsultMessage.id.in_(ids)).values(**values))
+    return ids
+
+
+def history(consultation: Consultation, after_id: int = 0, limit: int = 500) -> list[ConsultMessage]:
+    return list(db.session.scalars(
+        sa.select(ConsultMessage).where(ConsultMessage.consultation_id == consultation.id,
+                                        ConsultMessage.id > after_id)
+        .order_by(ConsultMessage.id).limit(limit)))
+
+
+def attach(consultation: Consultation, uploader, stream, filename: str | None) -> ConsultAttachment:
+    if not consultation.is_participant(uploader):
+        raise ConsultError(_l("You are not in this consultation."))
+    if consultation.status is ConsultationStatus.ended:
+        raise ConsultError(_l("This consultation has ended."))
+    try:
+        stored = uploads.store(stream, filename, ATTACHMENT_TYPES,
+                               current_app.config["CONSULT_ATTACHMENT_MAX_BYTES"])
+    except uploads.UploadError as exc:
+        raise ConsultError(exc.reason) from None
+    attachment = ConsultAttachment(consultation_id=consultation.id, uploader_id=uploader.id,
+                                   filename=stored.filename, mimetype=stored.mimetype, size=stored.size,
+                                   sha256=stored.sha256)
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def draft_from(consultation: Consultation) -> dict:
+    """Dispute form values pre-filled from the conversation: the asker's own words."""
+    own = [m.body for m in history(consultation) if m.sender_id == consultation.user_id and m.body.strip()]
+    description = "\n".join([consultation.topic] + own)[:4000]
+    return {"category": consultation.category.value, "description": description}
+
+
+def file_case_from(consultation: Consultation, user, dispute, respondent):
+    """File the case the consultation was about, link both ways and start its assessment."""
+    if user.id != consultation.user_id:
+        raise ConsultError(_l("Only the person who asked can turn the consultation into a case."))
+    if consultation.case_id is not None:
+        raise ConsultError(_l("This consultation is already a case."))
+    me = case_ops.PartyDetails(name=user.name, phone=user.phone, email=user.email)
+    case = case_ops.file_case(user, Channel.web, dispute, me, respondent)
+    consultation.case_id = case.id
+    audit.record(case, user, "consultation_linked", {"consultation": consultation.id, "topic": consultation.topic})
+    workflow.move(case, Stage.assessment, user, reason="consultation")
+    return case
+
+
+def consultants_on_duty() -> list[int]:
+    return list(db.session.scalars(
+        sa.select(ConsultantDuty.user_id).join(RoleGrant, RoleGrant.user_id == ConsultantDuty.user_id)
+        .where(ConsultantDuty.on_duty, RoleGrant.role == Role.consultant)))

@@ -1,0 +1,115 @@
+"""Real Socket.IO clients (python-socketio) signed in as a user, against the live server."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import pytest
+import socketio
+
+from odr.auth import operations as auth_ops
+from odr.auth.models import Role
+from odr.extensions import db
+
+
+class Person:
+    """A signed-in Socket.IO client on ``/consult`` that records every event it receives."""
+
+    def __init__(self, server, user_id):
+        self.server, self.user_id = server, user_id
+        self.events: queue.Queue = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("message", "typing", "receipt", "queue", "queue_size", "status", "problem"):
+            self.sio.on(name, self._recorder(name), namespace="/consult")
+
+    def _recorder(self, name):
+        return lambda data: self.events.put((name, data))
+
+    def cookie(self):
+        client = self.server.app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(self.user_id)
+            session["_fresh"] = True
+            session["lang"] = "en"  # error messages are asserted in English
+        return client.get_cookie("session").value
+
+    def connect(self, transport="websocket"):
+        self.sio.connect(self.server.url, namespaces=["/consult"], transports=[transport],
+                         headers={"Cookie": f"session={self.cookie()}"}, wait_timeout=5)
+        return self
+
+    def call(self, event, data):
+        return self.sio.call(event, data, namespace="/consult", timeout=5)
+
+    def emit(self, event, data):
+        self.sio.emit(event, data, namespace="/consult")
+
+    def wait_for(self, name, predicate=lambda d: True, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {name!r} event within {timeout}s")
+            try:
+                got, data = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if got == name and predicate(data):
+                return data
+
+    def drain(self, name, wait=0.3):
+        """Events of this kind that arrive within ``wait`` seconds."""
+        time.sleep(wait)
+        out = []
+        while not self.events.empty():
+            got, data = self.events.get_nowait()
+            if got == name:
+                out.append(data)
+        return out
+
+    def close(self):
+        """Drop the connection (as a phone losing its network does) without waiting for a goodbye."""
+        if not self.sio.connected:
+            return
+        ws = getattr(self.sio.eio, "ws", None)
+        if ws is not None:
+            ws.shutdown()  # the socket just goes away; the client's read loop ends by itself
+        else:
+            self.sio.disconnect()
+
+
+
+@pytest.fixture
+def people(server):
+    """``people(role=None)`` creates a user and a Socket.IO client for them (connected on demand)."""
+    made = []
+    counter = iter(range(1, 1000))
+
+    def make(role: Role | None = None, name=None):
+        with server.app.app_context():
+            n = next(counter)
+            user = auth_ops.create_user(f"person{n}@example.com", name or f"Person {n}", "correct horse 42")
+            if role:
+                auth_ops.grant_role(user, role)
+            db.session.commit()
+            person = Person(server, user.id)
+        made.append(person)
+        return person
+
+    yield make
+    for person in made:
+        person.close()
+
+
+@pytest.fixture
+def in_app(server):
+    """Run a function inside the live server's app context and commit."""
+
+    def run(fn, *args, **kwargs):
+        with server.app.app_context():
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+
+    return run
