@@ -105,6 +105,8 @@ def forget_request_globals(app):
     @app.teardown_request
     def _forget(_exc):
         g.pop("_login_user", None)
+        for key in [k for k in g if k.startswith("_odr_")]:
+            g.pop(key)
         flask_babel.refresh()
 
 

@@ -185,11 +185,7 @@ class Case(db.Model):
         staff_orgs = user.organizations_for(Role.staff)
         if self.organization_id in staff_orgs:
             roles.add("staff")
-        elif self.organization_id is None and staff_orgs and db.session.scalar(
-            sa.select(sa.func.count(Organization.id)).where(
-                Organization.id.in_(staff_orgs), Organization.takes_intake
-            )
-        ):
+        elif self.organization_id is None and staff_orgs and _is_intake_staff(user, staff_orgs):
             roles.add("staff")
         if self.mediator_id == user.id:
             roles.add("mediator")
@@ -214,6 +210,20 @@ class Case(db.Model):
     def can_invite(self, user) -> bool:
         """See and share the invitation link of the parties not yet joined."""
         return bool(self.roles_of(user) & {"claimant", "staff", "admin"})
+
+
+def _is_intake_staff(user, staff_orgs) -> bool:
+    """Whether one of the user's organisations takes new cases; asked once per request."""
+    from flask import g, has_request_context
+
+    key = f"_odr_intake_staff_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    answer = bool(db.session.scalar(sa.select(sa.func.count(Organization.id)).where(
+        Organization.id.in_(staff_orgs), Organization.takes_intake)))
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
 
 
 class CaseParty(db.Model):

@@ -20,15 +20,19 @@ STAGE_ENDPOINTS = {
 }
 
 
-def stage_status(case, stage: Stage) -> str:
-    """``current``, ``done``, ``skipped`` or ``ahead`` for the stage timeline."""
+def visited_stages(events) -> set[str]:
+    """Stages a case has left, from its audit events."""
+    return {ev.payload.get("from") for ev in events if ev.action == "stage_changed"}
+
+
+def stage_status(case, stage: Stage, visited: set[str] | None = None) -> str:
+    """``current``, ``closed``, ``done``, ``skipped`` or ``ahead`` for the stage timeline."""
     from odr.cases import audit
 
     if case.stage is stage:
         return "closed" if case.outcome is not None else "current"
-    visited = {
-        ev.payload.get("from") for ev in audit.case_events(case) if ev.action == "stage_changed"
-    }
+    if visited is None:
+        visited = visited_stages(audit.case_events(case))
     if stage.value in visited:
         return "done"
     if STAGE_ORDER.index(stage) < STAGE_ORDER.index(case.stage):

@@ -16,7 +16,7 @@ from odr.cases import audit, labels, operations as ops, workflow
 from odr.cases.access import get_case_or_404
 from odr.cases.forms import DeclineForm, DisputeForm, MoveForm, RouteForm
 from odr.cases.models import Category, Channel, Organization, OrgType, PartyStatus
-from odr.cases.stages import STAGE_ORDER, stage_status
+from odr.cases.stages import STAGE_ORDER, stage_status, visited_stages
 from odr.extensions import db
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -57,18 +57,19 @@ def new_case():
     return render_template("cases/new.html", form=form), 400 if form.errors else 200
 
 
-def render_case(case, status=200, move_error=None, move_form=None, route_form=None):
+def render_case(case, status=200, move_error=None, route_form=None):
     user = current_user._get_current_object()
     if route_form is None and case.can_manage(user):
         route_form = RouteForm()
     if route_form is not None:
         route_form.organization.choices = organization_choices()
+    events = audit.case_events(case)
+    visited = visited_stages(events)
     return render_template(
         "cases/show.html", case=case, roles=case.roles_of(user),
-        timeline=[(s, stage_status(case, s)) for s in STAGE_ORDER],
-        events=audit.case_events(case), moves=workflow.available_moves(case, user),
-        move_form=move_form or MoveForm(), move_error=move_error, route_form=route_form,
-        PartyStatus=PartyStatus, invitation_url=ops.invitation_url,
+        timeline=[(s, stage_status(case, s, visited)) for s in STAGE_ORDER],
+        events=events, moves=workflow.available_moves(case, user), move_error=move_error,
+        route_form=route_form, PartyStatus=PartyStatus, invitation_url=ops.invitation_url,
     ), status
 
 
@@ -105,16 +106,16 @@ def move(number):
     case = get_case_or_404(number)
     form = MoveForm()
     if not form.validate_on_submit():
-        return render_case(case, 400, move_error=_("Choose a valid next step."), move_form=form)
+        return render_case(case, 400, move_error=_("Choose a valid next step."))
     target = workflow.parse_target(form.to.data)
     if target is None:
-        return render_case(case, 400, move_error=_("Choose a valid next step."), move_form=form)
+        return render_case(case, 400, move_error=_("Choose a valid next step."))
     try:
         workflow.move(case, target, current_user._get_current_object(), reason=form.reason.data or None)
         db.session.commit()
     except workflow.WorkflowError as exc:
         db.session.rollback()
-        return render_case(case, 409, move_error=exc.reason, move_form=form)
+        return render_case(case, 409, move_error=exc.reason)
     except IntegrityError:
         db.session.rollback()
         return render_case(case, 409, move_error=_("Someone changed this case at the same moment. Try again."))
