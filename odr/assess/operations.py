@@ -95,6 +95,8 @@ STAGE_OF_PATH = {"mediation": Stage.mediation, "arbitration": Stage.arbitration,
 
 def choose(assessment: Assessment, user, path: str) -> None:
     """The party picks a path; the workflow moves the case (and may refuse, with its reason)."""
+    if assessment.chosen_path is not None or assessment.case.stage is not Stage.assessment:
+        raise AssessError(_l("A path has already been chosen for this case."))
     if path not in STAGE_OF_PATH:
         raise AssessError(_l("Choose one of the paths shown."))
     available = {p["path"] for p in assessment.result["paths"] if p["available"]}

@@ -103,6 +103,8 @@ def assess(category: Category, answers: dict, amount: Decimal | None, small_clai
         fee = bracket_fee(amount, cfg["litigation"]["fee_brackets"])
         lit.fee = (fee * Decimal(str(cfg["litigation"]["simplified_factor"]))).quantize(Decimal("1")) \
             if small_claims else fee
+    lit.reasons.append(_l("A court judgment binds both sides and can be enforced; it takes longer and costs a "
+                          "court fee."))
     if small_claims:
         lit.reasons.append(_l("The amount is small enough for the small-claims procedure: faster, and one "
                               "hearing decides."))
@@ -143,7 +145,7 @@ def assess(category: Category, answers: dict, amount: Decimal | None, small_clai
                                "before you act; a voluntary settlement is still possible.", months=limitation))
             med.score += 1
         elif months >= limitation - cfg["limitation_warning_months"]:
-            lit.score += 2
+            lit.score += 3
             arb.score += 1
             warnings.append(_l("The time limit for claiming (%(months)d months) is close. Filing with a court or an "
                                "arbitration commission stops the clock.", months=limitation))

@@ -116,7 +116,7 @@ class ConsultAttachment(db.Model):
 
     def to_json(self) -> dict:
         return {"id": self.id, "filename": self.filename, "mimetype": self.mimetype, "size": self.size,
-                "url": f"/consult/{self.consultation_id}/attachments/{self.id}"}
+                "url": f"/consult/c/{self.consultation_id}/attachments/{self.id}"}
 
 
 class ConsultantDuty(db.Model):

@@ -22,7 +22,7 @@ from odr.consult import operations as ops
 from odr.consult.events import broadcast_queue, broadcast_status
 from odr.consult.forms import ArticleForm, RateForm, StartForm
 from odr.consult.models import Article, ConsultAttachment, Consultation, ConsultationStatus
-from odr.errors import problem
+from odr.errors import error_page, problem
 from odr.extensions import db
 
 bp = stage_blueprint("consult", Stage.consultation, "/consult")
@@ -152,6 +152,14 @@ def upload(cid):
         return problem(422, str(exc.reason))
     db.session.commit()
     return jsonify(attachment.to_json()), 201
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    if request.endpoint == "consult.upload":  # the chat page's script reads JSON
+        limit = current_app.config["CONSULT_ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
+        return problem(413, _("The file is larger than %(mb)s MB.", mb=limit))
+    return error_page(413)
 
 
 @bp.get("/c/<int:cid>/attachments/<int:aid>")
