@@ -18,6 +18,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from odr.refusal import Refused
+
 #: (magic bytes at offset 0, extra check, mimetype)
 SIGNATURES = [
     (b"\xff\xd8\xff", None, "image/jpeg"),
@@ -29,10 +31,8 @@ SIGNATURES = [
 ]
 
 
-class UploadError(ValueError):
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+class UploadError(Refused):
+    """A refusal with a readable reason."""
 
 
 @dataclass

@@ -16,14 +16,13 @@ from odr.cases import audit, workflow
 from odr.cases.models import Case, Outcome, Stage
 from odr.extensions import db
 from odr.timeutil import utcnow
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
 
-class AssessError(Exception):
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+class AssessError(Refused):
+    """A refusal with a readable reason."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from odr.auth.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
 from odr.cases import audit
 from odr.extensions import db
+from odr.refusal import Refused
 from odr.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,8 @@ def _dummy_hash() -> str:
     return current_app.extensions["odr_hasher"][1]
 
 
-class AuthError(Exception):
+class AuthError(Refused):
     """Sign-in refused; the message is safe to show."""
-
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
 
 
 def hash_password(password: str) -> str:

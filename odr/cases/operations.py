@@ -26,16 +26,13 @@ from odr.cases.models import (
 from odr.extensions import db
 from odr.links import absolute_url
 from odr.timeutil import utcnow
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
 
-class CaseError(Exception):
+class CaseError(Refused):
     """A request about a case that cannot be done; ``reason`` is shown to the person."""
-
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
 
 
 @dataclass

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from odr.cases import audit, labels
 from odr.cases.models import Case, Outcome, PartyStatus, Stage
 from odr.timeutil import utcnow
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +29,8 @@ PARTIES = frozenset({"claimant", "respondent"})
 CENTER = frozenset({"staff", "admin"})
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refused):
     """A move that is not allowed; ``reason`` is shown to the person who asked."""
-
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
 
 
 def respondent_joined(case: Case):

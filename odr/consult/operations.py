@@ -21,16 +21,15 @@ from odr.consult.models import (
 from odr.extensions import db
 from odr.timeutil import utcnow
 from odr import uploads
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
 ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"}
 
 
-class ConsultError(Exception):
-    def __init__(self, reason):
-        super().__init__(str(reason))
-        self.reason = reason
+class ConsultError(Refused):
+    """A refusal with a readable reason."""
 
 
 def start(user, topic: str, category: Category) -> Consultation:
