@@ -92,9 +92,16 @@ def complete(case: Case, user, answers: dict) -> Assessment:
 STAGE_OF_PATH = {"mediation": Stage.mediation, "arbitration": Stage.arbitration, "litigation": Stage.litigation}
 
 
+def can_choose(assessment: Assessment, user) -> bool:
+    """A party may still pick a path from this advice."""
+    case = assessment.case
+    return (assessment.chosen_path is None and case.is_open and case.stage is Stage.assessment
+            and case.is_party(user))
+
+
 def choose(assessment: Assessment, user, path: str) -> None:
     """The party picks a path; the workflow moves the case (and may refuse, with its reason)."""
-    if assessment.chosen_path is not None or assessment.case.stage is not Stage.assessment:
+    if not can_choose(assessment, user):
         raise AssessError(_l("A path has already been chosen for this case."))
     if path not in STAGE_OF_PATH:
         raise AssessError(_l("Choose one of the paths shown."))

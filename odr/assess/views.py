@@ -20,7 +20,7 @@ PATH_LABELS = {"mediation": _l("Mediation"), "arbitration": _l("Arbitration"), "
 
 @bp.context_processor
 def _labels():
-    return {"path_labels": PATH_LABELS, "latest_assessment": ops.latest}
+    return {"path_labels": PATH_LABELS, "latest_assessment": ops.latest, "can_choose": ops.can_choose}
 
 
 def _party_case(number):

@@ -184,9 +184,9 @@ def broadcast_queue():
     waiting = ops.waiting_queue()
     if waiting:
         minutes = ops.typical_minutes()
-        on_duty = max(len(ops.consultants_on_duty()), 1)
+        on_duty = len(ops.consultants_on_duty())
         for position, c in enumerate(waiting, start=1):
             socketio.emit("queue", {"consultation_id": c.id, "position": position,
-                                    "eta_minutes": max(1, round(position * minutes / on_duty))},
+                                    "eta_minutes": ops.eta_minutes(position, minutes, on_duty)},
                           to=f"user-{c.user_id}", namespace=NS)
     socketio.emit("queue_size", {"waiting": len(waiting)}, to="consultants", namespace=NS)

@@ -82,6 +82,11 @@ def typical_minutes() -> float:
     return max(1.0, statistics.median((e - t).total_seconds() / 60 for t, e in rows))
 
 
+def eta_minutes(position: int, minutes: float, on_duty: int) -> int:
+    """Expected wait of the ``position``-th person when ``on_duty`` consultants take ``minutes`` each."""
+    return max(1, round(position * minutes / max(on_duty, 1)))
+
+
 def queue_place(consultation: Consultation) -> QueuePlace | None:
     if consultation.status is not ConsultationStatus.waiting:
         return None
@@ -89,10 +94,9 @@ def queue_place(consultation: Consultation) -> QueuePlace | None:
         Consultation.status == ConsultationStatus.waiting,
         sa.or_(Consultation.created_at < consultation.created_at,
                sa.and_(Consultation.created_at == consultation.created_at, Consultation.id < consultation.id))))
-    on_duty = db.session.scalar(sa.select(sa.func.count(ConsultantDuty.user_id)).where(ConsultantDuty.on_duty))
-    busy = on_duty or 1
-    eta = round((ahead + 1) * typical_minutes() / busy)
-    return QueuePlace(position=ahead + 1, eta_minutes=max(1, eta), consultants_on_duty=on_duty)
+    on_duty = len(consultants_on_duty())
+    return QueuePlace(position=ahead + 1, eta_minutes=eta_minutes(ahead + 1, typical_minutes(), on_duty),
+                      consultants_on_duty=on_duty)
 
 
 def take_next(consultant) -> Consultation | None:

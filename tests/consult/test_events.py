@@ -114,6 +114,10 @@ def test_a_third_person_cannot_join_send_or_read(pair, people):
     asker.call("send", {"consultation_id": cid, "client_id": "secret", "body": "private"})
     assert outsider.drain("message", wait=0.5) == []
     assert consultant.drain("message", wait=0.1)[0]["body"] == "private"
+    for event, data in (("typing", {"consultation_id": cid, "typing": True}),
+                        ("mark", {"consultation_id": cid, "up_to_id": 10**6, "what": "read"})):
+        assert outsider.call(event, data)["ok"] is False
+    assert asker.drain("typing", wait=0.3) == []
 
 
 @pytest.mark.parametrize("payload, error", [
