@@ -120,7 +120,10 @@ socket.on("connect", () => {
 socket.on("disconnect", () => showError(t.tOffline));
 socket.on("message", (m) => {
   render(m);
-  if (m.sender_id !== me) markSeen();
+  if (m.sender_id !== me) {
+    typingEl.hidden = true; // their message is here: they are no longer typing it
+    markSeen();
+  }
 });
 socket.on("receipt", (r) => {
   r.ids.forEach((id) => {
@@ -144,18 +147,21 @@ document.addEventListener("visibilitychange", markSeen);
 if (form) {
   const body = document.getElementById("body");
   let typingTimer = null;
+  const stopTyping = () => {
+    clearTimeout(typingTimer);
+    if (typingTimer) socket.emit("typing", { consultation_id: cid, typing: false });
+    typingTimer = null;
+  };
   body.addEventListener("input", () => {
     if (!typingTimer) socket.emit("typing", { consultation_id: cid, typing: true });
     clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => {
-      socket.emit("typing", { consultation_id: cid, typing: false });
-      typingTimer = null;
-    }, 2000);
+    typingTimer = setTimeout(stopTyping, 2000);
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = body.value.trim();
     if (!text) return;
+    stopTyping();
     queue({ client_id: newId(), body: text });
     body.value = "";
   });

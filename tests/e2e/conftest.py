@@ -5,8 +5,8 @@
   and QR codes point at it. Served by Werkzeug in a daemon thread on a free port.
 * ``server`` (function): the live server with empty tables and fresh rate-limit counters.
 * ``browser`` (session): Debian's Chromium through Playwright's sync API.
-* ``phone`` (function): makes isolated 360×640 touch contexts (one per person), closed after
-  the test; any 5xx answer or failed request to the live server fails the test.
+* ``phone`` (function): makes isolated 360×640 touch contexts (one per person; ``phone(desk=True)``
+  for a 1280×800 desktop), closed after the test; any 5xx answer or failed request to the live server fails the test.
 * ``shot`` (function): full-page screenshots into ``test-artifacts/`` (gitignored) for a human.
 
 Every test in this folder is marked ``e2e`` (``pytest -m "not e2e"`` skips them).
@@ -22,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"width": 360, "height": 640}
+DESK = {"width": 1280, "height": 800}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -82,11 +83,11 @@ def phone(browser, server):
         context.on("response", on_response)
         context.on("requestfailed", on_failed)
 
-    def make():
-        context = browser.new_context(
-            viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="zh-CN",
-            base_url=server.url,
-        )
+    def make(desk=False):
+        """A phone-sized touch context, or with ``desk=True`` a desktop one (a consultant or mediator)."""
+        size = dict(viewport=DESK) if desk else dict(viewport=PHONE, is_mobile=True, has_touch=True,
+                                                     device_scale_factor=2)
+        context = browser.new_context(**size, locale="zh-CN", base_url=server.url)
         context.set_default_timeout(TIMEOUT_MS)
         watch(context)
         contexts.append(context)
@@ -96,6 +97,14 @@ def phone(browser, server):
     for context in contexts:
         context.close()
     assert not problems, "server errors during the test:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def layout():
+    """Collects pages wider than the phone; end a test with ``layout.assert_all_fit()``."""
+    from tests.e2e.pages import Layout
+
+    return Layout()
 
 
 @pytest.fixture

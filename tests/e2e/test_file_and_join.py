@@ -21,6 +21,7 @@ from odr.cases.models import Channel
 from odr.extensions import db
 from odr.outbox import OutboxMessage
 from tests.conftest import PASSWORD, dispute
+from tests.e2e.pages import Layout, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -29,53 +30,6 @@ CLAIMANT_E164 = "+8613800138000"
 RESPONDENT = {"name": "李四", "phone": "13900139000", "e164": "+8613900139000", "email": "lisi@example.com"}
 CASE_NUMBER = re.compile(r"ODR-\d{4}-\d{6}")
 CASE_URL = re.compile(r"/cases/(ODR-\d{4}-\d{6})$")
-PHONE_WIDTH = 360
-
-
-class Layout:
-    """Checks each page visited for horizontal overflow at phone width.
-
-    Overflows are collected rather than raised at once, so one run walks the whole flow and
-    lists every page that does not fit; ``assert_all_fit`` ends each test.
-    """
-
-    def __init__(self):
-        self.overflows: list[str] = []
-
-    def check(self, page: Page):
-        width, offenders = page.evaluate("""() => {
-            const limit = document.documentElement.clientWidth;
-            const bad = [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > limit + 0.5)
-                .slice(0, 5)
-                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                          + (typeof e.className === 'string' && e.className
-                             ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
-                          + ' "' + (e.textContent || '').trim().slice(0, 20) + '"');
-            return [document.documentElement.scrollWidth, bad];
-        }""")
-        if width > PHONE_WIDTH:
-            self.overflows.append(f"{page.url} is {width}px wide; overflowing: {offenders}")
-
-    def assert_all_fit(self):
-        if self.overflows:
-            raise AssertionError(f"pages wider than {PHONE_WIDTH}px:\n" + "\n".join(self.overflows))
-
-
-@pytest.fixture
-def layout():
-    return Layout()
-
-
-def sign_up(page: Page, layout: Layout, contact: str, name: str):
-    page.fill("input[name=contact]", contact)
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    layout.check(page)
-    page.locator("main form button").tap()
-
-
 def claimant_files_a_case(page: Page, layout: Layout, server, shot) -> tuple[str, str]:
     """Context A: sign up, file a dispute; returns the case number and the respondent's invitation link."""
     page.goto("/")

@@ -1,0 +1,56 @@
+"""Page helpers shared by the browser tests: layout checks at phone width, signing up and in."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from tests.conftest import PASSWORD
+
+PHONE_WIDTH = 360
+
+
+class Layout:
+    """Checks each page visited for horizontal overflow at phone width.
+
+    Overflows are collected rather than raised at once, so one run walks the whole flow and
+    lists every page that does not fit; ``assert_all_fit`` ends each test.
+    """
+
+    def __init__(self):
+        self.overflows: list[str] = []
+
+    def check(self, page: Page):
+        width, offenders = page.evaluate("""() => {
+            const limit = document.documentElement.clientWidth;
+            const bad = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > limit + 0.5)
+                .slice(0, 5)
+                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                          + (typeof e.className === 'string' && e.className
+                             ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+                          + ' "' + (e.textContent || '').trim().slice(0, 20) + '"');
+            return [document.documentElement.scrollWidth, bad];
+        }""")
+        if width > PHONE_WIDTH:
+            self.overflows.append(f"{page.url} is {width}px wide; overflowing: {offenders}")
+
+    def assert_all_fit(self):
+        if self.overflows:
+            raise AssertionError(f"pages wider than {PHONE_WIDTH}px:\n" + "\n".join(self.overflows))
+
+
+def sign_up(page: Page, layout: Layout, contact: str, name: str):
+    page.fill("input[name=contact]", contact)
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=confirm]", PASSWORD)
+    layout.check(page)
+    page.locator("main form button").tap()
+
+
+def sign_in(page: Page, contact: str):
+    """Sign in through the form (click, not tap: works on phone and desktop contexts alike)."""
+    page.goto("/auth/login")
+    page.fill("input[name=contact]", contact)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button").click()
