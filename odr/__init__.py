@@ -83,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
     from odr.cases import models as _case_models  # noqa: F401
     from odr.consult import models as _consult_models  # noqa: F401
+    from odr.mediate import models as _mediate_models  # noqa: F401
 
     @app.before_request
     def _languages():

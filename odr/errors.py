@@ -33,6 +33,15 @@ MESSAGES = {
 }
 
 
+def abort_with(status: int, detail) -> None:
+    """Stop the request with ``status`` and a sentence saying why (shown on the page or in ``detail``)."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[status]()
+    exc.odr_detail = detail
+    raise exc
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+from datetime import datetime, timedelta
 from dataclasses import dataclass
 
 import flask_babel
@@ -24,6 +25,7 @@ from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import Channel, Organization, OrgType
+from odr import timeutil
 from odr.extensions import db, limiter, socketio
 
 PASSWORD = "correct horse 42"
@@ -120,6 +122,29 @@ def app(_schema, database_url):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+class Clock:
+    """A stopped clock for the platform (``odr.timeutil``): ``clock.advance(hours=25)``."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """Stops the platform clock at a fixed time for the test; moves only when told to."""
+    stopped = Clock(datetime(2026, 11, 2, 1, 0, 0))  # a Monday, 09:00 in Beijing
+    timeutil.set_clock(stopped)
+    yield stopped
+    timeutil.set_clock(None)
 
 
 @pytest.fixture
