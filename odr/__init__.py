@@ -113,7 +113,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from flask_babel import get_locale
 
         from odr.auth.models import Role
-        from odr.cases import labels
+        from odr.cases import labels, sla
         from odr.cases.stages import STAGE_ENDPOINTS
         from odr.cases.workflow import parse_target, stage_label
 
@@ -123,6 +123,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             "STAGE_ENDPOINTS": STAGE_ENDPOINTS,
             "Role": Role,
             "labels": labels,
+            "sla_of": sla.of,
             "current_locale": str(get_locale() or "zh"),
         }
 

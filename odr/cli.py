@@ -25,7 +25,7 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick):
         app.cli.add_command(command)
 
 
@@ -58,6 +58,8 @@ def run(host, port, threads, workers):
 def serve(app, host, port, threads=16, workers=1):
     from gunicorn.app.base import BaseApplication
 
+    from odr import jobs
+
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -70,6 +72,7 @@ def serve(app, host, port, threads=16, workers=1):
             return app
 
     click.echo(f"odr serving on http://{host}:{port}/")
+    jobs.start_background(app)  # in the gunicorn master: one runner however many workers
     _Server().run()
 
 
@@ -220,6 +223,16 @@ def outbox_flush():
     from odr import outbox
 
     click.echo(f"{outbox.deliver_pending(limit=10_000)} message(s) sent.")
+
+
+@click.command("tick")
+@with_appcontext
+def tick():
+    """Run the periodic jobs once (session reminders, …); for cron when JOBS_INTERVAL_SECONDS is 0."""
+    from odr import jobs
+
+    for name, result in jobs.run_all().items():
+        click.echo(f"{name}: {result}")
 
 
 @click.group("kb")

@@ -76,7 +76,23 @@ SOCKETIO_MESSAGE_QUEUE = None
 UPLOAD_FOLDER = None
 #: Largest consultation attachment, in bytes.
 CONSULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+#: Largest piece of mediation evidence (photo, PDF, audio), in bytes.
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 #: Longest chat message, in characters.
 CONSULT_MESSAGE_MAX_CHARS = 2000
 #: Minutes a consultation usually takes, until enough have ended to measure it.
 CONSULT_DEFAULT_MINUTES = 8
+
+# Service levels: days a case may spend in each stage before it is late. A case turns
+# yellow once SLA_YELLOW_SHARE of its time is used, red when the deadline has passed.
+SLA_DAYS = {"consultation": 3, "assessment": 7, "mediation": 30, "arbitration": 120, "litigation": 15}
+SLA_YELLOW_SHARE = 2 / 3
+# Hours a mediator has to accept or decline an assignment before it escalates to staff.
+ASSIGNMENT_ANSWER_HOURS = 24
+
+#: Hours before a scheduled mediation session when its participants are reminded.
+#: Times are shown and entered in ``BABEL_DEFAULT_TIMEZONE``.
+SESSION_REMINDER_HOURS = 24
+#: Seconds between runs of the periodic jobs (``odr.jobs``) in the server ``odr run`` starts;
+#: 0 leaves them to ``odr tick`` (cron).
+JOBS_INTERVAL_SECONDS = 60

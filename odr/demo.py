@@ -71,6 +71,7 @@ def load() -> bool:
             auth_ops.grant_role(users[role], role_orgs[role][0], role_orgs[role][1])
 
     claimant, respondent, staff = users["claimant"], users["respondent"], users["staff"]
+    _mediators(users["mediator"], center, consumer, lawyers)
     hotline, _token = ops.issue_api_token("demo-hotline-12345", center, users["admin"])
 
     cases = []
@@ -155,6 +156,22 @@ HISTORY = [
     (Category.debt, "15000", "15000", 45), (Category.debt, "30000", None, 70),
     (Category.debt, "25000", "20000", 38), (Category.debt, "18000", "12000", 42),
 ]
+
+
+def _mediators(mediator, center, consumer, lawyers):
+    """Rosters for the directory and the assignment suggestion (case 9 waits for a mediator)."""
+    from odr.mediate.models import MediatorProfile
+
+    db.session.add(MediatorProfile(user_id=mediator.id, organization_id=center.id, specialties="neighbour property debt",
+                                   languages="zh en", bio="从事人民调解工作十二年，擅长邻里和物业纠纷。", capacity=12))
+    for contact, name, org, specialties, bio in [
+        ("liu.mediator@demo.odr.example", "刘调解员", consumer, "consumer", "消费纠纷调解员，熟悉电商和维修类投诉。"),
+        ("chen.lawyer@demo.odr.example", "陈律师", lawyers, "labour debt", "执业律师，专注劳动争议和民间借贷。"),
+        ("wang.mediator@demo.odr.example", "王调解员", center, "neighbour family", "社区调解员，擅长邻里和家庭纠纷。"),
+    ]:
+        user = auth_ops.create_user(contact, name, PASSWORD, locale="zh")
+        auth_ops.grant_role(user, Role.mediator, org)
+        db.session.add(MediatorProfile(user_id=user.id, organization_id=org.id, specialties=specialties, bio=bio))
 
 
 def _history(staff, mediator, center, claimant, respondent):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import smtplib
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -43,6 +44,8 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: A file sent with an e-mail (``{"filename", "mimetype", "text"}``); SMS carry a link instead.
+    attachment: Mapped[dict | None] = mapped_column(sa.JSON)
 
     __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
 
@@ -54,11 +57,26 @@ def channel_for(recipient: str) -> str:
     return EMAIL if "@" in recipient else SMS
 
 
-def enqueue(recipient: str, subject: str, body: str, case=None) -> OutboxMessage:
-    """Queue a message to a phone number or e-mail address in the current transaction."""
+@dataclass(frozen=True)
+class Attachment:
+    """A small text file for an e-mail, such as a calendar entry."""
+
+    filename: str
+    mimetype: str
+    text: str
+
+
+def enqueue(recipient: str, subject: str, body: str, case=None,
+            attachment: Attachment | None = None) -> OutboxMessage:
+    """Queue a message to a phone number or e-mail address in the current transaction.
+
+    ``attachment`` goes with e-mail only; an SMS is text, so its body must carry a link instead.
+    """
+    channel = channel_for(recipient)
     msg = OutboxMessage(
-        channel=channel_for(recipient), recipient=recipient, subject=subject[:200], body=body,
+        channel=channel, recipient=recipient, subject=subject[:200], body=body,
         case_id=case.id if case is not None else None,
+        attachment=asdict(attachment) if attachment is not None and channel == EMAIL else None,
     )
     db.session.add(msg)
     if has_request_context():
@@ -73,7 +91,8 @@ class ConsoleSender:
         self.app = app
 
     def send(self, msg: OutboxMessage):
-        logger.warning("OUTBOX %s to %s: %s\n%s", msg.channel, msg.recipient, msg.subject, msg.body)
+        attached = f"\n[attached: {msg.attachment['filename']}]" if msg.attachment else ""
+        logger.warning("OUTBOX %s to %s: %s\n%s%s", msg.channel, msg.recipient, msg.subject, msg.body, attached)
 
 
 class SmtpSender:
@@ -89,6 +108,10 @@ class SmtpSender:
         mail["To"] = msg.recipient
         mail["Subject"] = msg.subject
         mail.set_content(msg.body)
+        if msg.attachment:
+            maintype, _, subtype = msg.attachment["mimetype"].partition("/")
+            mail.add_attachment(msg.attachment["text"].encode(), maintype=maintype, subtype=subtype,
+                                filename=msg.attachment["filename"])
         with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=10) as smtp:
             if cfg["SMTP_STARTTLS"]:
                 smtp.starttls()

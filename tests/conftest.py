@@ -66,6 +66,8 @@ def test_config(database_url, **extra):
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "http://odr.test",
+        # Periodic jobs run when a test calls them, never from a background thread.
+        "JOBS_INTERVAL_SECONDS": 0,
         # Cheap hashing keeps the suite fast; production uses argon2's recommended cost.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }

@@ -161,3 +161,21 @@ def _refuse_changes_to_events(session, flush_context, instances):
     for obj in session.dirty:
         if isinstance(obj, Event) and session.is_modified(obj):
             raise AuditTamperingError(f"audit entries cannot be changed ({obj!r})")
+
+
+def may_read(event: Event, case: Case, user) -> bool:
+    """Whether the case history shows this entry to ``user``.
+
+    An entry about something private in a case (a caucus message, evidence for the
+    mediator only: ``payload["private"]`` names the side, or ``"mediator"``) is shown to
+    the person who did it, the case's mediator, and for a side's private thread to that
+    side; the others do not even learn that it happened. The chain itself is complete
+    and goes to the court as it is.
+    """
+    private = (event.payload or {}).get("private")
+    if not private:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    roles = case.roles_of(user)
+    return event.actor_id == user.id or "mediator" in roles or private in roles

@@ -76,6 +76,8 @@ ACTION = {
     "case_closed": _l("Case closed"),
     "arbitration_basis_recorded": _l("Arbitration basis recorded"),
     "handler_assigned": _l("Handler assigned"),
+    "room_message": _l("Message in the case room"),
+    "evidence_added": _l("Evidence added"),
 }
 
 
@@ -84,3 +86,11 @@ def label(value) -> str:
         if value in table:
             return str(table[value])
     return str(value)
+
+
+def category_name(value: str) -> str:
+    """The label of a category given by its value (as stored in free-text lists)."""
+    try:
+        return str(CATEGORY[Category(value)])
+    except ValueError:
+        return value

@@ -127,6 +127,8 @@ class Case(db.Model):
     external_ref: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the current stage should be done (``odr.cases.sla``); set with every stage change.
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
 
     parties: Mapped[list[CaseParty]] = relationship(

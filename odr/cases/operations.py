@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
-from odr.cases import audit
+from odr.cases import audit, sla
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
     PartyStatus, Side, Stage,
@@ -99,7 +99,7 @@ def file_case(actor, channel: Channel, dispute: DisputeDetails, claimant: PartyD
         channel=channel, stage=Stage.consultation, organization=organization,
         created_by_id=getattr(actor, "id", None) if channel is not Channel.transfer else None,
         api_client_id=api_client.id if api_client else None, external_ref=external_ref,
-        created_at=now, stage_entered_at=now,
+        created_at=now, stage_entered_at=now, due_at=sla.due_at(Stage.consultation, now),
     )
     db.session.add(case)
     claimant_party = CaseParty(side=Side.claimant, name=claimant.name, phone=claimant.phone,
@@ -233,7 +233,8 @@ def cases_of_party(user, limit: int = 100) -> list[Case]:
 
 
 def staff_queue(user, page: int, per_page: int = 30, show_closed: bool = False):
-    """Cases of the organisations the user is staff of, plus unrouted cases for intake centers."""
+    """Cases of the organisations the user is staff of, plus unrouted cases for intake centers,
+    the most urgent first."""
     from odr.auth.models import Role
 
     orgs = user.organizations_for(Role.staff)
@@ -248,8 +249,10 @@ def staff_queue(user, page: int, per_page: int = 30, show_closed: bool = False):
     query = sa.select(Case).where(where)
     if not show_closed:
         query = query.where(Case.closed_at.is_(None))
-    return db.paginate(query.order_by(Case.created_at.desc(), Case.id.desc()), page=page, per_page=per_page,
-                       error_out=False)
+    # Most urgent first: open cases by deadline (``odr.cases.sla``), then closed ones, newest first.
+    order = (Case.closed_at.is_not(None), sa.nulls_last(Case.due_at.asc()), Case.closed_at.desc(),
+             Case.created_at.desc(), Case.id.desc())
+    return db.paginate(query.order_by(*order), page=page, per_page=per_page, error_out=False)
 
 
 def assign_handler(case: Case, actor, *, mediator=None, arbitrator=None, court: Organization | None = None) -> None:

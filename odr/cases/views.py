@@ -68,7 +68,7 @@ def render_case(case, status=200, move_error=None, route_form=None):
     return render_template(
         "cases/show.html", case=case, roles=case.roles_of(user),
         timeline=[(s, stage_status(case, s, visited)) for s in STAGE_ORDER],
-        events=events, moves=workflow.available_moves(case, user), move_error=move_error,
+        events=[ev for ev in events if audit.may_read(ev, case, user)], moves=workflow.available_moves(case, user), move_error=move_error,
         route_form=route_form, PartyStatus=PartyStatus, invitation_url=ops.invitation_url,
     ), status
 

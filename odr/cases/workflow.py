@@ -14,7 +14,7 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import audit, labels
+from odr.cases import audit, labels, sla
 from odr.cases.models import Case, Outcome, PartyStatus, Stage
 from odr.timeutil import utcnow
 from odr.refusal import Refused
@@ -143,6 +143,7 @@ def move(case: Case, to: Target, actor, reason: str | None = None):
     else:
         case.stage = to
         case.stage_entered_at = now
+        case.due_at = sla.due_at(to, now)
         ev = audit.record(case, actor, "stage_changed", {"from": before, "to": to, "reason": reason})
     logger.info("Case %s moved %s -> %s by %s", case, before.value, to.value, audit.actor_label(actor))
     return ev

@@ -107,6 +107,21 @@ class ChangeRequest(db.Model):
     __table_args__ = (sa.UniqueConstraint("case_id", "user_id", name="one_change_per_party"),)
 
 
+class MediatorRating(db.Model):
+    """A party's rating of the mediator once the case has closed: 1–5 stars and a comment."""
+
+    __tablename__ = "mediator_rating"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),)
+
+
 # --- sessions -----------------------------------------------------------------------------
 
 class SessionMode(enum.Enum):

@@ -52,3 +52,16 @@ def mediation(make_user, make_org, make_case, make_mediator) -> Mediation:
     ops.assign_handler(case, staff, mediator=mediator)
     db.session.commit()
     return Mediation(case, org, staff, mediator, claimant, respondent, other, make_user(name="Outsider"))
+
+
+@pytest.fixture
+def login_en(login):
+    """Sign in and read the pages in English (messages are asserted in English)."""
+
+    def do(client, user):
+        login(client, user)
+        with client.session_transaction() as session:
+            session["lang"] = "en"
+        return client
+
+    return do

@@ -1,0 +1,390 @@
+"""How mediation ends: the agreement (调解协议书) or the record of undisputed facts (无争议事实记载).
+
+The mediator drafts either document from ``data/agreement_templates.yaml``, edits its
+sections and sends it to the parties; each approves or asks for changes. An edit after
+sending makes a new version (the old one is superseded and the approvals start over).
+An approved agreement settles the case; an approved record of undisputed facts opens the
+next step: arbitration when both parties consent to it, otherwise court.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr.cases import audit, labels, workflow
+from odr.cases import operations as case_ops
+from odr.cases.models import ArbitrationBasis, Case, Event, Outcome, Side, Stage
+from odr.extensions import db
+from odr.links import absolute_url
+from odr.mediate.access import is_mediator, side_of
+from odr.mediate.models import OutcomeApproval, OutcomeDocument, OutcomeKind, OutcomeStatus, Proposal
+from odr.mediate.proposals import accepted_proposal, joined_parties, notify_users, schedule_of
+from odr.refusal import Refused
+from odr.timeutil import utcnow
+
+labels.ACTION.update({
+    "proposal_made": _l("Settlement proposal made"),
+    "proposal_answered": _l("Proposal answered"),
+    "proposal_withdrawn": _l("Proposal withdrawn"),
+    "outcome_saved": _l("Mediation document drafted"),
+    "outcome_sent": _l("Mediation document sent to the parties"),
+    "outcome_answered": _l("Party answered the mediation document"),
+    "outcome_approved": _l("Mediation document approved by all parties"),
+    "arbitration_consented": _l("Consented to arbitration"),
+    "settlement_amount_recorded": _l("Settlement amount recorded"),
+})
+
+logger = logging.getLogger(__name__)
+
+DATA = Path(__file__).parent / "data"
+LANGS = ("zh", "en")
+MAX_SECTION_CHARS = 8000
+
+
+class OutcomeError(Refused):
+    """An outcome step that cannot be done now; ``reason`` is shown to the person."""
+
+
+class InvalidDocument(OutcomeError):
+    """What was entered does not make a valid document or answer (400, nothing stored)."""
+
+
+@lru_cache
+def templates_data() -> dict:
+    import yaml
+
+    return yaml.safe_load((DATA / "agreement_templates.yaml").read_text(encoding="utf-8"))
+
+
+def _lang(lang: str | None) -> str:
+    lang = (lang or "zh").split("_")[0]
+    return lang if lang in LANGS else "zh"
+
+
+def _text(template: dict, key: str, lang: str, category: str | None = None) -> str:
+    """A default text: the category's own, else the common one."""
+    own = (template.get("categories") or {}).get(category) or {}
+    entry = own.get(key) or template["common"].get(key) or {}
+    return entry.get(lang, entry.get("zh", ""))
+
+
+def section_ids(kind: OutcomeKind) -> list[str]:
+    return list(templates_data()[kind.value]["sections"])
+
+
+def list_sections(kind: OutcomeKind) -> set[str]:
+    """Sections written as one item per line (the record's two lists)."""
+    return set(templates_data()[kind.value].get("lists", []))
+
+
+def _party_names(case: Case) -> dict:
+    def name(side):
+        party = case.party(side)
+        if party is None:
+            return ""
+        return party.user.name if party.user is not None else party.name
+    return {"claimant": name(Side.claimant), "respondent": name(Side.respondent)}
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def payment_text(proposal: Proposal | None, lang: str, category: str | None = None) -> str:
+    """The payment section from an accepted proposal's amount and schedule (or the template's default)."""
+    t = templates_data()["agreement"]
+    method = "\n" + _text(t, "payment_method", lang, category)
+    if proposal is None:
+        return _text(t, "payment_once", lang, category).format(amount="____") + method
+    if proposal.amount is None:
+        return _text(t, "payment_none", lang, category)
+    amount = _money(proposal.amount)
+    if proposal.schedule:
+        lines = [_text(t, "instalment", lang).format(n=n, due=i.due.isoformat(), amount=_money(i.amount))
+                 for n, i in enumerate(schedule_of(proposal), 1)]
+        body = _text(t, "payment_schedule", lang, category).format(amount=amount, schedule="\n".join(lines))
+    else:
+        body = _text(t, "payment_once", lang, category).format(amount=amount)
+    return body + method
+
+
+def draft_content(case: Case, kind: OutcomeKind, lang: str | None = None) -> dict:
+    """A new document's content from the template: parties, facts and (agreements) the accepted proposal."""
+    lang = _lang(lang)
+    t = templates_data()[kind.value]
+    category = case.category.value
+    names = _party_names(case)
+    proposal = accepted_proposal(case) if kind is OutcomeKind.agreement else None
+    sections = []
+    for sid in t["sections"]:
+        if sid == "parties":
+            text = _text(t, "parties", lang).format(**names)
+        elif sid == "facts":
+            text = case.description
+        elif sid == "terms":
+            text = _text(t, "terms", lang, category)
+            if proposal is not None:
+                text = text.split("\n", 1)[0] + "\n" + proposal.terms
+        elif sid == "payment":
+            text = payment_text(proposal, lang, category)
+        else:
+            text = _text(t, sid, lang, category)
+        sections.append({"id": sid, "heading": t["headings"][sid][lang], "text": text})
+    content = {"lang": lang, "title": t["title"][lang], "sections": sections}
+    if kind is OutcomeKind.agreement:
+        content["amount"] = str(proposal.amount) if proposal is not None and proposal.amount is not None else None
+        content["proposal"] = proposal.id if proposal is not None else None
+    return content
+
+
+def content_amount(content: dict) -> Decimal | None:
+    raw = (content or {}).get("amount")
+    return Decimal(raw) if raw not in (None, "") else None
+
+
+def document_amount(document: OutcomeDocument) -> Decimal | None:
+    """The settlement amount the mediator entered on the agreement, if any."""
+    return content_amount(document.content)
+
+
+def content_digest(content: dict) -> str:
+    return hashlib.sha256(audit.canonical_json(content)).hexdigest()
+
+
+def current_document(case: Case, kind: OutcomeKind) -> OutcomeDocument | None:
+    """The latest version of the case's document of this kind (never a superseded one)."""
+    return db.session.scalar(
+        sa.select(OutcomeDocument).where(OutcomeDocument.case_id == case.id, OutcomeDocument.kind == kind,
+                                         OutcomeDocument.status != OutcomeStatus.superseded)
+        .order_by(OutcomeDocument.version.desc()).limit(1))
+
+
+def versions(case: Case, kind: OutcomeKind) -> list[OutcomeDocument]:
+    return list(db.session.scalars(
+        sa.select(OutcomeDocument).where(OutcomeDocument.case_id == case.id, OutcomeDocument.kind == kind)
+        .order_by(OutcomeDocument.version.desc())))
+
+
+def _check_open(case: Case):
+    if not case.is_open or case.stage is not Stage.mediation:
+        raise OutcomeError(_l("The case is not in mediation any more."))
+
+
+def _check_mediator(case: Case, actor):
+    if not is_mediator(case, actor):
+        raise OutcomeError(_l("Only the case's mediator writes the outcome documents."))
+
+
+def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
+         amount: Decimal | None = None) -> OutcomeDocument:
+    """The mediator saves the document's sections: a draft is changed in place; a version
+    already sent to the parties is superseded by a new draft, and their answers start over.
+
+    :raise InvalidDocument: a section is empty or too long, or the amount is negative.
+    :raise OutcomeError: not the mediator, the case left mediation, or the document is approved.
+    """
+    _check_open(case)
+    _check_mediator(case, mediator)
+    ids = section_ids(kind)
+    cleaned = {}
+    for sid in ids:
+        text = (texts.get(sid) or "").strip()
+        if not text:
+            raise InvalidDocument(_l("Fill in every section."))
+        if len(text) > MAX_SECTION_CHARS:
+            raise InvalidDocument(_l("A section can have at most %(n)s characters.", n=MAX_SECTION_CHARS))
+        cleaned[sid] = text
+    if amount is not None and amount < 0:
+        raise InvalidDocument(_l("The amount cannot be negative."))
+    doc = current_document(case, kind)
+    if doc is not None and doc.status is OutcomeStatus.approved:
+        raise OutcomeError(_l("This document is approved by both parties and can no longer be changed."))
+    base = doc.content if doc is not None else draft_content(case, kind)
+    content = dict(base)
+    content["sections"] = [dict(s, text=cleaned[s["id"]]) for s in base["sections"] if s["id"] in cleaned]
+    if kind is OutcomeKind.agreement:
+        content["amount"] = str(amount) if amount is not None else None
+    superseded = None
+    if doc is None or doc.status is OutcomeStatus.approval:
+        if doc is not None:
+            doc.status = OutcomeStatus.superseded
+            superseded = doc.version
+        doc = OutcomeDocument(case_id=case.id, kind=kind, version=(superseded or 0) + 1,
+                              status=OutcomeStatus.draft, content=content, author_id=mediator.id,
+                              proposal_id=content.get("proposal"), created_at=utcnow())
+        db.session.add(doc)
+    else:
+        doc.content = content
+    db.session.flush()
+    audit.record(case, mediator, "outcome_saved", {
+        "kind": kind, "version": doc.version, "superseded": superseded, "amount": content.get("amount"),
+        "content_sha256": content_digest(content)})
+    logger.info("Case %s: %s version %s saved by %s", case, kind.value, doc.version, audit.actor_label(mediator))
+    return doc
+
+
+def send(document: OutcomeDocument, case: Case, mediator) -> None:
+    """The mediator puts a draft to the parties for approval.
+
+    :raise OutcomeError: not the mediator, not a draft, or a party has not joined.
+    """
+    _check_open(case)
+    _check_mediator(case, mediator)
+    if document.status is not OutcomeStatus.draft:
+        raise OutcomeError(_l("Only a draft can be sent; this version has already been sent."))
+    if {p.side for p in joined_parties(case)} != {Side.claimant, Side.respondent}:
+        raise OutcomeError(_l("Both parties must have joined the case first."))
+    document.status = OutcomeStatus.approval
+    document.sent_at = utcnow()
+    audit.record(case, mediator, "outcome_sent", {
+        "kind": document.kind, "version": document.version, "content_sha256": content_digest(document.content)})
+    logger.info("Case %s: %s version %s sent by %s", case, document.kind.value, document.version,
+                audit.actor_label(mediator))
+    if document.kind is OutcomeKind.agreement:
+        text = _("The mediation agreement of case %(number)s is ready. Please read it and approve it or ask for changes: %(link)s",
+                 number=case.number, link=absolute_url("mediate.outcome", number=case.number))
+    else:
+        text = _("The record of undisputed facts of case %(number)s is ready. Please read it and approve it or ask for changes: %(link)s",
+                 number=case.number, link=absolute_url("mediate.outcome", number=case.number))
+    notify_users(case, [p.user for p in joined_parties(case)], text)
+
+
+def ready_to_settle(document: OutcomeDocument) -> bool:
+    """Whether an approved agreement may settle the case now.
+
+    Today approval by every joined party is enough. The signed-documents issue adds the
+    signature requirement here (each party's and the mediator's PAdES signature on the
+    agreement's PDF); until it is met, an approved agreement waits and the case stays open.
+    """
+    return document.kind is OutcomeKind.agreement and document.status is OutcomeStatus.approved
+
+
+def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, comment: str = "") -> None:
+    """A party approves the version put to them, or asks for changes (saying what).
+
+    When every joined party approved, the document is approved; an approved agreement then
+    settles the case (``workflow.move`` by the mediator) and records the settled amount.
+
+    :raise InvalidDocument: changes asked for without saying what.
+    :raise OutcomeError: not a party, the version is not waiting for answers, or already answered.
+    """
+    _check_open(case)
+    side = side_of(case, user)
+    if side is None:
+        raise OutcomeError(_l("Only the parties approve the outcome documents."))
+    if document.status is not OutcomeStatus.approval:
+        raise OutcomeError(_l("This version is not waiting for your answer."))
+    if any(a.user_id == user.id for a in document.approvals):
+        raise OutcomeError(_l("You have already answered this version."))
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise InvalidDocument(_l("Say what should be changed."))
+    document.approvals.append(OutcomeApproval(user_id=user.id, side=side, approved=approve, comment=comment,
+                                              created_at=utcnow()))
+    db.session.flush()
+    audit.record(case, user, "outcome_answered", {
+        "kind": document.kind, "version": document.version, "side": side,
+        "answer": "approved" if approve else "changes_requested", "comment": comment})
+    logger.info("Case %s: %s version %s %s by %s", case, document.kind.value, document.version,
+                "approved" if approve else "changes asked", audit.actor_label(user))
+    if not approve:
+        notify_users(case, [case.mediator], _("%(name)s asked for changes to the document of case %(number)s: %(comment)s",
+                                         name=user.name, number=case.number, comment=comment))
+        return
+    approved_by = {a.user_id for a in document.approvals if a.approved}
+    if not {p.user_id for p in joined_parties(case)} <= approved_by:
+        return
+    document.status = OutcomeStatus.approved
+    document.approved_at = utcnow()
+    audit.record(case, user, "outcome_approved", {
+        "kind": document.kind, "version": document.version, "content_sha256": content_digest(document.content)})
+    notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
+            _("Both parties approved the document of case %(number)s: %(link)s",
+              number=case.number, link=absolute_url("mediate.outcome", number=case.number)))
+    if ready_to_settle(document):
+        settle(document, case)
+
+
+def settle(document: OutcomeDocument, case: Case) -> None:
+    """Close the case as settled by its mediator and record the agreed amount, in this transaction."""
+    mediator = case.mediator
+    try:
+        workflow.move(case, Outcome.settled, mediator, reason=f"{document.kind.value} v{document.version}")
+    except workflow.WorkflowError as exc:
+        raise OutcomeError(exc.reason) from None
+    amount = document_amount(document)
+    if amount is not None:
+        case_ops.record_settlement_amount(case, amount, mediator)
+    logger.info("Case %s settled by agreement version %s", case, document.version)
+
+
+# --- after a record of undisputed facts: arbitration or court ---------------------------------
+
+def arbitration_consents(case: Case) -> set[str]:
+    """The sides that consented to arbitration after mediation failed (from the audit trail)."""
+    payloads = db.session.scalars(sa.select(Event.payload).where(
+        Event.case_id == case.id, Event.action == "arbitration_consented"))
+    return {p.get("side") for p in payloads}
+
+
+def facts_approved(case: Case) -> bool:
+    doc = current_document(case, OutcomeKind.undisputed_facts)
+    return doc is not None and doc.status is OutcomeStatus.approved
+
+
+def consent_to_arbitration(case: Case, user) -> None:
+    """A party agrees to go to arbitration; once both have, the case has an arbitration agreement.
+
+    :raise OutcomeError: not a party, no approved record of undisputed facts, or consented already.
+    """
+    _check_open(case)
+    side = side_of(case, user)
+    if side is None:
+        raise OutcomeError(_l("Only the parties can agree to arbitration."))
+    if not facts_approved(case):
+        raise OutcomeError(_l("First both parties approve the record of undisputed facts."))
+    consents = arbitration_consents(case)
+    if side in consents:
+        raise OutcomeError(_l("You have already agreed to arbitration."))
+    audit.record(case, user, "arbitration_consented", {"side": side})
+    logger.info("Case %s: %s consented to arbitration", case, side)
+    if consents | {side} >= {"claimant", "respondent"}:
+        if case.arbitration_basis is None:
+            case_ops.record_arbitration_basis(case, ArbitrationBasis.agreement, user)
+        notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
+                _("Both parties of case %(number)s agreed to arbitration.", number=case.number))
+    else:
+        others = [p.user for p in joined_parties(case) if p.user_id != user.id] + [case.mediator]
+        notify_users(case, others, _("%(name)s agreed to take case %(number)s to arbitration. Do you agree too? %(link)s",
+                                name=user.name, number=case.number,
+                                link=absolute_url("mediate.outcome", number=case.number)))
+
+
+def go_to_arbitration(case: Case, actor) -> None:
+    """The mediator or the center moves the case on to arbitration (the workflow checks the basis).
+
+    :raise OutcomeError: with the workflow's reason.
+    """
+    try:
+        workflow.move(case, Stage.arbitration, actor)
+    except workflow.WorkflowError as exc:
+        raise OutcomeError(exc.reason) from None
+
+
+def go_to_court(case: Case, actor) -> None:
+    """Mediation failed: hand the case on towards court.
+
+    :raise OutcomeError: with the workflow's reason.
+    """
+    try:
+        workflow.move(case, Stage.litigation, actor)
+    except workflow.WorkflowError as exc:
+        raise OutcomeError(exc.reason) from None

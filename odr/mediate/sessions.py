@@ -1,0 +1,366 @@
+"""Mediation sessions: the mediator offers times, the parties pick, the earliest common time is
+fixed, everyone is invited (with a calendar entry) and reminded, and attendance is recorded.
+
+Times are stored as naive UTC (``odr.timeutil``); people enter and read them in the display
+time zone, ``BABEL_DEFAULT_TIMEZONE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import icalendar
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr import jobs, outbox
+from odr.cases import audit, labels
+from odr.cases.models import Case, PartyStatus, Stage
+from odr.extensions import db
+from odr.links import absolute_url
+from odr.mediate.access import is_mediator, side_of
+from odr.mediate.models import (
+    Attendance, MediationSession, SessionMode, SessionSlot, SessionStatus, SlotPick,
+)
+from odr.refusal import Refused
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+MIN_SLOTS, MAX_SLOTS = 2, 5
+MIN_MINUTES, MAX_MINUTES = 15, 8 * 60
+OPEN_STATUSES = (SessionStatus.proposed, SessionStatus.scheduled)
+
+labels.ACTION.update({
+    "session_proposed": _l("Session times proposed"),
+    "session_slots_picked": _l("Session times chosen"),
+    "session_no_common_time": _l("No common session time"),
+    "session_scheduled": _l("Session scheduled"),
+    "session_reminder_sent": _l("Session reminder sent"),
+    "session_held": _l("Session held"),
+    "session_cancelled": _l("Session cancelled"),
+})
+
+
+class SessionError(Refused):
+    """A session request that cannot be done; ``reason`` is shown to the person.
+
+    ``status``: 400 for a bad request, 409 when the session's state does not allow it.
+    """
+
+    def __init__(self, reason, status: int = 400):
+        super().__init__(reason)
+        self.status = status
+
+
+# --- time zone ---------------------------------------------------------------------------
+
+def display_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_to_utc(local: datetime) -> datetime:
+    """A wall-clock time in the display time zone as naive UTC."""
+    return local.replace(tzinfo=display_zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def utc_to_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc).astimezone(display_zone()).replace(tzinfo=None)
+
+
+def when(value: datetime) -> str:
+    """A UTC time as people read it in messages."""
+    return format_datetime(value, "short")
+
+
+# --- who takes part ----------------------------------------------------------------------
+
+def party_users(case: Case) -> list:
+    """The accounts of the joined parties, claimant first."""
+    return [p.user for p in case.parties if p.status is PartyStatus.joined and p.user is not None]
+
+
+def participants(session: MediationSession) -> list:
+    return party_users(session.case) + [session.mediator]
+
+
+def for_case(case: Case) -> list[MediationSession]:
+    """The case's sessions, newest first."""
+    return list(db.session.scalars(sa.select(MediationSession).where(MediationSession.case_id == case.id)
+                                   .order_by(MediationSession.id.desc())))
+
+
+def picks_of(session: MediationSession, user) -> set[int]:
+    """Ids of the slots ``user`` said they can make."""
+    return {slot.id for slot in session.slots for pick in slot.picks if pick.user_id == user.id}
+
+
+def has_started(session: MediationSession) -> bool:
+    return session.starts_at is not None and utcnow() >= session.starts_at
+
+
+def can_record_attendance(session: MediationSession, user) -> bool:
+    return (session.status is SessionStatus.scheduled and has_started(session)
+            and is_mediator(session.case, user))
+
+
+def where(session: MediationSession) -> str:
+    """The address, or the link to the case's video room."""
+    if session.mode is SessionMode.in_person:
+        return session.location or ""
+    return absolute_url("video.case_stage", number=session.case.number)
+
+
+def _check_open(case: Case) -> None:
+    if not case.is_open or case.stage is not Stage.mediation:
+        raise SessionError(_l("The case is not in mediation any more."), 409)
+
+
+def _check_mediator(case: Case, actor) -> None:
+    if not is_mediator(case, actor):
+        raise SessionError(_l("Only the mediator of the case arranges its sessions."), 403)
+
+
+# --- messages ----------------------------------------------------------------------------
+
+def sessions_url(case: Case) -> str:
+    return absolute_url("mediate.sessions", number=case.number)
+
+
+def calendar_url(session: MediationSession) -> str:
+    return absolute_url("mediate.session_calendar", number=session.case.number, sid=session.id)
+
+
+def _tell(users, case: Case, subject: str, body: str, attachment: outbox.Attachment | None = None) -> None:
+    for user in users:
+        if user is not None and user.contact:
+            outbox.enqueue(user.contact, subject, body, case=case, attachment=attachment)
+
+
+def calendar_file(session: MediationSession) -> bytes:
+    """The scheduled session as an iCalendar file (RFC 5545), times in UTC."""
+    case = session.case
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//odr//mediation sessions//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    host = absolute_url("mediate.sessions", number=case.number).split("/")[2]
+    event.add("uid", f"mediation-session-{session.id}@{host}")
+    event.add("dtstamp", (session.created_at or utcnow()).replace(tzinfo=timezone.utc))
+    start = session.starts_at.replace(tzinfo=timezone.utc)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=session.minutes))
+    event.add("summary", _("Mediation session, case %(number)s", number=case.number))
+    event.add("location", where(session))
+    event.add("url", sessions_url(case))
+    event.add("description", _("Mediation of case %(number)s with %(mediator)s. Details: %(url)s",
+                               number=case.number, mediator=session.mediator.name, url=sessions_url(case)))
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _invite(session: MediationSession) -> None:
+    """Tell everyone the fixed time: e-mail with the calendar file, SMS with a link to it."""
+    case = session.case
+    subject = _("Mediation session fixed: %(time)s (%(number)s)", time=when(session.starts_at), number=case.number)
+    body = _("The mediation session of case %(number)s takes place on %(time)s (%(minutes)s minutes). "
+             "Where: %(where)s. Details: %(url)s Calendar entry: %(calendar)s",
+             number=case.number, time=when(session.starts_at), minutes=session.minutes, where=where(session),
+             url=sessions_url(case), calendar=calendar_url(session))
+    ics = outbox.Attachment(filename=f"mediation-{case.number}-{session.id}.ics",
+                            mimetype="text/calendar", text=calendar_file(session).decode())
+    _tell(participants(session), case, subject, body, attachment=ics)
+
+
+# --- use cases ---------------------------------------------------------------------------
+
+def propose(case: Case, actor, mode: SessionMode, location: str | None, minutes: int,
+            slots: list[datetime]) -> MediationSession:
+    """The mediator offers 2–5 future times (naive UTC); the parties are asked to pick.
+
+    A session still being arranged is replaced by the new offer.
+    """
+    _check_mediator(case, actor)
+    _check_open(case)
+    location = (location or "").strip() or None
+    if mode is SessionMode.in_person and not location:
+        raise SessionError(_l("Give the address of an in-person session."))
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise SessionError(_l("A session lasts between %(low)s and %(high)s minutes.", low=MIN_MINUTES,
+                              high=MAX_MINUTES))
+    if not MIN_SLOTS <= len(slots) <= MAX_SLOTS:
+        raise SessionError(_l("Offer between %(low)s and %(high)s times.", low=MIN_SLOTS, high=MAX_SLOTS))
+    if len(set(slots)) != len(slots):
+        raise SessionError(_l("The same time is offered twice."))
+    now = utcnow()
+    if any(start <= now for start in slots):
+        raise SessionError(_l("Offer only times in the future."))
+    for old in db.session.scalars(sa.select(MediationSession).where(
+            MediationSession.case_id == case.id, MediationSession.status == SessionStatus.proposed)):
+        old.status = SessionStatus.cancelled
+        audit.record(case, actor, "session_cancelled", {"session": old.id, "reason": "replaced"})
+    session = MediationSession(case_id=case.id, mediator_id=actor.id, mode=mode,
+                               location=location if mode is SessionMode.in_person else None, minutes=minutes,
+                               status=SessionStatus.proposed, created_at=now,
+                               slots=[SessionSlot(starts_at=start) for start in sorted(slots)])
+    db.session.add(session)
+    db.session.flush()
+    audit.record(case, actor, "session_proposed", {
+        "session": session.id, "mode": mode, "location": session.location, "minutes": minutes,
+        "slots": [s.starts_at for s in session.slots]})
+    _tell(party_users(case), case, _("Choose a time for mediation (%(number)s)", number=case.number),
+          _("%(mediator)s proposes times for a mediation session in case %(number)s. "
+            "Choose every time you can make: %(url)s", mediator=actor.name, number=case.number,
+            url=sessions_url(case)))
+    logger.info("Session %s proposed in case %s by %s", session.id, case, actor)
+    return session
+
+
+def pick(session: MediationSession, actor, slot_ids: set[int]) -> None:
+    """A party says which of the offered times they can make (none: none of them).
+
+    When every joined party has picked, the earliest time they all can make is fixed.
+    """
+    case = session.case
+    side = side_of(case, actor)
+    if side is None:
+        raise SessionError(_l("Only the parties choose session times."), 403)
+    _check_open(case)
+    _lock(session)
+    if session.status is not SessionStatus.proposed:
+        raise SessionError(_l("The time of this session can no longer be chosen."), 409)
+    by_id = {slot.id: slot for slot in session.slots}
+    if not slot_ids <= by_id.keys():
+        raise SessionError(_l("Choose among the times offered."))
+    now = utcnow()
+    if any(by_id[i].starts_at <= now for i in slot_ids):
+        raise SessionError(_l("One of the times you chose has already passed."))
+    for slot in session.slots:
+        mine = next((p for p in slot.picks if p.user_id == actor.id), None)
+        if mine is not None and slot.id not in slot_ids:
+            slot.picks.remove(mine)
+        elif mine is None and slot.id in slot_ids:
+            slot.picks.append(SlotPick(user_id=actor.id))
+    db.session.flush()
+    audit.record(case, actor, "session_slots_picked", {
+        "session": session.id, "side": side, "slots": sorted(by_id[i].starts_at for i in slot_ids)})
+    if not slot_ids:
+        _no_common_time(session, _("%(name)s can make none of the times offered.", name=actor.name))
+        return
+    _schedule_if_agreed(session)
+
+
+def _lock(session: MediationSession) -> None:
+    """Serialise changes to one session (both parties picking at once) and reload its state."""
+    db.session.refresh(session, with_for_update=True)
+
+
+def _schedule_if_agreed(session: MediationSession) -> None:
+    parties = {user.id for user in party_users(session.case)}
+    if not parties:
+        return
+    # Read from the table, not the loaded collections: the other party may have just committed.
+    pickers: dict[int, set[int]] = {slot.id: set() for slot in session.slots}
+    for slot_id, user_id in db.session.execute(sa.select(SlotPick.slot_id, SlotPick.user_id).join(SessionSlot)
+                                               .where(SessionSlot.session_id == session.id)):
+        pickers[slot_id].add(user_id)
+    if not parties <= set().union(*pickers.values()):
+        return  # someone has not answered yet
+    now = utcnow()
+    common = [slot for slot in session.slots if slot.starts_at > now and parties <= pickers[slot.id]]
+    if not common:
+        _no_common_time(session, _("The parties have no time in common."))
+        return
+    session.status = SessionStatus.scheduled
+    session.starts_at = min(slot.starts_at for slot in common)
+    audit.record(session.case, None, "session_scheduled", {
+        "session": session.id, "starts_at": session.starts_at, "mode": session.mode,
+        "location": session.location, "minutes": session.minutes})
+    _invite(session)
+    logger.info("Session %s of case %s fixed for %s", session.id, session.case, session.starts_at)
+
+
+def _no_common_time(session: MediationSession, why: str) -> None:
+    case = session.case
+    audit.record(case, None, "session_no_common_time", {"session": session.id})
+    _tell([session.mediator], case, _("No common time for mediation (%(number)s)", number=case.number),
+          _("%(why)s Propose other times for case %(number)s: %(url)s", why=why, number=case.number,
+            url=absolute_url("mediate.session_new", number=case.number)))
+
+
+def record_attendance(session: MediationSession, actor, present: dict[int, bool]) -> None:
+    """After the start, the mediator says who came; the session is then held.
+
+    :param present: every joined party's user id → came or not.
+    """
+    case = session.case
+    _check_mediator(case, actor)
+    _check_open(case)
+    _lock(session)
+    if session.status is not SessionStatus.scheduled:
+        raise SessionError(_l("Attendance is recorded for a scheduled session."), 409)
+    if not has_started(session):
+        raise SessionError(_l("Attendance can be recorded once the session has started."), 409)
+    parties = party_users(case)
+    if {u.id for u in parties} != present.keys():
+        raise SessionError(_l("Say for every party whether they came."))
+    session.attendance = [Attendance(user_id=u.id, present=present[u.id]) for u in parties]
+    session.status = SessionStatus.held
+    audit.record(case, actor, "session_held", {
+        "session": session.id, "starts_at": session.starts_at,
+        "present": [{"user": u.id, "name": u.name, "side": side_of(case, u)} for u in parties if present[u.id]],
+        "no_shows": [{"user": u.id, "name": u.name, "side": side_of(case, u)} for u in parties
+                     if not present[u.id]]})
+    logger.info("Session %s of case %s held", session.id, case)
+
+
+def cancel(session: MediationSession, actor) -> None:
+    """The mediator calls a session off; the parties are told."""
+    case = session.case
+    _check_mediator(case, actor)
+    _check_open(case)
+    _lock(session)
+    if session.status not in OPEN_STATUSES:
+        raise SessionError(_l("Only a session that has not taken place can be cancelled."), 409)
+    was = session.status
+    session.status = SessionStatus.cancelled
+    audit.record(case, actor, "session_cancelled", {"session": session.id, "was": was,
+                                                    "starts_at": session.starts_at})
+    text = (_("The mediation session of case %(number)s on %(time)s is cancelled.", number=case.number,
+              time=when(session.starts_at)) if session.starts_at else
+            _("The mediator withdrew the proposed session times of case %(number)s.", number=case.number))
+    _tell(party_users(case), case, _("Mediation session cancelled (%(number)s)", number=case.number),
+          text + " " + sessions_url(case))
+    logger.info("Session %s of case %s cancelled by %s", session.id, case, actor)
+
+
+@jobs.register
+def send_session_reminders(now: datetime) -> int:
+    """Remind everyone of a scheduled session starting within ``SESSION_REMINDER_HOURS``, once."""
+    horizon = now + timedelta(hours=current_app.config["SESSION_REMINDER_HOURS"])
+    due = db.session.scalars(sa.select(MediationSession).where(
+        MediationSession.status == SessionStatus.scheduled, MediationSession.reminded_at.is_(None),
+        MediationSession.starts_at > now, MediationSession.starts_at <= horizon)
+        .order_by(MediationSession.starts_at)).all()
+    count = 0
+    for session in due:
+        case = session.case
+        if not case.is_open or case.stage is not Stage.mediation:
+            continue
+        session.reminded_at = now
+        _tell(participants(session), case,
+              _("Reminder: mediation session %(time)s (%(number)s)", time=when(session.starts_at),
+                number=case.number),
+              _("Reminder: the mediation session of case %(number)s starts on %(time)s. Where: %(where)s. "
+                "Details: %(url)s", number=case.number, time=when(session.starts_at), where=where(session),
+                url=sessions_url(case)))
+        audit.record(case, None, "session_reminder_sent", {"session": session.id, "starts_at": session.starts_at})
+        count += 1
+    db.session.flush()
+    return count
