@@ -9,6 +9,9 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+from odr.forms import DB_INT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +37,12 @@ def select_locale():
     return supported[0]
 
 
+class DatabaseId(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -42,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=os.environ.get("ODR_INSTANCE_PATH") or str(ROOT / "instance"),
     )
+    # Ids in URLs fit the database's integer columns (PostgreSQL: 32 bits); a larger number
+    # in an address is a page that does not exist (404), not a database error.
+    app.url_map.converters["int"] = DatabaseId
     app.config.from_object("odr.config")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ODR")

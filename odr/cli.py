@@ -47,7 +47,8 @@ def init_db():
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
+@click.option("--threads", default=256, show_default=True, type=int,
+              help="Worker threads per process. Every open chat or video page holds one for as long as it is open.")
 @click.option("--workers", default=1, show_default=True, type=int,
               help="More than one needs PostgreSQL and Redis (see README).")
 def run(host, port, threads, workers):
@@ -55,7 +56,7 @@ def run(host, port, threads, workers):
     serve(current_app._get_current_object(), host, port, threads=threads, workers=workers)
 
 
-def serve(app, host, port, threads=16, workers=1):
+def serve(app, host, port, threads=256, workers=1):
     from gunicorn.app.base import BaseApplication
 
     from odr import jobs
@@ -65,6 +66,9 @@ def serve(app, host, port, threads=16, workers=1):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            # Each Socket.IO websocket keeps its connection (and a thread) while the page is open;
+            # gunicorn's default cap of 1,000 connections per worker must not be the lower limit.
+            self.cfg.set("worker_connections", threads + 100)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
 

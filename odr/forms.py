@@ -7,11 +7,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField
+from wtforms import IntegerField as _IntegerField
 from wtforms.validators import ValidationError
 
 from odr.auth.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
 
 MAX_AMOUNT = Decimal("1000000000000")
+#: Largest id an integer column holds on every database the platform runs on (PostgreSQL: 32 bits).
+DB_INT_MAX = 2**31 - 1
 #: Digits with an optional decimal part: no signs, exponents, separators or NaN.
 PLAIN_AMOUNT = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,10})?$")
 
@@ -67,3 +70,17 @@ class AmountField(DecimalField):
             raise ValidationError(_l("Use at most two decimals."))
         if value >= MAX_AMOUNT:
             raise ValidationError(_l("This amount is too large."))
+
+
+class IntegerField(_IntegerField):
+    """WTForms' IntegerField, refusing numbers of more than 18 digits while parsing.
+
+    WTForms' ``NumberRange`` checks ``math.isnan`` on the value, which raises
+    ``OverflowError`` for a huge integer: such input must be invalid before it gets there.
+    """
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > 18:
+            self.data = None
+            raise ValueError(_l("Enter a smaller whole number."))
+        super().process_formdata(valuelist)

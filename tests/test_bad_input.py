@@ -121,3 +121,12 @@ def test_intake_api_refuses_malformed_bodies(app, world, raw, content_type):
 def test_oversized_form_is_refused_with_413(app, world):
     resp = _post(app, world, "/cases/new", "claimant", data={"description": "x" * (3 * 1024 * 1024)})
     assert resp.status_code == 413
+
+
+@pytest.mark.parametrize("url", ["/consult/c/99999999999999999999", "/consult/c/2147483648",
+                                 "/mediate/orgs/99999999999999999999", "/mediate/offers/2147483648"])
+def test_ids_beyond_the_database_integer_range_are_404(app, world, url):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(world["claimant"].id)
+    assert client.get(url).status_code == 404

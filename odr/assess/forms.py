@@ -3,11 +3,12 @@
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from odr.assess import rules
+from odr.forms import IntegerField
 
 
 def _text(texts: dict) -> str:

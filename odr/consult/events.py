@@ -141,10 +141,12 @@ def on_send(data):
     if not body and attachment_id is None:
         _refuse(_("The message is empty."))
     message, new = ops.post_message(consultation, current_user, client_id, body, attachment_id)
+    # Everything the answer needs is read before the commit, which expires the objects
+    # (re-reading them afterwards costs two more queries per message).
+    payload, to = message.to_json(), room(consultation.id)
     db.session.commit()
-    payload = message.to_json()
     if new:
-        emit("message", payload, to=room(consultation.id))
+        emit("message", payload, to=to)
     return {"message": payload}
 
 

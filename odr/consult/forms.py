@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from odr.cases import labels
 from odr.cases.models import Category
-from odr.forms import no_control_chars, strip
+from odr.forms import IntegerField, no_control_chars, strip
 
 
 class StartForm(FlaskForm):

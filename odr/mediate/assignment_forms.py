@@ -2,14 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from odr.cases import labels
 from odr.cases.models import Category
-from odr.forms import ContactValidator, no_control_chars, strip
+from odr.forms import DB_INT_MAX, ContactValidator, IntegerField, no_control_chars, strip
 
 LANGUAGES = [SelectChoice("zh", "中文"), SelectChoice("en", "English")]
 
@@ -35,7 +35,7 @@ class ProfileForm(FlaskForm):
 
 
 class OfferForm(FlaskForm):
-    mediator = IntegerField(validators=[DataRequired()])
+    mediator = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
 
 
 class DeclineForm(FlaskForm):

@@ -285,7 +285,7 @@ def change(number):
     case = mediation_case(number, need="party")
     form = ChangeForm()
     if not form.validate_on_submit():
-        return _stage_page(case, " ".join(form.reason.errors) or _("Say why you want another mediator."), 400)
+        return _stage_page(case, " ".join(map(str, form.reason.errors)) or _("Say why you want another mediator."), 400)
     try:
         ops.ask_for_change(case, _me(), form.reason.data)
     except ops.AssignmentError as exc:

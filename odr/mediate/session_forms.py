@@ -6,12 +6,12 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, RadioField, SelectMultipleField, StringField
+from wtforms import Field, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from odr.forms import no_control_chars, strip
+from odr.forms import IntegerField, no_control_chars, strip
 from odr.mediate.models import SessionMode
 from odr.mediate.sessions import MAX_MINUTES, MAX_SLOTS, MIN_MINUTES
 
