@@ -1,0 +1,165 @@
+"""The two servers ``bench/socket.py`` starts: the odr app, or a bare python-socketio echo server.
+
+Usage: python bench/_socket_serve.py app|ceiling PORT THREADS WORKER_CONNECTIONS
+
+Both are served by ``odr.cli.serve`` (what ``odr run`` uses: gunicorn, gthread,
+1 worker), with the same thread count, so the two runs differ only in what
+happens inside an event.
+
+``app``      ``odr.create_app()`` exactly as ``odr run`` builds it; the app's code is not changed.
+``ceiling``  ``socketio.Server`` in threading mode behind ``socketio.WSGIApp``, with the event shape of
+             ``/consult`` (join a room of two, ``send`` acknowledged and re-emitted to the room, the sender
+             included) and nothing else: no sign-in, no participant check, no database.
+
+The only setting ``odr.cli.serve`` has no parameter for is gunicorn's
+``worker_connections`` (default 1000): the gthread worker stops accepting
+connections once that many are open, and every Socket.IO websocket stays open,
+so it is raised here (by setting it on gunicorn's default configuration, before
+``serve`` sets the rest).
+"""
+
+import itertools
+import os
+import sys
+from datetime import datetime, timezone
+
+# bench/ holds http.py and socket.py, which would shadow the standard library's
+# ``http`` and ``socket`` modules for everything imported below. Drop bench/ first.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+
+NS = "/consult"
+
+
+def ceiling_app():
+    import socketio
+
+    sio = socketio.Server(async_mode="threading", cors_allowed_origins=[], logger=False, engineio_logger=False)
+    users: dict[str, int] = {}
+    ids = itertools.count(1)
+
+    @sio.on("connect", namespace=NS)
+    def on_connect(sid, environ, auth=None):
+        uid = int((auth or {}).get("user_id", 0))
+        users[sid] = uid
+        sio.enter_room(sid, f"user-{uid}", namespace=NS)
+
+    @sio.on("disconnect", namespace=NS)
+    def on_disconnect(sid, reason=None):
+        users.pop(sid, None)
+
+    @sio.on("join", namespace=NS)
+    def on_join(sid, data):
+        cid = data["consultation_id"]
+        sio.enter_room(sid, f"consult-{cid}", namespace=NS)
+        return {"ok": True, "me": users.get(sid), "status": "active", "consultant": None, "messages": [],
+                "queue": None}
+
+    @sio.on("send", namespace=NS)
+    def on_send(sid, data):
+        payload = {
+            "id": next(ids), "client_id": data["client_id"], "sender_id": users.get(sid),
+            "body": data.get("body", "").strip(),
+            "created_at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat() + "Z",
+            "delivered": False, "read": False, "attachment": None,
+        }
+        sio.emit("message", payload, to=f"consult-{data['consultation_id']}", namespace=NS)
+        return {"ok": True, "message": payload}
+
+    wsgi = socketio.WSGIApp(sio)
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            return wsgi(environ, start_response)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ceiling"]
+
+    # odr.cli.serve starts the periodic jobs of ``app.config`` in gunicorn's master: none here.
+    app.config = {"JOBS_INTERVAL_SECONDS": 0}
+    return app
+
+
+def install_diagnostics(app=None) -> None:
+    """With ODR_BENCH_DIAG=1: log ``DIAG`` lines for ``bench/socket.py --diagnose``: every full
+    (generation 2) garbage collection, SQL statements slower than 50 ms, and database connections
+    held longer than 200 ms (checkout to checkin: queries, commit, lock waits). All are wall times,
+    so they include waiting for the GIL."""
+    import gc
+    import threading
+    import time
+
+    started = {}
+
+    def on_gc(phase, info):
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        elif "t" in started:
+            ms = (time.perf_counter() - started.pop("t")) * 1000
+            if info.get("generation") == 2:
+                print(f"DIAG gc gen{info.get('generation')} {ms:.0f} ms ({info.get('collected')} collected)",
+                      flush=True)
+
+    gc.callbacks.append(on_gc)
+    if app is None:
+        return
+    import sqlalchemy as sa
+
+    from odr.extensions import db
+
+    local = threading.local()
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        local.t = time.perf_counter()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        ms = (time.perf_counter() - getattr(local, "t", time.perf_counter())) * 1000
+        if ms > 50:
+            print(f"DIAG slow sql {ms:.0f} ms: {' '.join(statement.split())[:100]}", flush=True)
+
+    pool = engine.pool
+
+    @sa.event.listens_for(pool, "checkout")
+    def _checkout(dbapi_conn, record, proxy):
+        record.info["out"] = time.perf_counter()
+
+    @sa.event.listens_for(pool, "checkin")
+    def _checkin(dbapi_conn, record):
+        t = record.info.pop("out", None)
+        if t is not None and (time.perf_counter() - t) * 1000 > 200:
+            print(f"DIAG connection held {(time.perf_counter() - t) * 1000:.0f} ms", flush=True)
+
+
+def main() -> None:
+    mode, port, threads, worker_connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+    from gunicorn.app.base import BaseApplication
+
+    from odr.cli import serve
+
+    default_config = BaseApplication.load_default_config
+
+    def load_default_config(self):
+        default_config(self)
+        self.cfg.set("worker_connections", worker_connections)
+
+    BaseApplication.load_default_config = load_default_config
+
+    if mode == "app":
+        from odr import create_app
+
+        app = create_app()
+    elif mode == "ceiling":
+        app = ceiling_app()
+    else:
+        sys.exit(f"unknown mode {mode!r}")
+    if os.environ.get("ODR_BENCH_DIAG"):
+        install_diagnostics(app if mode == "app" else None)
+    serve(app, "127.0.0.1", port, threads=threads)
+
+
+if __name__ == "__main__":
+    main()

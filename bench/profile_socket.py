@@ -1,0 +1,183 @@
+"""Where one /consult ``send`` spends its time, in Flask-SocketIO's test client (no server, no threads).
+
+Run by hand from the project root::
+
+    .venv/bin/python bench/profile_socket.py            # 500 sends, SQLite, fresh demo instance
+    .venv/bin/python bench/profile_socket.py -n 300 --db postgres --top 40
+
+A person and a consultant in one taken consultation (made through
+``odr.consult.operations``); the person is signed in with a session cookie, as
+in ``tests/consult/conftest.py``, joins, and sends messages. Prints: SQL
+statements per ``send`` (SQLAlchemy ``before_cursor_execute`` listener, grouped),
+mean wall and CPU time per ``send`` without the profiler, the same for a bare
+Flask-SocketIO handler of the same shape (no sign-in, no database) for scale, and
+the top cProfile entries. The flood limit of ``/consult`` is lifted in this process only
+(``events.FLOOD_EVENTS``), so that many sends can be profiled on one connection.
+"""
+
+import os
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]  # see bench/http.py
+
+import argparse  # noqa: E402
+import collections  # noqa: E402
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import pstats  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+ROOT = os.path.dirname(_here)
+ODR = os.path.join(ROOT, ".venv", "bin", "odr")
+NS = "/consult"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=500, help="sends to time and to profile (default 500)")
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--top", type=int, default=30)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="odr-profile-") as tmp:
+        os.environ["ODR_INSTANCE_PATH"] = tmp
+        os.environ.pop("ODR_DATABASE_URL", None)
+        if args.db == "postgres":
+            os.environ["ODR_DATABASE_URL"] = _prepare_postgres()
+        subprocess.run([ODR, "demo", "--no-serve"], env=os.environ, cwd=ROOT, check=True, capture_output=True,
+                       timeout=120)
+
+        import logging
+
+        import sqlalchemy as sa
+
+        from odr import create_app
+        from odr.auth import operations as auth_ops
+        from odr.auth.models import Role
+        from odr.cases.models import Category
+        from odr.consult import events
+        from odr.consult import operations as ops
+        from odr.extensions import db, socketio
+
+        app = create_app()
+        logging.getLogger().setLevel(logging.WARNING)
+        with app.app_context():
+            person = auth_ops.create_user("profile-person@bench.odr.example", "Profile person")
+            consultant = auth_ops.create_user("profile-consultant@bench.odr.example", "Profile consultant")
+            auth_ops.grant_role(consultant, Role.consultant)
+            consultation = ops.start(person, "Profile question", Category.property)
+            ops.take(consultation, consultant)
+            db.session.commit()
+            person_id, cid = person.id, consultation.id
+            engine = db.engine
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(person_id)
+            session["_fresh"] = True
+            session["lang"] = "en"
+        sc = socketio.test_client(app, namespace=NS, flask_test_client=client)
+        assert sc.is_connected(NS), "the signed-in test client was refused"
+        ack = sc.emit("join", {"consultation_id": cid}, namespace=NS, callback=True)
+        assert ack["ok"] and ack["status"] == "active", ack
+        events.FLOOD_EVENTS = 10 ** 9  # this process only: profile many sends on one connection
+        seq = iter(range(1, 10 ** 9))
+
+        def send():
+            ack = sc.emit("send", {"consultation_id": cid, "client_id": f"prof-{next(seq)}", "body": "Hello there"},
+                          namespace=NS, callback=True)
+            assert ack["ok"], ack
+            sc.get_received(NS)  # the room's copy of the message
+
+        send()  # warm up (statement cache)
+
+        # --- SQL statements per send
+        statements = []
+
+        def on_execute(conn, cursor, statement, parameters, context, executemany):
+            statements.append(" ".join(statement.split()))
+
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        send()
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+        print(f"/consult send as the person of consultation {cid}, {engine.url.get_backend_name()}")
+        print(f"\nSQL statements in one send (plus COMMIT): {len(statements)}")
+        for stmt, count in collections.Counter(statements).most_common():
+            print(f"  {count:>3} x {stmt[:150]}{'…' if len(stmt) > 150 else ''}")
+
+        # --- timing without the profiler, and a bare handler of the same shape for scale
+        wall, cpu = _timed(send, args.n)
+        bare_wall, bare_cpu = _bare(args.n)
+        print(f"\nmean per send, test client, no profiler: odr {wall:.2f} ms wall, {cpu:.2f} ms CPU; "
+              f"the same event shape in a bare Flask-SocketIO app (no sign-in, no database) {bare_wall:.3f} ms wall, "
+              f"{bare_cpu:.3f} ms CPU")
+
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(args.n):
+            send()
+        prof.disable()
+        for key, title in (("cumulative", "cumulative time"), ("tottime", "own time")):
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).strip_dirs().sort_stats(key).print_stats(args.top)
+            text = out.getvalue()
+            print(f"\n=== cProfile, {args.n} sends, top {args.top} by {title} ===")
+            print(text[text.find("   ncalls"):].rstrip())
+        sc.disconnect(NS)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _timed(fn, n):
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n * 1000, (time.process_time() - c0) / n * 1000
+
+
+def _bare(n):
+    """The same event shape in a bare Flask-SocketIO app: join a room, ``send`` re-emitted to it and
+    acknowledged; no sign-in, no participant check, no database."""
+    import flask
+    import flask_socketio
+
+    app = flask.Flask("bare")
+    sio = flask_socketio.SocketIO(app, async_mode="threading")
+
+    @sio.on("join", namespace=NS)
+    def on_join(data):
+        flask_socketio.join_room(f"consult-{data['consultation_id']}")
+        return {"ok": True}
+
+    @sio.on("send", namespace=NS)
+    def on_send(data):
+        payload = {"client_id": data["client_id"], "body": data["body"].strip()}
+        flask_socketio.emit("message", payload, to=f"consult-{data['consultation_id']}")
+        return {"ok": True, "message": payload}
+
+    sc = sio.test_client(app, namespace=NS)
+    sc.emit("join", {"consultation_id": 1}, namespace=NS, callback=True)
+    seq = iter(range(10 ** 9))
+
+    def send():
+        sc.emit("send", {"consultation_id": 1, "client_id": f"b{next(seq)}", "body": "Hello there"}, namespace=NS,
+                callback=True)
+        sc.get_received(NS)
+
+    send()
+    return _timed(send, n)
+
+
+def _prepare_postgres():
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS odr_bench_profile WITH (FORCE)")
+        conn.execute("CREATE DATABASE odr_bench_profile")
+    return "postgresql://postgres@127.0.0.1:5432/odr_bench_profile"
+
+
+if __name__ == "__main__":
+    main()
