@@ -8,6 +8,7 @@ deadline (set by the workflow on every stage change) so queues can sort by it in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from odr.timeutil import utcnow
 class Sla:
     days_in_stage: int
     due_at: datetime
-    #: Whole days left (negative: days late).
+    #: Days left, a started day counting as a whole one (negative: whole days late).
     days_left: int
     #: ``green``, ``yellow`` or ``red``.
     colour: str
@@ -49,6 +50,9 @@ def of(case, now: datetime | None = None) -> Sla | None:
     now = now or utcnow()
     deadline = case.due_at or due_at(case.stage, case.stage_entered_at)
     left = deadline - now
-    return Sla(days_in_stage=(now - case.stage_entered_at).days, due_at=deadline,
-               days_left=left.days if left >= timedelta(0) else -((-left).days + (1 if (-left).seconds else 0)),
+    if left >= timedelta(0):
+        days_left = math.ceil(left / timedelta(days=1))
+    else:
+        days_left = -((-left).days + (1 if (-left).seconds else 0))
+    return Sla(days_in_stage=(now - case.stage_entered_at).days, due_at=deadline, days_left=days_left,
                colour=colour(case.stage_entered_at, deadline, now))

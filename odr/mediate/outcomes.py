@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -65,6 +67,9 @@ def templates_data() -> dict:
 
 
 def _lang(lang: str | None) -> str:
+    """The document language: as given, else the language the current page is in."""
+    if lang is None and has_request_context():
+        lang = str(get_locale() or "zh")
     lang = (lang or "zh").split("_")[0]
     return lang if lang in LANGS else "zh"
 
