@@ -27,7 +27,7 @@ import sys
 # file would shadow the standard library's ``http`` package (http.client,
 # http.cookies …). Drop that entry before anything imports ``http``.
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here] + [_here]
 
 import argparse  # noqa: E402
 import html  # noqa: E402
@@ -36,13 +36,13 @@ import multiprocessing  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
+
+from _common import fresh_postgres, free_port, load_demo, log, stop_server  # noqa: E402
 
 ROOT = os.path.dirname(_here)
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -52,7 +52,6 @@ ODR = os.path.join(VENV_BIN, "odr")
 CLAIMANT = "+8613800138001"
 PASSWORD = "odr-demo-2026"
 USER_AGENT = "odr-bench/1"  # same for sign-in and load: Flask-Login session protection hashes it
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "odr_bench"
 GOAL = 0.6
 
@@ -72,16 +71,6 @@ end
 
 
 # --------------------------------------------------------------------------- helpers
-
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Client:
     """A tiny keep-alive HTTP client with a cookie jar of one site."""
@@ -118,24 +107,6 @@ class Client:
 
 # --------------------------------------------------------------------------- setup
 
-def prepare_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
-
-
-def load_demo(env: dict) -> None:
-    t0 = time.monotonic()
-    result = subprocess.run([ODR, "demo", "--no-serve"], env=env, cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
-    if result.returncode != 0:
-        sys.exit(f"odr demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    log(f"demo data loaded in {time.monotonic() - t0:.1f} s")
-
-
 def start_server(env: dict, port: int, threads: int, workers: int, logfile):
     cmd = [PYTHON, os.path.join(_here, "_serve.py"), str(port), str(threads), str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT,
@@ -154,17 +125,6 @@ def start_server(env: dict, port: int, threads: int, workers: int, logfile):
             pass
         time.sleep(0.2)
     raise RuntimeError("server did not answer /bench/hello within 30 s")
-
-
-def stop_server(proc) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)  # gunicorn arbiter: graceful shutdown
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group we started with start_new_session
-        proc.wait(timeout=5)
 
 
 def sign_in(port: int) -> tuple[str, str, str]:
@@ -324,7 +284,7 @@ def main() -> int:
         env = dict(os.environ, ODR_INSTANCE_PATH=tmp, PYTHONUNBUFFERED="1")
         env.pop("ODR_DATABASE_URL", None)
         if args.db == "postgres":
-            env["ODR_DATABASE_URL"] = db_url = prepare_postgres()
+            env["ODR_DATABASE_URL"] = db_url = fresh_postgres(PG_DB)
         else:
             db_url = f"sqlite:///{tmp}/odr.sqlite"
         log(f"instance {tmp}; database {db_url}")

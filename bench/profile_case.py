@@ -14,7 +14,7 @@ import os
 import sys
 
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]  # see bench/http.py
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here] + [_here]  # see bench/_common.py
 
 import argparse  # noqa: E402
 import collections  # noqa: E402
@@ -25,6 +25,8 @@ import re  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+
+from _common import fresh_postgres  # noqa: E402
 
 ROOT = os.path.dirname(_here)
 ODR = os.path.join(ROOT, ".venv", "bin", "odr")
@@ -43,7 +45,7 @@ def main():
         os.environ["ODR_INSTANCE_PATH"] = tmp
         os.environ.pop("ODR_DATABASE_URL", None)
         if args.db == "postgres":
-            os.environ["ODR_DATABASE_URL"] = _prepare_postgres()
+            os.environ["ODR_DATABASE_URL"] = fresh_postgres("odr_bench")
         subprocess.run([ODR, "demo", "--no-serve"], env=os.environ, cwd=ROOT, check=True, capture_output=True,
                        timeout=120)
 
@@ -108,15 +110,6 @@ def main():
             text = out.getvalue()
             print(f"\n=== cProfile, {args.n} requests, top {args.top} by {title} ===")
             print(text[text.find("   ncalls"):].rstrip())
-
-
-def _prepare_postgres():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS odr_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE odr_bench")
-    return "postgresql://postgres@127.0.0.1:5432/odr_bench"
 
 
 if __name__ == "__main__":

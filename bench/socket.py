@@ -47,7 +47,7 @@ import sys
 # file would shadow the standard library's ``socket`` module (and bench/http.py the
 # ``http`` package) for asyncio, aiohttp, gunicorn … Drop that entry first.
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here] + [_here]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -57,12 +57,12 @@ import multiprocessing  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+
+from _common import fresh_postgres, free_port, load_demo, log, stop_server  # noqa: E402
 
 ROOT = os.path.dirname(_here)
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -70,7 +70,6 @@ PYTHON = os.path.join(VENV_BIN, "python") if os.path.exists(os.path.join(VENV_BI
 ODR = os.path.join(VENV_BIN, "odr")
 
 NS = "/consult"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "odr_bench_socket"
 GOAL_P99_MS = 100.0
 GOAL_RATIO = 0.7
@@ -90,16 +89,6 @@ ACK_TIMEOUT = 10.0
 BODY = "Hello, I have a question about my deposit. The landlord kept all of it."
 
 
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pct(values, q):
     if not values:
         return float("nan")
@@ -108,24 +97,6 @@ def pct(values, q):
 
 
 # --------------------------------------------------------------------------- setup
-
-def prepare_postgres() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
-
-
-def load_demo(env: dict) -> None:
-    t0 = time.monotonic()
-    result = subprocess.run([ODR, "demo", "--no-serve"], env=env, cwd=ROOT, capture_output=True, text=True,
-                            timeout=180)
-    if result.returncode != 0:
-        sys.exit(f"odr demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    log(f"demo data loaded in {time.monotonic() - t0:.1f} s")
-
 
 def _make_pairs(env: dict, n_pairs: int, out) -> None:
     """In a child process: N/2 taken consultations and a session cookie for each member."""
@@ -201,17 +172,6 @@ def start_server(mode: str, env: dict, port: int, threads: int, worker_connectio
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{mode} server did not answer within 30 s")
-
-
-def stop_server(proc) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)  # gunicorn arbiter: graceful shutdown
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group we started with start_new_session
-        proc.wait(timeout=5)
 
 
 def worker_pid(arbiter_pid: int) -> int | None:
@@ -887,7 +847,7 @@ def main() -> int:
         env.pop("ODR_DATABASE_URL", None)
         env.pop("ODR_BENCH_DIAG", None)
         if args.db == "postgres":
-            env["ODR_DATABASE_URL"] = db_url = prepare_postgres()
+            env["ODR_DATABASE_URL"] = db_url = fresh_postgres(PG_DB)
         else:
             db_url = f"sqlite:///{tmp}/odr.sqlite"
         log(f"instance {tmp}; database {db_url}")
