@@ -95,7 +95,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
     from odr.cases import models as _case_models  # noqa: F401
     from odr.consult import models as _consult_models  # noqa: F401
+    from odr.documents import models as _document_models  # noqa: F401
     from odr.mediate import models as _mediate_models  # noqa: F401
+    from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)
 
     @app.before_request
     def _languages():
@@ -109,10 +111,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import staff, views as cases
     from odr.consult import views as consult
     from odr.court import views as court
+    from odr.documents import views as documents
     from odr.mediate import views as mediate
     from odr.video import views as video
 
-    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video):
+    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video,
+                   documents):
         app.register_blueprint(module.bp)
     csrf.exempt(intake.bp)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -25,7 +26,8 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
+                    verify_pdf):
         app.cli.add_command(command)
 
 
@@ -130,6 +132,42 @@ def audit_verify(case_number):
             click.echo(f"BROKEN {problem}")
     click.echo(f"{len(chains)} chain(s) checked, {broken} broken.")
     sys.exit(1 if broken else 0)
+
+
+@click.command("verify")
+@click.argument("pdf", type=click.Path(dir_okay=False))
+@click.option("--trust", "extra_roots", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Another trusted root certificate (PEM or DER); the platform CA is always trusted.")
+@with_appcontext
+def verify_pdf(pdf, extra_roots):
+    """Check every signature of a signed PDF: signer, time, intact, trusted to the platform CA,
+    what it covers, and whether anything changed after the last one. Exit status 1 on any failure
+    (2 if the file cannot be read at all)."""
+    from asn1crypto import pem, x509 as asn1_x509
+
+    from odr.documents.ca import platform_ca
+    from odr.documents.pades import NotAPdf
+    from odr.documents.verify import verify
+
+    roots = [platform_ca().ca.asn1_cert]
+    for path in extra_roots:
+        data = Path(path).read_bytes()
+        if pem.detect(data):
+            data = pem.unarmor(data)[2]
+        roots.append(asn1_x509.Certificate.load(data))
+    try:
+        data = Path(pdf).read_bytes()
+    except OSError as exc:
+        click.echo(f"Cannot read {pdf}: {exc.strerror}", err=True)
+        sys.exit(2)
+    try:
+        report = verify(data, roots)
+    except NotAPdf as exc:
+        click.echo(f"{pdf}: not a readable PDF ({exc})", err=True)
+        sys.exit(2)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
 
 
 @click.command("create-user")

@@ -96,3 +96,22 @@ SESSION_REMINDER_HOURS = 24
 #: Seconds between runs of the periodic jobs (``odr.jobs``) in the server ``odr run`` starts;
 #: 0 leaves them to ``odr tick`` (cron).
 JOBS_INTERVAL_SECONDS = 60
+
+# Signed documents (odr.documents). The platform CA is created under <instance>/signing/ on first
+# use unless SIGNING_CA_PKCS12 names a PKCS#12 file with its key and certificate (production).
+SIGNING_CA_PKCS12 = None
+SIGNING_CA_PASSWORD = None
+#: The platform seal's key and certificate; without it the CA issues one, kept beside the CA.
+SIGNING_SEAL_PKCS12 = None
+SIGNING_SEAL_PASSWORD = None
+#: Minutes a signer's certificate is valid: it certifies a key made for one signature.
+SIGNING_CERT_MINUTES = 30
+#: An RFC 3161 timestamp authority (e.g. ``http://timestamp.example/tsa``): signatures and the
+#: seal are then timestamped and the sealed file gets a document timestamp (PAdES B-LTA);
+#: without one they are PAdES B-B.
+SIGNING_TSA_URL = None
+#: Where document files are kept by their SHA-256 (default: ``documents/`` in the instance folder).
+DOCUMENT_FOLDER = None
+#: Largest PDF the public /verify page checks, and how often one address may use it.
+VERIFY_MAX_BYTES = 20 * 1024 * 1024
+VERIFY_RATE_LIMIT = "20 per minute"

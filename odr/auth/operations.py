@@ -121,8 +121,12 @@ def _code_hash(destination: str, code: str) -> str:
     return hmac.new(key, f"{destination}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def send_code(destination: str, purpose: str = "login") -> OneTimeCode:
+def send_code(destination: str, purpose: str = "login", *, subject: str | None = None,
+              reason: str | None = None) -> OneTimeCode:
     """Issue a 6-digit code and queue it to the phone or e-mail address.
+
+    ``subject`` and ``reason`` say what the code is for when it is not signing in (e.g. "to
+    sign the mediation agreement of case …"), so a code is never sent without saying why.
 
     :raise AuthError: a code was sent to this destination moments ago.
     """
@@ -145,9 +149,10 @@ def send_code(destination: str, purpose: str = "login") -> OneTimeCode:
     db.session.add(otc)
     outbox.enqueue(
         destination,
-        _("Your ODR sign-in code"),
-        _("Your code is %(code)s. It is valid for %(minutes)d minutes. Do not share it.",
-          code=code, minutes=cfg["OTP_TTL_MINUTES"]),
+        subject or _("Your ODR sign-in code"),
+        (reason + " " if reason else "")
+        + _("Your code is %(code)s. It is valid for %(minutes)d minutes. Do not share it.",
+            code=code, minutes=cfg["OTP_TTL_MINUTES"]),
     )
     return otc
 

@@ -84,11 +84,18 @@ class NextStepForm(FlaskForm):
                       validators=[DataRequired(message=_l("Choose the next step."))])
 
 
-def document_form_class(sections: list[dict], with_amount: bool):
-    """A form with one textarea per section of the document (headings as labels)."""
+def document_form_class(sections: list[dict], with_amount: bool, with_reason: bool = False):
+    """A form with one textarea per section of the document (headings as labels); with a reason
+    when an approved version that is being signed is changed."""
 
     class DocumentForm(FlaskForm):
         pass
+
+    if with_reason:
+        DocumentForm.reason = TextAreaField(
+            _l("Why is the approved version changed?"), filters=[strip],
+            validators=[DataRequired(message=_l("Say why: the signatures given so far will no longer count.")),
+                        Length(max=1000), no_control_chars])
 
     for section in sections:
         setattr(DocumentForm, f"s_{section['id']}", TextAreaField(section["heading"], filters=[strip], validators=[

@@ -22,6 +22,7 @@ from odr.errors import abort_with
 from odr.extensions import db
 from odr.mediate import outcomes
 from odr.mediate import proposals as props
+from odr.mediate import signing
 from odr.mediate.access import in_room, is_mediator, mediation_case, side_of
 from odr.mediate.models import OutcomeKind, OutcomeStatus, Proposal, ProposalStatus
 from odr.mediate.outcome_forms import (DocumentAnswerForm, NextStepForm, ProposalAnswerForm, ProposalForm,
@@ -215,7 +216,7 @@ def _render_outcome(case, answer_forms=None, next_form=None, status=200):
         answer_forms=answer_forms or {}, answer_form=DocumentAnswerForm(formdata=None), next_form=next_form,
         list_sections=outcomes.list_sections, facts_approved=facts_approved, consents=consents,
         versions={kind: outcomes.versions(case, kind) for kind in OutcomeKind},
-        ready_to_settle=outcomes.ready_to_settle, Stage=Stage,
+        ready_to_settle=outcomes.ready_to_settle, Stage=Stage, signed_doc=signing.signed_document,
     ), status
 
 
@@ -232,11 +233,12 @@ def outcome_edit(number, kind):
     case = mediation_case(number, need="mediator", open_only=True)
     kind = _kind_or_404(kind)
     doc = outcomes.current_document(case, kind)
-    if doc is not None and doc.status is OutcomeStatus.approved:
-        abort_with(409, _("This document is approved by both parties and can no longer be changed."))
+    approved = doc is not None and doc.status is OutcomeStatus.approved
+    if approved and signing.is_signed(doc):
+        abort_with(409, _("This document is signed by everyone and can no longer be changed."))
     content = doc.content if doc is not None else outcomes.draft_content(case, kind, _current_lang())
     sections = content["sections"]
-    form_class = document_form_class(sections, with_amount=kind is OutcomeKind.agreement)
+    form_class = document_form_class(sections, with_amount=kind is OutcomeKind.agreement, with_reason=approved)
     if request.method == "GET":
         data = {f"s_{s['id']}": s["text"] for s in sections}
         if kind is OutcomeKind.agreement:
@@ -248,7 +250,8 @@ def outcome_edit(number, kind):
             texts = {s["id"]: form[f"s_{s['id']}"].data for s in sections}
             amount = form.amount.data if kind is OutcomeKind.agreement else None
             try:
-                saved = outcomes.save(case, kind, _me(), texts, amount)
+                saved = outcomes.save(case, kind, _me(), texts, amount,
+                                      reason=form.reason.data if approved else "")
             except outcomes.InvalidDocument as exc:
                 db.session.rollback()
                 form.form_errors.append(str(exc.reason))
@@ -265,7 +268,8 @@ def outcome_edit(number, kind):
                 return redirect(url_for("mediate.outcome", number=number), code=303)
     return render_template("mediate/outcome_edit.html", case=case, kind=kind, doc=doc, form=form,
                            fields=section_fields(form, sections), title=content["title"],
-                           list_ids=outcomes.list_sections(kind)), 400 if request.method == "POST" else 200
+                           list_ids=outcomes.list_sections(kind), approved=approved), \
+        400 if request.method == "POST" else 200
 
 
 def _current_lang() -> str:

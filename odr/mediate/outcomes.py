@@ -189,13 +189,17 @@ def _check_mediator(case: Case, actor):
 
 
 def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
-         amount: Decimal | None = None) -> OutcomeDocument:
+         amount: Decimal | None = None, reason: str = "") -> OutcomeDocument:
     """The mediator saves the document's sections: a draft is changed in place; a version
     already sent to the parties is superseded by a new draft, and their answers start over.
+    So is an approved version that not everyone has signed yet: its signatures stop counting
+    and ``reason`` (required then) goes into the audit trail.
 
-    :raise InvalidDocument: a section is empty or too long, or the amount is negative.
-    :raise OutcomeError: not the mediator, the case left mediation, or the document is approved.
+    :raise InvalidDocument: a section is empty or too long, the amount is negative, or no reason
+        is given for changing an approved version.
+    :raise OutcomeError: not the mediator, the case left mediation, or the document is signed.
     """
+    from odr.mediate import signing
     _check_open(case)
     _check_mediator(case, mediator)
     ids = section_ids(kind)
@@ -210,16 +214,22 @@ def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
     if amount is not None and amount < 0:
         raise InvalidDocument(_l("The amount cannot be negative."))
     doc = current_document(case, kind)
+    reason = (reason or "").strip()[:1000]
     if doc is not None and doc.status is OutcomeStatus.approved:
-        raise OutcomeError(_l("This document is approved by both parties and can no longer be changed."))
+        if signing.is_signed(doc):
+            raise OutcomeError(_l("This document is signed by everyone and can no longer be changed."))
+        if not reason:
+            raise InvalidDocument(_l("Say why an approved document is changed: its signatures will no longer count."))
     base = doc.content if doc is not None else draft_content(case, kind)
     content = dict(base)
     content["sections"] = [dict(s, text=cleaned[s["id"]]) for s in base["sections"] if s["id"] in cleaned]
     if kind is OutcomeKind.agreement:
         content["amount"] = str(amount) if amount is not None else None
     superseded = None
-    if doc is None or doc.status is OutcomeStatus.approval:
+    if doc is None or doc.status in (OutcomeStatus.approval, OutcomeStatus.approved):
         if doc is not None:
+            if doc.status is OutcomeStatus.approved:
+                signing.supersede_for_new_version(doc, mediator, doc.version + 1, reason)
             doc.status = OutcomeStatus.superseded
             superseded = doc.version
         doc = OutcomeDocument(case_id=case.id, kind=kind, version=(superseded or 0) + 1,
@@ -231,7 +241,7 @@ def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
     db.session.flush()
     audit.record(case, mediator, "outcome_saved", {
         "kind": kind, "version": doc.version, "superseded": superseded, "amount": content.get("amount"),
-        "content_sha256": content_digest(content)})
+        "content_sha256": content_digest(content), **({"reason": reason} if reason else {})})
     logger.info("Case %s: %s version %s saved by %s", case, kind.value, doc.version, audit.actor_label(mediator))
     return doc
 
@@ -263,13 +273,11 @@ def send(document: OutcomeDocument, case: Case, mediator) -> None:
 
 
 def ready_to_settle(document: OutcomeDocument) -> bool:
-    """Whether an approved agreement may settle the case now.
-
-    Today approval by every joined party is enough. The signed-documents issue adds the
-    signature requirement here (each party's and the mediator's PAdES signature on the
-    agreement's PDF); until it is met, an approved agreement waits and the case stays open.
-    """
-    return document.kind is OutcomeKind.agreement and document.status is OutcomeStatus.approved
+    """Whether an approved agreement may settle the case now: both parties approved it and
+    everyone (the parties, then the mediator) signed its PDF, which the platform then sealed."""
+    from odr.mediate import signing
+    return document.kind is OutcomeKind.agreement and document.status is OutcomeStatus.approved \
+        and signing.is_signed(document)
 
 
 def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, comment: str = "") -> None:
@@ -311,11 +319,11 @@ def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, commen
     document.approved_at = utcnow()
     audit.record(case, user, "outcome_approved", {
         "kind": document.kind, "version": document.version, "content_sha256": content_digest(document.content)})
+    from odr.mediate import signing
+    signed = signing.put_up(document, case, user)
     notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
-            _("Both parties approved the document of case %(number)s: %(link)s",
-              number=case.number, link=absolute_url("mediate.outcome", number=case.number)))
-    if ready_to_settle(document):
-        settle(document, case)
+                 _("Both parties approved the document of case %(number)s. Please sign it: %(link)s",
+                   number=case.number, link=absolute_url("documents.view", doc_id=signed.id)))
 
 
 def settle(document: OutcomeDocument, case: Case) -> None:

@@ -8,7 +8,7 @@ from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases.models import Stage
 from odr.extensions import db
-from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401 (fixtures)
+from tests.mediate.conftest import Mediation, login_en, make_mediator, mediation  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

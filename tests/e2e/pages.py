@@ -54,3 +54,26 @@ def sign_in(page: Page, contact: str):
     page.fill("input[name=contact]", contact)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button").click()
+
+
+def draw_signature(page: Page, selector: str = "#pad", touch: bool = True):
+    """Draw a zigzag on the signature pad: with a finger (CDP touch events) on a phone, with the
+    mouse at a desk."""
+    pad = page.locator(selector)
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    points = [(box["x"] + 20 + i * box["width"] / 14, box["y"] + box["height"] * (0.3 + 0.4 * (i % 2)))
+              for i in range(12)]
+    if touch:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for x, y in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        cdp.detach()
+    else:
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y)
+        page.mouse.up()

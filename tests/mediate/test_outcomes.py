@@ -14,8 +14,10 @@ from odr.cases.models import ArbitrationBasis, Category, Outcome, Stage
 from odr.extensions import db
 from odr.mediate import outcomes
 from odr.mediate import proposals as props
+from odr.mediate import signing
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
 from odr.outbox import OutboxMessage
+from tests.documents.signing import sign_all
 
 AGREEMENT, FACTS = OutcomeKind.agreement, OutcomeKind.undisputed_facts
 
@@ -162,7 +164,7 @@ def test_edit_after_sending_supersedes_and_resets_approvals(client, login, media
     assert saved[-1].payload["superseded"] == 1 and saved[-1].payload["version"] == 2
 
 
-def test_both_approve_settles_the_case(client, login, mediation):
+def test_both_approve_and_everyone_signs_settles_the_case(client, login, mediation):
     m = mediation
     accepted_proposal(m)
     draft_and_send(client, login, m)
@@ -174,11 +176,17 @@ def test_both_approve_settles_the_case(client, login, mediation):
     db.session.refresh(m.case)
     doc = outcomes.current_document(m.case, AGREEMENT)
     assert doc.status is OutcomeStatus.approved and doc.approved_at is not None
+    # Approved, then signed by both parties and the mediator and sealed: only then settled.
+    assert m.case.is_open and not outcomes.ready_to_settle(doc)
+    page = client.get(url(m)).get_data(as_text=True)
+    assert 'id="sign-agreement"' in page and "Read and sign" in page
+    sign_all(client, login, m, signing.signed_document(doc))
+    db.session.refresh(m.case)
     assert m.case.outcome is Outcome.settled and m.case.closed_at is not None
     assert m.case.settlement_amount == Decimal("1000.00")
     events = audit.case_events(m.case)
     tail = [e.action for e in events][-4:]
-    assert tail == ["outcome_answered", "outcome_approved", "case_closed", "settlement_amount_recorded"]
+    assert tail == ["document_signed", "document_sealed", "case_closed", "settlement_amount_recorded"]
     closed = next(e for e in events if e.action == "case_closed")
     assert closed.payload["outcome"] == "settled" and closed.actor.startswith(f"user:{m.mediator.id} ")
     assert audit.verify_chain(audit.chain_name(m.case)) is None
@@ -238,9 +246,11 @@ def test_undisputed_facts_then_court(client, login, mediation):
     assert m.case.is_open and m.case.stage is Stage.mediation  # a record does not close the case
     page = client.get(url(m)).get_data(as_text=True)
     assert 'id="next-step"' in page and 'id="to-court"' in page
-    # Approved records are final.
+    # An approved record that is being signed changes only with a reason (signatures then lapse;
+    # see tests/documents/test_signing.py).
     login(client, m.mediator)
-    assert client.post(url(m, "/undisputed_facts/edit"), data=form_of(doc)).status_code == 409
+    resp = client.post(url(m, "/undisputed_facts/edit"), data=form_of(doc))
+    assert resp.status_code == 400 and "signatures given so far will no longer count" in resp.get_data(as_text=True)
     # Staff may move it on, but the parties are the ones who go to court here.
     login(client, m.respondent)
     assert client.post(url(m, "/next"), data={"step": "arbitration"}).status_code == 403

@@ -1,0 +1,333 @@
+"""Signing a document version: who signs, the two steps of each signature, the seal, new versions.
+
+The rules:
+
+- A version is signed by everyone listed when it is put up for signing, each with a key made in
+  their own browser for this one signature, after confirming a one-time code; then the platform
+  seals it and it is **complete** and immutable.
+- Everyone signs the same version. A change to the text after someone signed starts a new
+  version; the old one is **superseded** with the reason in the audit trail and its signatures
+  count for nothing.
+- Signatures are incremental updates of one file. Two people signing at the same moment cannot
+  both build on the same file: the second to finish is asked to sign the newer file (their
+  certificate still holds, so the browser does this without a new code).
+- Each completed step — a certificate issued, a signature added, the seal — is one transaction
+  with its audit entry.
+
+Features put a document up with :func:`start` and learn of its completion through a hook
+(:func:`on_complete`), so this package does not depend on them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from cryptography import x509
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr.auth import operations as auth_ops
+from odr.cases import audit
+from odr.cases.models import Case
+from odr.documents import pades, storage
+from odr.documents.ca import KeyMismatch, load_public_key, platform_ca
+from odr.documents.models import DocumentSigner, SignedDocument, SignerStatus, SigningStatus
+from odr.extensions import db
+from odr.refusal import Refused
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+#: Largest drawn signature accepted, in bytes of PNG.
+STAMP_MAX_BYTES = 300 * 1024
+STAMP_MAX_PIXELS = 2000 * 2000
+
+
+class SigningError(Refused):
+    """A signing step refused with a reason (403/409-type: not yours, not now)."""
+
+
+class BadSignatureInput(SigningError):
+    """What the browser sent is malformed or does not match (422)."""
+
+
+class StaleDocument(SigningError):
+    """Someone else signed first; the signer must sign the newer file (409, retry)."""
+
+
+_hooks: dict[str, list[Callable[[SignedDocument], None]]] = {}
+
+
+def on_complete(kind: str):
+    """Register ``fn(document)`` to run, in the sealing transaction, when a ``kind`` document is complete."""
+    def register(fn):
+        _hooks.setdefault(kind, []).append(fn)
+        return fn
+    return register
+
+
+def signing_purpose(document: SignedDocument) -> str:
+    return f"sign:{document.id}"
+
+
+# --- putting a version up for signing -------------------------------------------------------
+
+def current(case: Case, kind: str) -> SignedDocument | None:
+    """The newest version of this kind of document that is not superseded."""
+    return db.session.scalar(
+        sa.select(SignedDocument).where(SignedDocument.case_id == case.id, SignedDocument.kind == kind,
+                                        SignedDocument.status != SigningStatus.superseded)
+        .order_by(SignedDocument.version.desc()).limit(1))
+
+
+def start(case: Case, actor, *, kind: str, subject: str, title: str, lang: str, pdf: bytes,
+          signers: list[tuple], reason: str = "") -> SignedDocument:
+    """Put ``pdf`` up for signing by ``signers`` — ``(user, role, printed name)`` in stamp order.
+
+    A version of the same kind still collecting signatures is superseded (``reason`` says why);
+    a complete one cannot be replaced.
+
+    :raise SigningError: a complete version exists, or nobody is to sign.
+    """
+    if not signers:
+        raise SigningError(_l("Nobody is listed to sign this document."))
+    previous = current(case, kind)
+    if previous is not None and previous.status is SigningStatus.complete:
+        raise SigningError(_l("This document is already signed by everyone; a signed version cannot be replaced."))
+    if previous is not None:
+        supersede(previous, actor, reason or _("A new version was drawn up."))
+    last_version = db.session.scalar(sa.select(sa.func.max(SignedDocument.version)).where(
+        SignedDocument.case_id == case.id, SignedDocument.kind == kind)) or 0
+    sha = storage.put(pdf)
+    document = SignedDocument(case_id=case.id, kind=kind, subject=subject, version=last_version + 1,
+                              title=title[:200], lang=lang, unsigned_sha256=sha, current_sha256=sha,
+                              created_at=utcnow())
+    for position, (user, role, name) in enumerate(signers):
+        document.signers.append(DocumentSigner(position=position, user_id=user.id, role=role, name=name[:200]))
+    db.session.add(document)
+    db.session.flush()
+    audit.record(case, actor, "document_put_up_for_signing", {
+        "document": document.id, "kind": kind, "version": document.version, "sha256": sha,
+        "signers": [{"user": user.id, "role": role} for user, role, _name in signers]})
+    logger.info("Case %s: %s v%s put up for signing by %d people", case, kind, document.version, len(signers))
+    return document
+
+
+def supersede(document: SignedDocument, actor, reason: str) -> None:
+    """Retire a version that is still collecting signatures, saying why.
+
+    :raise SigningError: the version is complete (immutable).
+    """
+    if document.status is SigningStatus.complete:
+        raise SigningError(_l("This document is already signed by everyone; a signed version cannot be replaced."))
+    if document.status is SigningStatus.superseded:
+        return
+    document.status = SigningStatus.superseded
+    document.superseded_reason = reason[:1000]
+    audit.record(document.case, actor, "document_superseded", {
+        "document": document.id, "kind": document.kind, "version": document.version,
+        "signed_by": [s.role for s in document.signers if s.status is SignerStatus.signed],
+        "reason": reason[:1000]})
+
+
+# --- one person's signature -----------------------------------------------------------------
+
+def _signer(document: SignedDocument, user) -> DocumentSigner:
+    if document.status is SigningStatus.superseded:
+        raise SigningError(_l("This version was replaced by a newer one; sign the newer version."))
+    if document.status is SigningStatus.complete:
+        raise SigningError(_l("This document is already signed by everyone."))
+    signer = document.signer_for(user)
+    if signer is None:
+        raise SigningError(_l("You are not one of the signers of this document."))
+    if signer.status is SignerStatus.signed:
+        raise SigningError(_l("You have already signed this document."))
+    return signer
+
+
+def send_code(document: SignedDocument, user) -> str:
+    """Send the signer a one-time code that confirms it is them; returns where it went."""
+    _signer(document, user)
+    if not user.contact:
+        raise SigningError(_l("Your account has no phone number or e-mail address for the code."))
+    try:
+        auth_ops.send_code(user.contact, signing_purpose(document),
+                           subject=_("Code to sign %(title)s", title=document.title),
+                           reason=_("You asked to sign %(title)s of case %(number)s.",
+                                    title=document.title, number=document.case.number))
+    except auth_ops.AuthError as exc:
+        raise SigningError(exc.reason) from None
+    audit.record(document.case, user, "signing_code_sent", {"document": document.id, "version": document.version})
+    return user.contact
+
+
+def _b64(value, what: str, max_bytes: int) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > max_bytes * 4 // 3 + 8:
+        raise BadSignatureInput(_l("%(what)s is missing or too large.", what=what))
+    if value.startswith("data:"):
+        value = value.split(",", 1)[-1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise BadSignatureInput(_l("%(what)s is not valid base64.", what=what)) from None
+
+
+def _check_stamp(png: bytes) -> bytes:
+    """The drawn signature: a PNG of sane size that decodes."""
+    from PIL import Image, UnidentifiedImageError
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise BadSignatureInput(_l("The drawn signature must be a PNG image."))
+    try:
+        image = Image.open(io.BytesIO(png))
+        if image.width * image.height > STAMP_MAX_PIXELS or image.width < 10 or image.height < 10:
+            raise BadSignatureInput(_l("The drawn signature image has an unusable size."))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise BadSignatureInput(_l("The drawn signature image cannot be read.")) from None
+    return png
+
+
+def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, viewed_sha256: str,
+            code: str | None = None) -> DocumentSigner:
+    """Step 1: certify the browser's key and prepare the document for its signature.
+
+    ``code`` is the one-time code; without one, the browser may only continue with the key
+    certified earlier (after another signer got in first), while that certificate is valid.
+
+    :raise BadSignatureInput: malformed key or drawing, wrong code.
+    :raise SigningError: not a signer, already signed, document changed since viewed.
+    """
+    signer = _signer(document, user)
+    if viewed_sha256 != document.current_sha256 and viewed_sha256 not in _signed_ancestors(document):
+        raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
+    key_der = _b64(public_key, _("The public key"), 1024)
+    try:
+        load_public_key(key_der)
+    except KeyMismatch:
+        raise BadSignatureInput(_l("The public key is not an ECDSA P-256 key.")) from None
+    png = _check_stamp(_b64(stamp, _("The drawn signature"), STAMP_MAX_BYTES))
+    ca = platform_ca()
+    now = utcnow()
+    if code:
+        try:
+            auth_ops.check_code(user.contact, str(code)[:12], signing_purpose(document))
+        except auth_ops.AuthError as exc:
+            # The attempt counts even though the request is refused.
+            db.session.commit()
+            raise BadSignatureInput(exc.reason) from None
+        minutes = current_app.config["SIGNING_CERT_MINUTES"]
+        cert = ca.issue_signer(key_der, name=signer.name, user_ref=f"odr-user-{user.id}",
+                               case_number=document.case.number, minutes=minutes)
+        signer.public_key = key_der
+        signer.cert_der = cert.public_bytes(_der())
+        signer.cert_expires_at = now + timedelta(minutes=minutes)
+        audit.record(document.case, user, "signing_certificate_issued", {
+            "document": document.id, "version": document.version, "role": signer.role,
+            "serial": format(cert.serial_number, "x"), "expires_at": signer.cert_expires_at.isoformat()})
+    elif signer.public_key != key_der or signer.cert_der is None or signer.cert_expires_at is None \
+            or signer.cert_expires_at <= now + timedelta(minutes=1):
+        raise BadSignatureInput(_l("Enter the code we sent you to confirm it is you."))
+    else:
+        cert = x509.load_der_x509_certificate(signer.cert_der)
+    try:
+        prepared = pades.prepare(storage.get(document.current_sha256), cert, ca,
+                                 field_name=f"Signer{signer.position + 1}",
+                                 stamp=pades.Stamp(png, signer.name, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
+                                 slot=signer.position)
+    except pades.NotAPdf as exc:
+        logger.error("Document %s cannot be prepared for signing: %s", document.id, exc)
+        raise SigningError(_l("This document cannot be signed; the centre has been told.")) from None
+    signer.base_sha256 = document.current_sha256
+    signer.prepared_sha256 = storage.put(prepared.pdf)
+    signer.to_be_signed = prepared.to_be_signed
+    signer.document_digest = prepared.document_digest
+    signer.reserved_start, signer.reserved_end = prepared.reserved_start, prepared.reserved_end
+    signer.prepared_at = prepared.signed_at
+    signer.status = SignerStatus.prepared
+    return signer
+
+
+def _der():
+    from cryptography.hazmat.primitives.serialization import Encoding
+    return Encoding.DER
+
+
+def _signed_ancestors(document: SignedDocument) -> set[str]:
+    """Files of this version that differ from the current one only by signatures made since."""
+    return {document.unsigned_sha256} | {s.signed_sha256 for s in document.signers if s.signed_sha256}
+
+
+def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
+    """Step 2: embed the browser's signature; when it is the last, seal the document.
+
+    :raise BadSignatureInput: not a signature of the certified key over the prepared bytes.
+    :raise StaleDocument: another signature was added since this one was prepared.
+    :raise SigningError: not prepared, or the certificate expired meanwhile.
+    """
+    # One signature at a time per document (PostgreSQL; SQLite serialises all writers).
+    db.session.execute(sa.select(SignedDocument.id).where(SignedDocument.id == document.id).with_for_update())
+    db.session.refresh(document)
+    signer = _signer(document, user)
+    if signer.status is not SignerStatus.prepared or signer.to_be_signed is None:
+        raise SigningError(_l("Start signing again: the document was not prepared for your signature."))
+    if signer.base_sha256 != document.current_sha256:
+        raise StaleDocument(_l("Someone else signed a moment ago; your signature is being added to the newer file."))
+    if signer.cert_expires_at is None or signer.cert_expires_at <= utcnow():
+        raise SigningError(_l("Your signing certificate has expired. Ask for a new code and sign again."))
+    raw = _b64(signature, _("The signature"), 512)
+    try:
+        der = pades.raw_to_der(raw) if len(raw) == 64 else raw
+        cert = x509.load_der_x509_certificate(signer.cert_der)
+        prepared = pades.Prepared(pdf=storage.get(signer.prepared_sha256), to_be_signed=signer.to_be_signed,
+                                  document_digest=signer.document_digest, reserved_start=signer.reserved_start,
+                                  reserved_end=signer.reserved_end, signed_at=signer.prepared_at)
+        signed = pades.finish(prepared, cert, platform_ca(), der)
+    except (KeyMismatch, ValueError):
+        raise BadSignatureInput(_l("The signature does not match the key certified for you. Start again.")) from None
+    before = document.current_sha256
+    sha = storage.put(signed)
+    signer.status = SignerStatus.signed
+    signer.signed_at = signer.prepared_at
+    signer.signed_sha256 = sha
+    signer.to_be_signed = signer.document_digest = None
+    document.current_sha256 = sha
+    audit.record(document.case, user, "document_signed", {
+        "document": document.id, "kind": document.kind, "version": document.version, "role": signer.role,
+        "serial": format(cert.serial_number, "x"), "before_sha256": before, "sha256": sha})
+    logger.info("Case %s: %s v%s signed by %s", document.case, document.kind, document.version, signer.role)
+    if not document.waiting_for:
+        _seal(document)
+    return document
+
+
+def _seal(document: SignedDocument) -> None:
+    ca = platform_ca()
+    timestamper = _timestamper()
+    try:
+        sealed = pades.seal(storage.get(document.current_sha256), ca.seal, ca, timestamper=timestamper)
+    except pades.NotAPdf as exc:
+        raise SigningError(_l("The document could not be sealed; the centre has been told.")) from exc
+    before = document.current_sha256
+    document.current_sha256 = storage.put(sealed)
+    document.status = SigningStatus.complete
+    document.completed_at = utcnow()
+    audit.record(document.case, None, "document_sealed", {
+        "document": document.id, "kind": document.kind, "version": document.version,
+        "before_sha256": before, "sha256": document.current_sha256,
+        "level": "B-LTA" if timestamper else "B-B"})
+    for hook in _hooks.get(document.kind, []):
+        hook(document)
+
+
+def _timestamper():
+    url = current_app.config.get("SIGNING_TSA_URL")
+    if not url:
+        return None
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+    return HTTPTimeStamper(url, timeout=10)

@@ -1,0 +1,120 @@
+// Signing a document on the document page (templates/documents/pages/view.html).
+//
+// The signer's key is made here, by WebCrypto, as a non-extractable ECDSA P-256 key: the
+// private half cannot be read out of the browser, not even by this script. Only the public
+// half goes to the server, with the one-time code; the platform certifies it and prepares the
+// PDF; the browser signs what the server says must be signed (the CMS signed attributes, which
+// hold the digest of the exact PDF) and sends the signature back. The key lives as long as
+// this page.
+
+const root = document.getElementById("sign");
+const status = document.getElementById("sign-status");
+const say = (text, bad = false) => { status.textContent = text; status.className = bad ? "error" : "muted"; };
+const msg = (name) => root.dataset[`msg${name[0].toUpperCase()}${name.slice(1)}`];
+
+const b64 = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
+const unb64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+async function post(url, body) {
+  const resp = await fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
+    body: JSON.stringify(body),
+  });
+  let data = {};
+  try { data = await resp.json(); } catch { /* an HTML error page */ }
+  if (!resp.ok) {
+    const error = new Error(data.detail || msg("failed"));
+    error.retry = Boolean(data.retry);
+    throw error;
+  }
+  return data;
+}
+
+// --- the signature pad ----------------------------------------------------------------------
+const pad = document.getElementById("pad");
+const ink = pad.getContext("2d");
+let drawn = false;
+let last = null;
+
+function point(event) {
+  const box = pad.getBoundingClientRect();
+  return [(event.clientX - box.left) * pad.width / box.width, (event.clientY - box.top) * pad.height / box.height];
+}
+pad.addEventListener("pointerdown", (event) => {
+  try { pad.setPointerCapture(event.pointerId); } catch { /* a pointer the browser no longer tracks */ }
+  last = point(event);
+  event.preventDefault();
+});
+pad.addEventListener("pointermove", (event) => {
+  if (!last) return;
+  const next = point(event);
+  ink.lineWidth = 5; ink.lineCap = "round"; ink.strokeStyle = "#102a5c";
+  ink.beginPath(); ink.moveTo(...last); ink.lineTo(...next); ink.stroke();
+  last = next; drawn = true;
+  event.preventDefault();
+});
+for (const end of ["pointerup", "pointercancel", "pointerleave"]) pad.addEventListener(end, () => { last = null; });
+document.getElementById("clear-pad").addEventListener("click", () => {
+  ink.clearRect(0, 0, pad.width, pad.height); drawn = false;
+});
+
+// --- signing -------------------------------------------------------------------------------
+const signButton = document.getElementById("sign-now");
+const codeButton = document.getElementById("send-code");
+const secure = window.isSecureContext && window.crypto && window.crypto.subtle;
+if (!secure) {
+  say(msg("insecure"), true);
+  signButton.disabled = true; codeButton.disabled = true;
+}
+
+codeButton.addEventListener("click", async () => {
+  codeButton.disabled = true;
+  try {
+    const data = await post(root.dataset.code, {});
+    say(msg("sent").replace("%(to)s", data.sent_to));
+  } catch (error) {
+    say(error.message, true);
+  } finally {
+    setTimeout(() => { codeButton.disabled = false; }, 5000);
+  }
+});
+
+let keys = null;
+
+async function signOnce(code, stamp) {
+  const publicKey = b64(await crypto.subtle.exportKey("spki", keys.publicKey));
+  const prepared = await post(root.dataset.prepare, { code, public_key: publicKey, stamp, sha256: root.dataset.sha256 });
+  const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey,
+                                             unb64(prepared.to_be_signed));
+  return post(root.dataset.finish, { signature: b64(signature) });
+}
+
+signButton.addEventListener("click", async () => {
+  const code = document.getElementById("sign-code").value.trim();
+  if (!document.getElementById("read-all").checked) return say(msg("read"), true);
+  if (!drawn) return say(msg("draw"), true);
+  if (!/^\d{6}$/.test(code)) return say(msg("code"), true);
+  signButton.disabled = true;
+  say(msg("signing"));
+  try {
+    // A new key for each attempt that carries a code; extractable = false keeps it in the browser.
+    keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+    const stamp = pad.toDataURL("image/png");
+    let result;
+    try {
+      result = await signOnce(code, stamp);
+    } catch (error) {
+      if (!error.retry) throw error;
+      // Someone signed a moment before us: sign the newer file with the key already certified.
+      result = await signOnce(null, stamp);
+    }
+    say(msg("done"));
+    root.dataset.state = "signed";
+    setTimeout(() => window.location.reload(), 800);
+    return result;
+  } catch (error) {
+    say(error.message, true);
+    signButton.disabled = false;
+  }
+});
