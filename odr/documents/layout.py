@@ -58,7 +58,7 @@ COMMON = {
         "signatures": "Signatures",
         "signature": "Signature",
         "date": "Date",
-        "seal": "(seal)",
+        "seal": " (seal)",
         Side.claimant.value: "Claimant",
         Side.respondent.value: "Respondent",
         "attachment": "The case's audit trail is attached to this file as audit-trail.json (a PDF/A-3 associated file).",
