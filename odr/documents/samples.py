@@ -126,3 +126,44 @@ def sample_case(lang: str = "zh") -> SampleCase:
     outcomes.answer(document, case, respondent, approve=True)
     db.session.flush()
     return SampleCase(case, document)
+
+
+def sample_files(case: Case, agreement_pdf: bytes, lang: str) -> list:
+    """The files of a sample court bundle, as the case index lists them."""
+    from odr.documents.case_index import FileEntry
+    from odr.documents.layout import audit_trail
+
+    zh = lang == "zh"
+    return [
+        FileEntry.of("documents/mediation-agreement.pdf", agreement_pdf,
+                     "人民调解协议书（双方已确认）" if zh else "Mediation agreement (approved by both parties)"),
+        FileEntry.of("evidence/noise-recording.m4a", bytes(range(256)) * 4000,
+                     "夜间噪音录音" if zh else "Recording of the noise at night"),
+        FileEntry.of("audit.jsonl", audit_trail(case), "案件审计记录" if zh else "The case's audit trail"),
+        FileEntry.of("case.json", b"{}", "案件数据" if zh else "Case data"),
+    ]
+
+
+def render_sample(kind: str, lang: str) -> bytes:
+    """A case document of the sample case (``confirmation``, ``index`` or ``agreement``), in the caller's
+    transaction (roll back afterwards)."""
+    from odr.cases.models import Side
+    from odr.documents.case_index import render_case_index
+    from odr.mediate.confirmation import PartyIdentity, render_judicial_confirmation
+    from odr.mediate.pdf import mediation_pdf
+
+    sample = sample_case(lang)
+    agreement = mediation_pdf(sample.case, sample.agreement)
+    if kind == "agreement":
+        return agreement
+    if kind == "index":
+        return render_case_index(sample.case, sample_files(sample.case, agreement, lang), lang)
+    if kind == "confirmation":
+        zh = lang == "zh"
+        identity = PartyIdentity("男" if zh else "male", "1980年1月1日" if zh else "1 January 1980",
+                                 "汉族" if zh else "Han", "110105198001010011",
+                                 "北京市朝阳区安贞里一号楼" if zh else "1 Anzhen Li, Chaoyang, Beijing", "13800138000")
+        return render_judicial_confirmation(
+            sample.case, "北京市朝阳区人民法院" if zh else "Chaoyang District People's Court, Beijing", lang,
+            identities={Side.claimant: identity}, agreement_pdf=agreement)
+    raise ValueError(f"no sample {kind!r}")
