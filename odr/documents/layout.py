@@ -144,12 +144,23 @@ class Signer:
     note: str = ""
 
 
-def render_document(template: str, labels: dict, *, case_number: str, attachments=(), **context) -> bytes:
-    """Render ``templates/documents/<template>`` with the document's words and the bundled font to PDF/A-3b.
+#: Explicit bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). Our
+#: templates never use them, and in what people typed they can make a name or a sum read backwards
+#: on paper; without them Arabic or Hebrew still reads right to left (the implicit bidi algorithm).
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def document_html(template: str, labels: dict, *, case_number: str, **context) -> str:
+    """``templates/documents/<template>`` rendered with the document's words and the bundled font.
 
     ``signers`` (a list of :class:`Signer`) and ``seal`` (who seals it) in ``context`` fill the
     signature block that ``base.html`` puts at the end of the document.
     """
     html = render_template(f"documents/{template}", labels=labels, font_url=FONT_URL,
                            case_number=case_number, **context)
-    return render_pdf(html, attachments)
+    return html.translate(BIDI_CONTROLS)
+
+
+def render_document(template: str, labels: dict, *, case_number: str, attachments=(), **context) -> bytes:
+    """:func:`document_html` as PDF/A-3b with ``(name, bytes, mimetype)`` attachments."""
+    return render_pdf(document_html(template, labels, case_number=case_number, **context), attachments)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
-
 from odr.cases.models import Case, Side
 from odr.documents import layout
 from odr.documents.layout import Signer, local_date
-from odr.documents.render import FONT_URL, render_pdf
+from odr.documents.render import render_pdf
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
 from odr.mediate.outcomes import content_digest
 
@@ -73,9 +71,9 @@ def mediation_html(case: Case, document: OutcomeDocument) -> str:
     lang = document_lang(document)
     labels = layout.words(lang, LABELS)
     committee = case.organization.name if case.organization is not None else ""
-    return render_template(
-        "documents/mediation.html", case=case, case_number=case.number, document=document,
-        content=document.content, lang=lang, labels=labels, font_url=FONT_URL,
+    return layout.document_html(
+        "mediation.html", labels, case_number=case.number, case=case, document=document,
+        content=document.content, lang=lang,
         status=labels["status"][document.status], signers=signers(case, document, lang),
         digest=content_digest(document.content), committee=committee,
         seal=committee if document.kind is OutcomeKind.agreement else "")

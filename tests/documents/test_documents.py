@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -63,7 +64,11 @@ def assert_audit_trail_attached(pdf: bytes, case, tmp_path: Path) -> None:
 
 def words_outside_the_text_area(pdf: bytes, tmp_path: Path) -> list[str]:
     """Words whose box leaves the page's text area (A4, margins 25 mm left, 22 mm right)."""
-    html = poppler("pdftotext", "-bbox", "-enc", "UTF-8", pdf=pdf, tmp_path=tmp_path)
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "<word " in html
     mm = 72 / 25.4
     outside = []
     for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
@@ -258,6 +263,11 @@ def test_a_long_index_repeats_its_header_and_numbers_every_page(mediation_zh, tm
     assert "evidence/file-080.bin" in pages[-1] and "共80个文件" in squeezed(pages[-1])
 
 
+def test_the_layout_check_sees_text_that_leaves_the_page(app, tmp_path):
+    wide = render_pdf(f'<html><body><p style="white-space: nowrap">{"wide " * 80}</p></body></html>')
+    assert words_outside_the_text_area(wide, tmp_path)
+
+
 def test_pages_are_counted_from_the_page_tree(app):
     page = '<p style="break-after: page">x</p>'
     assert pdf_page_count(render_pdf(f"<html><body>{page * 4}<p>y</p></body></html>")) == 5
@@ -279,6 +289,7 @@ def test_hostile_text_in_an_award_is_text_and_stays_on_the_page(app, tmp_path):
     text = text_of(pdf, tmp_path)
     assert "<script>alert(1)</script>" in text and '<img src="file:///etc/passwd">&amp;' in text
     assert squeezed(UNBROKEN) in squeezed(text)
+    assert "evil RTL override" in text  # the override character is dropped: the name cannot read backwards
     assert len(text.split("\f")) > 5
     assert not words_outside_the_text_area(pdf, tmp_path)
 
