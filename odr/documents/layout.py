@@ -133,6 +133,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Width and height of each signer's box in the signature block (``div.signature-box#signature-<n>``).
+SIGNATURE_BOX_MM = (60, 20)
+#: Diameter of the round box for the organisation's seal (``div.seal-box#signature-seal``).
+SEAL_BOX_MM = (42, 42)
+
+
 @dataclass(frozen=True)
 class Signer:
     """One row of a document's signature block (``templates/documents/base.html``)."""

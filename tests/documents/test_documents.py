@@ -18,14 +18,14 @@ from odr.cases.models import Side
 from odr.documents import samples
 from odr.documents.award import Arbitrator, ArbitratorRole, AwardParty, render_award
 from odr.documents.case_index import FileEntry, pdf_page_count, render_case_index
-from odr.documents.layout import Signer
+from odr.documents.layout import SIGNATURE_BOX_MM, Signer
 from odr.documents.render import render_pdf
 from odr.extensions import db
 from odr.mediate import outcomes
 from odr.mediate.confirmation import NoApprovedAgreement, PartyIdentity, render_judicial_confirmation
 from odr.mediate.models import OutcomeKind
 from odr.mediate.pdf import mediation_pdf
-from tests.documents.test_render import chinese_agreement, english_draft, poppler, text_of
+from tests.documents.test_render import chinese_agreement, english_draft, inflated, poppler, text_of
 
 COURT = {"zh": "北京市朝阳区人民法院", "en": "Chaoyang District People's Court, Beijing"}
 HOSTILE_NAME = '<script>alert(1)</script><img src="file:///etc/passwd">&amp; مرحبا 😀'
@@ -319,6 +319,32 @@ def test_hostile_names_in_the_case_documents_are_text_and_stay_on_the_page(media
 
 
 # --- shared layout and the sample command -----------------------------------------------------------
+
+def signature_destinations(pdf: bytes) -> dict[str, tuple[int, float, float]]:
+    """The named destinations of the signature boxes: id → (page object number, left, top) in points."""
+    data = inflated(pdf)
+    return {m.group(1).decode(): (int(m.group(2)), float(m.group(3)), float(m.group(4)))
+            for m in re.finditer(rb"\((signature-[\w-]+)\) \[(\d+) 0 R /XYZ ([\d.]+) ([\d.]+) 0\]", data)}
+
+
+@pytest.mark.parametrize("kind", ["award", "confirmation", "agreement"])
+def test_the_signature_boxes_can_be_found_in_the_pdf_on_one_page_one_under_the_other(runner, kind, tmp_path):
+    out = tmp_path / f"{kind}.pdf"
+    assert runner.invoke(args=["documents", "sample", kind, "-o", str(out)]).exit_code == 0
+    pdf = out.read_bytes()
+    boxes = signature_destinations(pdf)
+    expected = {"award": 4, "confirmation": 2, "agreement": 3}[kind]  # arbitrators + clerk; applicants; parties + mediator
+    assert sorted(boxes) == sorted([f"signature-{n}" for n in range(1, expected + 1)]
+                                   + (["signature-seal"] if kind != "confirmation" else []))
+    mm = 72 / 25.4
+    width, height = SIGNATURE_BOX_MM[0] * mm, SIGNATURE_BOX_MM[1] * mm
+    pages = {page for page, _, _ in boxes.values()}
+    assert len(pages) == 1  # the block is never split across pages
+    rows = [boxes[f"signature-{n}"] for n in range(1, expected + 1)]
+    for (_, left, top), (_, _, next_top) in zip(rows, rows[1:]):
+        assert top - next_top >= height  # one under the other, not overlapping
+    for _, left, top in rows:
+        assert 25 * mm - 1 <= left and left + width <= 595.28 - 22 * mm + 1 and top - height >= 22 * mm
 
 def test_signature_boxes_are_numbered_in_signing_order_and_the_seal_follows(app):
     from flask import render_template
