@@ -18,6 +18,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from odr.cases.models import Case, Side
 from odr.documents import layout
 from odr.documents.layout import Signer
@@ -134,7 +136,7 @@ def approved_agreement(case: Case) -> OutcomeDocument:
     """
     document = current_document(case, OutcomeKind.agreement)
     if document is None or document.status is not OutcomeStatus.approved:
-        raise NoApprovedAgreement("This case has no mediation agreement approved by both parties.")
+        raise NoApprovedAgreement(_l("This case has no mediation agreement approved by both parties."))
     return document
 
 
