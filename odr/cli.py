@@ -27,7 +27,7 @@ main.add_command(routes_command)
 
 def register_commands(app):
     for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
-                    verify_pdf):
+                    verify_pdf, documents_group):
         app.cli.add_command(command)
 
 
@@ -292,3 +292,40 @@ def kb_import(overwrite):
     count = kb.import_folder(overwrite=overwrite)
     db.session.commit()
     click.echo(f"{count} article(s) imported.")
+
+
+@click.group("documents")
+def documents_group():
+    """PDF documents (award, judicial confirmation, case index, mediation agreement)."""
+
+
+@documents_group.command("sample")
+@click.argument("kind", type=click.Choice(["award", "confirmation", "index", "agreement"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="Where to write the PDF.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@with_appcontext
+def documents_sample(kind, output, lang):
+    """Render a sample document to a file to look at.
+
+    The case documents are rendered from a sample case filed and mediated in a transaction that
+    is rolled back afterwards: the database is left as it was (its schema is brought up to date).
+    """
+    import time
+    from pathlib import Path
+
+    from odr.documents import samples
+
+    started = time.perf_counter()
+    if kind == "award":
+        from odr.documents.award import render_award
+
+        pdf = render_award(samples.sample_award(lang))
+    else:
+        upgrade_database()
+        try:
+            pdf = samples.render_sample(kind, lang)
+        finally:
+            db.session.rollback()
+    Path(output).write_bytes(pdf)
+    click.echo(f"{output}: {kind} ({lang}), {len(pdf):,} bytes in {time.perf_counter() - started:.2f} s")
