@@ -66,8 +66,9 @@ class Stamp:
     timezone: str = "UTC"
 
 
-#: Stamp size in PDF points and the resolution its image is drawn at.
-STAMP_W, STAMP_H, STAMP_SCALE = 160, 70, 3
+#: Pixels per PDF point of a stamp image (sharp when printed or zoomed in).
+STAMP_SCALE = 3
+MM = 72 / 25.4
 
 
 @functools.cache
@@ -79,16 +80,17 @@ def _caption_font(size: int):
     return ImageFont.truetype(str(FONTS / "NotoSansSC-subset.otf"), size)
 
 
-def stamp_image(stamp: Stamp, when: datetime):
-    """The visible signature as one image: the drawn signature above, name and time below.
+def stamp_image(stamp: Stamp, when: datetime, size: tuple[float, float]):
+    """The visible signature as one image of ``size`` points: the drawn signature above, name
+    and time below.
 
     Drawing the caption into the image (rather than as PDF text) keeps each signature from
     embedding its own subset of the CJK font, which cost more than the rest of signing.
     """
     from PIL import Image, ImageDraw
-    w, h = STAMP_W * STAMP_SCALE, STAMP_H * STAMP_SCALE
+    w, h = round(size[0] * STAMP_SCALE), round(size[1] * STAMP_SCALE)
     image = Image.new("RGB", (w, h), "white")
-    text_h = 2 * 9 * STAMP_SCALE + 6
+    text_h = 2 * 8 * STAMP_SCALE + 6
     if stamp.png:
         drawn = Image.open(io.BytesIO(stamp.png))
         drawn.load()
@@ -96,7 +98,7 @@ def stamp_image(stamp: Stamp, when: datetime):
         drawn.thumbnail((w, h - text_h))
         image.paste(drawn, ((w - drawn.width) // 2, (h - text_h - drawn.height) // 2), drawn)
     draw = ImageDraw.Draw(image)
-    font = _caption_font(8 * STAMP_SCALE)
+    font = _caption_font(7 * STAMP_SCALE)
     draw.line([(0, h - text_h), (w, h - text_h)], fill=(150, 150, 150), width=2)
     draw.text((6, h - text_h + 4), stamp.caption[:40], fill="black", font=font)
     shown = _aware(when).astimezone(ZoneInfo(stamp.timezone))
@@ -118,13 +120,22 @@ class Prepared:
 
 def run_sync(coro):
     """Run pyHanko's coroutine to the end from synchronous code, also where an event loop is
-    already running in this thread (then in a short-lived thread of its own)."""
+    already running in this thread (then in a short-lived thread of its own).
+
+    A plain event loop rather than ``asyncio.run``: in the main thread that installs a SIGINT
+    handler holding the task, and restoring it formats the finished task's result — pyHanko's
+    ASN.1 objects, re-encoded just to be printed — which cost a quarter of the signing time.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(run_sync, coro).result()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -138,10 +149,10 @@ def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
         raise NotAPdf(str(exc)[:200]) from None
 
 
-def stamp_box(slot: int, page_width: float = 595.0) -> tuple[float, float, float, float]:
-    """Where the ``slot``-th visible signature goes on the last page: three per row, from the
-    bottom margin up (the document templates keep that band of the last page empty)."""
-    width, height, gap, bottom = 160.0, 70.0, 12.0, 40.0
+def _fallback_box(slot: int, page_width: float = 595.0) -> tuple[float, float, float, float]:
+    """Where the ``slot``-th stamp goes when the document has no box for it: three per row
+    along the bottom margin of the last page."""
+    width, height, gap, bottom = SIGNATURE_BOX[0], SIGNATURE_BOX[1], 10.0, 30.0
     left = (page_width - 3 * width - 2 * gap) / 2
     row, col = divmod(slot, 3)
     x = left + col * (width + gap)
@@ -149,20 +160,84 @@ def stamp_box(slot: int, page_width: float = 595.0) -> tuple[float, float, float
     return (x, y, x + width, y + height)
 
 
-def _pdf_signer(signer, field_name: str, stamp: Stamp | None, slot: int | None,
+#: A signature box of the document templates (``odr.documents.layout.SIGNATURE_BOX_MM``), in points.
+SIGNATURE_BOX = (60 * MM, 20 * MM)
+
+
+def _page_refs(node, out: list) -> list:
+    kids = node.get("/Kids")
+    if kids is None:
+        return out
+    for kid in kids:
+        ref = kid.reference if hasattr(kid, "reference") else None
+        obj = kid.get_object()
+        if obj.get("/Type") == "/Pages":
+            _page_refs(obj, out)
+        else:
+            out.append((ref.idnum if ref is not None else None, obj))
+    return out
+
+
+def _named_destinations(reader) -> dict[str, tuple[int, float, float]]:
+    """The document's named destinations: name → (page index, left, top) in points.
+
+    The templates name each signature box (``signature-1`` …); WeasyPrint writes those names
+    into the catalog's ``/Names /Dests`` tree with the box's top-left corner.
+    """
+    try:
+        tree = reader.root["/Names"]["/Dests"]
+    except KeyError:
+        return {}
+    pages = {idnum: i for i, (idnum, _obj) in enumerate(_page_refs(reader.root["/Pages"], []))}
+    found = {}
+
+    def walk(node):
+        names = node.get("/Names")
+        if names is not None:
+            for i in range(0, len(names) - 1, 2):
+                dest = names[i + 1]
+                dest = dest.get("/D", dest) if hasattr(dest, "get") else dest
+                try:
+                    page = dest.raw_get(0) if hasattr(dest, "raw_get") else dest[0]
+                    index = pages.get(getattr(page, "idnum", None))
+                    if index is not None and dest[1] == "/XYZ":
+                        found[str(names[i])] = (index, float(dest[2]), float(dest[3]))
+                except (IndexError, TypeError, ValueError):
+                    continue
+        for kid in node.get("/Kids") or []:
+            walk(kid.get_object())
+
+    walk(tree)
+    return found
+
+
+def signature_place(reader, slot: int) -> tuple[int, tuple[float, float, float, float]]:
+    """Page index and box of the ``slot``-th (0-based) signer's stamp."""
+    dest = _named_destinations(reader).get(f"signature-{slot + 1}")
+    if dest is None:
+        return -1, _fallback_box(slot)
+    page, left, top = dest
+    return page, (left, top - SIGNATURE_BOX[1], left + SIGNATURE_BOX[0], top)
+
+
+def _pdf_signer(signer, field_name: str, stamp: Stamp | None, place=None,
                 when: datetime | None = None) -> signers.PdfSigner:
     meta = signers.PdfSignatureMetadata(field_name=field_name, md_algorithm=DIGEST,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     if stamp is None:
         return signers.PdfSigner(meta, signer, new_field_spec=fields.SigFieldSpec(field_name))
-    style = StaticStampStyle(background=PdfImage(stamp_image(stamp, when)), border_width=1,
+    page, box = place
+    size = (box[2] - box[0], box[3] - box[1])
+    style = StaticStampStyle(background=PdfImage(stamp_image(stamp, when, size)), border_width=1,
                              border_color=(0.6, 0.6, 0.6))
-    spec = fields.SigFieldSpec(field_name, on_page=-1, box=stamp_box(slot or 0))
+    spec = fields.SigFieldSpec(field_name, on_page=page, box=box)
     return signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
 
 
-async def _digest(pdf_signer: signers.PdfSigner, pdf: bytes, when: datetime):
+async def _digest(pdf_signer, pdf: bytes, when: datetime):
     writer = _writer(pdf)
+    if callable(pdf_signer):
+        pdf_signer = pdf_signer(writer)
     session = pdf_signer.init_signing_session(writer)
     session.system_time = _aware(when)
     validation = await session.perform_presign_validation(writer)
@@ -181,7 +256,9 @@ def prepare(pdf: bytes, cert: x509.Certificate, ca: PlatformCA, *, field_name: s
     external = signers.ExternalSigner(to_asn1(cert), registry, signature_value=bytes(72))
 
     async def run():
-        digest, output = await _digest(_pdf_signer(external, field_name, stamp, slot, when), pdf, when)
+        digest, output = await _digest(
+            lambda writer: _pdf_signer(external, field_name, stamp, signature_place(writer.prev, slot), when),
+            pdf, when)
         attrs = await external.signed_attrs(digest.document_digest, DIGEST, use_pades=True)
         return digest, output, attrs
 

@@ -81,7 +81,8 @@ def words_outside_the_text_area(pdf: bytes, tmp_path: Path) -> list[str]:
 
 
 def approved_agreement(m, lang: str):
-    """The mediation agreement of ``m``'s case in ``lang``, approved by both parties (the case is settled)."""
+    """The mediation agreement of ``m``'s case in ``lang``, approved by both parties (and put up
+    for signing; the case settles once everyone signed)."""
     if lang == "zh":
         return chinese_agreement(m)
     document = english_draft(m)
@@ -230,7 +231,10 @@ INDEX_PHRASES = {
 
 def test_a_case_index_lists_the_case_and_every_file(mediated, lang, tmp_path):
     case = mediated.case
-    agreement_pdf = mediation_pdf(case, approved_agreement(mediated, lang))
+    agreement = approved_agreement(mediated, lang)
+    outcomes.settle(agreement, case)  # what the sealing of the signed agreement does (tests/documents/test_signing.py)
+    db.session.commit()
+    agreement_pdf = mediation_pdf(case, agreement)
     files = [FileEntry.of("documents/mediation-agreement.pdf", agreement_pdf, "调解协议书" if lang == "zh" else "Agreement"),
              FileEntry.of("evidence/photo.jpg", b"\xff\xd8" + b"\0" * 1_500_000, "照片" if lang == "zh" else "Photo"),
              FileEntry.of("case.json", b"{}")]

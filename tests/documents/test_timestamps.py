@@ -1,0 +1,75 @@
+"""With a timestamp authority configured, the seal is timestamped and the sealed file gets a
+document timestamp (PAdES B-LTA); ``odr verify`` trusts both through the platform CA.
+
+The authority is a real RFC 3161 server over HTTP on loopback: pyHanko's test timestamper
+(RSA, certificate issued by the platform CA with the timeStamping purpose) behind a tiny WSGI
+app, reached by the same HTTP client production uses.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from asn1crypto import keys, tsp
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.sign.timestamps import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from odr.cases.models import Event
+from odr.documents import storage
+from odr.documents.ca import platform_ca, to_asn1
+from odr.documents.verify import verify
+from odr.extensions import db
+from odr.timeutil import utcnow
+from tests.documents.signing import sign_all
+from tests.documents.test_signing import approved_agreement
+
+
+@pytest.fixture
+def tsa_url(app):
+    ca = platform_ca()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = utcnow()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ODR Test TSA")]))
+            .issuer_name(ca.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(ca.ca.key, hashes.SHA256()))
+    stamper = DummyTimeStamper(
+        tsa_cert=to_asn1(cert),
+        tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        certs_to_embed=SimpleCertificateStore.from_certs([ca.ca.asn1_cert]))
+
+    @Request.application
+    def tsa(request):
+        reply = stamper.request_tsa_response(tsp.TimeStampReq.load(request.get_data()))
+        return Response(reply.dump(), content_type="application/timestamp-reply")
+
+    server = make_server("127.0.0.1", 0, tsa, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["SIGNING_TSA_URL"] = f"http://127.0.0.1:{server.server_port}/tsa"
+    yield app.config["SIGNING_TSA_URL"]
+    app.config["SIGNING_TSA_URL"] = None
+    server.shutdown()
+
+
+def test_the_seal_is_timestamped_and_the_file_gets_a_document_timestamp(app, client, login, mediation, tsa_url):
+    document = sign_all(client, login, mediation, approved_agreement(mediation))
+    report = verify(storage.get(document.current_sha256), [platform_ca().ca.asn1_cert])
+    assert report.ok, report.lines()
+    kinds = [(s.kind, s.time_source) for s in report.signatures]
+    assert kinds == [("signature", "claimed")] * 3 + [("seal", "timestamp"), ("timestamp", "timestamp")]
+    assert report.signatures[-1].trusted and report.signatures[-1].whole_document
+    sealed = db.session.query(Event).filter_by(action="document_sealed").one()
+    assert sealed.payload["level"] == "B-LTA"
