@@ -107,7 +107,8 @@ SIGNING_SEAL_PASSWORD = None
 #: Minutes a signer's certificate is valid: it certifies a key made for one signature.
 SIGNING_CERT_MINUTES = 30
 #: An RFC 3161 timestamp authority (e.g. ``http://timestamp.example/tsa``): signatures and the
-#: seal are then timestamped and the sealed file gets a document timestamp (PAdES B-LTA);
+#: seal are then timestamped and the sealed file gets a document timestamp (PAdES B-T + DocTimeStamp;
+#: not B-LTA: the platform CA publishes no revocation data to embed);
 #: without one they are PAdES B-B.
 SIGNING_TSA_URL = None
 #: Where document files are kept by their SHA-256 (default: ``documents/`` in the instance folder).

@@ -287,9 +287,12 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
         prepared = pades.Prepared(pdf=storage.get(signer.prepared_sha256), to_be_signed=signer.to_be_signed,
                                   document_digest=signer.document_digest, reserved_start=signer.reserved_start,
                                   reserved_end=signer.reserved_end, signed_at=signer.prepared_at)
-        signed = pades.finish(prepared, cert, platform_ca(), der)
+        signed = pades.finish(prepared, cert, platform_ca(), der, timestamper=_timestamper())
     except (KeyMismatch, ValueError):
         raise BadSignatureInput(_l("The signature does not match the key certified for you. Start again.")) from None
+    except OSError as exc:  # the timestamp authority did not answer (pyHanko's TimestampRequestError)
+        logger.error("Timestamp authority failed while signing document %s: %s", document.id, exc)
+        raise SigningError(_l("The timestamp service did not answer. Please try again in a minute.")) from None
     before = document.current_sha256
     sha = storage.put(signed)
     signer.status = SignerStatus.signed
@@ -313,6 +316,9 @@ def _seal(document: SignedDocument) -> None:
         sealed = pades.seal(storage.get(document.current_sha256), ca.seal, ca, timestamper=timestamper)
     except pades.NotAPdf as exc:
         raise SigningError(_l("The document could not be sealed; the centre has been told.")) from exc
+    except OSError as exc:
+        logger.error("Timestamp authority failed while sealing document %s: %s", document.id, exc)
+        raise SigningError(_l("The timestamp service did not answer. Please try again in a minute.")) from None
     before = document.current_sha256
     document.current_sha256 = storage.put(sealed)
     document.status = SigningStatus.complete
@@ -320,7 +326,7 @@ def _seal(document: SignedDocument) -> None:
     audit.record(document.case, None, "document_sealed", {
         "document": document.id, "kind": document.kind, "version": document.version,
         "before_sha256": before, "sha256": document.current_sha256,
-        "level": "B-LTA" if timestamper else "B-B"})
+        "level": "B-T + document timestamp" if timestamper else "B-B"})
     for hook in _hooks.get(document.kind, []):
         hook(document)
 

@@ -279,8 +279,10 @@ def raw_to_der(signature: bytes) -> bytes:
                                          int.from_bytes(signature[32:], "big"))
 
 
-def finish(prepared: Prepared, cert: x509.Certificate, ca: PlatformCA, signature_der: bytes) -> bytes:
-    """Put the browser's signature into the prepared document.
+def finish(prepared: Prepared, cert: x509.Certificate, ca: PlatformCA, signature_der: bytes,
+           timestamper=None) -> bytes:
+    """Put the browser's signature into the prepared document (with a signature timestamp from
+    ``timestamper``, if given: then the certificate is checked at that time, not a stated one).
 
     :raise odr.documents.ca.KeyMismatch: the signature was not made by the certificate's key
         over the prepared signed attributes.
@@ -294,7 +296,7 @@ def finish(prepared: Prepared, cert: x509.Certificate, ca: PlatformCA, signature
 
     async def run():
         signed = await external.async_sign_prescribed_attributes(
-            DIGEST, cms.CMSAttributes.load(prepared.to_be_signed))
+            DIGEST, cms.CMSAttributes.load(prepared.to_be_signed), timestamper=timestamper)
         output = io.BytesIO(prepared.pdf)
         await PdfTBSDocument.async_finish_signing(output, digest, signed)
         return output.getvalue()

@@ -221,4 +221,15 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     path.write_bytes(pdf)
     listed = pdfsig(path, ca_pem, tmp_path)
     assert listed.count("Signature is Valid.") == 4 and listed.count("Certificate is Trusted.") == 4, listed
+
+    # Anyone can check the file on the public page, on a phone.
+    checker = phone().new_page()
+    checker.goto("/verify")
+    checker.set_input_files("#file", str(path))
+    checker.locator("#verify-form button").tap()
+    expect(checker.locator("#verdict")).to_contain_text("所有签名完整且可信")
+    expect(checker.locator("#report li.ok")).to_have_count(4)
+    layout.check(checker)
+    checker.goto("/documents/ca")
+    layout.check(checker)
     layout.assert_all_fit()
