@@ -125,16 +125,27 @@ class BrokenLink:
 
 def verify_events(chain: str, events) -> BrokenLink | None:
     """Recompute a chain from its events in order; return the first broken link, if any."""
+    return verify_entries(chain, ({**entry_fields(ev), "hash": ev.hash} for ev in events))
+
+
+def verify_entries(chain: str, entries) -> BrokenLink | None:
+    """The same for entries as the court export writes them (``entry_fields`` plus ``hash``),
+    e.g. the lines of a bundle's ``audit.jsonl``: a missing, added, reordered or changed entry is
+    the first broken link."""
     prev = GENESIS
     expected_seq = 1
-    for ev in events:
-        if ev.seq != expected_seq:
-            return BrokenLink(chain, expected_seq, f"entry {expected_seq} is missing (found {ev.seq})")
-        if ev.prev_hash != prev:
-            return BrokenLink(chain, ev.seq, "does not link to the previous entry")
-        if compute_hash(ev) != ev.hash:
-            return BrokenLink(chain, ev.seq, "content does not match its hash")
-        prev = ev.hash
+    for entry in entries:
+        seq = entry.get("seq") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or entry.get("chain") != chain:
+            return BrokenLink(chain, expected_seq, "an entry of another chain, or not an entry")
+        if seq != expected_seq:
+            return BrokenLink(chain, expected_seq, f"entry {expected_seq} is missing (found {seq})")
+        if entry.get("prev_hash") != prev:
+            return BrokenLink(chain, seq, "does not link to the previous entry")
+        fields = {k: v for k, v in entry.items() if k != "hash"}
+        if hashlib.sha256(canonical_json(fields)).hexdigest() != entry.get("hash"):
+            return BrokenLink(chain, seq, "content does not match its hash")
+        prev = entry["hash"]
         expected_seq += 1
     return None
 

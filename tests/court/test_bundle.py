@@ -1,0 +1,158 @@
+"""The court bundle: written by ``odr export``, checked by ``odr verify-bundle``.
+
+A settled case with a signed agreement and evidence (one item shared, one for the mediator
+only) is exported; the bundle verifies; then each way of breaking it is tried on a copy and
+must be named: a byte changed in any file, a file removed, a file added, an audit line removed
+or two swapped, the manifest edited. The schemas in docs/ describe manifest.json and case.json.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from odr.court.bundle import MANIFEST, SIGNATURE
+from odr.extensions import db
+from odr.mediate import room
+from odr.mediate.models import Visibility
+from tests.documents.signing import sign_all
+from tests.documents.test_signing import approved_agreement
+
+DOCS = Path(__file__).parents[2] / "docs"
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+
+
+@pytest.fixture
+def bundle(app, client, login, mediation, runner, tmp_path):
+    m = mediation
+    room.add_evidence(m.case, m.claimant, io.BytesIO(JPEG), "ceiling.jpg", Visibility.all, "The leaking ceiling")
+    room.add_evidence(m.case, m.respondent, io.BytesIO(JPEG + b"x"), "private.jpg", Visibility.mediator, "For the mediator")
+    db.session.commit()
+    sign_all(client, login, m, approved_agreement(m))
+    path = tmp_path / "bundle.zip"
+    result = runner.invoke(args=["export", m.case.number, "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def check(runner, path):
+    result = runner.invoke(args=["verify-bundle", str(path)])
+    return result.exit_code, result.output
+
+
+def rewrite(src: Path, dst: Path, change):
+    """Copy the ZIP entry by entry; ``change(name, data)`` returns new data, or None to drop the entry."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info.filename))
+            if data is not None:
+                zout.writestr(info, data)
+    return dst
+
+
+def test_the_bundle_holds_the_case_and_verifies(app, bundle, runner, mediation):
+    code, output = check(runner, bundle)
+    assert code == 0 and "RESULT: the bundle is intact" in output, output
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read(MANIFEST))
+        case = json.loads(zf.read("case.json"))
+    assert {MANIFEST, SIGNATURE, "case.json", "index.pdf", "audit.jsonl",
+            "documents/mediation_agreement-v1.pdf"} <= names
+    assert [n for n in names if n.startswith("evidence/")] == [next(
+        f["name"] for f in manifest["files"] if f["name"].startswith("evidence/"))]
+    assert "private.jpg" not in " ".join(names) and case["evidence_withheld"] == 1
+    assert case["outcome"] == "settled" and case["documents"][0]["signers"][0]["role"] == "claimant"
+    jsonschema.validate(manifest, json.loads((DOCS / "court-bundle-manifest.schema.json").read_text()))
+    jsonschema.validate(case, json.loads((DOCS / "court-bundle-case.schema.json").read_text()))
+    verbose = runner.invoke(args=["verify-bundle", "-v", str(bundle)]).output
+    assert "documents/mediation_agreement-v1.pdf: 4 signatures intact and trusted" in verbose
+    assert "audit.jsonl:" in verbose and "chain intact" in verbose
+
+
+@pytest.mark.parametrize("victim", ["documents/mediation_agreement-v1.pdf", "case.json", "index.pdf",
+                                    "audit.jsonl", "evidence"])
+def test_a_changed_byte_in_any_file_is_named(app, bundle, runner, tmp_path, victim):
+    def change(name, data):
+        if name == victim or (victim == "evidence" and name.startswith("evidence/")):
+            data = bytearray(data)
+            data[len(data) // 2] ^= 0x01
+            return bytes(data)
+        return data
+    code, output = check(runner, rewrite(bundle, tmp_path / "changed.zip", change))
+    assert code == 1 and "content does not match the manifest" in output, output
+    assert (victim if victim != "evidence" else "evidence/") in output
+
+
+def test_a_removed_or_added_file_is_named(app, bundle, runner, tmp_path):
+    code, output = check(runner, rewrite(bundle, tmp_path / "less.zip",
+                                         lambda n, d: None if n == "index.pdf" else d))
+    assert code == 1 and "index.pdf: listed in the manifest but missing" in output
+    added = rewrite(bundle, tmp_path / "more.zip", lambda n, d: d)
+    with zipfile.ZipFile(added, "a") as zf:
+        zf.writestr("evidence/extra.jpg", JPEG)
+    code, output = check(runner, added)
+    assert code == 1 and "evidence/extra.jpg: in the bundle but not in the manifest" in output
+
+
+def _edit_audit(bundle, tmp_path, edit, name):
+    """Change audit.jsonl and update the manifest's hash of it too — as a forger would — so only
+    the chain (and the manifest's signature) can tell."""
+    import hashlib
+    with zipfile.ZipFile(bundle) as zf:
+        lines = zf.read("audit.jsonl").splitlines(keepends=True)
+        manifest = json.loads(zf.read(MANIFEST))
+    new_audit = b"".join(edit(lines))
+    for f in manifest["files"]:
+        if f["name"] == "audit.jsonl":
+            f["sha256"], f["size"] = hashlib.sha256(new_audit).hexdigest(), len(new_audit)
+    new_manifest = json.dumps(manifest).encode()
+    return rewrite(bundle, tmp_path / name, lambda n, d: new_audit if n == "audit.jsonl"
+                   else new_manifest if n == MANIFEST else d)
+
+
+def test_a_removed_or_reordered_audit_line_is_named(app, bundle, runner, tmp_path):
+    code, output = check(runner, _edit_audit(bundle, tmp_path, lambda lines: lines[:3] + lines[4:], "removed.zip"))
+    assert code == 1 and "audit.jsonl: case:" in output and "entry 4 is missing" in output, output
+    assert "the manifest was changed after it was signed" in output
+    swapped = lambda lines: lines[:2] + [lines[3], lines[2]] + lines[4:]  # noqa: E731
+    code, output = check(runner, _edit_audit(bundle, tmp_path, swapped, "swapped.zip"))
+    assert code == 1 and "entry 3 is missing (found 4)" in output, output
+
+
+def test_an_edited_manifest_breaks_its_signature(app, bundle, runner, tmp_path):
+    def change(name, data):
+        if name == MANIFEST:
+            return data.replace(b'"settled"', b'"withdrawn"')
+        return data
+    code, output = check(runner, rewrite(bundle, tmp_path / "manifest.zip", change))
+    assert code == 1 and "manifest.json.p7s: the manifest was changed after it was signed" in output
+
+
+def test_not_a_bundle(app, runner, tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    code, output = check(runner, junk)
+    assert code == 1 and "not a readable ZIP file" in output
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    code, output = check(runner, empty)
+    assert code == 1 and "manifest.json or manifest.json.p7s is missing" in output
+
+
+def test_export_refuses_a_file_changed_on_disk(app, client, login, mediation, runner, tmp_path):
+    from odr import uploads
+    m = mediation
+    evidence = room.add_evidence(m.case, m.claimant, io.BytesIO(JPEG + b"own bytes"), "ceiling.jpg", Visibility.all)
+    db.session.commit()
+    uploads.path_for(evidence.sha256).write_bytes(JPEG + b"tampered")
+    out = tmp_path / "bundle.zip"
+    result = runner.invoke(args=["export", m.case.number, "-o", str(out)])
+    assert result.exit_code != 0 and "changed on disk" in result.output
+    assert not out.exists() and not (tmp_path / "bundle.zip.part").exists()
+    assert runner.invoke(args=["export", "ODR-1999-000000", "-o", str(out)]).exit_code != 0
