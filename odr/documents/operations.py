@@ -15,7 +15,8 @@ The rules:
   with its audit entry.
 
 Features put a document up with :func:`start` and learn of its completion through a hook
-(:func:`on_complete`), so this package does not depend on them.
+(:func:`on_complete`), so this package does not depend on them. pyHanko (:mod:`.pades`) is
+imported when a signature is first made, not when the app starts.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from flask_babel import lazy_gettext as _l
 from odr.auth import operations as auth_ops
 from odr.cases import audit
 from odr.cases.models import Case
-from odr.documents import pades, storage
+from odr.documents import storage
 from odr.documents.ca import KeyMismatch, load_public_key, platform_ca
 from odr.documents.models import DocumentSigner, SignedDocument, SignerStatus, SigningStatus
 from odr.extensions import db
@@ -203,6 +204,8 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
     :raise BadSignatureInput: malformed key or drawing, wrong code.
     :raise SigningError: not a signer, already signed, document changed since viewed.
     """
+    from odr.documents import pades
+
     signer = _signer(document, user)
     if viewed_sha256 != document.current_sha256 and viewed_sha256 not in _signed_ancestors(document):
         raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
@@ -270,6 +273,8 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
     :raise StaleDocument: another signature was added since this one was prepared.
     :raise SigningError: not prepared, or the certificate expired meanwhile.
     """
+    from odr.documents import pades
+
     # One signature at a time per document (PostgreSQL; SQLite serialises all writers).
     db.session.execute(sa.select(SignedDocument.id).where(SignedDocument.id == document.id).with_for_update())
     db.session.refresh(document)
@@ -310,6 +315,8 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
 
 
 def _seal(document: SignedDocument) -> None:
+    from odr.documents import pades
+
     ca = platform_ca()
     timestamper = _timestamper()
     try:

@@ -19,7 +19,6 @@ from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
 from odr.mediate.models import OutcomeDocument, OutcomeKind
-from odr.mediate.pdf import mediation_pdf
 from odr.mediate.proposals import joined_parties
 
 logger = logging.getLogger(__name__)
@@ -42,6 +41,8 @@ def signers_of(case: Case) -> list[tuple]:
 
 def put_up(document: OutcomeDocument, case: Case, actor, reason: str = "") -> SignedDocument:
     """Render the approved version and put it up for signing (in the caller's transaction)."""
+    from odr.mediate.pdf import mediation_pdf  # WeasyPrint loads when a document is first rendered
+
     pdf = mediation_pdf(case, document)
     return signing.start(case, actor, kind=KINDS[document.kind], subject=subject_of(document),
                          title=document.content.get("title") or document.kind.value,

@@ -95,3 +95,9 @@ def test_odr_verify_on_files_that_are_not_signed_pdfs(app, runner, tmp_path):
     unsigned.write_bytes(render_pdf("<p>x</p>"))
     result = runner.invoke(args=["verify", str(unsigned)])
     assert result.exit_code == 1 and "The document has no signatures." in result.output
+
+
+def test_the_page_has_words_for_every_problem():
+    from odr.documents.verify import PROBLEMS
+    from odr.documents.views import PROBLEM_LABELS
+    assert set(PROBLEM_LABELS) == set(PROBLEMS)
