@@ -95,6 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
     from odr.cases import models as _case_models  # noqa: F401
     from odr.consult import models as _consult_models  # noqa: F401
+    from odr.court import confirmation as _court_confirmation  # noqa: F401  (hook: signed → handed over)
+    from odr.court import models as _court_models  # noqa: F401
     from odr.documents import models as _document_models  # noqa: F401
     from odr.mediate import models as _mediate_models  # noqa: F401
     from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)
@@ -110,15 +112,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.auth import views as auth
     from odr.cases import staff, views as cases
     from odr.consult import views as consult
+    from odr.court import api as court_api
     from odr.court import views as court
     from odr.documents import views as documents
     from odr.mediate import views as mediate
     from odr.video import views as video
 
     for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video,
-                   documents):
+                   documents, court_api):
         app.register_blueprint(module.bp)
     csrf.exempt(intake.bp)
+    csrf.exempt(court_api.bp)
 
     from odr.cli import register_commands
 

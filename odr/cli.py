@@ -256,7 +256,8 @@ def create_user(contact, name, password, roles, org_id):
 
 @click.group("api-token")
 def api_token():
-    """Bearer tokens of outside systems that transfer cases (POST /api/v1/intake)."""
+    """Bearer tokens of outside systems: senders of transfers (POST /api/v1/intake) and, for an
+    organisation that is a court, its case system (/api/court/v1)."""
 
 
 @api_token.command("create")

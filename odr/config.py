@@ -116,3 +116,6 @@ DOCUMENT_FOLDER = None
 #: Largest PDF the public /verify page checks, and how often one address may use it.
 VERIFY_MAX_BYTES = 20 * 1024 * 1024
 VERIFY_RATE_LIMIT = "20 per minute"
+#: Where court bundles are kept as handed over, by their SHA-256 (default: ``court-bundles/`` in
+#: the instance folder).
+COURT_BUNDLE_FOLDER = None

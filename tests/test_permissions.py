@@ -98,6 +98,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_sessions",
     "tests.mediate.permissions_outcome",
     "tests.documents.permissions_signing",
+    "tests.court.permissions_court",
 )]
 
 #: (method, url template, form data, expected status per role)

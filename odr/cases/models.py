@@ -193,7 +193,9 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
-        if (self.outcome is Outcome.handed_to_court
+        # A court sees a case once it is handed over: filed (handed to court) or, for judicial
+        # confirmation, settled with the court recorded at hand-off.
+        if (self.outcome in (Outcome.handed_to_court, Outcome.settled) and self.court_id is not None
                 and self.court_id in user.organizations_for(Role.court_clerk)):
             roles.add("court_clerk")
         return roles

@@ -1,6 +1,189 @@
-"""The litigation stage of a case."""
+"""The litigation stage of a case, and the court's side: the clerk's inbox of hand-offs.
 
+- ``/court/<number>/handoff``: the centre picks the court and hands the case over (the bundle is
+  written and kept as handed).
+- ``/court/inbox``: a clerk sees the hand-offs to their court(s) — only those; downloads each
+  bundle, and records receipt, the docket number and the result, which the parties are told.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from odr.auth.models import Role
+from odr.cases.access import get_case_or_404
 from odr.cases.models import Stage
 from odr.cases.stages import stage_blueprint
+from odr.court import operations as ops
+from odr.court.forms import RESULT_LABELS, DocketForm, HandoffForm, ResultForm
+from odr.court.models import Handoff, HandoffKind, HandoffStatus
+from odr.errors import abort_with
+from odr.extensions import db
 
 bp = stage_blueprint("court", Stage.litigation, "/court")
+
+PER_PAGE = 30
+
+
+KIND_LABELS = {HandoffKind.confirmation: _l("Judicial confirmation of a settlement"),
+               HandoffKind.filing: _l("Filing after failed mediation")}
+STATUS_LABELS = {HandoffStatus.sent: _l("Sent"), HandoffStatus.received: _l("Received"),
+                 HandoffStatus.docketed: _l("Docketed"), HandoffStatus.decided: _l("Decided")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"court_result": RESULT_LABELS, "handoff_kind": KIND_LABELS, "handoff_status": STATUS_LABELS,
+            "court_handoff": ops.current_handoff}
+
+
+def clerk_courts() -> set[int]:
+    return current_user.organizations_for(Role.court_clerk) if current_user.is_authenticated else set()
+
+
+def get_handoff_or_404(handoff_id: int) -> Handoff:
+    """A hand-off, to a clerk of its court or an admin; everyone else learns nothing."""
+    handoff = db.session.get(Handoff, handoff_id)
+    if handoff is None or not (current_user.is_admin or handoff.court_id in clerk_courts()):
+        abort(404)
+    return handoff
+
+
+@bp.route("/<number>/handoff", methods=["GET", "POST"])
+@login_required
+def handoff(number):
+    case = get_case_or_404(number, need="manage")
+    form = HandoffForm()
+    form.court.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in ops.courts()]
+    if form.validate_on_submit():
+        court = next((c for c in ops.courts() if str(c.id) == form.court.data), None)
+        try:
+            ops.hand_off(case, court, current_user._get_current_object())
+        except ops.CourtError as exc:
+            db.session.rollback()
+            form.court.errors.append(exc.reason)
+        else:
+            db.session.commit()
+            flash(_("The case was handed to %(court)s.", court=court.name), "success")
+            return redirect(url_for("cases.show", number=number), code=303)
+    return render_template("court/handoff.html", case=case, form=form,
+                           handoff=ops.current_handoff(case)), 400 if form.errors else 200
+
+
+@bp.route("/<number>/confirmation", methods=["GET", "POST"])
+@login_required
+def confirmation(number):
+    """A party asks for judicial confirmation of the settlement: choose the court, then both sign."""
+    from flask_babel import get_locale
+
+    from odr.court import confirmation as conf
+
+    case = get_case_or_404(number)
+    me = current_user._get_current_object()
+    application = conf.current_application(case)
+    if not conf.may_request(case, me):
+        if application is not None and application.signer_for(me) is not None:
+            return redirect(url_for("documents.view", doc_id=application.id), code=303)
+        abort_with(409, _("Judicial confirmation can be asked for by a party of a settled case whose agreement "
+                          "everyone signed, once."))
+    form = HandoffForm()
+    form.court.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in ops.courts()]
+    if form.validate_on_submit():
+        court = next((c for c in ops.courts() if str(c.id) == form.court.data), None)
+        try:
+            document = conf.request_confirmation(case, me, court, str(get_locale() or "zh"))
+        except ops.CourtError as exc:
+            db.session.rollback()
+            form.court.errors.append(exc.reason)
+        else:
+            db.session.commit()
+            return redirect(url_for("documents.view", doc_id=document.id), code=303)
+    return render_template("court/confirmation.html", case=case, form=form, application=application), \
+        400 if form.errors else 200
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    courts = clerk_courts()
+    if not courts and not current_user.is_admin:
+        abort(403)
+    query = sa.select(Handoff).order_by(Handoff.created_at.desc(), Handoff.id.desc())
+    if not current_user.is_admin:
+        query = query.where(Handoff.court_id.in_(courts))
+    status = request.args.get("status")
+    if status in HandoffStatus.__members__:
+        query = query.where(Handoff.status == HandoffStatus(status))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("court/inbox.html", page=page, status=status, statuses=list(HandoffStatus))
+
+
+@bp.get("/handoffs/<int:handoff_id>")
+@login_required
+def show(handoff_id):
+    return _render_show(get_handoff_or_404(handoff_id))
+
+
+@bp.get("/handoffs/<int:handoff_id>/bundle.zip")
+@login_required
+def bundle(handoff_id):
+    handoff = get_handoff_or_404(handoff_id)
+    return send_file(ops.bundle_path(handoff), mimetype="application/zip", as_attachment=True,
+                     download_name=f"{handoff.case.number}.zip", etag=handoff.bundle_sha256)
+
+
+def _render_show(handoff, status=200, docket_form=None, result_form=None):
+    return render_template("court/handoff_show.html", handoff=handoff, case=handoff.case,
+                           docket_form=docket_form or DocketForm(formdata=None),
+                           result_form=result_form or ResultForm(formdata=None)), status
+
+
+def _report(handoff, step, form=None, field=None):
+    try:
+        changed = step(handoff, current_user._get_current_object())
+    except ops.InvalidReport as exc:
+        db.session.rollback()
+        if form is not None:
+            getattr(form, field).errors = [exc.reason]
+            return _render_show(handoff, 422, **{f"{field.split('_')[0]}_form": form})
+        abort_with(422, exc.reason)
+    except ops.CourtError as exc:
+        db.session.rollback()
+        abort_with(409, exc.reason)
+    db.session.commit()
+    if changed:
+        flash(_("Recorded."), "success")
+    return redirect(url_for("court.show", handoff_id=handoff.id), code=303)
+
+
+@bp.post("/handoffs/<int:handoff_id>/receipt")
+@login_required
+def receipt(handoff_id):
+    return _report(get_handoff_or_404(handoff_id), ops.record_receipt)
+
+
+@bp.post("/handoffs/<int:handoff_id>/docket")
+@login_required
+def docket(handoff_id):
+    handoff = get_handoff_or_404(handoff_id)
+    form = DocketForm()
+    if not form.validate_on_submit():
+        return _render_show(handoff, 400, docket_form=form)
+    return _report(handoff, lambda h, actor: ops.record_docket(h, actor, form.docket_number.data),
+                   form, "docket_number")
+
+
+@bp.post("/handoffs/<int:handoff_id>/result")
+@login_required
+def result(handoff_id):
+    handoff = get_handoff_or_404(handoff_id)
+    form = ResultForm()
+    if not form.validate_on_submit():
+        return _render_show(handoff, 400, result_form=form)
+    return _report(handoff, lambda h, actor: ops.record_result(h, actor, form.result.data, form.note.data or ""),
+                   form, "result")

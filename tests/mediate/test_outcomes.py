@@ -190,8 +190,9 @@ def test_both_approve_and_everyone_signs_settles_the_case(client, login, mediati
     closed = next(e for e in events if e.action == "case_closed")
     assert closed.payload["outcome"] == "settled" and closed.actor.startswith(f"user:{m.mediator.id} ")
     assert audit.verify_chain(audit.chain_name(m.case)) is None
+    login(client, m.respondent)  # a party may now ask a court to confirm it (tests/court/test_confirmation.py)
     page = client.get(url(m)).get_data(as_text=True)
-    assert "Request judicial confirmation" in page and "disabled" in page
+    assert 'id="request-confirmation-link"' in page
     # Closed: nothing more can be changed.
     login(client, m.mediator)
     assert client.get(url(m, "/agreement/edit")).status_code == 409

@@ -1,0 +1,31 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from odr.court.models import CourtResult
+from odr.forms import no_control_chars, strip
+
+RESULT_LABELS = {
+    CourtResult.confirmed: _l("Confirmed"),
+    CourtResult.not_confirmed: _l("Not confirmed"),
+    CourtResult.judgment: _l("Judgment given"),
+    CourtResult.withdrawn: _l("Withdrawn"),
+}
+
+
+class HandoffForm(FlaskForm):
+    court = SelectField(_l("Court"), validators=[DataRequired(message=_l("Choose a court."))])
+
+
+class DocketForm(FlaskForm):
+    docket_number = StringField(_l("The court's case number"), filters=[strip], validators=[
+        DataRequired(message=_l("Give the court's case number.")), Length(max=64), no_control_chars])
+
+
+class ResultForm(FlaskForm):
+    result = SelectField(_l("Result"), choices=[SelectChoice(r.value, RESULT_LABELS[r]) for r in CourtResult],
+                         validators=[DataRequired(message=_l("Choose the result."))])
+    note = TextAreaField(_l("Note (optional)"), filters=[strip], validators=[Optional(), Length(max=2000),
+                                                                             no_control_chars])

@@ -1,0 +1,206 @@
+"""Handing a case to a court, and what the court reports back.
+
+A hand-off writes the case's bundle (:mod:`odr.court.bundle`) once, stores it by its SHA-256
+and records it: what the court downloads later is exactly what was handed over, whatever happens
+to the case afterwards. Two kinds:
+
+- **filing** — mediation failed and the case is at the litigation stage: the centre picks the
+  court; the case is closed as "handed to court";
+- **confirmation** — a settled case whose parties both signed the application for judicial
+  confirmation (the signing hook calls :func:`hand_off`); the case stays settled.
+
+The court reports receipt, its docket number and its result (confirmed, not confirmed, judgment,
+withdrawn); each report is one transaction with its audit entry, tells the parties, and is
+idempotent: the same report twice changes nothing, a different result once decided is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr.cases import audit, workflow
+from odr.cases import operations as case_ops
+from odr.cases.models import Case, Organization, OrgType, Outcome, Stage
+from odr.court.models import CourtResult, Handoff, HandoffKind, HandoffStatus
+from odr.extensions import db
+from odr.refusal import Refused
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+DOCKET_MAX = 64
+NOTE_MAX = 2000
+
+
+class CourtError(Refused):
+    """A hand-off or a court report refused with a reason (409-type)."""
+
+
+class InvalidReport(CourtError):
+    """A court report with a missing or malformed value (422-type)."""
+
+
+def courts() -> list[Organization]:
+    return list(db.session.scalars(sa.select(Organization).where(Organization.type == OrgType.court)
+                                   .order_by(Organization.name)))
+
+
+def bundle_folder() -> Path:
+    path = Path(current_app.config.get("COURT_BUNDLE_FOLDER") or Path(current_app.instance_path) / "court-bundles")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def bundle_path(handoff: Handoff) -> Path:
+    return bundle_folder() / f"{handoff.bundle_sha256}.zip"
+
+
+def _write_bundle(case: Case) -> tuple[str, int]:
+    from odr.court.bundle import export
+
+    folder = bundle_folder()
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            export(case, out)
+        digest, size = hashlib.sha256(), 0
+        with open(tmp, "rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
+        os.replace(tmp, folder / f"{sha}.zip")
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return sha, size
+
+
+def current_handoff(case: Case) -> Handoff | None:
+    return db.session.scalar(sa.select(Handoff).where(Handoff.case_id == case.id).order_by(Handoff.id.desc()).limit(1))
+
+
+def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = None) -> Handoff:
+    """Write the bundle and hand the case to ``court`` (in the caller's transaction).
+
+    :raise CourtError: not a court, the case is not ready (filing: at the litigation stage;
+        confirmation: settled), or it was handed already.
+    """
+    if court is None or court.type is not OrgType.court:
+        raise CourtError(_l("Choose a court."))
+    kind = kind or (HandoffKind.confirmation if case.outcome is Outcome.settled else HandoffKind.filing)
+    if kind is HandoffKind.filing and not (case.is_open and case.stage is Stage.litigation):
+        raise CourtError(_l("Only a case at the court hand-off stage can be filed with a court."))
+    if kind is HandoffKind.confirmation and case.outcome is not Outcome.settled:
+        raise CourtError(_l("Only a settled case can be sent for judicial confirmation."))
+    previous = current_handoff(case)
+    if previous is not None and previous.result is not CourtResult.withdrawn:
+        raise CourtError(_l("This case was already handed to a court."))
+    try:
+        case_ops.assign_handler(case, actor, court=court)
+    except case_ops.CaseError as exc:
+        raise CourtError(exc.reason) from None
+    if kind is HandoffKind.filing:
+        try:
+            workflow.move(case, Outcome.handed_to_court, actor)
+        except workflow.WorkflowError as exc:
+            raise CourtError(exc.reason) from None
+    db.session.flush()
+    sha, size = _write_bundle(case)
+    handoff = Handoff(case_id=case.id, court_id=court.id, kind=kind, bundle_sha256=sha, bundle_size=size,
+                      created_at=utcnow())
+    db.session.add(handoff)
+    db.session.flush()
+    audit.record(case, actor, "court_handoff", {"handoff": handoff.id, "court": court.name, "kind": kind.value,
+                                                "bundle_sha256": sha, "bundle_size": size})
+    _notify(case, _("Case %(number)s was handed to %(court)s.", number=case.number, court=court.name))
+    logger.info("Case %s handed to %s (%s, bundle %s)", case, court.name, kind.value, sha[:12])
+    return handoff
+
+
+def _notify(case: Case, text: str) -> None:
+    from odr.mediate.proposals import notify_users
+    notify_users(case, [p.user for p in case.parties if p.user is not None], text)
+
+
+# --- what the court reports -----------------------------------------------------------------
+
+def record_receipt(handoff: Handoff, actor) -> bool:
+    """The court received the bundle. Returns whether anything changed."""
+    if handoff.status is not HandoffStatus.sent:
+        return False
+    handoff.status = HandoffStatus.received
+    handoff.received_at = utcnow()
+    audit.record(handoff.case, actor, "court_received", {"handoff": handoff.id, "court": handoff.court.name})
+    return True
+
+
+def record_docket(handoff: Handoff, actor, docket_number: str) -> bool:
+    """The court's own case number. Returns whether anything changed.
+
+    :raise InvalidReport: empty or too long.
+    :raise CourtError: a different number was recorded already.
+    """
+    docket = (docket_number or "").strip() if isinstance(docket_number, str) else ""
+    if not docket or len(docket) > DOCKET_MAX or any(ord(c) < 32 for c in docket):
+        raise InvalidReport(_l("Give the court's case number (at most %(n)s characters).", n=DOCKET_MAX))
+    if handoff.docket_number == docket:
+        return False
+    if handoff.docket_number is not None:
+        raise CourtError(_l("A different docket number was recorded already."))
+    record_receipt(handoff, actor)
+    handoff.docket_number = docket
+    handoff.docketed_at = utcnow()
+    if handoff.status is HandoffStatus.received:
+        handoff.status = HandoffStatus.docketed
+    audit.record(handoff.case, actor, "court_docketed", {"handoff": handoff.id, "docket_number": docket})
+    _notify(handoff.case, _("The court registered case %(number)s as %(docket)s.",
+                            number=handoff.case.number, docket=docket))
+    return True
+
+
+RESULT_TEXT = {
+    CourtResult.confirmed: _l("confirmed the agreement"),
+    CourtResult.not_confirmed: _l("did not confirm the agreement"),
+    CourtResult.judgment: _l("gave judgment"),
+    CourtResult.withdrawn: _l("recorded the case as withdrawn"),
+}
+
+
+def record_result(handoff: Handoff, actor, result, note: str = "") -> bool:
+    """The court's result. Returns whether anything changed.
+
+    :raise InvalidReport: not a known result, or a note that is too long.
+    :raise CourtError: a different result was recorded already.
+    """
+    try:
+        result = CourtResult(result)
+    except ValueError:
+        raise InvalidReport(_l("The result must be one of: %(values)s.",
+                               values=", ".join(r.value for r in CourtResult))) from None
+    note = (note or "").strip() if isinstance(note, str) else None
+    if note is None or len(note) > NOTE_MAX:
+        raise InvalidReport(_l("The note must be text of at most %(n)s characters.", n=NOTE_MAX))
+    if handoff.result is result:
+        return False
+    if handoff.result is not None:
+        raise CourtError(_l("A different result was recorded already."))
+    record_receipt(handoff, actor)
+    handoff.result = result
+    handoff.result_note = note
+    handoff.status = HandoffStatus.decided
+    handoff.decided_at = utcnow()
+    audit.record(handoff.case, actor, "court_result", {"handoff": handoff.id, "result": result.value, "note": note})
+    _notify(handoff.case, _("The court %(result)s in case %(number)s.", result=RESULT_TEXT[result],
+                            number=handoff.case.number))
+    return True
