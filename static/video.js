@@ -92,18 +92,23 @@ async function join() {
   sessionStorage.setItem(seatKey, "1");
   iceServers = ack.ice_servers || [];
   $("precheck").hidden = true;
-  inOrder(applyRoster)(ack.roster);
+  applyRoster(ack.roster);
 }
 
 socket.on("connect", () => {
   if (sessionStorage.getItem(seatKey)) join(); // reconnect or reload: back into the same seat
 });
-// Signals and rosters are handled one at a time, in order: an ICE candidate must not be
-// applied before the offer it belongs to has been.
-let chain = Promise.resolve();
-const inOrder = (fn) => (d) => { chain = chain.then(() => fn(d)).catch((e) => console.warn("video:", e)); };
-socket.on("roster", inOrder(applyRoster));
-socket.on("signal", inOrder(onSignal));
+// The signals of one peer are handled one at a time, in order (an ICE candidate must not be
+// applied before its offer); a step that hangs gives up after a while so later ones go on.
+// Rosters are applied at once: who may hear whom never waits for a negotiation.
+const chains = new Map();
+const withTimeout = (promise, ms) => Promise.race([promise, new Promise((_, no) => setTimeout(() => no(new Error("timeout")), ms))]);
+function queue(uid, fn) {
+  const next = (chains.get(uid) || Promise.resolve()).then(() => withTimeout(fn(), 10000)).catch((e) => console.warn("video:", e));
+  chains.set(uid, next);
+}
+socket.on("roster", applyRoster);
+socket.on("signal", (d) => queue(d.from, () => onSignal(d)));
 socket.on("hangup", (d) => closePeer(d.peer));
 socket.on("problem", (d) => showProblem(d.error));
 socket.on("chat", showChat);
@@ -122,7 +127,7 @@ for (const [event, text] of [["refused", t.tRefused], ["removed", t.tRemoved], [
 }
 
 // --- roster -------------------------------------------------------------------------------
-async function applyRoster(r) {
+function applyRoster(r) {
   if (!r || r.room_id !== roomId) return;
   roster = r;
   if (r.state !== "admitted") {
@@ -145,7 +150,7 @@ async function applyRoster(r) {
     if (!p || p.epoch !== entry.epoch) closePeer(uid);
   }
   for (const p of r.peers) {
-    if (!pcs.has(p.user_id) && me < p.user_id) await call(p);
+    if (!pcs.has(p.user_id) && me < p.user_id) queue(p.user_id, () => call(p));
     const entry = pcs.get(p.user_id);
     if (entry) updateTile(entry.tile, p);
   }
@@ -290,6 +295,8 @@ function makePc(p, initiate) {
 }
 
 async function call(p) {
+  const still = (roster?.peers || []).find((x) => x.user_id === p.user_id && x.epoch === p.epoch);
+  if (pcs.has(p.user_id) || !still) return; // already connected, or no longer wanted
   const { pc } = makePc(p, true);
   await pc.setLocalDescription(await pc.createOffer());
   send("signal", { to: p.user_id, type: "offer", sdp: pc.localDescription.sdp });
