@@ -211,17 +211,17 @@ function showHostControls(r) {
 
 function showRecording(r) {
   const mine = r.recording.consents[String(me)];
-  $("consent").hidden = !(r.recording.on && mine === null && !isHost) && !(r.recording.on && isHost && mine === null);
-  const all = Object.values(r.recording.consents);
+  $("consent").hidden = !(r.recording.on && mine === null);
   const el = $("recording-state");
   el.hidden = !r.recording.on;
-  el.textContent = all.length && all.every((c) => c === true) ? `● ${t.tRecording}` : t.tRecordingWaits;
+  el.textContent = r.recording.running ? `● ${t.tRecording}` : t.tRecordingWaits;
 }
 
 // --- peer connections ---------------------------------------------------------------------
 function newTile(uid) {
   const fig = document.createElement("figure");
-  fig.className = "tile-box remote";
+  fig.className = uid === 0 ? "tile-box recorder" : "tile-box remote";
+  fig.hidden = uid === 0; // the recorder (media bridge) receives only: nothing to show
   fig.dataset.user = uid;
   const video = document.createElement("video");
   video.className = "tile";
@@ -268,6 +268,7 @@ async function capBitrate(pc) {
 function makePc(p, initiate) {
   const pc = new RTCPeerConnection({ iceServers });
   const tile = pcs.get(p.user_id)?.tile || newTile(p.user_id);
+  if (p.role === "recorder") tile.hidden = true;
   const entry = { pc, epoch: p.epoch, tile };
   pcs.set(p.user_id, entry);
   updateTile(tile, p);

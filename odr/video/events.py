@@ -191,14 +191,20 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
                 peers.append({"user_id": uid, "name": s.user.name, "role": s.role, "epoch": c.epoch,
                               "muted_by_host": s.muted_by_host, "audio": c.audio and not s.muted_by_host,
                               "video": c.video})
+    from odr.video import bridge
+
+    if my_group and my_group != rooms.LOBBY and bridge.recording_runs(room, set(here)):
+        peers.append(bridge.peer_entry())
     out = {
         "room_id": room.id, "me": user_id, "role": me.role if me else None,
+        "my_epoch": here[user_id].epoch if user_id in here else None,
         "state": me.state.value if me else None, "group": my_group, "caucus_side": room.caucus_side,
         "host_present": host_present, "status": room.status.value,
         "muted_by_host": bool(me and me.muted_by_host), "peers": peers,
         "seats": [{"user_id": uid, "name": s.user.name, "role": s.role, "state": s.state.value,
                    "present": uid in here, "muted_by_host": s.muted_by_host} for uid, s in seats.items()],
-        "recording": {"on": room.recording, "consents": {str(uid): s.consent for uid, s in admitted.items()}},
+        "recording": {"on": room.recording, "running": bridge.recording_runs(room, set(here)),
+                      "consents": {str(uid): s.consent for uid, s in admitted.items()}},
     }
     if me and me.role == rooms.HOST:
         out["lobby"] = [{"user_id": uid, "name": s.user.name, "role": s.role}
@@ -401,11 +407,18 @@ def on_media(conn: Conn, data):
     broadcast(room)
 
 
-def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to) -> Conn:
-    """The connection of ``to`` if the sender may exchange media with them now."""
+def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to):
+    """The connection (sid) of ``to`` if the sender may exchange media with them now."""
+    from odr.video import bridge
+
     if not isinstance(to, int) or isinstance(to, bool):
         _refuse(_("Malformed request."), "bad signal target")
     here = present(room.id)
+    if to == bridge.BRIDGE_ID:
+        if not bridge.recording_runs(room, set(here)):
+            _emit("hangup", {"peer": to}, conn)
+            _refuse(_("You cannot connect to this person now."), "signal to the recorder while not recording")
+        return bridge.bridge_sid()
     target = here.get(to)
     target_seat = rooms.seat_of(room, to) if target is not None else None
     host_present = any(s.role == rooms.HOST and s.user_id in here for s in room.seats)
@@ -414,7 +427,7 @@ def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to) -> Conn:
             or rooms.group_of(room, seat.role, host_present) != rooms.group_of(room, target_seat.role, host_present)):
         _emit("hangup", {"peer": to}, conn)
         _refuse(_("You cannot connect to this person now."), f"signal to {to} outside the sender's group")
-    return target
+    return target.sid
 
 
 def _sdp(value):
@@ -451,8 +464,8 @@ def on_signal(conn: Conn, data):
         out["candidate"] = _candidate(data.get("candidate"))
     else:
         out["sdp"] = _sdp(data.get("sdp"))
-    target = _group_peer(conn, room, seat, data.get("to"))
-    _emit("signal", out, target)
+    sid = _group_peer(conn, room, seat, data.get("to"))
+    socketio.emit("signal", out, to=sid, namespace=NS)
 
 
 @handler("chat")

@@ -70,11 +70,14 @@ class MeshAgent:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, send: Callable, room_id: int, me: int,
                  tracks: Callable[[int], list] = lambda uid: [], on_track: Callable | None = None,
-                 ice_servers: list[dict] | None = None, offer_to_all: bool = False):
+                 ice_servers: list[dict] | None = None, offer_to_all: bool = False,
+                 on_close: Callable | None = None):
         self.loop, self.send, self.room_id, self.me = loop, send, room_id, me
         self.tracks, self.on_track, self.ice_servers = tracks, on_track, ice_servers
         #: The bridge offers to everyone (browsers never offer to it); peers follow the id rule.
         self.offer_to_all = offer_to_all
+        #: ``on_close(user_id)`` (a coroutine function) after a peer's connection closed.
+        self.on_close = on_close
         self.pcs: dict[int, tuple[int, RTCPeerConnection]] = {}
         self.frames: dict[tuple[int, str], int] = defaultdict(int)
         self.last_frame: dict[tuple[int, str], float] = {}
@@ -116,8 +119,12 @@ class MeshAgent:
                 self.on_track(uid, track)
             self._spawn_consumer(uid, track)
 
-        for track in self.tracks(uid):
+        tracks = self.tracks(uid)
+        for track in tracks:
             pc.addTrack(track)
+        if not tracks:  # receive only (the recorder): ask for audio and video all the same
+            pc.addTransceiver("audio", direction="recvonly")
+            pc.addTransceiver("video", direction="recvonly")
         return pc
 
     def _spawn_consumer(self, uid, track):
@@ -142,6 +149,8 @@ class MeshAgent:
         entry = self.pcs.pop(uid, None)
         if entry is not None:
             await entry[1].close()
+            if self.on_close is not None:
+                await self.on_close(uid)
 
     async def close_all(self):
         for uid in list(self.pcs):

@@ -21,6 +21,9 @@ def set_wanted(room: VideoRoom, on: bool, actor) -> None:
     if room.recording == on:
         return
     room.recording = on
+    if on:  # a new request: everyone is asked again
+        for seat in room.seats:
+            seat.consent = None
     audit.record(room.case, actor, "video_recording_started" if on else "video_recording_stopped",
                  {"room": room.id})
 
