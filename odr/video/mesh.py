@@ -31,10 +31,18 @@ class PatternVideoTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, width=320, height=240, fps=15):
+    def __init__(self, width=320, height=240, fps=15, moving=False):
         super().__init__()
         self.width, self.height, self.fps = width, height, fps
         self._start, self._n = None, 0
+        #: ``moving``: diagonal bars that move, so encoders have real work (benchmarks).
+        self._planes = [self._bars(shift) for shift in range(0, 256, 8)] if moving else None
+
+    def _bars(self, shift):
+        w, h = self.width, self.height
+        rows = [bytes(((x + y + shift) * 3) % 256 for x in range(w)) for y in range(0, 64)]
+        y_plane = b"".join(rows[y % 64] for y in range(h))
+        return y_plane
 
     async def recv(self):
         if self.readyState != "live":
@@ -47,7 +55,10 @@ class PatternVideoTrack(MediaStreamTrack):
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         shade = (self._n * 4) % 256
         for i, plane in enumerate(frame.planes):
-            plane.update(bytes([shade if i == 0 else 128]) * plane.buffer_size)
+            if i == 0 and self._planes and plane.line_size == self.width:
+                plane.update(self._planes[self._n % len(self._planes)])
+            else:
+                plane.update(bytes([shade if i == 0 else 128]) * plane.buffer_size)
         frame.pts, frame.time_base = self._n * 90000 // self.fps, fractions.Fraction(1, 90000)
         return frame
 
