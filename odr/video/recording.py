@@ -3,11 +3,8 @@ records (one file per participant) only while everyone present has said yes."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from odr.cases import audit
 from odr.video.models import SeatState, VideoRoom, VideoSeat
-from odr.video.rooms import RoomError
 
 
 def set_consent(room: VideoRoom, seat: VideoSeat, consent: bool, actor) -> None:
@@ -32,7 +29,3 @@ def may_record(room: VideoRoom, present_ids) -> bool:
     """Recording runs only if the host wants it and every admitted participant present consented."""
     seats = [s for s in room.seats if s.state is SeatState.admitted and s.user_id in present_ids]
     return room.recording and bool(seats) and all(s.consent is True for s in seats)
-
-
-def _unused():  # keeps the message catalogue honest until the bridge reports problems
-    return _("Recording needs everyone's consent.")
