@@ -156,6 +156,7 @@ function applyRoster(r) {
   }
   if (isHost) showHostControls(r);
   showRecording(r);
+  showDocument(r.document);
 }
 
 function roleName(role) {
@@ -205,8 +206,23 @@ function showHostControls(r) {
   $("caucus-end").hidden = !r.caucus_side;
   $("caucus-claimant").hidden = r.caucus_side === "claimant";
   $("caucus-respondent").hidden = r.caucus_side === "respondent";
+  const choice = $("document-choice");
+  const want = ["", ...(r.documents || []).map((d) => String(d.evidence_id))];
+  const have = [...choice.options].map((o) => o.value);
+  if (want.join() !== have.join()) {
+    choice.replaceChildren(choice.options[0], ...(r.documents || []).map((d) => new Option(d.name, d.evidence_id)));
+  }
+  choice.value = r.document ? String(r.document.evidence_id) : "";
   $("record").hidden = r.recording.on;
   $("record-stop").hidden = !r.recording.on;
+}
+
+function showDocument(doc) {
+  $("document").hidden = !doc;
+  if (!doc) return;
+  if ($("document-page").getAttribute("src") !== doc.url) $("document-page").src = doc.url;
+  $("document-page").alt = doc.name;
+  $("document-caption").textContent = `${doc.name} · ${fill(t.tPage, { page: doc.page, pages: doc.pages })}`;
 }
 
 function showRecording(r) {
@@ -419,6 +435,20 @@ if (isHost) {
   $("caucus-respondent").addEventListener("click", () => send("caucus", { side: "respondent" }));
   $("caucus-end").addEventListener("click", () => send("caucus", { side: null }));
   $("end").addEventListener("click", () => send("end", {}));
+  $("document-choice").addEventListener("focus", async () => {
+    const ack = await send("documents", {});
+    if (ack.ok) showHostControls({ ...roster, documents: ack.documents });
+  });
+  $("document-choice").addEventListener("change", (e) => {
+    const id = e.target.value ? Number(e.target.value) : null;
+    send("show", { evidence_id: id, page: 1 });
+  });
+  const turn = (step) => {
+    const doc = roster && roster.document;
+    if (doc && doc.page + step >= 1 && doc.page + step <= doc.pages) send("show", { evidence_id: doc.evidence_id, page: doc.page + step });
+  };
+  $("page-prev").addEventListener("click", () => turn(-1));
+  $("page-next").addEventListener("click", () => turn(1));
   $("record").addEventListener("click", () => send("record", { on: true }));
   $("record-stop").addEventListener("click", () => send("record", { on: false }));
 }

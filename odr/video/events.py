@@ -62,6 +62,8 @@ _present: dict[int, dict[int, Conn]] = defaultdict(dict)
 #: room id → user id → the group last told to that user (to tell who must hang up).
 _told_groups: dict[int, dict[int, str]] = defaultdict(dict)
 _epochs = itertools.count(1)
+#: room id → the document page the host shows: {"evidence_id", "name", "page", "pages"}.
+_shown: dict[int, dict] = {}
 
 
 class Refused(Exception):
@@ -206,7 +208,18 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
         "recording": {"on": room.recording, "running": bridge.recording_runs(room, set(here)),
                       "consents": {str(uid): s.consent for uid, s in admitted.items()}},
     }
+    shown = _shown.get(room.id)
+    host_group = rooms.group_of(room, rooms.HOST, host_present)
+    if shown and my_group and my_group == host_group:
+        from flask import url_for
+
+        out["document"] = {**shown, "url": url_for("video.document_page", number=room.case.number, room_id=room.id,
+                                                   evidence_id=shown["evidence_id"], page=shown["page"])}
     if me and me.role == rooms.HOST:
+        from odr.video import documents
+
+        out["documents"] = [{"evidence_id": e.id, "name": e.description or e.filename}
+                            for e in documents.showable(room.case_id)]
         out["lobby"] = [{"user_id": uid, "name": s.user.name, "role": s.role}
                         for uid, s in seats.items() if s.state is SeatState.waiting and uid in here]
     return out
@@ -391,6 +404,7 @@ def on_end(conn: Conn, data):
         _leave(target)
     with _lock:
         _told_groups.pop(room.id, None)
+        _shown.pop(room.id, None)
 
 
 @handler("media")
@@ -468,6 +482,39 @@ def on_signal(conn: Conn, data):
     socketio.emit("signal", out, to=sid, namespace=NS)
 
 
+@handler("documents")
+def on_documents(conn: Conn, data):
+    """The shared case documents the host can show (fresh: evidence may have arrived meanwhile)."""
+    from odr.video import documents
+
+    room = _room(data)
+    _host(conn, room)
+    return {"documents": [{"evidence_id": e.id, "name": e.description or e.filename}
+                          for e in documents.showable(room.case_id)]}
+
+
+@handler("show")
+def on_show(conn: Conn, data):
+    """The host shows a page of a shared case document to their group (``evidence_id`` None: stop)."""
+    from odr.video import documents
+
+    room = _room(data)
+    _host(conn, room)
+    evidence_id, page = data.get("evidence_id"), data.get("page", 1)
+    if evidence_id is None:
+        _shown.pop(room.id, None)
+    else:
+        item = documents.get_showable(room.case_id, evidence_id)
+        if item is None:
+            _refuse(_("This document cannot be shown."), f"show of evidence {evidence_id!r}")
+        pages = documents.page_count(item)
+        if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= pages:
+            _refuse(_("There is no such page."), f"page {page!r} of {pages}")
+        _shown[room.id] = {"evidence_id": item.id, "name": item.description or item.filename, "page": page,
+                           "pages": pages}
+    broadcast(room)
+
+
 @handler("chat")
 def on_chat(conn: Conn, data):
     """A text message to everyone who can hear the sender now (their group)."""
@@ -529,5 +576,6 @@ def reset() -> None:
     """Forget every connection and room (tests start each from nothing)."""
     with _lock:
         _conns.clear()
+        _shown.clear()
         _present.clear()
         _told_groups.clear()

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
 from odr.cases.models import Stage
@@ -73,6 +73,31 @@ def room(number, room_id):
         return render_template("video/not_open.html", case=case, session=None, room=room, may_open=False), 410
     return render_template("video/room.html", case=case, room=room, role=role,
                            video_config=current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA))
+
+
+@bp.get("/<number>/rooms/<int:room_id>/documents/<int:evidence_id>/pages/<int:page>")
+@login_required
+def document_page(number, room_id, evidence_id, page):
+    """One page of a shared case document as an image, for the people admitted to the room."""
+    from odr.video import documents
+    from odr.video.models import SeatState
+
+    case = mediation_case(number, need="view")
+    room = db.session.get(VideoRoom, room_id)
+    if room is None or room.case_id != case.id:
+        abort(404)
+    user = current_user._get_current_object()
+    seat = rooms.seat_of(room, user.id)
+    if rooms.role_in_room(room, user) is None or seat is None or seat.state is not SeatState.admitted:
+        abort(403)
+    item = documents.get_showable(case.id, evidence_id)
+    found = documents.page_image(item, page) if item is not None else None
+    if found is None:
+        abort(404)
+    resp = send_file(found[0], mimetype=found[1], max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 #: Capture and sending limits the page uses (weak links: 360p/15 fps with a bitrate cap, a

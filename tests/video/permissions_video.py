@@ -1,10 +1,16 @@
 """Permission rows: the invitation link of a video session, opening its room, the room page."""
 
+import io
+
 from odr.extensions import db
+from odr.mediate import room as room_ops
+from odr.mediate.models import Visibility
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import rooms
 
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
          "court_clerk", "other_clerk", "consultant", "admin"]
 
@@ -26,6 +32,8 @@ ROWS = [
     ("POST", "/video/{open}/sessions/{vsession}/open", None, only(SEES | {"mediator": 303})),
     # Staff and admins see the case but have no seat in the room.
     ("GET", "/video/{open}/rooms/{vroom}", None, only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
+    # A page of a shared document: only for people admitted to the room (here the claimant).
+    ("GET", "/video/{open}/rooms/{vroom}/documents/{vdoc}/pages/1", None, only(SEES | {"claimant": 200})),
 ]
 CHANGES_STATE = ("/open",)
 
@@ -39,4 +47,9 @@ def extend(users, cases, values):
     db.session.flush()
     room = rooms.open_for_session(held, mediator)
     db.session.flush()
-    values.update(vsession=str(waiting.id), vroom=str(room.id))
+    claimant = users["claimant"]
+    rooms.take_seat(room, claimant, "claimant")
+    rooms.admit(room, mediator, claimant.id)
+    item = room_ops.add_evidence(case, claimant, io.BytesIO(PNG), "photo.png", Visibility.all, "A photo")
+    db.session.flush()
+    values.update(vsession=str(waiting.id), vroom=str(room.id), vdoc=str(item.id))
