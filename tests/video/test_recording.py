@@ -102,3 +102,26 @@ def test_nothing_is_recorded_when_someone_declines(media_bridge, server, video, 
         assert not [e for e in p.history + list(p.events.queue) if e[0] == "signal" and e[1]["from"] == 0]
     assert every_file() == before
     assert recordings(server) == []
+
+
+def test_a_participant_joining_later_is_asked_first(media_bridge, server, video, peers, rtc):
+    m, rid = video.m, video.room_id
+    host, a, b = peers(m.mediator), peers(m.claimant), peers(m.respondent)
+    agents = {p.user_id: rtc(p, rid) for p in (host, a, b)}
+    host.call("join", {"room_id": rid})
+    a.call("join", {"room_id": rid})
+    host.call("admit", {"room_id": rid, "user_id": a.user_id})
+    host.call("record", {"room_id": rid, "on": True})
+    for p in (host, a):
+        p.call("consent", {"room_id": rid, "consent": True})
+    eventually(lambda: all(0 in agents[p.user_id].pcs and agents[p.user_id].pcs[0][1].connectionState == "connected"
+                           for p in (host, a)), timeout=20, what="recording the first two")
+    b.call("join", {"room_id": rid})
+    host.call("admit", {"room_id": rid, "user_id": b.user_id})
+    # The newcomer has not answered: recording pauses (the files so far are stored) and they are asked.
+    asked = b.roster(lambda r: r["state"] == "admitted")
+    assert asked["recording"]["on"] and asked["recording"]["consents"][str(b.user_id)] is None
+    assert not asked["recording"]["running"]
+    eventually(lambda: len(recordings(server)) == 2, timeout=20, what="the first two files stored")
+    assert b.call("consent", {"room_id": rid, "consent": True})["ok"]
+    b.roster(lambda r: r["recording"]["running"] and any(p["role"] == "recorder" for p in r["peers"]))
