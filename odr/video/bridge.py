@@ -76,10 +76,14 @@ def connected(sid: str) -> None:
         _state["sid"], _state["epoch"] = sid, next(_epochs)
     logger.info("Media bridge connected")
     # Rooms already recording get the bridge now.
-    for room in db.session.query(VideoRoom).filter(VideoRoom.recording.is_(True)).all():
-        from odr.video.events import broadcast
+    from odr.video.events import broadcast
 
-        broadcast(room)
+    try:
+        for room in db.session.query(VideoRoom).filter(VideoRoom.recording.is_(True)).all():
+            broadcast(room)
+    except Exception:  # e.g. a database not set up yet: the bridge stays connected all the same
+        db.session.rollback()
+        logger.exception("Telling the media bridge about recording rooms failed")
 
 
 def disconnected(sid: str) -> bool:

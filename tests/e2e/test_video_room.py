@@ -24,22 +24,14 @@ FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-str
 
 
 @pytest.fixture(scope="module")
-def av_browser():
-    """Chromium with a fake camera and microphone that never asks for permission."""
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
+def av_browser(browser):
+    """Chromium with a fake camera and microphone that never asks for permission, launched by
+    the session's Playwright (a second sync Playwright in one thread is not allowed)."""
+    av = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + FAKE_MEDIA)
     try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS + FAKE_MEDIA)
-    except BaseException:
-        playwright.stop()
-        raise
-    try:
-        yield browser
+        yield av
     finally:
-        browser.close()
-        playwright.stop()
+        av.close()
 
 
 def seed(server):
