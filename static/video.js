@@ -252,7 +252,10 @@ function newTile(uid) {
 
 function updateTile(tile, p) {
   tile.querySelector("figcaption").textContent = `${p.name} (${roleName(p.role)})${p.audio ? "" : " 🔇"}`;
-  tile.querySelector("video").muted = !p.audio && p.muted_by_host;
+  // Muted by the host: silenced here too, whatever the muted person's own page does.
+  const v = tile.querySelector("video");
+  if (p.muted_by_host) { v.muted = true; v.dataset.hostMuted = "1"; }
+  else if (v.dataset.hostMuted) { v.muted = false; delete v.dataset.hostMuted; }
 }
 
 function preferCodecs(transceiver) {

@@ -284,6 +284,14 @@ def on_disconnect(reason=None):
     from odr.video import bridge
 
     if bridge.disconnected(request.sid):
+        # Rooms that were recording: everyone hangs up on the recorder.
+        try:
+            for room in db.session.query(VideoRoom).filter(VideoRoom.recording.is_(True)).all():
+                broadcast(room)
+        except Exception:
+            logger.exception("/video bridge disconnect")
+        finally:
+            db.session.remove()
         return
     with _lock:
         conn = _conns.pop(request.sid, None)

@@ -127,8 +127,14 @@ def test_two_people_join_get_admitted_and_see_each_other(server, people):
     remote_videos_playing(host, 1)
     remote_videos_playing(claimant, 1)
     expect(claimant.locator("#who-hears")).to_contain_text("Mediator Li")
-    width = claimant.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the room is {width}px wide at phone size"
+    for page in (host, claimant):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the room is {width}px wide at phone size"
+    # A reload puts the party back into the same seat: no second admission.
+    claimant.reload()
+    remote_videos_playing(claimant, 1)
+    remote_videos_playing(host, 1)
+    expect(host.locator("#lobby-list li")).to_have_count(0)
 
 
 def test_three_person_caucus(server, people):

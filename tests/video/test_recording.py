@@ -116,6 +116,7 @@ def test_a_participant_joining_later_is_asked_first(media_bridge, server, video,
         p.call("consent", {"room_id": rid, "consent": True})
     eventually(lambda: all(0 in agents[p.user_id].pcs and agents[p.user_id].pcs[0][1].connectionState == "connected"
                            for p in (host, a)), timeout=20, what="recording the first two")
+    time.sleep(1.0)  # record a second of media before the newcomer arrives
     b.call("join", {"room_id": rid})
     host.call("admit", {"room_id": rid, "user_id": b.user_id})
     # The newcomer has not answered: recording pauses (the files so far are stored) and they are asked.
