@@ -130,6 +130,13 @@ def test_two_people_join_get_admitted_and_see_each_other(server, people):
     for page in (host, claimant):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the room is {width}px wide at phone size"
+    # Chat, and the mediator's mute from the participant list.
+    claimant.fill("#chat-body", "您好，我到了")
+    claimant.locator("#chat-send").click()
+    expect(host.locator("#chat-list")).to_contain_text("张三: 您好，我到了")
+    host.locator("#participant-list li", has_text="张三").get_by_role("button", name="Mute").click()
+    expect(claimant.locator("#problem")).to_have_text("The mediator has muted you.")
+    expect(claimant.locator("#mute")).to_have_text("Unmute")
     # A reload puts the party back into the same seat: no second admission.
     claimant.reload()
     remote_videos_playing(claimant, 1)
