@@ -21,7 +21,8 @@ let facing = "user";
 let iceServers = [];
 let roster = null;
 let audioOn = true, videoOn = true, audioOnly = false, weak = false, screenTrack = null;
-const pcs = new Map(); // user id → {pc, epoch, tile}
+const pcs = new Map(); // user id → {pc, epoch, tile, via}
+let relayAsked = false;
 
 // --- devices ------------------------------------------------------------------------------
 async function openDevices() {
@@ -147,10 +148,11 @@ function applyRoster(r) {
   const wanted = new Map(r.peers.map((p) => [p.user_id, p]));
   for (const [uid, entry] of pcs) {
     const p = wanted.get(uid);
-    if (!p || p.epoch !== entry.epoch) closePeer(uid);
+    if (!p || p.epoch !== entry.epoch || (p.via || "direct") !== entry.via) closePeer(uid);
   }
   for (const p of r.peers) {
-    if (!pcs.has(p.user_id) && me < p.user_id) queue(p.user_id, () => call(p));
+    // A relayed peer's connection is offered by the media bridge standing in for them.
+    if (!pcs.has(p.user_id) && me < p.user_id && p.via !== "relay") queue(p.user_id, () => call(p));
     const entry = pcs.get(p.user_id);
     if (entry) updateTile(entry.tile, p);
   }
@@ -288,7 +290,7 @@ function makePc(p, initiate) {
   const pc = new RTCPeerConnection({ iceServers });
   const tile = pcs.get(p.user_id)?.tile || newTile(p.user_id);
   if (p.role === "recorder") tile.hidden = true;
-  const entry = { pc, epoch: p.epoch, tile };
+  const entry = { pc, epoch: p.epoch, tile, via: p.via || "direct" };
   pcs.set(p.user_id, entry);
   updateTile(tile, p);
   if (initiate) {
@@ -310,6 +312,11 @@ function makePc(p, initiate) {
   pc.onconnectionstatechange = () => {
     tile.dataset.state = pc.connectionState;
     if (pc.connectionState === "connected") capBitrate(pc);
+    // No direct path to this peer (strict NAT, no TURN): ask for the media bridge's relay.
+    if (pc.connectionState === "failed" && entry.via === "direct" && p.user_id !== 0 && !relayAsked) {
+      relayAsked = true;
+      send("relay", { on: true });
+    }
   };
   return entry;
 }

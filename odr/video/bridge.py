@@ -127,7 +127,10 @@ def room_changed(room: VideoRoom, views: dict) -> None:
         return
     recorded = [{"user_id": uid, "epoch": v["my_epoch"]} for uid, v in views.items()
                 if any(p["user_id"] == BRIDGE_ID for p in v["peers"])]
-    socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded},
+    # Relayed pairs: the bridge stands in for each side toward the other.
+    relay = [{"a": uid, "a_epoch": v["my_epoch"], "b": p["user_id"], "b_epoch": p["epoch"]}
+             for uid, v in views.items() for p in v["peers"] if p.get("via") == "relay" and uid < p["user_id"]]
+    socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay},
                   to=sid, namespace=NS)
 
 
@@ -167,15 +170,21 @@ def bridge_signal(data):
 
     if not isinstance(data, dict) or data.get("type") not in events.SIGNAL_TYPES:
         raise ValueError("malformed signal")
-    room_id, to = data.get("room_id"), data.get("to")
+    room_id, to, as_ = data.get("room_id"), data.get("to"), data.get("as")
     room = db.session.get(VideoRoom, room_id) if isinstance(room_id, int) else None
     if room is None:
         raise ValueError("no such room")
     here = events.present(room.id)
     target = here.get(to) if isinstance(to, int) else None
-    if target is None or not recording_runs(room, set(here)):
-        raise ValueError("not recording this participant")
-    out = {"room_id": room.id, "from": BRIDGE_ID, "epoch": epoch(), "type": data["type"]}
+    if as_ is not None:  # standing in for a peer of a relayed pair
+        if target is None or not isinstance(as_, int) or as_ not in here or not events.relayed(room.id, to, as_):
+            raise ValueError("not relaying this pair")
+        sender, sender_epoch = as_, here[as_].epoch
+    else:
+        if target is None or not recording_runs(room, set(here)):
+            raise ValueError("not recording this participant")
+        sender, sender_epoch = BRIDGE_ID, epoch()
+    out = {"room_id": room.id, "from": sender, "epoch": sender_epoch, "type": data["type"]}
     if data["type"] == "candidate":
         out["candidate"] = data.get("candidate")
     else:

@@ -62,6 +62,8 @@ _present: dict[int, dict[int, Conn]] = defaultdict(dict)
 #: room id → user id → the group last told to that user (to tell who must hang up).
 _told_groups: dict[int, dict[int, str]] = defaultdict(dict)
 _epochs = itertools.count(1)
+#: room id → participants whose media goes through the media bridge (direct connections failed).
+_relayed: dict[int, set[int]] = defaultdict(set)
 #: room id → the document page the host shows: {"evidence_id", "name", "page", "pages"}.
 _shown: dict[int, dict] = {}
 
@@ -192,7 +194,7 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
                 c = here[uid]
                 peers.append({"user_id": uid, "name": s.user.name, "role": s.role, "epoch": c.epoch,
                               "muted_by_host": s.muted_by_host, "audio": c.audio and not s.muted_by_host,
-                              "video": c.video})
+                              "video": c.video, "via": "relay" if relayed(room.id, user_id, uid) else "direct"})
     from odr.video import bridge
 
     if my_group and my_group != rooms.LOBBY and bridge.recording_runs(room, set(here)):
@@ -223,6 +225,15 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
         out["lobby"] = [{"user_id": uid, "name": s.user.name, "role": s.role}
                         for uid, s in seats.items() if s.state is SeatState.waiting and uid in here]
     return out
+
+
+def relayed(room_id: int, x: int, y: int) -> bool:
+    """Media between x and y goes through the media bridge (one of them asked for the relay)."""
+    from odr.video import bridge
+
+    with _lock:
+        marked = bool(_relayed.get(room_id)) and (x in _relayed[room_id] or y in _relayed[room_id])
+    return marked and bridge.bridge_sid() is not None
 
 
 def broadcast(room: VideoRoom):
@@ -487,6 +498,11 @@ def on_signal(conn: Conn, data):
     else:
         out["sdp"] = _sdp(data.get("sdp"))
     sid = _group_peer(conn, room, seat, data.get("to"))
+    from odr.video import bridge
+
+    if data.get("to") != bridge.BRIDGE_ID and relayed(room.id, conn.user_id, data["to"]):
+        out["for"] = data["to"]  # the bridge's connection standing in for that peer
+        sid = bridge.bridge_sid()
     socketio.emit("signal", out, to=sid, namespace=NS)
 
 
@@ -520,6 +536,23 @@ def on_show(conn: Conn, data):
             _refuse(_("There is no such page."), f"page {page!r} of {pages}")
         _shown[room.id] = {"evidence_id": item.id, "name": item.description or item.filename, "page": page,
                            "pages": pages}
+    broadcast(room)
+
+
+@handler("relay")
+def on_relay(conn: Conn, data):
+    """The sender's direct connections fail: their media goes through the media bridge."""
+    from odr.video import bridge
+
+    room = _room(data)
+    _admitted(conn, room)
+    on = data.get("on")
+    if not isinstance(on, bool):
+        _refuse(_("Malformed request."), "bad relay flag")
+    if on and bridge.bridge_sid() is None:
+        _refuse(_("No relay is available now."), "relay asked without a media bridge")
+    with _lock:
+        (_relayed[room.id].add if on else _relayed[room.id].discard)(conn.user_id)
     broadcast(room)
 
 
@@ -585,5 +618,6 @@ def reset() -> None:
     with _lock:
         _conns.clear()
         _shown.clear()
+        _relayed.clear()
         _present.clear()
         _told_groups.clear()

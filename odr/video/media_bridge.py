@@ -21,7 +21,7 @@ from pathlib import Path
 
 import av
 import socketio
-from aiortc.mediastreams import MediaStreamError
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from odr.video.mesh import LoopThread, MeshAgent
 
@@ -105,6 +105,102 @@ class ParticipantRecorder:
         return True
 
 
+class ForwardTrack(MediaStreamTrack):
+    """Sends on one connection what arrives on another (the relay); waits for its source."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+        self.source = None
+        self._ready = asyncio.Event()
+
+    def attach(self, track):
+        self.source = track
+        self._ready.set()
+
+    async def recv(self):
+        await self._ready.wait()
+        return await self.source.recv()
+
+
+class Relay:
+    """The relay of one room: for each relayed pair (a, b) two connections, the bridge standing in
+    for b toward a and for a toward b; what one side sends is forwarded to the other."""
+
+    def __init__(self, bridge: "Bridge", room_id: int):
+        self.bridge, self.room_id = bridge, room_id
+        #: (to, as) → (pc, {kind: ForwardTrack}, epoch key)
+        self.pcs: dict[tuple[int, int], tuple] = {}
+        #: (whose media, toward whom) → {kind: track received}
+        self.sources: dict[tuple[int, int], dict] = {}
+
+    async def set_pairs(self, pairs: list[dict]):
+        wanted = {}
+        for p in pairs:
+            key = (p["a_epoch"], p["b_epoch"])
+            wanted[(p["a"], p["b"])] = key
+            wanted[(p["b"], p["a"])] = key
+        for k in list(self.pcs):
+            if k not in wanted or self.pcs[k][2] != wanted[k]:
+                await self.close(k)
+        for (to, as_), key in wanted.items():
+            if (to, as_) not in self.pcs:
+                await self.open(to, as_, key)
+
+    async def close(self, k):
+        entry = self.pcs.pop(k, None)
+        self.sources.pop(k, None)
+        if entry is not None:
+            await entry[0].close()
+
+    async def open(self, to: int, as_: int, key):
+        from aiortc import RTCPeerConnection
+
+        from odr.video.mesh import ice_configuration
+
+        pc = RTCPeerConnection(ice_configuration(self.bridge.ice_servers))
+        forward = {kind: ForwardTrack(kind) for kind in ("audio", "video")}
+        for track in forward.values():
+            pc.addTrack(track)
+        self.pcs[(to, as_)] = (pc, forward, key)
+        # ``as_``'s media toward ``to`` comes in on the connection (as_, to), if it is already there.
+        for kind, track in self.sources.get((as_, to), {}).items():
+            forward[kind].attach(track)
+
+        @pc.on("track")
+        def on_track(track):
+            # ``to`` sends their media here: forward it on the connection standing in for ``to`` toward ``as_``.
+            self.sources.setdefault((to, as_), {})[track.kind] = track
+            other = self.pcs.get((as_, to))
+            if other is not None:
+                other[1][track.kind].attach(track)
+
+        await pc.setLocalDescription(await pc.createOffer())
+        self.bridge._send("signal", {"room_id": self.room_id, "to": to, "as": as_, "type": "offer",
+                                     "sdp": pc.localDescription.sdp})
+
+    async def on_signal(self, data):
+        entry = self.pcs.get((data.get("from"), data.get("for")))
+        if entry is None:
+            return
+        pc = entry[0]
+        if data.get("type") == "answer" and pc.signalingState == "have-local-offer":
+            from aiortc import RTCSessionDescription
+
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
+        elif data.get("type") == "candidate" and data.get("candidate") and data["candidate"].get("candidate"):
+            from aiortc.sdp import candidate_from_sdp
+
+            c = data["candidate"]
+            cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
+            cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
+            await pc.addIceCandidate(cand)
+
+    async def close_all(self):
+        for k in list(self.pcs):
+            await self.close(k)
+
+
 class Bridge:
     def __init__(self, url: str, token: str, recordings: Path, ice_servers=None):
         self.url, self.token, self.recordings = url, token, Path(recordings)
@@ -116,6 +212,7 @@ class Bridge:
         self.sio = socketio.Client(reconnection=True, reconnection_delay=1, reconnection_delay_max=5,
                                    ssl_verify=not local)
         self.rooms: dict[int, tuple[MeshAgent, dict]] = {}
+        self.relays: dict[int, Relay] = {}
         self.sio.on("bridge_room", self.on_room, namespace=NS)
         self.sio.on("signal", self.on_signal, namespace=NS)
 
@@ -154,12 +251,34 @@ class Bridge:
 
     def on_room(self, data):
         if isinstance(data, dict) and isinstance(data.get("room_id"), int):
-            agent = self._room(data["room_id"], data.get("case_id"))
-            agent.handle("roster", {"room_id": data["room_id"], "peers": data.get("peers") or []})
+            rid = data["room_id"]
+            agent = self._room(rid, data.get("case_id"))
+            agent.handle("roster", {"room_id": rid, "peers": data.get("peers") or []})
+            relay = self.relays.setdefault(rid, Relay(self, rid))
+            self._on_loop(relay.set_pairs(data.get("relay") or []))
 
     def on_signal(self, data):
-        if isinstance(data, dict) and data.get("room_id") in self.rooms:
+        if not isinstance(data, dict):
+            return
+        if data.get("for") is not None and data.get("room_id") in self.relays:
+            self._on_loop(self.relays[data["room_id"]].on_signal(data))
+        elif data.get("room_id") in self.rooms:
             self.rooms[data["room_id"]][0].handle("signal", data)
+
+    def _on_loop(self, coro):
+        """Run on the bridge's loop, one step after another (a relay's steps must keep their order)."""
+        async def guarded(previous):
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            try:
+                await coro
+            except Exception:
+                logger.exception("relay step failed")
+
+        def schedule():
+            self._last = self.loop.loop.create_task(guarded(getattr(self, "_last", None)))
+
+        self.loop.loop.call_soon_threadsafe(schedule)
 
     def connect(self):
         self.sio.connect(self.url, namespaces=[NS], transports=["websocket"], auth={"bridge_token": self.token},
@@ -170,6 +289,8 @@ class Bridge:
         async def close_all():
             for agent, _ in self.rooms.values():
                 await agent.close_all()
+            for relay in self.relays.values():
+                await relay.close_all()
 
         try:
             self.loop.run(close_all(), timeout=10)

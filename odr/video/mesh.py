@@ -90,17 +90,32 @@ class MeshAgent:
         #: ``on_close(user_id)`` (a coroutine function) after a peer's connection closed.
         self.on_close = on_close
         self.pcs: dict[int, tuple[int, RTCPeerConnection]] = {}
+        #: How the connection to each peer runs: ``direct`` or ``relay`` (through the media bridge).
+        self.via: dict[int, str] = {}
         self.frames: dict[tuple[int, str], int] = defaultdict(int)
         self.last_frame: dict[tuple[int, str], float] = {}
         self.first_frame: dict[int, float] = {}
         self._tasks: set = set()
+        self._last = None
 
     # -- thread-safe entry ---------------------------------------------------------------
     def handle(self, event: str, data) -> None:
         self.loop.call_soon_threadsafe(self._spawn, event, data)
 
     def _spawn(self, event, data):
-        task = self.loop.create_task(self._dispatch(event, data))
+        # One event after another, as they arrived: a roster must not close a connection that an
+        # offer handled meanwhile has just made. A step that hangs gives up after a while.
+        previous = self._last
+
+        async def step():
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            try:
+                await asyncio.wait_for(self._dispatch(event, data), 15)
+            except asyncio.TimeoutError:
+                logger.warning("mesh agent %s: %s took too long", self.me, event)
+
+        task = self._last = self.loop.create_task(step())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -169,11 +184,14 @@ class MeshAgent:
 
     async def on_roster(self, roster):
         wanted = {p["user_id"]: p["epoch"] for p in roster.get("peers", [])}
+        via = {p["user_id"]: p.get("via", "direct") for p in roster.get("peers", [])}
         for uid in list(self.pcs):
-            if uid not in wanted or self.pcs[uid][0] != wanted[uid]:
+            if uid not in wanted or self.pcs[uid][0] != wanted[uid] or self.via.get(uid, "direct") != via[uid]:
                 await self.close_peer(uid)
+        self.via = via
         for uid, epoch in wanted.items():
-            if uid not in self.pcs and (self.offer_to_all or self.me < uid):
+            # A relayed peer's connection is offered by the bridge standing in for them.
+            if uid not in self.pcs and via[uid] != "relay" and (self.offer_to_all or self.me < uid):
                 pc = self._new_pc(uid, epoch)
                 await pc.setLocalDescription(await pc.createOffer())
                 self.send("signal", {"room_id": self.room_id, "to": uid, "type": "offer",
