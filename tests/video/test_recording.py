@@ -34,6 +34,21 @@ def media_bridge(live_server, instance_path):
         proc.wait(timeout=10)
 
 
+def test_a_wrong_bridge_token_is_refused(media_bridge, server):
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(server.url, namespaces=["/video"], transports=["websocket"],
+                       auth={"bridge_token": "guessed"}, wait_timeout=1)
+    except socketio.exceptions.ConnectionError:
+        pass
+    else:
+        client.disconnect()
+        raise AssertionError("a wrong bridge token was accepted")
+    assert bridge.bridge_sid() is not None  # the real bridge is still the bridge
+
+
 def recordings(server):
     with server.app.app_context():
         return db.session.scalars(sa.select(VideoRecording).order_by(VideoRecording.user_id)).all()
@@ -75,6 +90,8 @@ def test_recording_with_everyones_consent(media_bridge, server, video, peers, rt
         events = db.session.scalars(sa.select(Event).where(Event.case_id == video.m.case.id)
                                     .where(Event.action == "video_recording_stored")).all()
         audited = {e.payload["sha256"] for e in events}
+        actions = db.session.scalars(sa.select(Event.action).where(Event.case_id == video.m.case.id)).all()
+    assert {"video_recording_started", "video_recording_stopped", "video_recording_consent"} <= set(actions)
     for rec in stored:
         path = instance_path / "recordings" / rec.filename
         assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256 and rec.sha256 in audited
