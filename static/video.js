@@ -23,6 +23,7 @@ let roster = null;
 let audioOn = true, videoOn = true, audioOnly = false, weak = false, screenTrack = null;
 const pcs = new Map(); // user id → {pc, epoch, tile, via}
 let relayAsked = false;
+const STALL_MS = 8000;
 
 // --- devices ------------------------------------------------------------------------------
 async function openDevices() {
@@ -325,6 +326,15 @@ async function call(p) {
   const still = (roster?.peers || []).find((x) => x.user_id === p.user_id && x.epoch === p.epoch);
   if (pcs.has(p.user_id) || !still) return; // already connected, or no longer wanted
   const { pc } = makePc(p, true);
+  // Watchdog: a negotiation that has not connected after a while (a lost answer, a peer that
+  // reloaded at that moment) is started again from scratch by us, the offering side.
+  setTimeout(() => {
+    const entry = pcs.get(p.user_id);
+    if (entry && entry.pc === pc && !["connected", "completed"].includes(pc.connectionState)) {
+      closePeer(p.user_id);
+      queue(p.user_id, () => call(p));
+    }
+  }, STALL_MS);
   await pc.setLocalDescription(await pc.createOffer());
   send("signal", { to: p.user_id, type: "offer", sdp: pc.localDescription.sdp });
 }
