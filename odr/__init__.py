@@ -83,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     # Socket handlers must be registered before init_app, which hands them to this app's server.
     from odr.consult import events as _consult_events  # noqa: F401
+    from odr.video import events as _video_events  # noqa: F401
 
     socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
@@ -100,6 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.documents import models as _document_models  # noqa: F401
     from odr.mediate import models as _mediate_models  # noqa: F401
     from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)
+    from odr.video import models as _video_models  # noqa: F401
 
     @app.before_request
     def _languages():

@@ -27,7 +27,8 @@ main.add_command(routes_command)
 
 def register_commands(app):
     for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
-                    verify_pdf, documents_group, export_case, verify_bundle_command):
+                    verify_pdf, documents_group, export_case, verify_bundle_command,
+                    media_bridge):
         app.cli.add_command(command)
 
 
@@ -53,12 +54,76 @@ def init_db():
               help="Worker threads per process. Every open chat or video page holds one for as long as it is open.")
 @click.option("--workers", default=1, show_default=True, type=int,
               help="More than one needs PostgreSQL and Redis (see README).")
-def run(host, port, threads, workers):
-    """Serve the platform (gunicorn, threaded worker)."""
-    serve(current_app._get_current_object(), host, port, threads=threads, workers=workers)
+@click.option("--media-bridge/--no-media-bridge", "with_bridge", default=True, show_default=True,
+              help="Start the video media bridge (recording) beside the web process.")
+@click.option("--cert", type=click.Path(dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate (PEM); with --key. Phones need HTTPS for camera access "
+                   "on anything but localhost. 'odr run --self-signed' makes one.")
+@click.option("--key", type=click.Path(dir_okay=False), default=None)
+@click.option("--self-signed", is_flag=True, help="Serve HTTPS with a self-signed certificate kept in the instance folder.")
+def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
+    """Serve the platform (gunicorn, threaded worker) and the media bridge beside it."""
+    app = current_app._get_current_object()
+    if self_signed:
+        cert, key = self_signed_certificate(app, host)
+    serve(app, host, port, threads=threads, workers=workers, with_bridge=with_bridge, cert=cert, key=key)
 
 
-def serve(app, host, port, threads=256, workers=1):
+def self_signed_certificate(app, host: str) -> tuple[str, str]:
+    """A self-signed certificate for ``host`` in the instance folder (made once, valid a year)."""
+    import datetime as dt
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = Path(app.instance_path)
+    cert_path, key_path = folder / "selfsigned-cert.pem", folder / "selfsigned-key.pem"
+    if cert_path.exists() and key_path.exists():
+        return str(cert_path), str(key_path)
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    try:
+        alt = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alt = x509.DNSName(host)
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                   .not_valid_after(now + dt.timedelta(days=365))
+                   .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+                   .sign(private, hashes.SHA256()))
+    key_path.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return str(cert_path), str(key_path)
+
+
+def start_media_bridge(url: str):
+    """``odr media-bridge`` in its own process (its own asyncio loop), stopped with the server."""
+    import atexit
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "odr.video.media_bridge", "--url", url])
+    atexit.register(proc.terminate)
+    return proc
+
+
+@click.command("media-bridge")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The web app to connect to.")
+@with_appcontext
+def media_bridge(url):
+    """Run the video media bridge (recording with consent) against the web app at URL."""
+    from odr.video.media_bridge import run as run_bridge
+
+    run_bridge(url, current_app._get_current_object())
+
+
+def serve(app, host, port, threads=256, workers=1, with_bridge=False, cert=None, key=None):
     from gunicorn.app.base import BaseApplication
 
     from odr import jobs
@@ -73,12 +138,19 @@ def serve(app, host, port, threads=256, workers=1):
             self.cfg.set("worker_connections", threads + 100)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
+            if cert and key:
+                self.cfg.set("certfile", cert)
+                self.cfg.set("keyfile", key)
 
         def load(self):
             return app
 
-    click.echo(f"odr serving on http://{host}:{port}/")
+    scheme = "https" if cert and key else "http"
+    click.echo(f"odr serving on {scheme}://{host}:{port}/")
     jobs.start_background(app)  # in the gunicorn master: one runner however many workers
+    if with_bridge:
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        start_media_bridge(f"{scheme}://{local}:{port}")
     _Server().run()
 
 
@@ -101,7 +173,7 @@ def demo(serve_after, port):
     for role, contact, name in demo_data.ACCOUNTS:
         click.echo(f"  {role:<12} {contact:<28} {name}")
     if serve_after:
-        serve(current_app._get_current_object(), "127.0.0.1", port)
+        serve(current_app._get_current_object(), "127.0.0.1", port, with_bridge=True)
 
 
 @click.group("audit")

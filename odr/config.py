@@ -119,3 +119,17 @@ VERIFY_RATE_LIMIT = "20 per minute"
 #: Where court bundles are kept as handed over, by their SHA-256 (default: ``court-bundles/`` in
 #: the instance folder).
 COURT_BUNDLE_FOLDER = None
+# Video rooms (odr.video). No public STUN server is built in: browsers on one network (and the
+# tests, loopback only) need none; across the internet configure your own STUN/TURN (coturn).
+#: STUN URLs given to browsers, e.g. ``["stun:turn.example.org:3478"]``.
+VIDEO_STUN_URLS = []
+#: TURN URLs, e.g. ``["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"]``.
+VIDEO_TURN_URLS = []
+#: coturn's ``static-auth-secret`` (``use-auth-secret``): TURN credentials are made from it per user.
+VIDEO_TURN_SECRET = None
+#: Seconds a TURN credential stays valid.
+VIDEO_TURN_TTL = 3600
+#: The media bridge's service token (default: random, kept in the instance folder's ``video-bridge.token``).
+VIDEO_BRIDGE_TOKEN = None
+#: Where recordings are written (default: ``recordings/`` in the instance folder).
+VIDEO_RECORDINGS_DIR = None

@@ -99,6 +99,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_outcome",
     "tests.documents.permissions_signing",
     "tests.court.permissions_court",
+    "tests.video.permissions_video",
 )]
 
 #: (method, url template, form data, expected status per role)

@@ -1,0 +1,623 @@
+"""Socket.IO namespace ``/video``: signalling for the mesh of a video room, lobby, caucus, controls, chat.
+
+The server decides who exchanges media with whom (``rooms.group_of``): offers, answers and
+ICE candidates are relayed only between admitted participants present in the same group;
+when the groups change (caucus, the host leaving, a removal) both ends are told to hang up.
+
+Every event is checked (signed in, in the room, admitted, the host for host controls,
+well-formed payload, not a flood); a refusal is an ``{"ok": false, "error": …}``
+acknowledgement plus a ``problem`` event, and is logged. Handlers never raise.
+
+Presence (which connection is whose seat right now) lives in this process's memory: one
+web process serves the rooms (``odr run`` with one worker; several workers would need sticky
+rooms, see README).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from odr.extensions import db, socketio
+from odr.video import rooms
+from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
+
+logger = logging.getLogger(__name__)
+
+NS = "/video"
+#: Signalling is chatty (ICE candidates): at most this many events per connection in the window.
+FLOOD_EVENTS, FLOOD_SECONDS = 150, 10
+MAX_SDP = 32_000
+MAX_CANDIDATE = 1_000
+MAX_CHAT = 1_000
+SDP_START = re.compile(r"^v=0\r?\n")
+CANDIDATE = re.compile(r"^(a=)?candidate:[\x20-\x7e]+$")
+SIGNAL_TYPES = ("offer", "answer", "candidate")
+
+
+@dataclass
+class Conn:
+    sid: str
+    user_id: int
+    room_id: int | None = None
+    epoch: int = 0
+    audio: bool = True
+    video: bool = True
+    recent: deque = field(default_factory=deque)
+
+
+_lock = threading.RLock()
+_conns: dict[str, Conn] = {}
+#: room id → user id → the connection sitting in that seat now.
+_present: dict[int, dict[int, Conn]] = defaultdict(dict)
+#: room id → user id → the group last told to that user (to tell who must hang up).
+_told_groups: dict[int, dict[int, str]] = defaultdict(dict)
+_epochs = itertools.count(1)
+#: room id → participants whose media goes through the media bridge (direct connections failed).
+_relayed: dict[int, set[int]] = defaultdict(set)
+#: room id → the document page the host shows: {"evidence_id", "name", "page", "pages"}.
+_shown: dict[int, dict] = {}
+
+
+class Refused(Exception):
+    pass
+
+
+def _refuse(message: str, log: str | None = None):
+    if log:
+        logger.warning("Refused /video event from user %s: %s", getattr(current_user, "id", None), log)
+    raise Refused(message)
+
+
+def _conn() -> Conn:
+    with _lock:
+        conn = _conns.get(request.sid)
+    if conn is None:  # connected before a restart of this module's state; treat as new
+        _refuse(_("Malformed request."), "unknown connection")
+    return conn
+
+
+def _flood_check(conn: Conn):
+    now = time.monotonic()
+    q = conn.recent
+    while q and now - q[0] > FLOOD_SECONDS:
+        q.popleft()
+    if len(q) >= FLOOD_EVENTS:
+        _refuse(_("Too many messages at once. Wait a moment."), "flood")
+    q.append(now)
+
+
+def _int(data, key, log):
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _refuse(_("Malformed request."), f"bad {log}")
+    return value
+
+
+def _room(data) -> VideoRoom:
+    if not isinstance(data, dict):
+        _refuse(_("Malformed request."), "payload is not an object")
+    room_id = _int(data, "room_id", "room_id")
+    room = db.session.get(VideoRoom, room_id)
+    if room is None or rooms.role_in_room(room, current_user) is None:
+        _refuse(_("You are not in this video room."), f"not allowed in room {room_id}")
+    return room
+
+
+def _here(conn: Conn, room: VideoRoom) -> VideoSeat:
+    """The sender's seat, which must be the one this connection has joined."""
+    if conn.room_id != room.id:
+        _refuse(_("Join the room first."), f"event for room {room.id} without joining it")
+    if room.status is not RoomStatus.open:
+        _refuse(_("This video session has ended."))
+    seat = rooms.seat_of(room, conn.user_id)
+    if seat is None:
+        _refuse(_("Join the room first."), "no seat")
+    return seat
+
+
+def _admitted(conn: Conn, room: VideoRoom) -> VideoSeat:
+    seat = _here(conn, room)
+    if seat.state is not SeatState.admitted:
+        _refuse(_("You have not been admitted to this room."), f"not admitted to room {room.id}")
+    return seat
+
+
+def _host(conn: Conn, room: VideoRoom) -> VideoSeat:
+    seat = _admitted(conn, room)
+    if rooms.role_in_room(room, current_user) != rooms.HOST:
+        _refuse(_("Only the mediator can do this."), f"host control in room {room.id} by a participant")
+    return seat
+
+
+def handler(event):
+    """Register a checked handler: answers problems instead of raising, rolls back on failure."""
+
+    def register(fn):
+        def wrapped(data=None):
+            try:
+                conn = _conn()
+                _flood_check(conn)
+                return {"ok": True, **(fn(conn, data) or {})}
+            except (Refused, rooms.RoomError) as exc:
+                db.session.rollback()
+                reason = str(getattr(exc, "reason", exc))
+                socketio.emit("problem", {"event": event, "error": reason}, to=request.sid, namespace=NS)
+                return {"ok": False, "error": reason}
+            except Exception:
+                db.session.rollback()
+                logger.exception("/video %s failed", event)
+                socketio.emit("problem", {"event": event, "error": _("Something went wrong. Try again.")},
+                              to=request.sid, namespace=NS)
+                return {"ok": False, "error": "server error"}
+
+        wrapped.__name__ = f"on_{event}"
+        socketio.on_event(event, wrapped, namespace=NS)
+        return fn
+
+    return register
+
+
+# --- presence and the roster each person is sent ----------------------------------------------
+
+def present(room_id: int) -> dict[int, Conn]:
+    with _lock:
+        return dict(_present.get(room_id, {}))
+
+
+def _emit(event, data, conn: Conn):
+    socketio.emit(event, data, to=conn.sid, namespace=NS)
+
+
+def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> dict:
+    """What one person is told about the room: their state and group, and the peers they
+    must exchange media with (everyone who can see and hear them now)."""
+    here = present(room.id) if here is None else here
+    seats = {s.user_id: s for s in room.seats}
+    me = seats.get(user_id)
+    host_present = any(s.role == rooms.HOST and s.user_id in here for s in seats.values())
+    admitted = {uid: s for uid, s in seats.items() if s.state is SeatState.admitted and uid in here}
+    my_group = rooms.group_of(room, me.role, host_present) if me and me.state is SeatState.admitted else None
+    peers = []
+    if my_group and my_group != rooms.LOBBY:
+        for uid, s in admitted.items():
+            if uid != user_id and rooms.group_of(room, s.role, host_present) == my_group:
+                c = here[uid]
+                peers.append({"user_id": uid, "name": s.user.name, "role": s.role, "epoch": c.epoch,
+                              "muted_by_host": s.muted_by_host, "audio": c.audio and not s.muted_by_host,
+                              "video": c.video, "via": "relay" if relayed(room.id, user_id, uid) else "direct"})
+    from odr.video import bridge
+
+    if my_group and my_group != rooms.LOBBY and bridge.recording_runs(room, set(here)):
+        peers.append(bridge.peer_entry())
+    out = {
+        "room_id": room.id, "me": user_id, "role": me.role if me else None,
+        "my_epoch": here[user_id].epoch if user_id in here else None,
+        "state": me.state.value if me else None, "group": my_group, "caucus_side": room.caucus_side,
+        "host_present": host_present, "status": room.status.value,
+        "muted_by_host": bool(me and me.muted_by_host), "peers": peers,
+        "seats": [{"user_id": uid, "name": s.user.name, "role": s.role, "state": s.state.value,
+                   "present": uid in here, "muted_by_host": s.muted_by_host} for uid, s in seats.items()],
+        "recording": {"on": room.recording, "running": bridge.recording_runs(room, set(here)),
+                      "consents": {str(uid): s.consent for uid, s in admitted.items()}},
+    }
+    shown = _shown.get(room.id)
+    host_group = rooms.group_of(room, rooms.HOST, host_present)
+    if shown and my_group and my_group == host_group:
+        from flask import url_for
+
+        out["document"] = {**shown, "url": url_for("video.document_page", number=room.case.number, room_id=room.id,
+                                                   evidence_id=shown["evidence_id"], page=shown["page"])}
+    if me and me.role == rooms.HOST:
+        from odr.video import documents
+
+        out["documents"] = [{"evidence_id": e.id, "name": e.description or e.filename}
+                            for e in documents.showable(room.case_id)]
+        out["lobby"] = [{"user_id": uid, "name": s.user.name, "role": s.role}
+                        for uid, s in seats.items() if s.state is SeatState.waiting and uid in here]
+    return out
+
+
+def relayed(room_id: int, x: int, y: int) -> bool:
+    """Media between x and y goes through the media bridge (one of them asked for the relay)."""
+    from odr.video import bridge
+
+    with _lock:
+        marked = bool(_relayed.get(room_id)) and (x in _relayed[room_id] or y in _relayed[room_id])
+    return marked and bridge.bridge_sid() is not None
+
+
+def broadcast(room: VideoRoom):
+    """Send everyone present their roster; tell pairs who are no longer together to hang up."""
+    with _lock:
+        here = dict(_present.get(room.id, {}))
+        views = {uid: view(room, uid, here) for uid in here}
+        groups = {uid: {p["user_id"] for p in v["peers"]} for uid, v in views.items()}
+        told = _told_groups[room.id]
+        for uid, conn in here.items():
+            before = told.get(uid, set())
+            for gone in before - groups[uid]:
+                _emit("hangup", {"peer": gone}, conn)
+            told[uid] = groups[uid]
+        for uid in list(told):
+            if uid not in here:
+                told.pop(uid)
+        for uid, conn in here.items():
+            _emit("roster", views[uid], conn)
+        from odr.video import bridge  # the media bridge follows the room too
+
+        bridge.room_changed(room, views)
+
+
+def _leave(conn: Conn) -> int | None:
+    """Take the connection out of its room; the room id it left, if any."""
+    with _lock:
+        room_id, conn.room_id = conn.room_id, None
+        if room_id is not None and _present[room_id].get(conn.user_id) is conn:
+            del _present[room_id][conn.user_id]
+            return room_id
+    return None
+
+
+def _rebroadcast(room_id):
+    room = db.session.get(VideoRoom, room_id)
+    if room is not None:
+        broadcast(room)
+
+
+# --- connection -------------------------------------------------------------------------------
+
+@socketio.on("connect", namespace=NS)
+def on_connect(auth=None):
+    from odr.video import bridge
+
+    if bridge.is_bridge_login(auth):
+        bridge.connected(request.sid)
+        return
+    if not current_user.is_authenticated:
+        logger.warning("Refused anonymous /video connection from %s", request.remote_addr)
+        raise ConnectionRefusedError("sign in first")
+    with _lock:
+        _conns[request.sid] = Conn(request.sid, current_user.id)
+
+
+@socketio.on("disconnect", namespace=NS)
+def on_disconnect(reason=None):
+    from odr.video import bridge
+
+    if bridge.disconnected(request.sid):
+        # Rooms that were recording: everyone hangs up on the recorder.
+        try:
+            for room in db.session.query(VideoRoom).filter(VideoRoom.recording.is_(True)).all():
+                broadcast(room)
+        except Exception:
+            logger.exception("/video bridge disconnect")
+        finally:
+            db.session.remove()
+        return
+    with _lock:
+        conn = _conns.pop(request.sid, None)
+    if conn is None:
+        return
+    room_id = _leave(conn)
+    if room_id is not None:
+        try:
+            _rebroadcast(room_id)
+        except Exception:
+            logger.exception("/video disconnect of %s", conn.user_id)
+        finally:
+            db.session.remove()
+
+
+# --- events -----------------------------------------------------------------------------------
+
+@handler("join")
+def on_join(conn: Conn, data):
+    room = _room(data)
+    role = rooms.role_in_room(room, current_user)
+    seat = rooms.take_seat(room, current_user, role)
+    db.session.commit()
+    if conn.room_id is not None and conn.room_id != room.id:
+        left = _leave(conn)
+        if left:
+            _rebroadcast(left)
+    with _lock:
+        old = _present[room.id].get(conn.user_id)
+        conn.room_id, conn.epoch = room.id, next(_epochs)
+        _present[room.id][conn.user_id] = conn
+    if old is not None and old is not conn:
+        old.room_id = None
+        _emit("replaced", {"room_id": room.id}, old)
+        _told_groups[room.id].pop(conn.user_id, None)
+    broadcast(room)
+    return {"seat": seat.state.value, "epoch": conn.epoch, "ice_servers": ice_servers(conn.user_id),
+            "roster": view(room, conn.user_id)}
+
+
+@handler("leave")
+def on_leave(conn: Conn, data):
+    room = _room(data)
+    _here(conn, room)
+    if _leave(conn):
+        broadcast(room)
+
+
+def _target(data):
+    return data.get("user_id")
+
+
+@handler("admit")
+def on_admit(conn: Conn, data):
+    room = _room(data)
+    _host(conn, room)
+    yes = data.get("admit", True)
+    if not isinstance(yes, bool):
+        _refuse(_("Malformed request."), "bad admit flag")
+    seat = rooms.admit(room, current_user, _target(data), yes)
+    db.session.commit()
+    target = present(room.id).get(seat.user_id)
+    if target is not None and not yes:
+        _emit("refused", {"room_id": room.id}, target)
+    broadcast(room)
+
+
+@handler("caucus")
+def on_caucus(conn: Conn, data):
+    room = _room(data)
+    _host(conn, room)
+    rooms.caucus(room, current_user, data.get("side"))
+    db.session.commit()
+    broadcast(room)
+
+
+@handler("mute")
+def on_mute(conn: Conn, data):
+    room = _room(data)
+    _host(conn, room)
+    muted = data.get("muted", True)
+    if not isinstance(muted, bool):
+        _refuse(_("Malformed request."), "bad muted flag")
+    seat = rooms.mute(room, current_user, _target(data), muted)
+    db.session.commit()
+    target = present(room.id).get(seat.user_id)
+    if target is not None:
+        if muted:
+            target.audio = False
+        _emit("muted", {"room_id": room.id, "muted": muted}, target)
+    broadcast(room)
+
+
+@handler("remove")
+def on_remove(conn: Conn, data):
+    room = _room(data)
+    _host(conn, room)
+    seat = rooms.remove(room, current_user, _target(data))
+    db.session.commit()
+    target = present(room.id).get(seat.user_id)
+    if target is not None:
+        _emit("removed", {"room_id": room.id}, target)
+        _leave(target)
+    broadcast(room)
+
+
+@handler("end")
+def on_end(conn: Conn, data):
+    room = _room(data)
+    _host(conn, room)
+    rooms.end(room, current_user)
+    db.session.commit()
+    from odr.video import bridge
+
+    bridge.room_ended(room)
+    for target in present(room.id).values():
+        _emit("ended", {"room_id": room.id}, target)
+        _leave(target)
+    with _lock:
+        _told_groups.pop(room.id, None)
+        _shown.pop(room.id, None)
+
+
+@handler("media")
+def on_media(conn: Conn, data):
+    """The sender's own microphone / camera state, shown to the others."""
+    room = _room(data)
+    seat = _admitted(conn, room)
+    audio, video = data.get("audio"), data.get("video")
+    if not isinstance(audio, bool) or not isinstance(video, bool):
+        _refuse(_("Malformed request."), "bad media flags")
+    if audio and seat.muted_by_host:
+        _refuse(_("The mediator has muted you."))
+    conn.audio, conn.video = audio, video
+    broadcast(room)
+
+
+def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to):
+    """The connection (sid) of ``to`` if the sender may exchange media with them now."""
+    from odr.video import bridge
+
+    if not isinstance(to, int) or isinstance(to, bool):
+        _refuse(_("Malformed request."), "bad signal target")
+    here = present(room.id)
+    if to == bridge.BRIDGE_ID:
+        if not bridge.recording_runs(room, set(here)):
+            _emit("hangup", {"peer": to}, conn)
+            _refuse(_("You cannot connect to this person now."), "signal to the recorder while not recording")
+        return bridge.bridge_sid()
+    target = here.get(to)
+    target_seat = rooms.seat_of(room, to) if target is not None else None
+    host_present = any(s.role == rooms.HOST and s.user_id in here for s in room.seats)
+    if (target is None or target_seat is None or target_seat.state is not SeatState.admitted or to == conn.user_id
+            or rooms.group_of(room, seat.role, host_present) == rooms.LOBBY
+            or rooms.group_of(room, seat.role, host_present) != rooms.group_of(room, target_seat.role, host_present)):
+        _emit("hangup", {"peer": to}, conn)
+        _refuse(_("You cannot connect to this person now."), f"signal to {to} outside the sender's group")
+    return target.sid
+
+
+def _sdp(value):
+    if not isinstance(value, str) or len(value) > MAX_SDP or not SDP_START.match(value):
+        _refuse(_("Malformed request."), "malformed SDP")
+    return value
+
+
+def _candidate(value):
+    if value is None:  # end of candidates
+        return None
+    if not isinstance(value, dict):
+        _refuse(_("Malformed request."), "malformed candidate")
+    cand, mid, index = value.get("candidate"), value.get("sdpMid"), value.get("sdpMLineIndex")
+    if not isinstance(cand, str) or len(cand) > MAX_CANDIDATE or (cand and not CANDIDATE.match(cand)):
+        _refuse(_("Malformed request."), "malformed candidate")
+    if mid is not None and (not isinstance(mid, str) or len(mid) > 64):
+        _refuse(_("Malformed request."), "malformed candidate mid")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 64):
+        _refuse(_("Malformed request."), "malformed candidate index")
+    return {"candidate": cand, "sdpMid": mid, "sdpMLineIndex": index}
+
+
+@handler("signal")
+def on_signal(conn: Conn, data):
+    """Relay an offer, answer or ICE candidate to a peer in the sender's group."""
+    room = _room(data)
+    seat = _admitted(conn, room)
+    kind = data.get("type")
+    if kind not in SIGNAL_TYPES:
+        _refuse(_("Malformed request."), "bad signal type")
+    out = {"room_id": room.id, "from": conn.user_id, "epoch": conn.epoch, "type": kind}
+    if kind == "candidate":
+        out["candidate"] = _candidate(data.get("candidate"))
+    else:
+        out["sdp"] = _sdp(data.get("sdp"))
+    sid = _group_peer(conn, room, seat, data.get("to"))
+    from odr.video import bridge
+
+    if data.get("to") != bridge.BRIDGE_ID and relayed(room.id, conn.user_id, data["to"]):
+        out["for"] = data["to"]  # the bridge's connection standing in for that peer
+        sid = bridge.bridge_sid()
+    socketio.emit("signal", out, to=sid, namespace=NS)
+
+
+@handler("documents")
+def on_documents(conn: Conn, data):
+    """The shared case documents the host can show (fresh: evidence may have arrived meanwhile)."""
+    from odr.video import documents
+
+    room = _room(data)
+    _host(conn, room)
+    return {"documents": [{"evidence_id": e.id, "name": e.description or e.filename}
+                          for e in documents.showable(room.case_id)]}
+
+
+@handler("show")
+def on_show(conn: Conn, data):
+    """The host shows a page of a shared case document to their group (``evidence_id`` None: stop)."""
+    from odr.video import documents
+
+    room = _room(data)
+    _host(conn, room)
+    evidence_id, page = data.get("evidence_id"), data.get("page", 1)
+    if evidence_id is None:
+        _shown.pop(room.id, None)
+    else:
+        item = documents.get_showable(room.case_id, evidence_id)
+        if item is None:
+            _refuse(_("This document cannot be shown."), f"show of evidence {evidence_id!r}")
+        pages = documents.page_count(item)
+        if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= pages:
+            _refuse(_("There is no such page."), f"page {page!r} of {pages}")
+        _shown[room.id] = {"evidence_id": item.id, "name": item.description or item.filename, "page": page,
+                           "pages": pages}
+    broadcast(room)
+
+
+@handler("relay")
+def on_relay(conn: Conn, data):
+    """The sender's direct connections fail: their media goes through the media bridge."""
+    from odr.video import bridge
+
+    room = _room(data)
+    _admitted(conn, room)
+    on = data.get("on")
+    if not isinstance(on, bool):
+        _refuse(_("Malformed request."), "bad relay flag")
+    if on and bridge.bridge_sid() is None:
+        _refuse(_("No relay is available now."), "relay asked without a media bridge")
+    with _lock:
+        (_relayed[room.id].add if on else _relayed[room.id].discard)(conn.user_id)
+    broadcast(room)
+
+
+@handler("chat")
+def on_chat(conn: Conn, data):
+    """A text message to everyone who can hear the sender now (their group)."""
+    room = _room(data)
+    seat = _admitted(conn, room)
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip():
+        _refuse(_("The message is empty."))
+    body = body.strip()
+    if len(body) > MAX_CHAT:
+        _refuse(_("The message is too long (at most %(n)d characters).", n=MAX_CHAT))
+    message = {"room_id": room.id, "from": conn.user_id, "name": seat.user.name, "body": body,
+               "group": None}
+    v = view(room, conn.user_id)
+    message["group"] = v["group"]
+    here = present(room.id)
+    for peer in v["peers"]:
+        _emit("chat", message, here[peer["user_id"]])
+    return {"message": message}
+
+
+@handler("consent")
+def on_consent(conn: Conn, data):
+    """The sender's answer to the recording question."""
+    room = _room(data)
+    seat = _admitted(conn, room)
+    consent = data.get("consent")
+    if not isinstance(consent, bool):
+        _refuse(_("Malformed request."), "bad consent")
+    from odr.video import recording
+
+    recording.set_consent(room, seat, consent, current_user)
+    db.session.commit()
+    broadcast(room)
+
+
+@handler("record")
+def on_record(conn: Conn, data):
+    """The host starts or stops recording; it runs only while everyone present has consented."""
+    room = _room(data)
+    _host(conn, room)
+    on = data.get("on")
+    if not isinstance(on, bool):
+        _refuse(_("Malformed request."), "bad record flag")
+    from odr.video import recording
+
+    recording.set_wanted(room, on, current_user)
+    db.session.commit()
+    broadcast(room)
+
+
+def ice_servers(user_id: int) -> list[dict]:
+    from odr.video import ice
+
+    return ice.servers_for(current_app.config, user_id)
+
+
+def reset() -> None:
+    """Forget every connection and room (tests start each from nothing)."""
+    with _lock:
+        _conns.clear()
+        _shown.clear()
+        _relayed.clear()
+        _present.clear()
+        _told_groups.clear()

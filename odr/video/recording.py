@@ -1,0 +1,31 @@
+"""Recording with consent: the host asks, every participant present answers; the media bridge
+records (one file per participant) only while everyone present has said yes."""
+
+from __future__ import annotations
+
+from odr.cases import audit
+from odr.video.models import SeatState, VideoRoom, VideoSeat
+
+
+def set_consent(room: VideoRoom, seat: VideoSeat, consent: bool, actor) -> None:
+    if seat.consent is not consent:
+        seat.consent = consent
+        audit.record(room.case, actor, "video_recording_consent", {"room": room.id, "user": seat.user_id,
+                                                                    "consent": consent})
+
+
+def set_wanted(room: VideoRoom, on: bool, actor) -> None:
+    if room.recording == on:
+        return
+    room.recording = on
+    if on:  # a new request: everyone is asked again
+        for seat in room.seats:
+            seat.consent = None
+    audit.record(room.case, actor, "video_recording_started" if on else "video_recording_stopped",
+                 {"room": room.id})
+
+
+def may_record(room: VideoRoom, present_ids) -> bool:
+    """Recording runs only if the host wants it and every admitted participant present consented."""
+    seats = [s for s in room.seats if s.state is SeatState.admitted and s.user_id in present_ids]
+    return room.recording and bool(seats) and all(s.consent is True for s in seats)

@@ -1,0 +1,186 @@
+"""Video rooms as records: who may be in a room and as what, opening and ending rooms, seats,
+admitting, caucus, muting, removing — each change in one transaction with its audit event.
+
+Live presence (who is connected right now) is not kept here but in ``odr.video.events``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from odr.cases import audit, labels
+from odr.cases.models import Case, Stage
+from odr.extensions import db
+from odr.mediate.access import is_mediator, side_of
+from odr.mediate.models import MediationSession, SessionMode, SessionStatus
+from odr.refusal import Refused
+from odr.timeutil import utcnow
+from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
+
+HOST = "host"
+SIDES = ("claimant", "respondent")
+#: The group of everyone while the host is away: nobody exchanges media, everyone waits.
+LOBBY = "lobby"
+JOINT = "joint"
+CAUCUS = "caucus"
+
+labels.ACTION.update({
+    "video_room_opened": _l("Video room opened"),
+    "video_admitted": _l("Admitted to the video room"),
+    "video_refused": _l("Refused entry to the video room"),
+    "video_removed": _l("Removed from the video room"),
+    "video_muted": _l("Muted by the mediator"),
+    "video_caucus_started": _l("Private caucus started"),
+    "video_caucus_ended": _l("Private caucus ended"),
+    "video_room_ended": _l("Video session ended"),
+    "video_recording_consent": _l("Recording consent given or declined"),
+    "video_recording_started": _l("Recording started"),
+    "video_recording_stopped": _l("Recording stopped"),
+    "video_recording_stored": _l("Recording stored"),
+})
+
+
+class RoomError(Refused):
+    """A room request that cannot be done; ``reason`` is shown to the person."""
+
+
+def role_in_room(room: VideoRoom, user) -> str | None:
+    """``host``, ``claimant``, ``respondent`` or None (may not be in the room).
+
+    The one place deciding who hosts: a session's room is hosted by the case's mediator
+    (also after a change of mediator); a room of another kind by the person who opened it.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    case = room.case
+    if room.session_id is not None:
+        if is_mediator(case, user):
+            return HOST
+    elif user.id == room.host_id:
+        return HOST
+    return side_of(case, user)
+
+
+def room_of_session(session: MediationSession) -> VideoRoom | None:
+    return db.session.scalar(sa.select(VideoRoom).where(VideoRoom.session_id == session.id))
+
+
+def may_open(session: MediationSession, user) -> bool:
+    return (is_mediator(session.case, user) and session.mode is SessionMode.video
+            and session.status is SessionStatus.scheduled)
+
+
+def open_for_session(session: MediationSession, actor) -> VideoRoom:
+    """The session's room, opened (or opened again) by its mediator."""
+    case: Case = session.case
+    if not is_mediator(case, actor):
+        raise RoomError(_("Only the mediator can open the video room."))
+    if not case.is_open or case.stage is not Stage.mediation:
+        raise RoomError(_("The case is not in mediation any more."))
+    if session.mode is not SessionMode.video or session.status is not SessionStatus.scheduled:
+        raise RoomError(_("Only a scheduled video session has a video room."))
+    room = room_of_session(session)
+    if room is None:
+        room = VideoRoom(case_id=case.id, session_id=session.id, host_id=actor.id)
+        db.session.add(room)
+        db.session.flush()
+    elif room.status is RoomStatus.open:
+        return room
+    room.status, room.ended_at, room.caucus_side, room.recording = RoomStatus.open, None, None, False
+    room.host_id = actor.id
+    audit.record(case, actor, "video_room_opened", {"room": room.id, "session": session.id})
+    return room
+
+
+def seat_of(room: VideoRoom, user_id: int) -> VideoSeat | None:
+    return db.session.get(VideoSeat, (room.id, user_id))
+
+
+def take_seat(room: VideoRoom, user, role: str) -> VideoSeat:
+    """The seat of someone joining: the host is in at once; an admitted participant keeps
+    their place (reconnecting); anyone else waits in the lobby."""
+    if room.status is not RoomStatus.open:
+        raise RoomError(_("This video session has ended."))
+    seat = seat_of(room, user.id)
+    if seat is None:
+        seat = VideoSeat(room_id=room.id, user_id=user.id, role=role, state=SeatState.waiting,
+                         muted_by_host=False)
+        db.session.add(seat)
+    seat.role = role
+    if role == HOST:
+        seat.state = SeatState.admitted
+    elif seat.state is not SeatState.admitted:
+        seat.state = SeatState.waiting
+    db.session.flush()
+    return seat
+
+
+def _participant_seat(room: VideoRoom, user_id) -> VideoSeat:
+    seat = seat_of(room, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    if seat is None or seat.role == HOST:
+        raise RoomError(_("There is no such participant in this room."))
+    return seat
+
+
+def admit(room: VideoRoom, actor, user_id, yes: bool = True) -> VideoSeat:
+    seat = _participant_seat(room, user_id)
+    if seat.state is not SeatState.waiting:
+        raise RoomError(_("This person is not waiting in the lobby."))
+    seat.state = SeatState.admitted if yes else SeatState.refused
+    audit.record(room.case, actor, "video_admitted" if yes else "video_refused",
+                 {"room": room.id, "user": seat.user_id})
+    return seat
+
+
+def remove(room: VideoRoom, actor, user_id) -> VideoSeat:
+    seat = _participant_seat(room, user_id)
+    if seat.state is SeatState.removed:
+        raise RoomError(_("This person has already been removed."))
+    seat.state, seat.consent = SeatState.removed, None
+    audit.record(room.case, actor, "video_removed", {"room": room.id, "user": seat.user_id})
+    return seat
+
+
+def mute(room: VideoRoom, actor, user_id, muted: bool) -> VideoSeat:
+    seat = _participant_seat(room, user_id)
+    if seat.muted_by_host != muted:
+        seat.muted_by_host = muted
+        audit.record(room.case, actor, "video_muted", {"room": room.id, "user": seat.user_id, "muted": muted})
+    return seat
+
+
+def caucus(room: VideoRoom, actor, side: str | None) -> None:
+    """Move one side into a private caucus with the host (``side``), or everyone back (None)."""
+    if side is not None and side not in SIDES:
+        raise RoomError(_("Malformed request."))
+    if side == room.caucus_side:
+        return
+    room.caucus_side = side
+    if side:
+        audit.record(room.case, actor, "video_caucus_started", {"room": room.id, "side": side})
+    else:
+        audit.record(room.case, actor, "video_caucus_ended", {"room": room.id})
+
+
+def end(room: VideoRoom, actor) -> None:
+    if room.status is RoomStatus.ended:
+        raise RoomError(_("This video session has ended."))
+    room.status, room.ended_at, room.caucus_side, room.recording = RoomStatus.ended, utcnow(), None, False
+    audit.record(room.case, actor, "video_room_ended", {"room": room.id})
+
+
+def group_of(room: VideoRoom, role: str, host_present: bool) -> str:
+    """Who exchanges media with whom: people in the same group see and hear each other.
+
+    Without the host everyone waits (``lobby``). In a caucus the host and the caucus side
+    are in ``caucus``; the other side is apart (``apart-<side>``).
+    """
+    if role != HOST and not host_present:
+        return LOBBY
+    if room.caucus_side is None:
+        return JOINT
+    if role == HOST or role == room.caucus_side:
+        return CAUCUS
+    return f"apart-{role}"

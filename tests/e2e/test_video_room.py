@@ -1,0 +1,169 @@
+"""Video rooms in headless Chromium with a fake camera at phone size (360×640): the mediator
+opens the room, parties join from the invitation link and are admitted, and everyone sees the
+others' video playing; a three-person private caucus separates the sides and brings them back."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from odr.auth import operations as auth_ops
+from odr.auth.models import Role
+from odr.cases import operations as ops
+from odr.cases import workflow
+from odr.cases.models import Channel, Organization, OrgType, Stage
+from odr.extensions import db
+from odr.mediate.models import MediationSession, SessionMode, SessionStatus
+from odr.timeutil import utcnow
+from tests.conftest import PASSWORD, dispute
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+
+pytestmark = pytest.mark.e2e
+
+FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.fixture(scope="module")
+def av_browser(browser):
+    """Chromium with a fake camera and microphone that never asks for permission, launched by
+    the session's Playwright (a second sync Playwright in one thread is not allowed)."""
+    av = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + FAKE_MEDIA)
+    try:
+        yield av
+    finally:
+        av.close()
+
+
+def seed(server):
+    with server.app.app_context():
+        org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区")
+        db.session.add(org)
+        db.session.flush()
+        mediator = auth_ops.create_user("mediator@example.com", "Mediator Li", PASSWORD)
+        auth_ops.grant_role(mediator, Role.mediator, org)
+        claimant = auth_ops.create_user("+8613800138031", "张三", PASSWORD)
+        respondent = auth_ops.create_user("+8613900139031", "李四", PASSWORD)
+        case = ops.file_case(claimant, Channel.web, dispute(), ops.PartyDetails("张三", phone="+8613800138031"),
+                             ops.PartyDetails("李四", phone="+8613900139031"), organization=org)
+        ops.join_case(case.respondent, respondent)
+        workflow.move(case, Stage.assessment, claimant)
+        workflow.move(case, Stage.mediation, claimant)
+        case.mediator_id = mediator.id
+        session = MediationSession(case_id=case.id, mediator_id=mediator.id, mode=SessionMode.video,
+                                   status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
+        db.session.add(session)
+        db.session.commit()
+        return case.number, session.id, {"mediator": mediator.id, "claimant": claimant.id,
+                                         "respondent": respondent.id}
+
+
+@pytest.fixture
+def people(server, av_browser):
+    """``people(user_id)`` opens a signed-in 360×640 phone page for a user."""
+    contexts, problems = [], []
+
+    def make(user_id):
+        client = server.app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+            session["lang"] = "en"
+        context = av_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=server.url,
+                                         permissions=["camera", "microphone"])
+        context.add_cookies([{"name": "session", "value": client.get_cookie("session").value,
+                              "url": server.url}])
+        context.set_default_timeout(TIMEOUT_MS)
+        context.on("response", lambda r: r.status >= 500 and problems.append(f"{r.status} {r.url}"))
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, problems
+
+
+PLAYING = """async (count) => {
+    const videos = [...document.querySelectorAll('#videos figure.remote video')];
+    if (videos.length !== count) return false;
+    const before = videos.map(v => v.currentTime);
+    await new Promise(r => setTimeout(r, 400));
+    return videos.every((v, i) => v.videoWidth > 0 && v.currentTime > before[i]);
+}"""
+
+
+def remote_videos_playing(page, count, timeout=15_000):
+    """Wait until exactly ``count`` remote videos show frames and their time advances."""
+    page.wait_for_function(PLAYING, arg=count, timeout=timeout, polling=200)
+
+
+def join(page, number, session_id):
+    page.goto(f"/video/{number}/sessions/{session_id}")
+    expect(page.locator("#preview")).to_be_visible()
+    page.wait_for_function("document.getElementById('preview').videoWidth > 0")
+    page.locator("#join").click()
+
+
+def open_as_host(page, number, session_id):
+    page.goto(f"/video/{number}/sessions/{session_id}")
+    page.locator("#open-room").click()
+    join(page, number, session_id)
+    expect(page.locator("#call")).to_be_visible()
+
+
+def admit(host, name):
+    host.locator("#lobby-list li", has_text=name).locator("button.admit").click()
+
+
+def test_two_people_join_get_admitted_and_see_each_other(server, people):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"]), people(ids["claimant"])
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    expect(claimant.locator("#room-state")).to_contain_text("Waiting for the mediator")
+    admit(host, "张三")
+    remote_videos_playing(host, 1)
+    remote_videos_playing(claimant, 1)
+    expect(claimant.locator("#who-hears")).to_contain_text("Mediator Li")
+    for page in (host, claimant):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the room is {width}px wide at phone size"
+    # Chat, and the mediator's mute from the participant list.
+    claimant.fill("#chat-body", "您好，我到了")
+    claimant.locator("#chat-send").click()
+    expect(host.locator("#chat-list")).to_contain_text("张三: 您好，我到了")
+    host.locator("#participant-list li", has_text="张三").get_by_role("button", name="Mute").click()
+    expect(claimant.locator("#problem")).to_have_text("The mediator has muted you.")
+    expect(claimant.locator("#mute")).to_have_text("Unmute")
+    # A reload puts the party back into the same seat: no second admission.
+    claimant.reload()
+    remote_videos_playing(claimant, 1)
+    remote_videos_playing(host, 1)
+    expect(host.locator("#lobby-list li")).to_have_count(0)
+
+
+def test_three_person_caucus(server, people):
+    number, sid, ids = seed(server)
+    host, a, b = people(ids["mediator"]), people(ids["claimant"]), people(ids["respondent"])
+    open_as_host(host, number, sid)
+    join(a, number, sid)
+    join(b, number, sid)
+    admit(host, "张三")
+    admit(host, "李四")
+    for page in (host, a, b):
+        remote_videos_playing(page, 2)
+
+    host.locator("#caucus-claimant").click()
+    expect(b.locator("#who-hears")).to_have_attribute("data-group", "apart-respondent")
+    expect(b.locator("#who-hears")).to_contain_text("Nobody can see or hear you")
+    expect(a.locator("#who-hears")).to_contain_text("Private caucus: only Mediator Li")
+    expect(b.locator("#videos figure.remote")).to_have_count(0)
+    remote_videos_playing(a, 1)
+    remote_videos_playing(host, 1)
+
+    host.locator("#caucus-end").click()
+    expect(b.locator("#who-hears")).to_have_attribute("data-group", "joint")
+    for page in (host, a, b):
+        remote_videos_playing(page, 2)

@@ -1,0 +1,55 @@
+"""Permission rows: the invitation link of a video session, opening its room, the room page."""
+
+import io
+
+from odr.extensions import db
+from odr.mediate import room as room_ops
+from odr.mediate.models import Visibility
+from odr.mediate.models import MediationSession, SessionMode, SessionStatus
+from odr.timeutil import utcnow
+from odr.video import rooms
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
+ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
+         "court_clerk", "other_clerk", "consultant", "admin"]
+
+
+def only(ok: dict, default=404, anon=302):
+    out = {r: default for r in ROLES}
+    out["anon"] = anon
+    out.update(ok)
+    return out
+
+
+#: Who sees the open case and is refused (403) unless the row says otherwise.
+SEES = {"claimant": 403, "respondent": 403, "staff": 403, "mediator": 403, "admin": 403}
+
+ROWS = [
+    # The session's link: parties are told the room is not open yet; the mediator can open it.
+    ("GET", "/video/{open}/sessions/{vsession}", None,
+     only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
+    ("POST", "/video/{open}/sessions/{vsession}/open", None, only(SEES | {"mediator": 303})),
+    # Staff and admins see the case but have no seat in the room.
+    ("GET", "/video/{open}/rooms/{vroom}", None, only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
+    # A page of a shared document: only for people admitted to the room (here the claimant).
+    ("GET", "/video/{open}/rooms/{vroom}/documents/{vdoc}/pages/1", None, only(SEES | {"claimant": 200})),
+]
+CHANGES_STATE = ("/open",)
+
+
+def extend(users, cases, values):
+    """Two scheduled video sessions of the open case: one without a room yet, one with its room open."""
+    case, mediator = cases["open"], users["mediator"]
+    waiting, held = (MediationSession(case_id=case.id, mediator_id=mediator.id, mode=SessionMode.video,
+                                      status=SessionStatus.scheduled, starts_at=utcnow()) for _ in range(2))
+    db.session.add_all([waiting, held])
+    db.session.flush()
+    room = rooms.open_for_session(held, mediator)
+    db.session.flush()
+    claimant = users["claimant"]
+    rooms.take_seat(room, claimant, "claimant")
+    rooms.admit(room, mediator, claimant.id)
+    item = room_ops.add_evidence(case, claimant, io.BytesIO(PNG), "photo.png", Visibility.all, "A photo")
+    db.session.flush()
+    values.update(vsession=str(waiting.id), vroom=str(room.id), vdoc=str(item.id))
