@@ -98,6 +98,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.consult import models as _consult_models  # noqa: F401
     from odr.court import confirmation as _court_confirmation  # noqa: F401  (hook: signed → handed over)
     from odr.court import models as _court_models  # noqa: F401
+    from odr.video.recording import register_bundle_contribution
+
+    register_bundle_contribution()  # recordings go into the court bundle
     from odr.documents import models as _document_models  # noqa: F401
     from odr.mediate import models as _mediate_models  # noqa: F401
     from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)

@@ -74,7 +74,8 @@ _contributors: list[Callable[[Case], list[BundleFile]]] = []
 
 def contributes(fn: Callable[[Case], list[BundleFile]]):
     """Register ``fn(case) -> [BundleFile]``: a feature adding its files (recordings, awards …)."""
-    _contributors.append(fn)
+    if fn not in _contributors:
+        _contributors.append(fn)
     return fn
 
 

@@ -209,7 +209,11 @@ def bridge_recorded(data):
     path = (base / name).resolve()
     if base not in path.parents or not path.is_file():
         raise ValueError("no such file")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:  # in chunks: an hour of video is not read into memory
+        while chunk := fh.read(1024 * 1024):
+            sha.update(chunk)
+    digest = sha.hexdigest()
     if digest != data.get("sha256"):
         raise ValueError("hash mismatch")
     started, stopped = (datetime.fromisoformat(data[k]) for k in ("started_at", "stopped_at"))

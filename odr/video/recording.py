@@ -29,3 +29,28 @@ def may_record(room: VideoRoom, present_ids) -> bool:
     """Recording runs only if the host wants it and every admitted participant present consented."""
     seats = [s for s in room.seats if s.state is SeatState.admitted and s.user_id in present_ids]
     return room.recording and bool(seats) and all(s.consent is True for s in seats)
+
+
+def _bundle_recordings(case):
+    """The case's recordings for the court bundle (``recordings/``), checked against their hashes."""
+    import sqlalchemy as sa
+
+    from odr.court.bundle import BundleFile, _chunks_of_path
+    from odr.extensions import db
+    from odr.video.bridge import recordings_dir
+    from odr.video.models import VideoRecording, VideoRoom
+
+    rows = db.session.scalars(sa.select(VideoRecording).join(VideoRoom).where(VideoRoom.case_id == case.id)
+                              .order_by(VideoRecording.id))
+    base = recordings_dir()
+    return [BundleFile(name=f"recordings/{rec.id:05d}-{rec.filename.replace('/', '-')}",
+                       description=f"Recording of room {rec.room_id}, participant {rec.user_id}, "
+                                   f"{rec.started_at:%Y-%m-%d %H:%M}–{rec.stopped_at:%H:%M} UTC",
+                       media_type="video/x-matroska", open=_chunks_of_path(base / rec.filename),
+                       expected_sha256=rec.sha256)
+            for rec in rows]
+
+
+def register_bundle_contribution():
+    from odr.court.bundle import contributes
+    contributes(_bundle_recordings)

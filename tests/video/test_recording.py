@@ -3,6 +3,7 @@ odr.video.media_bridge``) against the live server: with everyone's consent one f
 participant that PyAV opens with a duration, hashes in the audit trail; without, no file."""
 
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -100,6 +101,19 @@ def test_recording_with_everyones_consent(media_bridge, server, video, peers, rt
             kinds = {s.type for s in container.streams}
             assert kinds == {"video", "audio"}
             assert sum(1 for _ in container.decode(video=0)) > 5
+
+    # The recordings go to court with the case: in the bundle, under their stored hashes.
+    from odr.cases.models import Case
+    from odr.court.bundle import export
+    from odr.court.verify_bundle import verify_bundle
+    from odr.documents.ca import platform_ca
+    out = io.BytesIO()
+    with server.app.app_context():
+        manifest = export(db.session.get(Case, video.m.case.id), out)
+        roots = [platform_ca().ca.asn1_cert]
+        report = verify_bundle(io.BytesIO(out.getvalue()), roots)
+    bundled = {f["sha256"] for f in manifest["files"] if f["name"].startswith("recordings/")}
+    assert bundled == {rec.sha256 for rec in stored} and report.ok, report.problems
 
 
 def test_nothing_is_recorded_when_someone_declines(media_bridge, server, video, peers, rtc, instance_path):
