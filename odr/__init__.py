@@ -96,6 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import models as _case_models  # noqa: F401
     from odr.consult import models as _consult_models  # noqa: F401
     from odr.mediate import models as _mediate_models  # noqa: F401
+    from odr.ops import models as _ops_models  # noqa: F401
 
     @app.before_request
     def _languages():
@@ -110,9 +111,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.consult import views as consult
     from odr.court import views as court
     from odr.mediate import views as mediate
+    from odr.ops import views as ops
     from odr.video import views as video
 
-    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video):
+    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video, ops):
         app.register_blueprint(module.bp)
     csrf.exempt(intake.bp)
 

@@ -25,7 +25,7 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick, report):
         app.cli.add_command(command)
 
 
@@ -254,3 +254,47 @@ def kb_import(overwrite):
     count = kb.import_folder(overwrite=overwrite)
     db.session.commit()
     click.echo(f"{count} article(s) imported.")
+
+
+@click.command("report")
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W47.")
+@click.option("--org", "org_id", type=int, help="A center: the report covers it and the organisations reporting to it "
+                                                  "(default: every organisation).")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder the PDF and CSV are written to.")
+@click.option("--lang", default=None, help="Language of the report (default: the platform's first language).")
+@with_appcontext
+def report(week, org_id, out_dir, lang):
+    """Write the weekly operations report for WEEK as PDF and CSV (odr-report-WEEK.pdf/.csv)."""
+    from pathlib import Path
+
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from odr.cases.models import Organization
+    from odr.ops import queries, report as weekly, summary
+
+    try:
+        start = weekly.week_start(week)
+    except ValueError:
+        raise click.BadParameter("write the week as YYYY-Www, e.g. 2026-W47", param_hint="--week")
+    scope = queries.Scope(None, True)
+    if org_id is not None:
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.BadParameter(f"no organisation {org_id}", param_hint="--org")
+        scope = weekly.center_scope(org)
+    summary.refresh_ops_summaries()
+    db.session.commit()
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = lang or current_app.config["LANGUAGES"][0]
+    if lang not in current_app.config["LANGUAGES"]:
+        raise click.BadParameter(f"one of {', '.join(current_app.config['LANGUAGES'])}", param_hint="--lang")
+    with current_app.test_request_context(), force_locale(lang):
+        pdf = weekly.render_pdf_report(scope, start)
+        text = weekly.render_csv(scope, start)
+    name = f"odr-report-{week}"
+    (folder / f"{name}.pdf").write_bytes(pdf)
+    (folder / f"{name}.csv").write_text("\ufeff" + text, encoding="utf-8")
+    click.echo(f"Wrote {folder / (name + '.pdf')} and {folder / (name + '.csv')}")

@@ -87,6 +87,8 @@ class Organization(db.Model):
     specialty: Mapped[str | None] = mapped_column(sa.String(100))
     #: Its staff also see new cases not yet routed to any organisation.
     takes_intake: Mapped[bool] = mapped_column(default=False)
+    #: The center this organisation reports to: that center's managers see its figures.
+    center_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"), index=True)
 
     def __repr__(self):
         return f"<Organization {self.id} {self.name}>"
@@ -147,6 +149,9 @@ class Case(db.Model):
         sa.CheckConstraint("(outcome IS NULL) = (closed_at IS NULL)", name="closed_has_outcome"),
         sa.Index("ix_case_queue", "organization_id", "closed_at", "created_at"),
         sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
+        # Deadline-ordered lists of open cases (queue, red list), per organisation and for admins.
+        sa.Index("ix_case_org_due", "organization_id", "closed_at", "due_at"),
+        sa.Index("ix_case_due", "closed_at", "due_at"),
     )
 
     def __repr__(self):
@@ -193,6 +198,8 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
+        if user.organizations_for(Role.manager) and self.organization_id in managed_organizations(user):
+            roles.add("manager")
         if (self.outcome is Outcome.handed_to_court
                 and self.court_id in user.organizations_for(Role.court_clerk)):
             roles.add("court_clerk")
@@ -212,6 +219,24 @@ class Case(db.Model):
     def can_invite(self, user) -> bool:
         """See and share the invitation link of the parties not yet joined."""
         return bool(self.roles_of(user) & {"claimant", "staff", "admin"})
+
+
+def managed_organizations(user) -> set[int]:
+    """Organisations whose figures and cases a manager oversees: their center(s) and every
+    organisation reporting to one; asked once per request."""
+    from flask import g, has_request_context
+
+    centers = user.organizations_for(Role.manager)
+    if not centers:
+        return set()
+    key = f"_odr_managed_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    members = set(db.session.scalars(sa.select(Organization.id).where(Organization.center_id.in_(centers))))
+    answer = centers | members
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
 
 
 def _is_intake_staff(user, staff_orgs) -> bool:
@@ -238,8 +263,9 @@ class CaseParty(db.Model):
     side: Mapped[Side] = mapped_column(enum_column(Side))
     #: Account that acts for this side once joined.
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(100))
-    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Indexed, like the phone, for the staff's case search (by prefix).
+    name: Mapped[str] = mapped_column(sa.String(100), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     status: Mapped[PartyStatus] = mapped_column(enum_column(PartyStatus))
     #: Secret part of the invitation link; cleared once the invitation is answered.

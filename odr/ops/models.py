@@ -1,0 +1,136 @@
+"""Summary tables the dashboard reads, early-warning signals per case, transfer response times.
+
+The summaries are maintained from the audit trail by :mod:`odr.ops.summary` (a periodic job that
+reads the events appended since its last run), so a dashboard query reads a few hundred summary
+rows whatever the size of the case and event tables. ``organization_id`` 0 stands for "not routed
+to any organisation" (a key column cannot be NULL).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.auth.models import User
+from odr.cases.models import ApiClient, Case
+from odr.extensions import db
+
+NO_ORG = 0
+
+
+class Watermark(db.Model):
+    """How far a summary has read a source (the id of the last audit event it counted)."""
+
+    __tablename__ = "ops_watermark"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class DailyFlow(db.Model):
+    """Cases filed (``kind='filed'``) and closed (``kind`` = the outcome) per day and dimension."""
+
+    __tablename__ = "ops_daily_flow"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: The stage the case was filed in or ended in.
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class StageDays(db.Model):
+    """Cases that left a stage on ``day``, by whole days spent in it (for medians)."""
+
+    __tablename__ = "ops_stage_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    days: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class MediatorOutcome(db.Model):
+    """Cases a mediator handled that closed on ``day``, by outcome."""
+
+    __tablename__ = "ops_mediator_outcome"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class OpenCount(db.Model):
+    """Open cases now, by dimension (rebuilt on each refresh)."""
+
+    __tablename__ = "ops_open_count"
+
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: Mediator handling them (0: none); gives the mediators' load.
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class CaseSignal(db.Model):
+    """What the early-warning rules need beyond the case row; a row only for cases with a signal."""
+
+    __tablename__ = "ops_case_signal"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    #: Parties recorded absent from held mediation sessions.
+    no_shows: Mapped[int] = mapped_column(default=0)
+    #: A party answered yes to the safety question of the assessment.
+    safety_concern: Mapped[bool] = mapped_column(default=False)
+    #: Times the case was sent on from one organisation to another.
+    reroutes: Mapped[int] = mapped_column(default=0)
+
+    case: Mapped[Case] = relationship()
+
+
+class TransferResponse(db.Model):
+    """How fast the center answered a case transferred by an outside system."""
+
+    __tablename__ = "ops_transfer_response"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id"))
+    #: When the transfer arrived (the case's creation).
+    received_at: Mapped[datetime]
+    #: When a staff member took it on.
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: When staff first reached the party (a call, a message answered).
+    contacted_at: Mapped[datetime | None]
+    contacted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship()
+    api_client: Mapped[ApiClient] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    contacted_by: Mapped[User | None] = relationship(foreign_keys=[contacted_by_id])
+
+    __table_args__ = (
+        sa.Index("ix_ops_transfer_response_sender", "api_client_id", "received_at"),
+        sa.Index("ix_ops_transfer_response_waiting", "contacted_at", "received_at"),
+    )
+
+    def __repr__(self):
+        return f"<TransferResponse case {self.case_id}>"

@@ -1,0 +1,182 @@
+"""Keep the dashboard's summary tables from the audit trail.
+
+:func:`refresh` reads the audit events appended since its last run (``Event.id`` above the
+watermark, a primary-key range) and adds them up into the daily tables and the per-case warning
+signals; then it recounts the open cases by dimension. It is a periodic job (``odr tick`` /
+``odr run``), so the dashboard reads only summary rows; figures are as fresh as the last run.
+
+A case's organisation, category, district and channel are read when its event is counted: a case
+routed later stays counted where it was.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from odr import jobs
+from odr.cases.models import Case, Event
+from odr.extensions import db
+from odr.ops.models import (
+    NO_ORG, CaseSignal, DailyFlow, MediatorOutcome, OpenCount, StageDays, Watermark,
+)
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+WATERMARK = "events"
+COUNTED = ("case_filed", "stage_changed", "case_closed", "case_routed", "session_held", "assessment_completed")
+#: Longest stay counted by its own number of days; longer stays count as this many.
+MAX_DAYS = 3650
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def _add(model, counts: Counter, keys: tuple[str, ...]):
+    """Add ``counts`` ({key tuple: n}) to the ``n`` of the summary rows, creating missing ones."""
+    if not counts:
+        return
+    rows = [dict(zip(keys, key), n=n) for key, n in counts.items()]
+    for start in range(0, len(rows), 500):
+        stmt = _insert(model).values(rows[start:start + 500])
+        db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={"n": model.n + stmt.excluded.n}))
+
+
+def _add_signals(signals: dict[int, dict]):
+    if not signals:
+        return
+    rows = [dict(case_id=cid, **s) for cid, s in signals.items()]
+    for start in range(0, len(rows), 500):
+        stmt = _insert(CaseSignal).values(rows[start:start + 500])
+        db.session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_={
+            "no_shows": CaseSignal.no_shows + stmt.excluded.no_shows,
+            "reroutes": CaseSignal.reroutes + stmt.excluded.reroutes,
+            "safety_concern": sa.or_(CaseSignal.safety_concern, stmt.excluded.safety_concern),
+        }))
+
+
+def _value(v):
+    return v.value if hasattr(v, "value") else v
+
+
+def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple[int, datetime]]]):
+    """Add up a batch of events: (flow, stage days, mediator outcomes, signals)."""
+    flow, stage_days, mediators = Counter(), Counter(), Counter()
+    signals: dict[int, dict] = {}
+
+    def signal(case_id):
+        return signals.setdefault(case_id, {"no_shows": 0, "reroutes": 0, "safety_concern": False})
+
+    for ev in events:
+        case = cases.get(ev.case_id)
+        if case is None:
+            continue
+        org = case.organization_id or NO_ORG
+        cat, district, channel = _value(case.category), case.district, _value(case.channel)
+        day = ev.created_at.date()
+        payload = ev.payload or {}
+        if ev.action == "case_filed":
+            flow[(day, org, cat, district, channel, "consultation", "filed")] += 1
+        elif ev.action in ("stage_changed", "case_closed"):
+            left = payload.get("from") if ev.action == "stage_changed" else payload.get("stage")
+            ids = [i for i, _t in entries.get(ev.case_id, [])]
+            pos = bisect.bisect_left(ids, ev.id)
+            entered = entries[ev.case_id][pos - 1][1] if pos else case.created_at
+            days = min(max((ev.created_at - entered).days, 0), MAX_DAYS)
+            if left:
+                stage_days[(day, org, cat, district, left, days)] += 1
+            if ev.action == "case_closed":
+                outcome = payload.get("outcome")
+                flow[(day, org, cat, district, channel, left, outcome)] += 1
+                if case.mediator_id:
+                    mediators[(day, org, case.mediator_id, cat, district, outcome)] += 1
+        elif ev.action == "case_routed":
+            if payload.get("from") is not None:
+                signal(ev.case_id)["reroutes"] += 1
+        elif ev.action == "session_held":
+            if payload.get("no_shows"):
+                signal(ev.case_id)["no_shows"] += len(payload["no_shows"])
+        elif ev.action == "assessment_completed":
+            if (payload.get("answers") or {}).get("safety") == "yes":
+                signal(ev.case_id)["safety_concern"] = True
+    return flow, stage_days, mediators, signals
+
+
+def _read_batch(after: int, batch: int, cutoff: datetime):
+    events = db.session.execute(
+        sa.select(Event.id, Event.case_id, Event.action, Event.payload, Event.created_at)
+        .where(Event.id > after).order_by(Event.id).limit(batch)).all()
+    # Ids are handed out before commit: a transaction still open may yet commit a lower id than one
+    # already visible. Events younger than the lag wait for the next run, so none is skipped.
+    young = next((i for i, e in enumerate(events) if e.created_at > cutoff), None)
+    if young is not None:
+        events = events[:young]
+    if not events:
+        return events, after, {}, {}
+    last = events[-1].id
+    events = [e for e in events if e.case_id is not None and e.action in COUNTED]
+    ids = sorted({e.case_id for e in events})
+    cases, entries = {}, {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        for row in db.session.execute(sa.select(
+                Case.id, Case.organization_id, Case.category, Case.district, Case.channel, Case.mediator_id,
+                Case.created_at).where(Case.id.in_(chunk))):
+            cases[row.id] = row
+        if any(e.action in ("stage_changed", "case_closed") for e in events):
+            for row in db.session.execute(
+                    sa.select(Event.case_id, Event.id, Event.created_at)
+                    .where(Event.case_id.in_(chunk), Event.action == "stage_changed", Event.id <= last)
+                    .order_by(Event.case_id, Event.id)):
+                entries.setdefault(row.case_id, []).append((row.id, row.created_at))
+    return events, last, cases, entries
+
+
+def recount_open():
+    """Open cases by organisation, stage, category, channel, district and mediator."""
+    db.session.execute(sa.delete(OpenCount))
+    org = sa.func.coalesce(Case.organization_id, NO_ORG)
+    mediator = sa.func.coalesce(Case.mediator_id, 0)
+    query = (sa.select(org, Case.stage, Case.category, Case.channel, Case.district, mediator, sa.func.count())
+             .where(Case.closed_at.is_(None))
+             .group_by(org, Case.stage, Case.category, Case.channel, Case.district, mediator))
+    db.session.execute(sa.insert(OpenCount).from_select(
+        ["organization_id", "stage", "category", "channel", "district", "mediator_id", "n"], query))
+
+
+@jobs.register
+def refresh_ops_summaries(now: datetime | None = None, batch: int = 20000) -> int:
+    """Count the audit events appended since the last run; recount open cases. Returns events read."""
+    mark = db.session.get(Watermark, WATERMARK, with_for_update=True)
+    if mark is None:
+        mark = Watermark(name=WATERMARK, value=0)
+        db.session.add(mark)
+        db.session.flush()
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["OPS_SUMMARY_LAG_SECONDS"])
+    done = 0
+    while True:
+        events, last, cases, entries = _read_batch(mark.value, batch, cutoff)
+        if last == mark.value:
+            break
+        flow, stage_days, mediators, signals = count_events(events, cases, entries)
+        _add(DailyFlow, flow, ("day", "organization_id", "category", "district", "channel", "stage", "kind"))
+        _add(StageDays, stage_days, ("day", "organization_id", "category", "district", "stage", "days"))
+        _add(MediatorOutcome, mediators, ("day", "organization_id", "mediator_id", "category", "district", "outcome"))
+        _add_signals(signals)
+        done += len(events)
+        mark.value = last
+        db.session.flush()
+    recount_open()
+    db.session.flush()
+    logger.info("Operations summaries: %d events counted at %s", done, now)
+    return done
