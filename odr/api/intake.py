@@ -102,7 +102,7 @@ def _unauthorized():
     return resp
 
 
-@bp.get("/intake/<path:reference>")
+@bp.get("/intake/<reference>")
 @limiter.limit(_rate_limit, key_func=_rate_limit_key)
 def intake_status(reference):
     """What became of a case the sender transferred: stage, status and the center's response times.

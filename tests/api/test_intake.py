@@ -536,7 +536,8 @@ def test_document_is_valid_openapi_3_1(spec):
 
 
 def test_documented_paths_exist(app, spec):
-    routes = {(rule.rule, method.lower()) for rule in app.url_map.iter_rules() for method in rule.methods}
+    routes = {(re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method.lower())
+              for rule in app.url_map.iter_rules() for method in rule.methods}
     documented = {(path, method) for path, item in spec["paths"].items() for method in item}
     assert documented <= routes
     assert {(URL, "post"), ("/healthz", "get")} <= documented
@@ -603,7 +604,10 @@ def test_documented_schemas_can_refuse(spec):
     """The response checks above are not vacuous: a wrong answer fails them."""
     created = spec_validator(spec, "paths", URL, "post", "responses", "201", "content", "application/json", "schema")
     good = {"case_number": "ODR-2026-000001", "url": "http://odr.test/cases/ODR-2026-000001", "reference": "R1",
-            "stage": "consultation", "status": "open", "invitations": {}}
+            "stage": "consultation", "status": "open", "outcome": None, "invitations": {},
+            "response": {"received_at": "2026-11-23T01:00:00Z",
+                         "accept": {"at": None, "seconds": None, "target_seconds": 60, "met": None},
+                         "contact": {"at": None, "seconds": None, "target_seconds": 180, "met": None}}}
     assert created.is_valid(good)
     assert not created.is_valid({**good, "case_number": "ODR-26-1"})
     assert not created.is_valid({**good, "extra": 1})
