@@ -97,6 +97,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_room",
     "tests.mediate.permissions_sessions",
     "tests.mediate.permissions_outcome",
+    "tests.ops.permissions_ops",
 )]
 
 #: (method, url template, form data, expected status per role)

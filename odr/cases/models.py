@@ -198,8 +198,10 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
-        if user.organizations_for(Role.manager) and self.organization_id in managed_organizations(user):
-            roles.add("manager")
+        if user.organizations_for(Role.manager):
+            managed = managed_organizations(user)
+            if self.organization_id in managed or (self.organization_id is None and _manages_intake(user, managed)):
+                roles.add("manager")
         if (self.outcome is Outcome.handed_to_court
                 and self.court_id in user.organizations_for(Role.court_clerk)):
             roles.add("court_clerk")
@@ -234,6 +236,20 @@ def managed_organizations(user) -> set[int]:
         return g.get(key)
     members = set(db.session.scalars(sa.select(Organization.id).where(Organization.center_id.in_(centers))))
     answer = centers | members
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
+
+
+def _manages_intake(user, managed) -> bool:
+    """Whether a manager's center takes new cases (then the intake queue is theirs to oversee)."""
+    from flask import g, has_request_context
+
+    key = f"_odr_manages_intake_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    answer = bool(db.session.scalar(sa.select(sa.func.count(Organization.id)).where(
+        Organization.id.in_(managed), Organization.takes_intake)))
     if has_request_context():
         setattr(g, key, answer)
     return answer

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from odr.cases.access import get_case_or_404
-from odr.cases.models import Category
+from odr.cases.models import Category, Organization
 from odr.errors import abort_with
 from odr.extensions import db
 from odr.ops import queries, report, summary, tables, transfers  # noqa: F401  (summary registers its job)
@@ -76,7 +76,7 @@ def parse_filters() -> queries.Filters:
         if not org.isdigit() or len(org) > 9:
             abort_with(400, _("Choose an organisation from the list."))
         org_id = int(org)
-        if not g.scope.allows(org_id or None):
+        if not g.scope.allows(org_id or None) or (org_id and db.session.get(Organization, org_id) is None):
             abort(404)
     return queries.Filters(start, end, district, org_id, category)
 
