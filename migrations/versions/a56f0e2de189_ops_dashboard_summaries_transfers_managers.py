@@ -42,11 +42,18 @@ def upgrade():
     sa.Column('organization_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('district', sa.String(length=64), nullable=False),
-    sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('stage', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'organization_id', 'category', 'district', 'channel', 'stage', 'kind', name=op.f('pk_ops_daily_flow'))
+    sa.PrimaryKeyConstraint('day', 'organization_id', 'category', 'district', 'stage', 'kind', name=op.f('pk_ops_daily_flow'))
+    )
+    op.create_table('ops_mediator_load',
+    sa.Column('organization_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('mediator_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('district', sa.String(length=64), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('organization_id', 'mediator_id', 'category', 'district', name=op.f('pk_ops_mediator_load'))
     )
     op.create_table('ops_mediator_outcome',
     sa.Column('day', sa.Date(), nullable=False),
@@ -64,9 +71,8 @@ def upgrade():
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('district', sa.String(length=64), nullable=False),
-    sa.Column('mediator_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('organization_id', 'stage', 'category', 'channel', 'district', 'mediator_id', name=op.f('pk_ops_open_count'))
+    sa.PrimaryKeyConstraint('organization_id', 'stage', 'category', 'channel', 'district', name=op.f('pk_ops_open_count'))
     )
     op.create_table('ops_stage_days',
     sa.Column('day', sa.Date(), nullable=False),
@@ -152,5 +158,6 @@ def downgrade():
     op.drop_table('ops_stage_days')
     op.drop_table('ops_open_count')
     op.drop_table('ops_mediator_outcome')
+    op.drop_table('ops_mediator_load')
     op.drop_table('ops_daily_flow')
     # ### end Alembic commands ###

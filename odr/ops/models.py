@@ -30,7 +30,11 @@ class Watermark(db.Model):
 
 
 class DailyFlow(db.Model):
-    """Cases filed (``kind='filed'``) and closed (``kind`` = the outcome) per day and dimension."""
+    """Cases filed and closed per day, by the dimensions the dashboard filters on.
+
+    Only as many keys as the charts need: a day has at most organisations × categories ×
+    districts × (1 + stages × 2) rows, however many cases there are.
+    """
 
     __tablename__ = "ops_daily_flow"
 
@@ -38,9 +42,9 @@ class DailyFlow(db.Model):
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     #: The stage the case was filed in or ended in.
     stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: ``filed``; or, for a closed case, ``resolved`` (settled, award) or ``unresolved``.
     kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
 
@@ -83,8 +87,18 @@ class OpenCount(db.Model):
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    #: Mediator handling them (0: none); gives the mediators' load.
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class MediatorLoad(db.Model):
+    """Open cases per mediator now (rebuilt on each refresh)."""
+
+    __tablename__ = "ops_mediator_load"
+
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
 
 

@@ -17,11 +17,11 @@ from odr.auth.models import Role, User
 from odr.cases.models import Case, CaseParty, Organization, managed_organizations
 from odr.extensions import db
 from odr.ops import warnings
-from odr.ops.models import NO_ORG, CaseSignal, DailyFlow, MediatorOutcome, OpenCount, StageDays
+from odr.ops.models import NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays
 from odr.timeutil import utcnow
 
-#: Outcomes that count as the dispute being resolved.
-RESOLVED = ("settled", "award_issued")
+#: How many red cases are counted at most (the count says "1000+" beyond).
+COUNT_CAP = 1000
 OUTCOMES = ("settled", "award_issued", "handed_to_court", "withdrawn", "closed_without_result")
 
 
@@ -43,9 +43,16 @@ class Scope:
             return None
         return sorted(self.organizations) + ([NO_ORG] if self.unrouted else [])
 
-    def case_where(self):
+    def case_where(self, in_deadline_order: bool = False):
+        """SQL for the scope's cases. ``in_deadline_order``: the query pages through open cases by
+        deadline, so a scope of several organisations is written so that the database walks the
+        deadline index and filters, stopping after one page, instead of collecting and sorting
+        every open case of the scope (one organisation uses its own index either way)."""
         if self.organizations is None:
             return sa.true()
+        keys = self.org_keys() or [-1]
+        if in_deadline_order and len(keys) > 1:
+            return sa.func.coalesce(Case.organization_id, NO_ORG).in_(keys)
         where = Case.organization_id.in_(sorted(self.organizations) or [-1])
         return sa.or_(where, Case.organization_id.is_(None)) if self.unrouted else where
 
@@ -123,7 +130,7 @@ def open_by(dimension: str, scope: Scope, filters: Filters) -> list[tuple[str, i
 
 def daily_flow(scope: Scope, filters: Filters) -> list[tuple[date, int, int]]:
     """(day, cases in, cases resolved) for every day of the period."""
-    resolved = sa.func.sum(sa.case((DailyFlow.kind.in_(RESOLVED), DailyFlow.n), else_=0))
+    resolved = sa.func.sum(sa.case((DailyFlow.kind == "resolved", DailyFlow.n), else_=0))
     filed = sa.func.sum(sa.case((DailyFlow.kind == "filed", DailyFlow.n), else_=0))
     rows = {d if isinstance(d, date) else date.fromisoformat(str(d)): (int(f or 0), int(r or 0))
             for d, f, r in db.session.execute(sa.select(DailyFlow.day, filed, resolved)
@@ -135,7 +142,7 @@ def resolution_rate(by: str, scope: Scope, filters: Filters) -> list[tuple[str, 
     """(stage or organisation, closed, resolved, share resolved) for cases closed in the period."""
     column = getattr(DailyFlow, by)
     closed = sa.func.sum(DailyFlow.n)
-    resolved = sa.func.sum(sa.case((DailyFlow.kind.in_(RESOLVED), DailyFlow.n), else_=0))
+    resolved = sa.func.sum(sa.case((DailyFlow.kind == "resolved", DailyFlow.n), else_=0))
     rows = db.session.execute(sa.select(column, closed, resolved)
                               .where(*_where(DailyFlow, scope, filters), DailyFlow.kind != "filed")
                               .group_by(column).order_by(column))
@@ -196,9 +203,9 @@ def mediators(scope: Scope, filters: Filters, limit: int = 50) -> list[MediatorR
     """Open cases per mediator now, and outcomes of their cases closed in the period."""
     rows: dict[int, MediatorRow] = {}
     for mid, n in db.session.execute(
-            sa.select(OpenCount.mediator_id, sa.func.sum(OpenCount.n))
-            .where(*_where(OpenCount, scope, filters, period=False), OpenCount.mediator_id != 0)
-            .group_by(OpenCount.mediator_id)):
+            sa.select(MediatorLoad.mediator_id, sa.func.sum(MediatorLoad.n))
+            .where(*_where(MediatorLoad, scope, filters, period=False))
+            .group_by(MediatorLoad.mediator_id)):
         rows[mid] = MediatorRow(mid, "", open=int(n))
     for mid, outcome, n in db.session.execute(
             sa.select(MediatorOutcome.mediator_id, MediatorOutcome.outcome, sa.func.sum(MediatorOutcome.n))
@@ -257,7 +264,7 @@ def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | No
     """Open red cases, most urgent first: those a signal makes red (few, kept in
     ``ops_case_signal``), then those past their deadline (an index range on ``due_at``)."""
     now = now or utcnow()
-    base = _case_filters(sa.select(Case).where(Case.closed_at.is_(None), scope.case_where()), filters)
+    base = _case_filters(sa.select(Case).where(Case.closed_at.is_(None), scope.case_where(True)), filters)
     by_signal = base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))
     signal_ids = list(db.session.scalars(by_signal.with_only_columns(Case.id).order_by(Case.due_at, Case.id)))
     by_deadline = (base.outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
@@ -277,13 +284,17 @@ def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | No
 
 
 def warning_counts(scope: Scope, now: datetime | None = None) -> dict[str, int]:
-    """Open cases past their deadline, and cases a signal makes red (the red list's two parts)."""
+    """Open cases past their deadline, and cases a signal makes red (the red list's two parts),
+    each counted up to ``COUNT_CAP + 1`` (shown as "1000+"): the count reads no more rows than that."""
     now = now or utcnow()
-    base = sa.select(sa.func.count(Case.id)).where(Case.closed_at.is_(None), scope.case_where())
+    base = sa.select(Case.id).where(Case.closed_at.is_(None), scope.case_where(True))
+
+    def capped(query):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())) or 0
+
     return {
-        "deadline": db.session.scalar(base.where(warnings.case_red_sql(now))) or 0,
-        "signal": db.session.scalar(base.join(CaseSignal, CaseSignal.case_id == Case.id)
-                                    .where(warnings.signal_red_sql(now))) or 0,
+        "deadline": capped(base.where(warnings.case_red_sql(now))),
+        "signal": capped(base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))),
     }
 
 

@@ -24,7 +24,7 @@ from odr import jobs
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.ops.models import (
-    NO_ORG, CaseSignal, DailyFlow, MediatorOutcome, OpenCount, StageDays, Watermark,
+    NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays, Watermark,
 )
 from odr.timeutil import utcnow
 
@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 WATERMARK = "events"
 COUNTED = ("case_filed", "stage_changed", "case_closed", "case_routed", "session_held", "assessment_completed")
+#: Outcomes that count as the dispute being resolved.
+RESOLVED = ("settled", "award_issued")
+FLOW_KEYS = ("day", "organization_id", "category", "district", "stage", "kind")
+STAGE_DAYS_KEYS = ("day", "organization_id", "category", "district", "stage", "days")
+MEDIATOR_KEYS = ("day", "organization_id", "mediator_id", "category", "district", "outcome")
 #: Longest stay counted by its own number of days; longer stays count as this many.
 MAX_DAYS = 3650
 
@@ -81,11 +86,11 @@ def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple
         if case is None:
             continue
         org = case.organization_id or NO_ORG
-        cat, district, channel = _value(case.category), case.district, _value(case.channel)
+        cat, district = _value(case.category), case.district
         day = ev.created_at.date()
         payload = ev.payload or {}
         if ev.action == "case_filed":
-            flow[(day, org, cat, district, channel, "consultation", "filed")] += 1
+            flow[(day, org, cat, district, "consultation", "filed")] += 1
         elif ev.action in ("stage_changed", "case_closed"):
             left = payload.get("from") if ev.action == "stage_changed" else payload.get("stage")
             ids = [i for i, _t in entries.get(ev.case_id, [])]
@@ -96,7 +101,7 @@ def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple
                 stage_days[(day, org, cat, district, left, days)] += 1
             if ev.action == "case_closed":
                 outcome = payload.get("outcome")
-                flow[(day, org, cat, district, channel, left, outcome)] += 1
+                flow[(day, org, cat, district, left, "resolved" if outcome in RESOLVED else "unresolved")] += 1
                 if case.mediator_id:
                     mediators[(day, org, case.mediator_id, cat, district, outcome)] += 1
         elif ev.action == "case_routed":
@@ -142,15 +147,20 @@ def _read_batch(after: int, batch: int, cutoff: datetime):
 
 
 def recount_open():
-    """Open cases by organisation, stage, category, channel, district and mediator."""
+    """Open cases by organisation, stage, category, channel and district; and per mediator."""
     db.session.execute(sa.delete(OpenCount))
+    db.session.execute(sa.delete(MediatorLoad))
     org = sa.func.coalesce(Case.organization_id, NO_ORG)
-    mediator = sa.func.coalesce(Case.mediator_id, 0)
-    query = (sa.select(org, Case.stage, Case.category, Case.channel, Case.district, mediator, sa.func.count())
+    query = (sa.select(org, Case.stage, Case.category, Case.channel, Case.district, sa.func.count())
              .where(Case.closed_at.is_(None))
-             .group_by(org, Case.stage, Case.category, Case.channel, Case.district, mediator))
+             .group_by(org, Case.stage, Case.category, Case.channel, Case.district))
     db.session.execute(sa.insert(OpenCount).from_select(
-        ["organization_id", "stage", "category", "channel", "district", "mediator_id", "n"], query))
+        ["organization_id", "stage", "category", "channel", "district", "n"], query))
+    query = (sa.select(org, Case.mediator_id, Case.category, Case.district, sa.func.count())
+             .where(Case.closed_at.is_(None), Case.mediator_id.is_not(None))
+             .group_by(org, Case.mediator_id, Case.category, Case.district))
+    db.session.execute(sa.insert(MediatorLoad).from_select(
+        ["organization_id", "mediator_id", "category", "district", "n"], query))
 
 
 @jobs.register
@@ -169,9 +179,9 @@ def refresh_ops_summaries(now: datetime | None = None, batch: int = 20000) -> in
         if last == mark.value:
             break
         flow, stage_days, mediators, signals = count_events(events, cases, entries)
-        _add(DailyFlow, flow, ("day", "organization_id", "category", "district", "channel", "stage", "kind"))
-        _add(StageDays, stage_days, ("day", "organization_id", "category", "district", "stage", "days"))
-        _add(MediatorOutcome, mediators, ("day", "organization_id", "mediator_id", "category", "district", "outcome"))
+        _add(DailyFlow, flow, FLOW_KEYS)
+        _add(StageDays, stage_days, STAGE_DAYS_KEYS)
+        _add(MediatorOutcome, mediators, MEDIATOR_KEYS)
         _add_signals(signals)
         done += len(events)
         mark.value = last
