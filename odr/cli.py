@@ -25,7 +25,7 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick, report):
+    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick, report, center_group):
         app.cli.add_command(command)
 
 
@@ -137,7 +137,7 @@ def audit_verify(case_number):
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", "roles", multiple=True,
-              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "court_clerk", "admin"]))
+              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "manager", "court_clerk", "admin"]))
 @click.option("--org", "org_id", type=int, help="Organisation id the roles are held in.")
 @with_appcontext
 def create_user(contact, name, password, roles, org_id):
@@ -298,3 +298,37 @@ def report(week, org_id, out_dir, lang):
     (folder / f"{name}.pdf").write_bytes(pdf)
     (folder / f"{name}.csv").write_text("\ufeff" + text, encoding="utf-8")
     click.echo(f"Wrote {folder / (name + '.pdf')} and {folder / (name + '.csv')}")
+
+
+@click.group("center")
+def center_group():
+    """Centers: which organisations report to which center (its managers see their figures)."""
+
+
+@center_group.command("set")
+@click.argument("org_id", type=int)
+@click.option("--center", "center_id", type=int, help="The center ORG_ID reports to (leave out: none).")
+@with_appcontext
+def center_set(org_id, center_id):
+    """Make organisation ORG_ID report to a center, or to none."""
+    from odr.cases.models import Organization
+    from odr.ops import centers
+
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise click.BadParameter(f"no organisation {org_id}", param_hint="ORG_ID")
+    center = db.session.get(Organization, center_id) if center_id is not None else None
+    if center_id is not None and center is None:
+        raise click.BadParameter(f"no organisation {center_id}", param_hint="--center")
+    try:
+        centers.set_center(org, center)
+    except centers.CenterError as exc:
+        db.session.rollback()
+        from flask import current_app
+        from flask_babel import force_locale
+
+        with current_app.test_request_context(), force_locale("en"):  # like the command's other messages
+            reason = str(exc.reason)
+        raise click.ClickException(reason) from None
+    db.session.commit()
+    click.echo(f"{org.name} reports to {center.name if center else 'no center'}.")

@@ -80,3 +80,27 @@ def test_manager_figures_cover_the_center_and_its_members(center_world, client, 
     names = {row[0] for row in list(csv.reader(io.StringIO(body)))[1:]}
     # The manager's center takes intake, so its dashboard counts the unrouted cases too.
     assert names == {"Center", "Member", "未分派"} or names == {"Center", "Member", "Not routed"}
+
+
+def test_center_membership_from_the_command_line(app, runner, make_org, make_user, make_case):
+    from odr.cases.models import Event, OrgType
+
+    center, member = make_org(name="Center"), make_org(name="Member")
+    court = make_org(OrgType.court, name="Court")
+    case = make_case(organization=member)
+    manager = make_user(Role.manager, center)
+    assert not case.can_view(manager)
+    result = runner.invoke(args=["center", "set", str(member.id), "--center", str(center.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert member.center_id == center.id and case.can_view(manager)
+    assert db.session.scalar(db.select(Event).where(Event.action == "center_set")) is not None
+    for args, message in ((["set", str(center.id), "--center", str(member.id)], "cannot itself report"),
+                          (["set", str(center.id), "--center", str(center.id)], "cannot report to itself"),
+                          (["set", str(court.id), "--center", str(center.id)], "Courts"),
+                          (["set", "999", "--center", str(center.id)], "no organisation 999")):
+        result = runner.invoke(args=["center", *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+    assert runner.invoke(args=["center", "set", str(member.id)]).exit_code == 0
+    db.session.expire_all()
+    assert member.center_id is None
