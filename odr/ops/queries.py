@@ -17,6 +17,7 @@ from odr.auth.models import Role, User
 from odr.cases.models import Case, CaseParty, Organization, managed_organizations
 from odr.extensions import db
 from odr.ops import warnings
+from odr.ops.summary import ANY
 from odr.ops.models import NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays
 from odr.timeutil import utcnow
 
@@ -100,17 +101,23 @@ class Filters:
         return args
 
 
-def _where(model, scope: Scope, filters: Filters, period: bool = True) -> list:
+def _where(model, scope: Scope, filters: Filters, period: bool = True, group: str | None = None) -> list:
+    """Conditions on a summary table: the scope, the filters, and the grain they need (a column
+    neither filtered nor grouped by is read from the rows that count every value: ``ANY``)."""
     out = []
     keys = scope.org_keys()
     if keys is not None:
         out.append(model.organization_id.in_(keys))
     if filters.organization_id is not None:
         out.append(model.organization_id == filters.organization_id)
-    if filters.district:
-        out.append(model.district == filters.district)
-    if filters.category:
-        out.append(model.category == filters.category)
+    for name in ("district", "category"):
+        column, wanted = getattr(model, name), getattr(filters, name)
+        if wanted:
+            out.append(column == wanted)
+        elif group == name:
+            out.append(column != ANY)
+        else:
+            out.append(column == ANY)
     if period:
         out.append(model.day.between(filters.start, filters.end))
     return out
@@ -118,7 +125,8 @@ def _where(model, scope: Scope, filters: Filters, period: bool = True) -> list:
 
 def _grouped(model, column, scope, filters, period=True, extra=()) -> list[tuple[str, int]]:
     total = sa.func.sum(model.n)
-    rows = db.session.execute(sa.select(column, total).where(*_where(model, scope, filters, period), *extra)
+    rows = db.session.execute(sa.select(column, total)
+                              .where(*_where(model, scope, filters, period, group=column.key), *extra)
                               .group_by(column).order_by(total.desc(), column))
     return [(key, int(n)) for key, n in rows]
 

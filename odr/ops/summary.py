@@ -7,6 +7,11 @@ signals; then it recounts the open cases by dimension. It is a periodic job (``o
 
 A case's organisation, category, district and channel are read when its event is counted: a case
 routed later stays counted where it was.
+
+Every count is kept four times: by district and category, by district only, by category only
+and by neither (``ANY`` in the column left out). A query reads the one grain its filters need, so
+a day holds at most organisations × stages × kinds rows for the unfiltered dashboard however many
+cases there are, and the rows a dashboard query reads stop growing once the tables are large.
 """
 
 from __future__ import annotations
@@ -32,13 +37,13 @@ logger = logging.getLogger(__name__)
 
 WATERMARK = "events"
 COUNTED = ("case_filed", "stage_changed", "case_closed", "case_routed", "session_held", "assessment_completed")
+#: Stands for "every district" / "every category" in the coarser grains.
+ANY = "*"
 #: Outcomes that count as the dispute being resolved.
 RESOLVED = ("settled", "award_issued")
 FLOW_KEYS = ("day", "organization_id", "category", "district", "stage", "kind")
 STAGE_DAYS_KEYS = ("day", "organization_id", "category", "district", "stage", "days")
 MEDIATOR_KEYS = ("day", "organization_id", "mediator_id", "category", "district", "outcome")
-#: Longest stay counted by its own number of days; longer stays count as this many.
-MAX_DAYS = 3650
 
 
 def _insert(model):
@@ -73,6 +78,20 @@ def _value(v):
     return v.value if hasattr(v, "value") else v
 
 
+def _grains(district: str, category: str):
+    return ((district, category), (district, ANY), (ANY, category), (ANY, ANY))
+
+
+def days_bucket(days: int) -> int:
+    """Whole days up to four weeks; then the week's first day up to a year; a year beyond.
+    Medians are exact within four weeks and to the week above."""
+    if days <= 28:
+        return days
+    if days < 365:
+        return 28 + (days - 28) // 7 * 7
+    return 365
+
+
 def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple[int, datetime]]]):
     """Add up a batch of events: (flow, stage days, mediator outcomes, signals)."""
     flow, stage_days, mediators = Counter(), Counter(), Counter()
@@ -90,20 +109,22 @@ def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple
         day = ev.created_at.date()
         payload = ev.payload or {}
         if ev.action == "case_filed":
-            flow[(day, org, cat, district, "consultation", "filed")] += 1
+            for d, c in _grains(district, cat):
+                flow[(day, org, c, d, "consultation", "filed")] += 1
         elif ev.action in ("stage_changed", "case_closed"):
             left = payload.get("from") if ev.action == "stage_changed" else payload.get("stage")
             ids = [i for i, _t in entries.get(ev.case_id, [])]
             pos = bisect.bisect_left(ids, ev.id)
             entered = entries[ev.case_id][pos - 1][1] if pos else case.created_at
-            days = min(max((ev.created_at - entered).days, 0), MAX_DAYS)
-            if left:
-                stage_days[(day, org, cat, district, left, days)] += 1
-            if ev.action == "case_closed":
-                outcome = payload.get("outcome")
-                flow[(day, org, cat, district, left, "resolved" if outcome in RESOLVED else "unresolved")] += 1
-                if case.mediator_id:
-                    mediators[(day, org, case.mediator_id, cat, district, outcome)] += 1
+            days = days_bucket(max((ev.created_at - entered).days, 0))
+            for d, c in _grains(district, cat):
+                if left:
+                    stage_days[(day, org, c, d, left, days)] += 1
+                if ev.action == "case_closed":
+                    outcome = payload.get("outcome")
+                    flow[(day, org, c, d, left, "resolved" if outcome in RESOLVED else "unresolved")] += 1
+                    if case.mediator_id:
+                        mediators[(day, org, case.mediator_id, c, d, outcome)] += 1
         elif ev.action == "case_routed":
             if payload.get("from") is not None:
                 signal(ev.case_id)["reroutes"] += 1
@@ -147,20 +168,24 @@ def _read_batch(after: int, batch: int, cutoff: datetime):
 
 
 def recount_open():
-    """Open cases by organisation, stage, category, channel and district; and per mediator."""
+    """Open cases by organisation, stage, channel, district and category; and per mediator (each
+    in the four grains)."""
     db.session.execute(sa.delete(OpenCount))
     db.session.execute(sa.delete(MediatorLoad))
     org = sa.func.coalesce(Case.organization_id, NO_ORG)
-    query = (sa.select(org, Case.stage, Case.category, Case.channel, Case.district, sa.func.count())
-             .where(Case.closed_at.is_(None))
-             .group_by(org, Case.stage, Case.category, Case.channel, Case.district))
-    db.session.execute(sa.insert(OpenCount).from_select(
-        ["organization_id", "stage", "category", "channel", "district", "n"], query))
-    query = (sa.select(org, Case.mediator_id, Case.category, Case.district, sa.func.count())
-             .where(Case.closed_at.is_(None), Case.mediator_id.is_not(None))
-             .group_by(org, Case.mediator_id, Case.category, Case.district))
-    db.session.execute(sa.insert(MediatorLoad).from_select(
-        ["organization_id", "mediator_id", "category", "district", "n"], query))
+    any_ = sa.literal(ANY)
+    for district, category in ((Case.district, Case.category), (Case.district, any_), (any_, Case.category),
+                               (any_, any_)):
+        dims = [c for c in (district, category) if c is not any_]
+        query = (sa.select(org, Case.stage, category, Case.channel, district, sa.func.count())
+                 .where(Case.closed_at.is_(None)).group_by(org, Case.stage, Case.channel, *dims))
+        db.session.execute(sa.insert(OpenCount).from_select(
+            ["organization_id", "stage", "category", "channel", "district", "n"], query))
+        query = (sa.select(org, Case.mediator_id, category, district, sa.func.count())
+                 .where(Case.closed_at.is_(None), Case.mediator_id.is_not(None))
+                 .group_by(org, Case.mediator_id, *dims))
+        db.session.execute(sa.insert(MediatorLoad).from_select(
+            ["organization_id", "mediator_id", "category", "district", "n"], query))
 
 
 @jobs.register
