@@ -260,6 +260,8 @@ def load(app, n, rng):
             for key, count in counts.items():
                 loader.add(model.__tablename__, (*keys, "n"), dict(zip(keys, key), n=count))
         for cid, sig in totals[3].items():
+            if sig is None:  # closed: no signal kept
+                continue
             loader.add("ops_case_signal", ("case_id", "no_shows", "reroutes", "safety_concern"),
                        dict(case_id=cid, **sig))
         loader.flush_all()

@@ -19,6 +19,9 @@ from odr.extensions import db
 
 NO_ORG = 0
 
+# The summary tables' keys start with category and district: a query names both (a value, or
+# ``ANY`` for its grain), so it reads one grain's rows for its days and nothing else.
+
 
 class Watermark(db.Model):
     """How far a summary has read a source (the id of the last audit event it counted)."""
@@ -38,10 +41,10 @@ class DailyFlow(db.Model):
 
     __tablename__ = "ops_daily_flow"
 
-    day: Mapped[date] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     #: The stage the case was filed in or ended in.
     stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     #: ``filed``; or, for a closed case, ``resolved`` (settled, award) or ``unresolved``.
@@ -54,10 +57,10 @@ class StageDays(db.Model):
 
     __tablename__ = "ops_stage_days"
 
-    day: Mapped[date] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     days: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(default=0)
@@ -68,11 +71,11 @@ class MediatorOutcome(db.Model):
 
     __tablename__ = "ops_mediator_outcome"
 
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     outcome: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
 
@@ -82,11 +85,11 @@ class OpenCount(db.Model):
 
     __tablename__ = "ops_open_count"
 
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
 
 
@@ -95,10 +98,10 @@ class MediatorLoad(db.Model):
 
     __tablename__ = "ops_mediator_load"
 
-    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(default=0)
 
 

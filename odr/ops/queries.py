@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from odr.auth.models import Role, User
-from odr.cases.models import Case, CaseParty, Organization, managed_organizations
+from flask import current_app
+
+from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations
 from odr.extensions import db
 from odr.ops import warnings
 from odr.ops.summary import ANY
@@ -115,7 +117,9 @@ def _where(model, scope: Scope, filters: Filters, period: bool = True, group: st
         if wanted:
             out.append(column == wanted)
         elif group == name:
-            out.append(column != ANY)
+            # Every real value by name (not ``!= ANY``, a range): the key's leading columns stay equalities.
+            values = [c.value for c in Category] if name == "category" else list(current_app.config["DISTRICTS"])
+            out.append(column.in_(values))
         else:
             out.append(column == ANY)
     if period:
@@ -274,13 +278,15 @@ def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | No
     now = now or utcnow()
     base = _case_filters(sa.select(Case).where(Case.closed_at.is_(None), scope.case_where(True)), filters)
     by_signal = base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))
-    signal_ids = list(db.session.scalars(by_signal.with_only_columns(Case.id).order_by(Case.due_at, Case.id)))
+    page = max(1, min(page, 10_000))
+    start = (page - 1) * per_page
+    # Only as many as this page needs (fewer means that is all of them).
+    signal_ids = list(db.session.scalars(by_signal.with_only_columns(Case.id).order_by(Case.due_at, Case.id)
+                                         .limit(start + per_page + 1)))
     by_deadline = (base.outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
                    .where(warnings.case_red_sql(now))
                    .where(sa.or_(CaseSignal.case_id.is_(None), sa.not_(warnings.signal_red_sql(now))))
                    .order_by(Case.due_at, Case.id))
-    page = max(1, min(page, 10_000))
-    start = (page - 1) * per_page
     ids = signal_ids[start:start + per_page + 1]
     items = list(db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))) if ids else []
     items.sort(key=lambda c: ids.index(c.id))

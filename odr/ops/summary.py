@@ -61,10 +61,14 @@ def _add(model, counts: Counter, keys: tuple[str, ...]):
         db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={"n": model.n + stmt.excluded.n}))
 
 
-def _add_signals(signals: dict[int, dict]):
-    if not signals:
+def _add_signals(signals: dict[int, dict | None]):
+    """Add to the cases' signals; ``None`` removes a (closed) case's row."""
+    gone = [cid for cid, s in signals.items() if s is None]
+    for start in range(0, len(gone), 500):
+        db.session.execute(sa.delete(CaseSignal).where(CaseSignal.case_id.in_(gone[start:start + 500])))
+    rows = [dict(case_id=cid, **s) for cid, s in signals.items() if s is not None]
+    if not rows:
         return
-    rows = [dict(case_id=cid, **s) for cid, s in signals.items()]
     for start in range(0, len(rows), 500):
         stmt = _insert(CaseSignal).values(rows[start:start + 500])
         db.session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_={
@@ -93,7 +97,8 @@ def days_bucket(days: int) -> int:
 
 
 def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple[int, datetime]]]):
-    """Add up a batch of events: (flow, stage days, mediator outcomes, signals)."""
+    """Add up a batch of events: (flow, stage days, mediator outcomes, signals per case — ``None``
+    for a case closed in the batch)."""
     flow, stage_days, mediators = Counter(), Counter(), Counter()
     signals: dict[int, dict] = {}
 
@@ -134,6 +139,11 @@ def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple
         elif ev.action == "assessment_completed":
             if (payload.get("answers") or {}).get("safety") == "yes":
                 signal(ev.case_id)["safety_concern"] = True
+    # A closed case needs no warning: its signals go, so the table holds open cases only.
+    closed = {ev.case_id for ev in events if ev.action == "case_closed"}
+    for case_id in closed:
+        signals.pop(case_id, None)
+    signals.update({case_id: None for case_id in closed})
     return flow, stage_days, mediators, signals
 
 

@@ -142,6 +142,12 @@ def test_signals_come_from_what_happened_in_the_case(app, clock, make_user, make
     # Counted once: running the job again reads only newer events.
     assert refresh() == 0
     assert db.session.get(CaseSignal, case.id).no_shows == 3
+    # A closed case needs no warning: its row goes, so the table holds open cases only.
+    workflow.move(case, Outcome.closed_without_result, staff)
+    db.session.commit()
+    refresh()
+    db.session.expire_all()
+    assert db.session.get(CaseSignal, case.id) is None
 
 
 def test_red_list_sql_agrees_with_the_rules(app, clock, make_user, make_org, make_case):
