@@ -250,15 +250,21 @@ def load(app, n, rng):
         log(f"  {n:,} cases, {2 * n:,} parties, {n * EVENTS_PER_CASE:,} events loaded in "
             f"{time.monotonic() - t0:.0f} s")
         t1 = time.monotonic()
-        from odr.ops.models import CaseSignal, DailyFlow, MediatorOutcome, StageDays
+        from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorOutcome, StageDays
 
         # The tables are empty: plain bulk inserts of the counts (the job itself upserts).
         loader = Loader(db.engine)
         for model, counts, keys in ((DailyFlow, totals[0], summary.FLOW_KEYS),
-                                    (StageDays, totals[1], summary.STAGE_DAYS_KEYS),
                                     (MediatorOutcome, totals[2], summary.MEDIATOR_KEYS)):
             for key, count in counts.items():
                 loader.add(model.__tablename__, (*keys, "n"), dict(zip(keys, key), n=count))
+        buckets = [f"b{i}" for i in range(len(DAY_BUCKETS))]
+        histograms = {}
+        for (*key, bucket), count in totals[1].items():
+            histograms.setdefault(tuple(key), [0] * len(buckets))[bucket] += count
+        for key, hist in histograms.items():
+            loader.add("ops_stage_days", (*summary.STAGE_DAYS_KEYS, *buckets),
+                       dict(zip(summary.STAGE_DAYS_KEYS, key), **dict(zip(buckets, hist))))
         for cid, sig in totals[3].items():
             if sig is None:  # closed: no signal kept
                 continue

@@ -18,6 +18,9 @@ from odr.cases.models import ApiClient, Case
 from odr.extensions import db
 
 NO_ORG = 0
+#: Lower bounds (in whole days) of the stage-duration histogram: exact to four weeks, then weekly to
+#: thirteen weeks, then coarser.
+DAY_BUCKETS = tuple(range(29)) + (35, 42, 49, 56, 63, 70, 77, 84, 91, 120, 150, 180, 270, 365)
 
 # The summary tables' keys start with category and district: a query names both (a value, or
 # ``ANY`` for its grain), so it reads one grain's rows for its days and nothing else.
@@ -53,7 +56,9 @@ class DailyFlow(db.Model):
 
 
 class StageDays(db.Model):
-    """Cases that left a stage on ``day``, by whole days spent in it (for medians)."""
+    """Cases that left a stage on ``day``, as a histogram of the days spent in it: column ``b<i>``
+    counts stays of ``DAY_BUCKETS[i]`` days up to the next bucket. One row per day, organisation
+    and stage (per grain), so a median over a period reads a few rows per day."""
 
     __tablename__ = "ops_stage_days"
 
@@ -62,8 +67,9 @@ class StageDays(db.Model):
     day: Mapped[date] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    days: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    n: Mapped[int] = mapped_column(default=0)
+    for _i in range(len(DAY_BUCKETS)):
+        locals()[f"b{_i}"] = mapped_column(sa.Integer, default=0, nullable=False)
+    del _i
 
 
 class MediatorOutcome(db.Model):

@@ -20,7 +20,7 @@ from odr.cases.models import Case, CaseParty, Category, Organization, managed_or
 from odr.extensions import db
 from odr.ops import warnings
 from odr.ops.summary import ANY
-from odr.ops.models import NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays
+from odr.ops.models import DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays
 from odr.timeutil import utcnow
 
 #: How many red cases are counted at most (the count says "1000+" beyond).
@@ -163,12 +163,14 @@ def resolution_rate(by: str, scope: Scope, filters: Filters) -> list[tuple[str, 
 
 def median_days(scope: Scope, filters: Filters) -> list[tuple[str, int, float]]:
     """(stage, cases that left it in the period, median whole days spent in it)."""
-    rows = db.session.execute(sa.select(StageDays.stage, StageDays.days, sa.func.sum(StageDays.n))
-                              .where(*_where(StageDays, scope, filters))
-                              .group_by(StageDays.stage, StageDays.days).order_by(StageDays.stage, StageDays.days))
+    sums = [sa.func.sum(getattr(StageDays, f"b{i}")) for i in range(len(DAY_BUCKETS))]
+    rows = db.session.execute(sa.select(StageDays.stage, *sums).where(*_where(StageDays, scope, filters))
+                              .group_by(StageDays.stage))
     histograms: dict[str, list[tuple[int, int]]] = {}
-    for stage, days, n in rows:
-        histograms.setdefault(stage, []).append((int(days), int(n)))
+    for stage, *counts in rows:
+        hist = [(DAY_BUCKETS[i], int(n)) for i, n in enumerate(counts) if n]
+        if hist:
+            histograms[stage] = hist
     from odr.cases.stages import STAGE_ORDER
 
     order = [s.value for s in STAGE_ORDER]

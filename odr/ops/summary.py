@@ -29,7 +29,7 @@ from odr import jobs
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.ops.models import (
-    NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays, Watermark,
+    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays, Watermark,
 )
 from odr.timeutil import utcnow
 
@@ -42,7 +42,7 @@ ANY = "*"
 #: Outcomes that count as the dispute being resolved.
 RESOLVED = ("settled", "award_issued")
 FLOW_KEYS = ("day", "organization_id", "category", "district", "stage", "kind")
-STAGE_DAYS_KEYS = ("day", "organization_id", "category", "district", "stage", "days")
+STAGE_DAYS_KEYS = ("day", "organization_id", "category", "district", "stage")
 MEDIATOR_KEYS = ("day", "organization_id", "mediator_id", "category", "district", "outcome")
 
 
@@ -86,14 +86,30 @@ def _grains(district: str, category: str):
     return ((district, category), (district, ANY), (ANY, category), (ANY, ANY))
 
 
+def bucket_of(days: int) -> int:
+    """Index in ``DAY_BUCKETS`` of a stay of ``days`` whole days."""
+    return bisect.bisect_right(DAY_BUCKETS, max(days, 0)) - 1
+
+
 def days_bucket(days: int) -> int:
-    """Whole days up to four weeks; then the week's first day up to a year; a year beyond.
-    Medians are exact within four weeks and to the week above."""
-    if days <= 28:
-        return days
-    if days < 365:
-        return 28 + (days - 28) // 7 * 7
-    return 365
+    """The lower bound of the bucket a stay of ``days`` counts in."""
+    return DAY_BUCKETS[bucket_of(days)]
+
+
+def _add_histograms(counts: Counter):
+    """Add stage-duration counts ({(day, org, category, district, stage, bucket): n}) to their rows."""
+    rows: dict[tuple, dict] = {}
+    for (*key, bucket), n in counts.items():
+        row = rows.setdefault(tuple(key), {f"b{i}": 0 for i in range(len(DAY_BUCKETS))})
+        row[f"b{bucket}"] += n
+    keys = STAGE_DAYS_KEYS
+    values = [dict(zip(keys, key), **hist) for key, hist in rows.items()]
+    columns = [f"b{i}" for i in range(len(DAY_BUCKETS))]
+    for start in range(0, len(values), 200):
+        stmt = _insert(StageDays).values(values[start:start + 200])
+        db.session.execute(stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: getattr(StageDays, c) + getattr(stmt.excluded, c) for c in columns}))
 
 
 def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple[int, datetime]]]):
@@ -121,7 +137,7 @@ def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple
             ids = [i for i, _t in entries.get(ev.case_id, [])]
             pos = bisect.bisect_left(ids, ev.id)
             entered = entries[ev.case_id][pos - 1][1] if pos else case.created_at
-            days = days_bucket(max((ev.created_at - entered).days, 0))
+            days = bucket_of((ev.created_at - entered).days)
             for d, c in _grains(district, cat):
                 if left:
                     stage_days[(day, org, c, d, left, days)] += 1
@@ -215,7 +231,7 @@ def refresh_ops_summaries(now: datetime | None = None, batch: int = 20000) -> in
             break
         flow, stage_days, mediators, signals = count_events(events, cases, entries)
         _add(DailyFlow, flow, FLOW_KEYS)
-        _add(StageDays, stage_days, STAGE_DAYS_KEYS)
+        _add_histograms(stage_days)
         _add(MediatorOutcome, mediators, MEDIATOR_KEYS)
         _add_signals(signals)
         done += len(events)

@@ -216,5 +216,5 @@ def filters_now():
 def test_days_are_counted_exactly_for_four_weeks_then_by_week():
     from odr.ops.summary import days_bucket
 
-    assert [days_bucket(d) for d in (0, 1, 28, 29, 34, 35, 41, 364, 365, 4000)] == \
-        [0, 1, 28, 28, 28, 35, 35, 364, 365, 365]
+    assert [days_bucket(d) for d in (-1, 0, 1, 28, 29, 34, 35, 41, 91, 119, 364, 365, 4000)] == \
+        [0, 0, 1, 28, 28, 28, 35, 35, 91, 91, 270, 365, 365]
