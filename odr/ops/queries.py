@@ -7,20 +7,20 @@ never count the whole table.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-
-from odr.auth.models import Role, User
 from flask import current_app
 
+from odr.auth.models import Role, User
 from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations
 from odr.extensions import db
 from odr.ops import warnings
+from odr.ops.models import (
+    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays,
+)
 from odr.ops.summary import ANY
-from odr.ops.models import DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays
 from odr.timeutil import utcnow
 
 #: How many red cases are counted at most (the count says "1000+" beyond).

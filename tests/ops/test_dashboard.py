@@ -12,7 +12,7 @@ import pytest
 from odr.auth.models import Role, User
 from odr.cases import operations as ops
 from odr.cases import workflow
-from odr.cases.models import Case, Category, Organization, Outcome, Stage
+from odr.cases.models import Category, Organization, Outcome, Stage
 from odr.extensions import db
 from odr.ops import queries
 from tests.ops.conftest import refresh
