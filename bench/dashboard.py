@@ -156,7 +156,7 @@ class Loader:
         self.buffers.setdefault((table, tuple(cols)), []).append(
             [json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c] for c in cols])
         if len(self.buffers[(table, tuple(cols))]) >= 50_000:
-            self.flush(table, cols)
+            self.flush_ordered()
 
     def flush(self, table, cols):
         rows = self.buffers.pop((table, tuple(cols)), [])
@@ -172,9 +172,14 @@ class Loader:
                             [[v.isoformat(" ") if isinstance(v, datetime) else v for v in r] for r in rows])
         cur.close()
 
+    def flush_ordered(self):
+        """Every table, cases before what refers to them (PostgreSQL checks the foreign keys)."""
+        order = ["case", "case_party", "event", "ops_transfer_response"]
+        for key in sorted(self.buffers, key=lambda k: order.index(k[0]) if k[0] in order else len(order)):
+            self.flush(*key)
+
     def flush_all(self):
-        for table, cols in list(self.buffers):
-            self.flush(table, cols)
+        self.flush_ordered()
         self.raw.commit()
 
 
