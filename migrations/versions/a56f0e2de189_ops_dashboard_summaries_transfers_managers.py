@@ -157,8 +157,10 @@ def upgrade():
         batch_op.create_index('ix_ops_transfer_response_waiting', ['contacted_at', 'received_at'], unique=False)
 
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_due', ['closed_at', 'due_at'], unique=False)
-        batch_op.create_index('ix_case_org_due', ['organization_id', 'closed_at', 'due_at'], unique=False)
+        batch_op.create_index('ix_case_open_due', ['due_at'], unique=False,
+                              postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
+        batch_op.create_index('ix_case_open_org_due', ['organization_id', 'due_at'], unique=False,
+                              postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
 
     with op.batch_alter_table('case_party', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_party_name'), ['name'], unique=False)
@@ -186,8 +188,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_party_name'))
 
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_index('ix_case_org_due')
-        batch_op.drop_index('ix_case_due')
+        batch_op.drop_index('ix_case_open_org_due', postgresql_where=sa.text('closed_at IS NULL'),
+                            sqlite_where=sa.text('closed_at IS NULL'))
+        batch_op.drop_index('ix_case_open_due', postgresql_where=sa.text('closed_at IS NULL'),
+                            sqlite_where=sa.text('closed_at IS NULL'))
 
     with op.batch_alter_table('ops_transfer_response', schema=None) as batch_op:
         batch_op.drop_index('ix_ops_transfer_response_waiting')

@@ -150,8 +150,11 @@ class Case(db.Model):
         sa.Index("ix_case_queue", "organization_id", "closed_at", "created_at"),
         sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
         # Deadline-ordered lists of open cases (queue, red list), per organisation and for admins.
-        sa.Index("ix_case_org_due", "organization_id", "closed_at", "due_at"),
-        sa.Index("ix_case_due", "closed_at", "due_at"),
+        # Partial (open cases only): PostgreSQL then sees that the rows come in deadline order.
+        sa.Index("ix_case_open_org_due", "organization_id", "due_at",
+                 postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
+        sa.Index("ix_case_open_due", "due_at",
+                 postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
     )
 
     def __repr__(self):
