@@ -185,3 +185,16 @@ def test_red_list_sql_agrees_with_the_rules(app, clock, make_user, make_org, mak
     assert {fresh[0].id, fresh[1].id} <= expected and cases[1].id not in expected
     counts = queries.warning_counts(queries.Scope(None, True))
     assert counts["deadline"] + counts["signal"] == len(expected)
+    # A scope of several organisations merges each one's own deadline range: the same cases, in order.
+    several = queries.Scope(frozenset({org.id, other.id}), True)
+    merged, number = [], 1
+    while True:
+        page, _marks = queries.red_list(several, page=number, per_page=2)
+        merged += page.items
+        if not page.has_next:
+            break
+        number += 1
+    assert [c.id for c in merged] == seen
+    deadline_part = [c.due_at for c in merged[2:]]
+    assert deadline_part == sorted(deadline_part)
+    assert queries.warning_counts(several) == counts
