@@ -105,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.mediate import models as _mediate_models  # noqa: F401
     from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)
     from odr.video import models as _video_models  # noqa: F401
+    from odr.ops import models as _ops_models  # noqa: F401
 
     @app.before_request
     def _languages():
@@ -121,10 +122,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.court import views as court
     from odr.documents import views as documents
     from odr.mediate import views as mediate
+    from odr.ops import views as ops
     from odr.video import views as video
 
     for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video,
-                   documents, court_api):
+                   documents, court_api, ops):
         app.register_blueprint(module.bp)
     csrf.exempt(intake.bp)
     csrf.exempt(court_api.bp)

@@ -28,7 +28,7 @@ main.add_command(routes_command)
 def register_commands(app):
     for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
                     verify_pdf, documents_group, export_case, verify_bundle_command,
-                    media_bridge):
+                    media_bridge, report, center_group):
         app.cli.add_command(command)
 
 
@@ -298,7 +298,7 @@ def verify_bundle_command(bundle, verbose):
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", "roles", multiple=True,
-              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "court_clerk", "admin"]))
+              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "manager", "court_clerk", "admin"]))
 @click.option("--org", "org_id", type=int, help="Organisation id the roles are held in.")
 @with_appcontext
 def create_user(contact, name, password, roles, org_id):
@@ -453,3 +453,81 @@ def documents_sample(kind, output, lang):
             db.session.rollback()
     Path(output).write_bytes(pdf)
     click.echo(f"{output}: {kind} ({lang}), {len(pdf):,} bytes in {time.perf_counter() - started:.2f} s")
+
+
+@click.command("report")
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W47.")
+@click.option("--org", "org_id", type=int, help="A center: the report covers it and the organisations reporting to it "
+                                                  "(default: every organisation).")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder the PDF and CSV are written to.")
+@click.option("--lang", default=None, help="Language of the report (default: the platform's first language).")
+@with_appcontext
+def report(week, org_id, out_dir, lang):
+    """Write the weekly operations report for WEEK as PDF and CSV (odr-report-WEEK.pdf/.csv)."""
+    from pathlib import Path
+
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from odr.cases.models import Organization
+    from odr.ops import queries, report as weekly, summary
+
+    try:
+        start = weekly.week_start(week)
+    except ValueError:
+        raise click.BadParameter("write the week as YYYY-Www, e.g. 2026-W47", param_hint="--week")
+    scope = queries.Scope(None, True)
+    if org_id is not None:
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.BadParameter(f"no organisation {org_id}", param_hint="--org")
+        scope = weekly.center_scope(org)
+    summary.refresh_ops_summaries()
+    db.session.commit()
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    lang = lang or current_app.config["LANGUAGES"][0]
+    if lang not in current_app.config["LANGUAGES"]:
+        raise click.BadParameter(f"one of {', '.join(current_app.config['LANGUAGES'])}", param_hint="--lang")
+    with current_app.test_request_context(), force_locale(lang):
+        pdf = weekly.render_pdf_report(scope, start)
+        text = weekly.render_csv(scope, start)
+    name = f"odr-report-{week}"
+    (folder / f"{name}.pdf").write_bytes(pdf)
+    (folder / f"{name}.csv").write_text("\ufeff" + text, encoding="utf-8")
+    click.echo(f"Wrote {folder / (name + '.pdf')} and {folder / (name + '.csv')}")
+
+
+@click.group("center")
+def center_group():
+    """Centers: which organisations report to which center (its managers see their figures)."""
+
+
+@center_group.command("set")
+@click.argument("org_id", type=int)
+@click.option("--center", "center_id", type=int, help="The center ORG_ID reports to (leave out: none).")
+@with_appcontext
+def center_set(org_id, center_id):
+    """Make organisation ORG_ID report to a center, or to none."""
+    from odr.cases.models import Organization
+    from odr.ops import centers
+
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise click.BadParameter(f"no organisation {org_id}", param_hint="ORG_ID")
+    center = db.session.get(Organization, center_id) if center_id is not None else None
+    if center_id is not None and center is None:
+        raise click.BadParameter(f"no organisation {center_id}", param_hint="--center")
+    try:
+        centers.set_center(org, center)
+    except centers.CenterError as exc:
+        db.session.rollback()
+        from flask import current_app
+        from flask_babel import force_locale
+
+        with current_app.test_request_context(), force_locale("en"):  # like the command's other messages
+            reason = str(exc.reason)
+        raise click.ClickException(reason) from None
+    db.session.commit()
+    click.echo(f"{org.name} reports to {center.name if center else 'no center'}.")

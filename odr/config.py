@@ -133,3 +133,16 @@ VIDEO_TURN_TTL = 3600
 VIDEO_BRIDGE_TOKEN = None
 #: Where recordings are written (default: ``recordings/`` in the instance folder).
 VIDEO_RECORDINGS_DIR = None
+#: Early warnings (``odr.ops.warnings``): no-shows at mediation sessions, and times a case was
+#: sent on from one organisation to another, that turn a case yellow / red.
+WARNING_NO_SHOWS = {"yellow": 1, "red": 2}
+WARNING_REROUTES = {"yellow": 2, "red": 3}
+#: Transferred cases (hotline, police, grid workers): seconds from arrival to a staff member
+#: accepting the case, and to the first contact with the party.
+TRANSFER_ACCEPT_SECONDS = 60
+TRANSFER_CONTACT_SECONDS = 180
+#: Red-list and case-list page size on the dashboard.
+OPS_PAGE_SIZE = 25
+#: The dashboard's summaries count audit events at least this old (a transaction still open
+#: may commit an event with a lower id than one already counted).
+OPS_SUMMARY_LAG_SECONDS = 30

@@ -6,6 +6,7 @@ the demo cases have complete audit trails.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -14,7 +15,9 @@ from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases import operations as ops, workflow
 from odr.cases.models import ArbitrationBasis, Category, Channel, Organization, OrgType, Outcome, Stage
+from odr import timeutil
 from odr.extensions import db
+from odr.timeutil import utcnow
 
 PASSWORD = "odr-demo-2026"
 
@@ -26,6 +29,7 @@ ACCOUNTS = [
     ("mediator", "mediator@demo.odr.example", "张调解员"),
     ("arbitrator", "arbitrator@demo.odr.example", "刘仲裁员"),
     ("staff", "staff@demo.odr.example", "赵工作人员"),
+    ("manager", "manager@demo.odr.example", "周主任"),
     ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
     ("admin", "admin@demo.odr.example", "管理员"),
 ]
@@ -58,11 +62,13 @@ def load() -> bool:
     court = Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")
     db.session.add_all([center, consumer, lawyers, commission, court])
     db.session.flush()
+    # The district center oversees the specialised organisations: its manager sees their figures.
+    consumer.center_id = lawyers.center_id = center.id
 
     users = {}
     role_orgs = {
         "consultant": (Role.consultant, center), "mediator": (Role.mediator, center),
-        "arbitrator": (Role.arbitrator, commission), "staff": (Role.staff, center),
+        "arbitrator": (Role.arbitrator, commission), "staff": (Role.staff, center), "manager": (Role.manager, center),
         "court_clerk": (Role.court_clerk, court), "admin": (Role.admin, None),
     }
     for role, contact, name in ACCOUNTS:
@@ -74,8 +80,48 @@ def load() -> bool:
     _mediators(users["mediator"], center, consumer, lawyers)
     hotline, _token = ops.issue_api_token("demo-hotline-12345", center, users["admin"])
 
+    global _base
+    _base, previous_clock = utcnow(), timeutil._source
+    try:
+        _current_cases(users, center, court, hotline)
+        _history(staff, users["mediator"], center, claimant, respondent)
+    finally:
+        timeutil.set_clock(previous_clock)
+
+    from odr.consult import kb
+    from odr.consult import operations as consult_ops
+    from odr.ops import summary
+
+    kb.import_folder()
+    consult_ops.set_duty(users["consultant"], True)
+    db.session.flush()
+    summary.refresh_ops_summaries(utcnow() + timedelta(minutes=5))  # past the summaries' lag
+    db.session.flush()
+    return True
+
+
+#: How many days ago each current case was filed and moved (some are past their deadline, so the
+#: dashboard's red list has entries).
+DAYS_AGO = [5, 4, 9, 40, 3, 20, 2, 6, 1, 35, 10, 8]
+
+
+_base = None
+
+
+def _at(days_ago: float, seconds: int = 0):
+    """Act as if it were ``days_ago`` days (plus ``seconds``) before the demo was loaded."""
+    moment = _base - timedelta(days=days_ago) + timedelta(seconds=seconds)
+    timeutil.set_clock(lambda: moment)
+
+
+def _current_cases(users, center, court, hotline):
+    from odr.assess import operations as assess_ops
+    from odr.ops import transfers
+
+    claimant, respondent, staff = users["claimant"], users["respondent"], users["staff"]
     cases = []
     for i, (category, description, claim, amount) in enumerate(DISPUTES):
+        _at(DAYS_AGO[i])
         dispute = ops.DisputeDetails(category, description, claim, ["朝阳区", "海淀区", "东城区"][i % 3], amount)
         other = ops.PartyDetails(respondent.name, phone=respondent.phone)
         if i % 4 == 3:
@@ -85,6 +131,7 @@ def load() -> bool:
         elif i % 4 == 2:
             case = ops.file_case(None, Channel.transfer, dispute, ops.PartyDetails(claimant.name, claimant.phone),
                                  other, organization=center, api_client=hotline, external_ref=f"HL-2026-{i:04d}")
+            transfers.received(case)
             ops.join_case(case.claimant, claimant)
         else:
             case = ops.file_case(claimant, Channel.web, dispute, ops.PartyDetails(claimant.name, claimant.phone),
@@ -96,47 +143,56 @@ def load() -> bool:
             workflow.move(case, target, actor)
 
     # 0 stays in consultation with the invitation open; 1 declined by the other side.
+    _at(DAYS_AGO[1])
     ops.decline_invitation(cases[1].respondent, respondent, "商家认为已按规定提供维修，不接受线上调解。")
-    for case in cases[2:]:
+    for i, case in enumerate(cases[2:], start=2):
+        _at(DAYS_AGO[i])
         ops.join_case(case.respondent, respondent)
         if case.organization is None:
             ops.route_case(case, center, staff)
+    # Transfers: one answered within a minute, the other reached the party after five.
+    for i, seconds in ((2, 40), (6, 300)):
+        _at(DAYS_AGO[i], seconds)
+        transfers.record_contact(cases[i], staff)
+    _at(DAYS_AGO[2])
     advance(cases[2], Stage.assessment)
+    # The claimant says in the assessment that they are afraid: the case turns red on the dashboard.
+    assess_ops.complete(cases[2], claimant, {"other_side": "talking", "evidence": "some", "safety": "yes"})
+    _at(DAYS_AGO[3])
     advance(cases[3], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[3], staff, mediator=users["mediator"])
+    _at(DAYS_AGO[4])
     advance(cases[4], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[4], staff, mediator=users["mediator"])
     advance(cases[4], Outcome.settled, actor=users["mediator"])
+    _at(DAYS_AGO[5])
     advance(cases[5], Stage.assessment)
     ops.record_arbitration_basis(cases[5], ArbitrationBasis.agreement, staff)
     advance(cases[5], Stage.arbitration)
     ops.assign_handler(cases[5], staff, arbitrator=users["arbitrator"])
+    _at(DAYS_AGO[6])
     advance(cases[6], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[6], staff, mediator=users["mediator"])
     advance(cases[6], Stage.litigation, actor=users["mediator"])
     ops.assign_handler(cases[6], staff, court=court)
     advance(cases[6], Outcome.handed_to_court)
+    _at(DAYS_AGO[7])
     advance(cases[7], Stage.assessment, Stage.litigation)
     ops.assign_handler(cases[7], staff, court=court)
+    _at(DAYS_AGO[8])
     advance(cases[8], Outcome.withdrawn, actor=claimant)
+    _at(DAYS_AGO[9])
     advance(cases[9], Stage.mediation)
+    _at(DAYS_AGO[10])
     ops.record_arbitration_basis(cases[10], ArbitrationBasis.clause, staff)
     advance(cases[10], Stage.assessment, Stage.arbitration)
     ops.assign_handler(cases[10], staff, arbitrator=users["arbitrator"])
     advance(cases[10], Outcome.award_issued, actor=users["arbitrator"])
+    _at(DAYS_AGO[11])
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
     advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
     ops.record_settlement_amount(cases[4], Decimal("7000.00"), users["mediator"])
-    _history(staff, users["mediator"], center, claimant, respondent)
-
-    from odr.consult import kb
-    from odr.consult import operations as consult_ops
-
-    kb.import_folder()
-    consult_ops.set_duty(users["consultant"], True)
-    db.session.flush()
-    return True
 
 
 #: Closed cases from earlier months, so the assessment can show how similar cases ended:
@@ -175,11 +231,11 @@ def _mediators(mediator, center, consumer, lawyers):
 
 
 def _history(staff, mediator, center, claimant, respondent):
-    from datetime import timedelta
-
-    from odr.timeutil import utcnow
-
+    """Closed cases of the last two months, each filed, mediated and closed on its own days."""
     for i, (category, amount, settled, days) in enumerate(HISTORY):
+        opened_ago = 75 - i * 2.5
+        closed_ago = max(opened_ago - days, 0.5)
+        _at(opened_ago)
         dispute = ops.DisputeDetails(category, "（历史案件）" + DISPUTES[i % len(DISPUTES)][1],
                                      DISPUTES[i % len(DISPUTES)][2], "朝阳区",
                                      Decimal(amount) if amount else None)
@@ -189,10 +245,9 @@ def _history(staff, mediator, center, claimant, respondent):
         ops.join_case(case.respondent, respondent)
         workflow.move(case, Stage.mediation, staff)
         ops.assign_handler(case, staff, mediator=mediator)
+        _at(closed_ago)
         if settled is not None:
             ops.record_settlement_amount(case, Decimal(settled), mediator)
             workflow.move(case, Outcome.settled, mediator)
         else:
             workflow.move(case, Outcome.closed_without_result, mediator)
-        opened = utcnow() - timedelta(days=120 - i * 3)
-        case.created_at, case.closed_at = opened, opened + timedelta(days=days)

@@ -100,6 +100,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.documents.permissions_signing",
     "tests.court.permissions_court",
     "tests.video.permissions_video",
+    "tests.ops.permissions_ops",
 )]
 
 #: (method, url template, form data, expected status per role)

@@ -19,6 +19,7 @@ from odr.cases.views import dispute_details, party_details
 from odr.errors import problem
 from odr.extensions import db, limiter
 from odr.links import absolute_url
+from odr.ops import transfers
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
 
@@ -62,15 +63,21 @@ def _refused(exc):
 
 
 def _answer(case, status):
-    body = {
+    body = _status(case)
+    body["invitations"] = {p.side.value: ops.invitation_url(p) for p in case.parties if p.invite_token}
+    return body, status, {"Location": url_for("cases.show", number=case.number)}
+
+
+def _status(case):
+    return {
         "case_number": case.number,
         "url": absolute_url("cases.show", number=case.number),
         "reference": case.external_ref,
         "stage": case.stage.value,
         "status": "closed" if case.outcome else "open",
-        "invitations": {p.side.value: ops.invitation_url(p) for p in case.parties if p.invite_token},
+        "outcome": case.outcome.value if case.outcome else None,
+        "response": transfers.timings(transfers.response_of(case)),
     }
-    return body, status, {"Location": url_for("cases.show", number=case.number)}
 
 
 def _bad_fields(data):
@@ -89,14 +96,34 @@ def _bad_fields(data):
     return errors
 
 
+def _unauthorized():
+    resp = _problem(401, "Send a valid bearer token in the Authorization header.")
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="odr"'
+    return resp
+
+
+@bp.get("/intake/<reference>")
+@limiter.limit(_rate_limit, key_func=_rate_limit_key)
+def intake_status(reference):
+    """What became of a case the sender transferred: stage, status and the center's response times.
+
+    A sender sees only its own references; any other answers 404 like a reference never sent.
+    """
+    client = _client()
+    if client is None:
+        return _unauthorized()
+    case = ops.find_transfer(client, reference.strip()[:64]) if len(reference) <= 64 else None
+    if case is None:
+        return _problem(404, "No case was transferred by you with this reference.")
+    return _status(case), 200
+
+
 @bp.post("/intake")
 @limiter.limit(_rate_limit, key_func=_rate_limit_key)
 def intake():
     client = _client()
     if client is None:
-        resp = _problem(401, "Send a valid bearer token in the Authorization header.")
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="odr"'
-        return resp
+        return _unauthorized()
     if not request.is_json:
         return _problem(415, "Send the case as application/json.")
     data = request.get_json(silent=True)
@@ -121,6 +148,7 @@ def intake():
             dispute_details(form), party_details(form, "claimant"), party_details(form, "respondent"),
             organization=client.organization, api_client=client, external_ref=form.reference.data,
         )
+        transfers.received(case)
         db.session.commit()
     except IntegrityError:
         # The same reference arrived twice at the same moment: answer with the first one's case.

@@ -34,6 +34,8 @@ class Role(enum.Enum):
     mediator = "mediator"
     arbitrator = "arbitrator"
     staff = "staff"
+    #: Runs a center: sees the dashboard of its organisation and of the organisations reporting to it.
+    manager = "manager"
     court_clerk = "court_clerk"
     admin = "admin"
 

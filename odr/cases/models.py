@@ -87,6 +87,8 @@ class Organization(db.Model):
     specialty: Mapped[str | None] = mapped_column(sa.String(100))
     #: Its staff also see new cases not yet routed to any organisation.
     takes_intake: Mapped[bool] = mapped_column(default=False)
+    #: The center this organisation reports to: that center's managers see its figures.
+    center_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"), index=True)
 
     def __repr__(self):
         return f"<Organization {self.id} {self.name}>"
@@ -147,6 +149,12 @@ class Case(db.Model):
         sa.CheckConstraint("(outcome IS NULL) = (closed_at IS NULL)", name="closed_has_outcome"),
         sa.Index("ix_case_queue", "organization_id", "closed_at", "created_at"),
         sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
+        # Deadline-ordered lists of open cases (queue, red list), per organisation and for admins.
+        # Partial (open cases only): PostgreSQL then sees that the rows come in deadline order.
+        sa.Index("ix_case_open_org_due", "organization_id", "due_at",
+                 postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
+        sa.Index("ix_case_open_due", "due_at",
+                 postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
     )
 
     def __repr__(self):
@@ -193,6 +201,10 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
+        if user.organizations_for(Role.manager):
+            managed = managed_organizations(user)
+            if self.organization_id in managed or (self.organization_id is None and _manages_intake(user, managed)):
+                roles.add("manager")
         # A court sees a case once it is handed over: filed (handed to court) or, for judicial
         # confirmation, settled with the court recorded at hand-off.
         if (self.outcome in (Outcome.handed_to_court, Outcome.settled) and self.court_id is not None
@@ -214,6 +226,38 @@ class Case(db.Model):
     def can_invite(self, user) -> bool:
         """See and share the invitation link of the parties not yet joined."""
         return bool(self.roles_of(user) & {"claimant", "staff", "admin"})
+
+
+def managed_organizations(user) -> set[int]:
+    """Organisations whose figures and cases a manager oversees: their center(s) and every
+    organisation reporting to one; asked once per request."""
+    from flask import g, has_request_context
+
+    centers = user.organizations_for(Role.manager)
+    if not centers:
+        return set()
+    key = f"_odr_managed_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    members = set(db.session.scalars(sa.select(Organization.id).where(Organization.center_id.in_(centers))))
+    answer = centers | members
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
+
+
+def _manages_intake(user, managed) -> bool:
+    """Whether a manager's center takes new cases (then the intake queue is theirs to oversee)."""
+    from flask import g, has_request_context
+
+    key = f"_odr_manages_intake_{user.id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    answer = bool(db.session.scalar(sa.select(sa.func.count(Organization.id)).where(
+        Organization.id.in_(managed), Organization.takes_intake)))
+    if has_request_context():
+        setattr(g, key, answer)
+    return answer
 
 
 def _is_intake_staff(user, staff_orgs) -> bool:
@@ -240,8 +284,9 @@ class CaseParty(db.Model):
     side: Mapped[Side] = mapped_column(enum_column(Side))
     #: Account that acts for this side once joined.
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(100))
-    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Indexed, like the phone, for the staff's case search (by prefix).
+    name: Mapped[str] = mapped_column(sa.String(100), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254))
     status: Mapped[PartyStatus] = mapped_column(enum_column(PartyStatus))
     #: Secret part of the invitation link; cleared once the invitation is answered.

@@ -100,7 +100,10 @@ class MeshAgent:
 
     # -- thread-safe entry ---------------------------------------------------------------
     def handle(self, event: str, data) -> None:
-        self.loop.call_soon_threadsafe(self._spawn, event, data)
+        try:
+            self.loop.call_soon_threadsafe(self._spawn, event, data)
+        except RuntimeError:  # the loop was closed: this peer has left; a late event has nobody to reach
+            logger.debug("dropped %s for a closed peer", event)
 
     def _spawn(self, event, data):
         # One event after another, as they arrived: a roster must not close a connection that an

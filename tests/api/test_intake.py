@@ -606,7 +606,10 @@ def test_documented_schemas_can_refuse(spec):
     """The response checks above are not vacuous: a wrong answer fails them."""
     created = spec_validator(spec, "paths", URL, "post", "responses", "201", "content", "application/json", "schema")
     good = {"case_number": "ODR-2026-000001", "url": "http://odr.test/cases/ODR-2026-000001", "reference": "R1",
-            "stage": "consultation", "status": "open", "invitations": {}}
+            "stage": "consultation", "status": "open", "outcome": None, "invitations": {},
+            "response": {"received_at": "2026-11-23T01:00:00Z",
+                         "accept": {"at": None, "seconds": None, "target_seconds": 60, "met": None},
+                         "contact": {"at": None, "seconds": None, "target_seconds": 180, "met": None}}}
     assert created.is_valid(good)
     assert not created.is_valid({**good, "case_number": "ODR-26-1"})
     assert not created.is_valid({**good, "extra": 1})

@@ -1,0 +1,443 @@
+"""The operations dashboard at scale: p95 of its queries, of the staff queue and of the case search,
+as the tables grow from 100 k to 1 M cases (20 audit events per case).
+
+Run by hand from the project root::
+
+    .venv/bin/python bench/dashboard.py                         # SQLite, 100 k and 1 M cases
+    .venv/bin/python bench/dashboard.py --db postgres           # database odr_bench_ops on 127.0.0.1:5432
+    .venv/bin/python bench/dashboard.py --sizes 100000 --repeat 50
+
+For each size it builds a fresh database with the migrations, bulk-loads organisations, mediators,
+cases, two parties per case, 20 events per case (filing, joins, stage changes, routing, an
+assessment, held sessions with no-shows, room messages, closing) and the transfers' response
+rows — SQLite with ``executemany`` in one transaction, PostgreSQL with ``COPY``. The summary tables
+are filled by the summary job's own counting (``odr.ops.summary.count_events``) as the events are
+generated, then the job itself runs over a further 1 % of cases appended afterwards (its events/s
+are printed). The queries are the functions the pages call, in an app context (no HTTP), each
+timed ``--repeat`` times after one warm-up; the p95 is printed per query, and the ratio of the
+largest size to the smallest (flat means ~1).
+"""
+
+import os
+import sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here] + [_here]  # see bench/_common.py
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import Counter, namedtuple  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
+
+from _common import fresh_postgres, log  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 6, 0, 0)
+DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]
+CATEGORIES = ["neighbour", "consumer", "property", "labour", "traffic", "debt", "family", "other"]
+CHANNELS = ["web"] * 10 + ["counter"] * 5 + ["transfer"] * 4 + ["court_referral"]
+OPEN_STAGES = ["consultation"] * 3 + ["assessment"] * 2 + ["mediation"] * 4 + ["arbitration", "litigation"]
+OUTCOMES = ["settled"] * 5 + ["award_issued", "handed_to_court", "withdrawn"] + ["closed_without_result"] * 2
+SLA = {"consultation": 3, "assessment": 7, "mediation": 30, "arbitration": 120, "litigation": 15}
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+ORGS = 12           # 1 and 7 are centers (2–6 and 8–11 report to them); 12 is a court
+MEDIATORS = 500
+EVENTS_PER_CASE = 20
+HASH = "0" * 64
+
+Ev = namedtuple("Ev", "id case_id action payload created_at")
+CaseRow = namedtuple("CaseRow", "id organization_id category district channel mediator_id created_at")
+
+
+def make_app(url):
+    from odr import create_app
+
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "JOBS_INTERVAL_SECONDS": 0})
+
+
+# --- data -------------------------------------------------------------------------------------
+
+def case_rows(first_id, n, rng, now=NOW, recent=False):
+    """Yield (case, parties, events, transfer) for ``n`` cases from id ``first_id``."""
+    event_id = (first_id - 1) * EVENTS_PER_CASE
+    for cid in range(first_id, first_id + n):
+        created = now - timedelta(seconds=rng.uniform(0, 3 * 86400 if recent else 730 * 86400))
+        age = (now - created).days
+        is_open = rng.random() < (0.6 if age < 60 else 0.02)
+        category, district, channel = rng.choice(CATEGORIES), rng.choice(DISTRICTS), rng.choice(CHANNELS)
+        org = rng.randint(1, ORGS - 1)
+        path = ["consultation", "assessment", "mediation"][: rng.randint(1, 3)]
+        if is_open:
+            stage = rng.choice(OPEN_STAGES)
+            if stage not in path:
+                path.append(stage)
+            path = path[: path.index(stage) + 1]
+            if stage == "consultation" and rng.random() < 0.2:
+                org = None
+            end = now
+        else:
+            stage = path[-1]
+            end = min(created + timedelta(days=rng.uniform(1, 90)), now)
+        # Event times: spread from filing to the end, in order.
+        span = (end - created).total_seconds()
+        times = sorted(created + timedelta(seconds=rng.uniform(0, span)) for _ in range(EVENTS_PER_CASE - 1))
+        times = [created] + times
+        mediator = rng.randint(5, 4 + MEDIATORS) if "mediation" in path else None
+        events = []
+        t = iter(times)
+        events.append(("case_filed", {"number": f"ODR-{created.year}-{cid:07d}", "channel": channel,
+                                      "category": category, "district": district}, next(t)))
+        events.append(("party_joined", {"side": "claimant"}, next(t)))
+        events.append(("party_joined", {"side": "respondent"}, next(t)))
+        routes = 1 + (rng.random() < 0.03) * rng.randint(1, 3)
+        for r in range(routes):
+            events.append(("case_routed", {"from": None if r == 0 else rng.randint(1, 11), "to": org}, next(t)))
+        for frm, to in zip(path, path[1:]):
+            if frm == "assessment":
+                answers = {"other_side": "talking", "safety": "yes" if rng.random() < 0.03 else "no"}
+                events.append(("assessment_completed", {"assessment": cid, "answers": answers}, next(t)))
+            events.append(("stage_changed", {"from": frm, "to": to, "reason": None}, next(t)))
+        if "mediation" in path:
+            for _ in range(rng.randint(0, 2)):
+                no_shows = [{"user": 1, "side": "respondent"}] if rng.random() < 0.1 else []
+                events.append(("session_held", {"session": cid, "no_shows": no_shows}, next(t)))
+        closing = None if is_open else ("case_closed", {"stage": stage, "outcome": rng.choice(OUTCOMES)}, None)
+        while len(events) < EVENTS_PER_CASE - (closing is not None):
+            events.append(("room_message", {"channel": "joint"}, next(t)))
+        if closing:
+            events.append((closing[0], closing[1], end))
+        entered = max((tm for action, _p, tm in events if action == "stage_changed"), default=created)
+        case = dict(
+            id=cid, number=f"ODR-{created.year}-{cid:07d}", category=category, description="…", claim="…",
+            district=district, channel=channel, stage=stage,
+            outcome=None if is_open else closing[1]["outcome"], organization_id=org, mediator_id=mediator,
+            api_client_id=(cid % 3) + 1 if channel == "transfer" else None,
+            external_ref=f"R{cid}" if channel == "transfer" else None,
+            created_at=created, stage_entered_at=entered, due_at=entered + timedelta(days=SLA[stage]),
+            closed_at=None if is_open else end)
+        name = lambda: rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)  # noqa: E731
+        parties = [dict(case_id=cid, side=side, user_id=None, name=name(), phone=f"+86138{rng.randint(0, 99999999):08d}",
+                        status="joined", invited_at=created) for side in ("claimant", "respondent")]
+        rows = []
+        for seq, (action, payload, at) in enumerate(events, start=1):
+            event_id += 1
+            rows.append(dict(id=event_id, chain=f"case:{cid}", seq=seq, case_id=cid, actor="system", action=action,
+                             payload=payload, created_at=at, prev_hash=HASH, hash=HASH))
+        transfer = None
+        if channel == "transfer":
+            accepted = created + timedelta(seconds=rng.expovariate(1 / 50))
+            transfer = dict(case_id=cid, api_client_id=case["api_client_id"], received_at=created,
+                            accepted_at=accepted, contacted_at=accepted + timedelta(seconds=rng.expovariate(1 / 120)))
+        yield case, parties, rows, transfer
+
+
+CASE_COLS = ["id", "number", "category", "description", "claim", "district", "channel", "stage", "outcome",
+             "organization_id", "mediator_id", "api_client_id", "external_ref", "created_at", "stage_entered_at",
+             "due_at", "closed_at"]
+PARTY_COLS = ["case_id", "side", "user_id", "name", "phone", "status", "invited_at"]
+EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "created_at", "prev_hash", "hash"]
+TRANSFER_COLS = ["case_id", "api_client_id", "received_at", "accepted_at", "contacted_at"]
+
+
+class Loader:
+    """Bulk insert: SQLite ``executemany`` in one transaction, PostgreSQL ``COPY``."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.pg = engine.dialect.name == "postgresql"
+        self.raw = engine.raw_connection()
+        self.buffers = {}
+
+    def add(self, table, cols, row):
+        self.buffers.setdefault((table, tuple(cols)), []).append(
+            [json.dumps(row[c], ensure_ascii=False) if c == "payload" else row[c] for c in cols])
+        if len(self.buffers[(table, tuple(cols))]) >= 50_000:
+            self.flush_ordered()
+
+    def flush(self, table, cols):
+        rows = self.buffers.pop((table, tuple(cols)), [])
+        if not rows:
+            return
+        cur = self.raw.cursor()
+        if self.pg:
+            with cur.copy(f'COPY "{table}" ({", ".join(cols)}) FROM STDIN') as copy:
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            cur.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+                            [[v.isoformat(" ") if isinstance(v, datetime) else v for v in r] for r in rows])
+        cur.close()
+
+    def flush_ordered(self):
+        """Every table, cases before what refers to them (PostgreSQL checks the foreign keys)."""
+        order = ["case", "case_party", "event", "ops_transfer_response"]
+        for key in sorted(self.buffers, key=lambda k: order.index(k[0]) if k[0] in order else len(order)):
+            self.flush(*key)
+
+    def flush_all(self):
+        self.flush_ordered()
+        self.raw.commit()
+
+
+def base_rows(db, sa):
+    """Organisations, users (admin, manager, staff, mediators), roles, API clients."""
+    from odr.auth.models import Role, RoleGrant, User
+    from odr.cases.models import ApiClient, Organization, OrgType
+
+    for i in range(1, ORGS + 1):
+        db.session.add(Organization(id=i, name=f"机构{i}", type=OrgType.court if i == ORGS else OrgType.peoples_mediation,
+                                    district=DISTRICTS[i % 8], takes_intake=i in (1, 7),
+                                    center_id=None if i in (1, 7, ORGS) else (1 if i < 7 else 7)))
+    db.session.flush()
+    people = [(1, "admin", None), (2, "manager", 1), (3, "staff", 1), (4, "staff", 3)]
+    people += [(i, "mediator", 1 + i % 11) for i in range(5, 5 + MEDIATORS)]
+    for uid, role, org in people:
+        db.session.add(User(id=uid, email=f"u{uid}@bench.example", name=f"用户{uid}"))
+        db.session.add(RoleGrant(user_id=uid, role=Role(role), organization_id=org))
+    for i in (1, 2, 3):
+        db.session.add(ApiClient(id=i, name=f"sender-{i}", organization_id=1, token_hash=f"{i:064d}"))
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the sequences past them
+        for table in ("organization", "user", "role_grant", "api_client"):
+            db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                       f"(SELECT max(id) FROM \"{table}\"))"))
+        db.session.commit()
+
+
+def load(app, n, rng):
+    import sqlalchemy as sa
+
+    from odr.cli import upgrade_database
+    from odr.extensions import db
+    from odr.ops import summary
+    from odr.ops.models import Watermark
+
+    with app.app_context():
+        upgrade_database()
+        base_rows(db, sa)
+        t0 = time.monotonic()
+        loader = Loader(db.engine)
+        if not loader.pg:
+            cur = loader.raw.cursor()
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.close()
+        totals = [Counter(), Counter(), Counter(), {}]
+        batch_cases, batch_events, entries = {}, [], {}
+        for k, (case, parties, events, transfer) in enumerate(case_rows(1, n, rng), start=1):
+            loader.add("case", CASE_COLS, case)
+            for p in parties:
+                loader.add("case_party", PARTY_COLS, p)
+            for e in events:
+                loader.add("event", EVENT_COLS, e)
+            if transfer:
+                loader.add("ops_transfer_response", TRANSFER_COLS, transfer)
+            batch_cases[case["id"]] = CaseRow(case["id"], case["organization_id"], case["category"],
+                                              case["district"], case["channel"], case["mediator_id"],
+                                              case["created_at"])
+            for e in events:
+                batch_events.append(Ev(e["id"], e["case_id"], e["action"], e["payload"], e["created_at"]))
+                if e["action"] == "stage_changed":
+                    entries.setdefault(e["case_id"], []).append((e["id"], e["created_at"]))
+            if k % 20_000 == 0 or k == n:
+                # The summary job's own counting, fed the events as they are generated.
+                flow, days, mediators, signals = summary.count_events(batch_events, batch_cases, entries)
+                totals[0].update(flow), totals[1].update(days), totals[2].update(mediators)
+                for cid, s in signals.items():
+                    totals[3][cid] = s
+                batch_cases, batch_events, entries = {}, [], {}
+            if k % 100_000 == 0:
+                log(f"  {k:,} cases generated ({time.monotonic() - t0:.0f} s)")
+        loader.flush_all()
+        log(f"  {n:,} cases, {2 * n:,} parties, {n * EVENTS_PER_CASE:,} events loaded in "
+            f"{time.monotonic() - t0:.0f} s")
+        t1 = time.monotonic()
+        from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorOutcome, StageDays
+
+        # The tables are empty: plain bulk inserts of the counts (the job itself upserts).
+        loader = Loader(db.engine)
+        for model, counts, keys in ((DailyFlow, totals[0], summary.FLOW_KEYS),
+                                    (MediatorOutcome, totals[2], summary.MEDIATOR_KEYS)):
+            for key, count in counts.items():
+                loader.add(model.__tablename__, (*keys, "n"), dict(zip(keys, key), n=count))
+        buckets = [f"b{i}" for i in range(len(DAY_BUCKETS))]
+        histograms = {}
+        for (*key, bucket), count in totals[1].items():
+            histograms.setdefault(tuple(key), [0] * len(buckets))[bucket] += count
+        for key, hist in histograms.items():
+            loader.add("ops_stage_days", (*summary.STAGE_DAYS_KEYS, *buckets),
+                       dict(zip(summary.STAGE_DAYS_KEYS, key), **dict(zip(buckets, hist))))
+        for cid, sig in totals[3].items():
+            if sig is None:  # closed: no signal kept
+                continue
+            loader.add("ops_case_signal", ("case_id", "no_shows", "reroutes", "safety_concern"),
+                       dict(case_id=cid, **sig))
+        loader.flush_all()
+        loader.raw.close()
+        summary.recount_open()
+        db.session.add(Watermark(name=summary.WATERMARK, value=n * EVENTS_PER_CASE))
+        db.session.commit()
+        if loader.pg:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
+                for table in ("case", "event", "case_party"):
+                    conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                         f"(SELECT max(id) FROM \"{table}\"))"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
+        sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+                 for t in (DailyFlow, StageDays, MediatorOutcome, CaseSignal)}
+        log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
+        loader.raw.close()
+
+
+def job_throughput(app, n, rng):
+    """Append 1 % more cases through the loader, then let the summary job count their events."""
+    from odr.extensions import db
+    from odr.ops import summary
+
+    extra = max(1000, n // 100)
+    with app.app_context():
+        loader = Loader(db.engine)
+        for case, parties, events, transfer in case_rows(n + 1, extra, rng, recent=True):
+            loader.add("case", CASE_COLS, case)
+            for p in parties:
+                loader.add("case_party", PARTY_COLS, p)
+            for e in events:
+                loader.add("event", EVENT_COLS, e)
+        loader.flush_all()
+        loader.raw.close()
+        t0 = time.monotonic()
+        done = summary.refresh_ops_summaries(NOW + timedelta(hours=1))
+        db.session.commit()
+        took = time.monotonic() - t0
+        log(f"  summary job: {done:,} new events counted in {took:.1f} s ({done / took:,.0f} events/s, "
+            f"including the recount of open cases)")
+        return done / took
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+def queries_to_time(app):
+    from odr.auth.models import User
+    from odr.cases import operations as case_ops
+    from odr.extensions import db
+    from odr.ops import queries, transfers
+
+    with app.app_context():
+        admin, manager, staff = (db.session.get(User, i) for i in (1, 2, 4))
+        everyone = queries.scope_of(admin)
+        center = queries.scope_of(manager)
+    f = queries.Filters(NOW.date() - timedelta(days=29), NOW.date())
+    f_narrow = queries.Filters(NOW.date() - timedelta(days=29), NOW.date(), district="朝阳区", category="debt")
+    since = NOW - timedelta(days=7)
+    named = {}
+    for who, scope in (("admin", everyone), ("manager", center)):
+        named.update({
+            f"{who}: open by stage": lambda s=scope: queries.open_by("stage", s, f),
+            f"{who}: open by organisation": lambda s=scope: queries.open_by("organization_id", s, f),
+            f"{who}: in/resolved per day (30 d)": lambda s=scope: queries.daily_flow(s, f),
+            f"{who}: resolution by stage": lambda s=scope: queries.resolution_rate("stage", s, f),
+            f"{who}: resolution by organisation": lambda s=scope: queries.resolution_rate("organization_id", s, f),
+            f"{who}: median days per stage": lambda s=scope: queries.median_days(s, f),
+            f"{who}: mediators": lambda s=scope: queries.mediators(s, f),
+            f"{who}: red list page 1": lambda s=scope: queries.red_list(s, 1, 25, NOW),
+            f"{who}: red list page 20": lambda s=scope: queries.red_list(s, 20, 25, NOW),
+            f"{who}: red counts": lambda s=scope: queries.warning_counts(s, NOW),
+            f"{who}: transfers per sender (7 d)": lambda s=scope: transfers.per_sender(s, since, NOW),
+        })
+    named["admin: open by stage, district+category"] = lambda: queries.open_by("stage", everyone, f_narrow)
+    named["admin: per day, district+category"] = lambda: queries.daily_flow(everyone, f_narrow)
+    named["staff queue page 1 (one org)"] = lambda: case_ops.staff_queue(staff, 1).items
+    named["staff queue page 50 (one org)"] = lambda: case_ops.staff_queue(staff, 50).items
+    named["staff queue page 1 (admin)"] = lambda: case_ops.staff_queue(admin, 1).items
+    named["staff queue page 1 (intake center staff)"] = lambda: case_ops.staff_queue(manager_staff(app), 1).items
+    named["search: case number prefix"] = lambda: queries.search_cases(everyone, "ODR-2026-00001").items
+    named["search: party name prefix"] = lambda: queries.search_cases(everyone, "王伟").items
+    named["search: phone prefix"] = lambda: queries.search_cases(everyone, "+8613812345").items
+    named["search: manager scope, name prefix"] = lambda: queries.search_cases(center, "李娜").items
+    return named
+
+
+def manager_staff(app):
+    from odr.auth.models import User
+    from odr.extensions import db
+
+    return db.session.get(User, 3)
+
+
+def time_queries(app, repeat):
+    from odr.extensions import db
+
+    results = {}
+    with app.app_context():
+        named = queries_to_time(app)
+        for name, fn in named.items():
+            fn()  # warm-up (caches, plans)
+            samples = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fn()
+                samples.append((time.perf_counter() - t0) * 1000)
+                db.session.rollback()
+                db.session.expire_all()
+            samples.sort()
+            results[name] = (statistics.median(samples), samples[max(0, int(round(0.95 * len(samples))) - 1)])
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--sizes", default="100000,1000000", help="case counts, comma-separated")
+    ap.add_argument("--repeat", type=int, default=40, help="timed runs per query (default 40)")
+    ap.add_argument("--keep", action="store_true", help="keep the SQLite files")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    os.environ.setdefault("ODR_INSTANCE_PATH", tempfile.mkdtemp(prefix="odr-bench-ops-"))
+    by_size = {}
+    for n in sizes:
+        rng = random.Random(n)
+        if args.db == "postgres":
+            url = fresh_postgres("odr_bench_ops")
+        else:
+            path = os.path.join(os.environ["ODR_INSTANCE_PATH"], f"ops-{n}.sqlite")
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+            url = f"sqlite:///{path}"
+        log(f"{args.db}, {n:,} cases")
+        app = make_app(url)
+        load(app, n, rng)
+        job_throughput(app, n, rng)
+        by_size[n] = time_queries(app, args.repeat)
+        for name, (median, p95) in by_size[n].items():
+            log(f"  {name:<44} p95 {p95:7.2f} ms (median {median:6.2f})")
+        with app.app_context():
+            from odr.extensions import db
+
+            db.engine.dispose()
+        if args.db == "sqlite" and not args.keep:
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+    first, last = sizes[0], sizes[-1]
+    print()
+    print(f"{args.db}: p95 in ms over {args.repeat} runs (median in brackets)")
+    head = "".join(f"{n:>18,}" for n in sizes)
+    print(f"{'query':<44}{head}   ratio {last // 1000}k/{first // 1000}k")
+    worst = 0.0
+    for name in by_size[first]:
+        cells = "".join(f"{by_size[n][name][1]:>9.2f} ({by_size[n][name][0]:>6.2f})" for n in sizes)
+        ratio = by_size[last][name][1] / by_size[first][name][1] if by_size[first][name][1] else float("nan")
+        worst = max(worst, by_size[last][name][1])
+        print(f"{name:<44}{cells}   {ratio:5.2f}")
+    print(f"\nslowest p95 at {last:,} cases: {worst:.2f} ms (goal < 30 ms)")
+
+
+if __name__ == "__main__":
+    main()

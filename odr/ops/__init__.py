@@ -1,0 +1,1 @@
+"""Center operations: dashboard figures, early warnings, transfer response times, weekly report."""

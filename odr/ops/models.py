@@ -1,0 +1,159 @@
+"""Summary tables the dashboard reads, early-warning signals per case, transfer response times.
+
+The summaries are maintained from the audit trail by :mod:`odr.ops.summary` (a periodic job that
+reads the events appended since its last run), so a dashboard query reads a few hundred summary
+rows whatever the size of the case and event tables. ``organization_id`` 0 stands for "not routed
+to any organisation" (a key column cannot be NULL).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.auth.models import User
+from odr.cases.models import ApiClient, Case
+from odr.extensions import db
+
+NO_ORG = 0
+#: Lower bounds (in whole days) of the stage-duration histogram: exact to four weeks, then weekly to
+#: thirteen weeks, then coarser.
+DAY_BUCKETS = tuple(range(29)) + (35, 42, 49, 56, 63, 70, 77, 84, 91, 120, 150, 180, 270, 365)
+
+# The summary tables' keys start with category and district: a query names both (a value, or
+# ``ANY`` for its grain), so it reads one grain's rows for its days and nothing else.
+
+
+class Watermark(db.Model):
+    """How far a summary has read a source (the id of the last audit event it counted)."""
+
+    __tablename__ = "ops_watermark"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class DailyFlow(db.Model):
+    """Cases filed and closed per day, by the dimensions the dashboard filters on.
+
+    Only as many keys as the charts need: a day has at most organisations × categories ×
+    districts × (1 + stages × 2) rows, however many cases there are.
+    """
+
+    __tablename__ = "ops_daily_flow"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The stage the case was filed in or ended in.
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: ``filed``; or, for a closed case, ``resolved`` (settled, award) or ``unresolved``.
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class StageDays(db.Model):
+    """Cases that left a stage on ``day``, as a histogram of the days spent in it: column ``b<i>``
+    counts stays of ``DAY_BUCKETS[i]`` days up to the next bucket. One row per day, organisation
+    and stage (per grain), so a median over a period reads a few rows per day."""
+
+    __tablename__ = "ops_stage_days"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    for _i in range(len(DAY_BUCKETS)):
+        locals()[f"b{_i}"] = mapped_column(sa.Integer, default=0, nullable=False)
+    del _i
+
+
+class MediatorOutcome(db.Model):
+    """Cases a mediator handled that closed on ``day``, by outcome."""
+
+    __tablename__ = "ops_mediator_outcome"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    outcome: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class OpenCount(db.Model):
+    """Open cases now, by dimension (rebuilt on each refresh)."""
+
+    __tablename__ = "ops_open_count"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class MediatorLoad(db.Model):
+    """Open cases per mediator now (rebuilt on each refresh)."""
+
+    __tablename__ = "ops_mediator_load"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+class CaseSignal(db.Model):
+    """What the early-warning rules need beyond the case row; a row only for cases with a signal."""
+
+    __tablename__ = "ops_case_signal"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    #: Parties recorded absent from held mediation sessions.
+    no_shows: Mapped[int] = mapped_column(default=0)
+    #: A party answered yes to the safety question of the assessment.
+    safety_concern: Mapped[bool] = mapped_column(default=False)
+    #: Times the case was sent on from one organisation to another.
+    reroutes: Mapped[int] = mapped_column(default=0)
+
+    case: Mapped[Case] = relationship()
+
+
+class TransferResponse(db.Model):
+    """How fast the center answered a case transferred by an outside system."""
+
+    __tablename__ = "ops_transfer_response"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id"))
+    #: When the transfer arrived (the case's creation).
+    received_at: Mapped[datetime]
+    #: When a staff member took it on.
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: When staff first reached the party (a call, a message answered).
+    contacted_at: Mapped[datetime | None]
+    contacted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship()
+    api_client: Mapped[ApiClient] = relationship()
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    contacted_by: Mapped[User | None] = relationship(foreign_keys=[contacted_by_id])
+
+    __table_args__ = (
+        sa.Index("ix_ops_transfer_response_sender", "api_client_id", "received_at"),
+        sa.Index("ix_ops_transfer_response_waiting", "contacted_at", "received_at"),
+    )
+
+    def __repr__(self):
+        return f"<TransferResponse case {self.case_id}>"
