@@ -164,7 +164,9 @@ def _current_cases(users, center, court, hotline):
     _at(DAYS_AGO[4])
     advance(cases[4], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[4], staff, mediator=users["mediator"])
-    advance(cases[4], Outcome.settled, actor=users["mediator"])
+    # Settled by an agreement both parties approved and everyone signed: its sealed PDF is on the
+    # case (and the case can be taken to court for judicial confirmation).
+    _signed_agreement(cases[4], users)
     _at(DAYS_AGO[5])
     advance(cases[5], Stage.assessment)
     ops.record_arbitration_basis(cases[5], ArbitrationBasis.agreement, staff)
@@ -174,8 +176,8 @@ def _current_cases(users, center, court, hotline):
     advance(cases[6], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[6], staff, mediator=users["mediator"])
     advance(cases[6], Stage.litigation, actor=users["mediator"])
-    ops.assign_handler(cases[6], staff, court=court)
-    advance(cases[6], Outcome.handed_to_court)
+    from odr.court import operations as court_ops
+    court_ops.hand_off(cases[6], court, staff)  # the clerk's inbox has its bundle
     _at(DAYS_AGO[7])
     advance(cases[7], Stage.assessment, Stage.litigation)
     ops.assign_handler(cases[7], staff, court=court)
@@ -192,7 +194,62 @@ def _current_cases(users, center, court, hotline):
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
     advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
-    ops.record_settlement_amount(cases[4], Decimal("7000.00"), users["mediator"])
+
+
+def _signed_agreement(case, users) -> None:
+    """Draft, approve and sign the agreement of ``case`` as its people would on the site.
+
+    The demo stands in for the signers' browsers: each gets a one-time code (read back from the
+    outbox the demo just wrote it to), a key made here for this one signature, and signs what
+    the platform prepared — the same operations the signing page's endpoints call.
+    """
+    import base64
+    import re
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from odr.documents import operations as signing
+    from odr.mediate import outcomes
+    from odr.mediate import signing as mediation_signing
+    from odr.mediate.models import OutcomeKind
+    from odr.outbox import OutboxMessage
+
+    mediator = users["mediator"]
+    content = outcomes.draft_content(case, OutcomeKind.agreement, "zh")
+    texts = {s["id"]: s["text"] or "双方同意按本协议履行。" for s in content["sections"]}
+    document = outcomes.save(case, OutcomeKind.agreement, mediator, texts, Decimal("7000.00"))
+    outcomes.send(document, case, mediator)
+    for side in (users["claimant"], users["respondent"]):
+        outcomes.answer(document, case, side, approve=True)
+    signed = mediation_signing.signed_document(document)
+    drawing = _signature_drawing()
+    for signer in list(signed.signers):
+        user = signer.user
+        signing.send_code(signed, user)
+        db.session.flush()
+        body = db.session.scalar(sa.select(OutboxMessage.body).where(OutboxMessage.recipient == user.contact)
+                                 .order_by(OutboxMessage.id.desc()).limit(1))
+        code = re.findall(r"(?<![\d-])(\d{6})(?!\d)", body)[-1]
+        key = ec.generate_private_key(ec.SECP256R1())
+        spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        prepared = signing.prepare(signed, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
+                                   viewed_sha256=signed.current_sha256, code=code)
+        r, s_ = decode_dss_signature(key.sign(prepared.to_be_signed, ec.ECDSA(hashes.SHA256())))
+        signing.finish(signed, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
+
+
+def _signature_drawing() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (600, 240), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(30, 190), (150, 50), (260, 170), (380, 60), (560, 150)], fill="#102a5c", width=8)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 #: Closed cases from earlier months, so the assessment can show how similar cases ended:

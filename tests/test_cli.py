@@ -23,6 +23,21 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
             Outcome.closed_without_result} <= outcomes
     assert {c.channel.value for c in cases} == {"web", "counter", "transfer"}
     assert all(audit.verify_chain(chain) is None for chain in audit.all_chains())
+    # Each stage's end is there to see: a sealed agreement that verifies, a case with its court bundle.
+    from odr.court.models import Handoff
+    from odr.court.operations import bundle_path
+    from odr.court.verify_bundle import verify_bundle
+    from odr.documents import storage
+    from odr.documents.ca import platform_ca
+    from odr.documents.models import SignedDocument, SigningStatus
+    from odr.documents.verify import verify
+    sealed = db.session.scalar(sa.select(SignedDocument).where(SignedDocument.status == SigningStatus.complete))
+    assert sealed is not None and sealed.case.outcome is Outcome.settled
+    report = verify(storage.get(sealed.current_sha256), [platform_ca().ca.asn1_cert])
+    assert report.ok and len(report.signatures) == 4, report.lines()
+    handoff = db.session.scalar(sa.select(Handoff))
+    assert handoff.case.outcome is Outcome.handed_to_court
+    assert verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert]).ok
     # One account per role.
     roles = {g.role for u in db.session.scalars(sa.select(User)) for g in u.grants}
     assert roles == set(Role)
