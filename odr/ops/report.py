@@ -16,7 +16,6 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from odr.cases.models import Organization
-from odr.documents.render import FONT_URL, render_pdf
 from odr.extensions import db
 from odr.ops import queries, tables, transfers
 from odr.timeutil import utcnow
@@ -85,10 +84,14 @@ def render_csv(scope: queries.Scope, start: date) -> str:
 
 
 def render_html(scope: queries.Scope, start: date, title: str) -> str:
+    from odr.documents.render import FONT_URL
+
     return render_template("documents/ops_report.html", tables=_tables(scope, start), week=iso_week(start),
                            start=start, end=start + timedelta(days=6), title=title, font_url=FONT_URL,
                            made_at=utcnow())
 
 
 def render_pdf_report(scope: queries.Scope, start: date, title: str | None = None) -> bytes:
+    from odr.documents.render import render_pdf  # WeasyPrint loads when a report is first rendered
+
     return render_pdf(render_html(scope, start, title or str(_l("Weekly report"))))
