@@ -165,7 +165,9 @@ def _current_cases(users, center, court, hotline):
     advance(cases[4], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[4], staff, mediator=users["mediator"])
     # Settled by an agreement both parties approved and everyone signed: its sealed PDF is on the
-    # case (and the case can be taken to court for judicial confirmation).
+    # case (and the case can be taken to court for judicial confirmation). Signed at load time,
+    # not back-dated: the platform's certificates may be younger than the demo's past.
+    _at(0)
     _signed_agreement(cases[4], users)
     _at(DAYS_AGO[5])
     advance(cases[5], Stage.assessment)
