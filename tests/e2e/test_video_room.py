@@ -167,3 +167,55 @@ def test_three_person_caucus(server, people):
     expect(b.locator("#who-hears")).to_have_attribute("data-group", "joint")
     for page in (host, a, b):
         remote_videos_playing(page, 2)
+
+
+#: The measured outgoing bandwidth is what the page adapts to; headless Chromium cannot throttle
+#: WebRTC, so this replaces the number in the stats the page reads (``window.__available``).
+WEAK_LINK = """(() => {
+  const original = RTCPeerConnection.prototype.getStats;
+  RTCPeerConnection.prototype.getStats = async function (...args) {
+    const report = await original.apply(this, args);
+    if (!window.__available) return report;
+    const changed = new Map();
+    report.forEach((s, key) => changed.set(key, s.type === "candidate-pair" && s.nominated
+      ? { ...s, availableOutgoingBitrate: window.__available } : s));
+    return changed;
+  };
+})();"""
+
+RECEIVED_HEIGHT = "() => { const v = document.querySelector('#videos figure.remote video'); return v ? v.videoHeight : 0; }"
+FROZEN = """async () => {
+    const v = document.querySelector('#videos figure.remote video');
+    const before = v.currentTime;
+    await new Promise(r => setTimeout(r, 1500));
+    return v.currentTime === before;
+}"""
+
+
+def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(server, people):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"]), people(ids["claimant"])
+    claimant.add_init_script(WEAK_LINK)
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    admit(host, "张三")
+    remote_videos_playing(host, 1)
+    host.wait_for_function(f"({RECEIVED_HEIGHT})() > 200", timeout=15_000, polling=250)  # 360p while the link is good
+    # Less than the 360p bitrate, more than the audio-only floor: the 180p tier.
+    claimant.evaluate("window.__available = 120000")
+    host.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 200", timeout=30_000, polling=500)
+    expect(claimant.locator("#weak-link")).to_be_hidden()
+    # Below the floor: audio only; the page says why, and the other side gets no more frames.
+    claimant.evaluate("window.__available = 40000")
+    expect(claimant.locator("#weak-link")).to_be_visible(timeout=15_000)
+    expect(claimant.locator("#audio-only")).to_have_attribute("aria-pressed", "true")
+    host.wait_for_function(FROZEN, timeout=15_000, polling=500)
+    # The link recovers; the participant turns video back on by hand, then switches the camera off and on.
+    claimant.evaluate("window.__available = 0")
+    claimant.locator("#audio-only").click()
+    expect(claimant.locator("#audio-only")).to_have_attribute("aria-pressed", "false")
+    remote_videos_playing(host, 1)
+    claimant.locator("#camera").click()
+    host.wait_for_function(FROZEN, timeout=15_000, polling=500)
+    claimant.locator("#camera").click()
+    remote_videos_playing(host, 1)
