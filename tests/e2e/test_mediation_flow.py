@@ -50,7 +50,7 @@ def seed(server) -> str:
     with server.app.app_context():
         org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
                            takes_intake=True)
-        db.session.add(org)
+        db.session.add_all([org, Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")])
         db.session.flush()
         staff = auth_ops.create_user(STAFF, "Staff Wu", PASSWORD)
         auth_ops.grant_role(staff, Role.staff, org)
@@ -232,4 +232,16 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     layout.check(checker)
     checker.goto("/documents/ca")
     layout.check(checker)
+
+    # The respondent asks the court to confirm the agreement: the application is prepared for both to sign.
+    respondent.goto(f"/mediate/{number}/outcome")
+    respondent.locator("#request-confirmation-link").tap()
+    expect(respondent).to_have_url(re.compile(rf"/court/{number}/confirmation$"))
+    layout.check(respondent)
+    respondent.select_option("select[name=court]", label="朝阳区人民法院")
+    respondent.locator("#request-confirmation").tap()
+    expect(respondent).to_have_url(re.compile(r"/documents/\d+$"))
+    expect(respondent.locator("h1")).to_contain_text("司法确认申请书")
+    expect(respondent.locator("#sign")).to_be_visible()
+    layout.check(respondent)
     layout.assert_all_fit()
