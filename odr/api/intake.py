@@ -49,17 +49,12 @@ def _rate_limit_key():
     return f"api-client:{client.id}" if client is not None else f"address:{request.remote_addr}"
 
 
-def _problem(status, detail=None, errors=None):
-    """Problem details in English whatever the platform's language: the API talks to machines."""
-    with force_locale("en"):
-        return problem(status, detail, errors=errors)
-
 
 @bp.errorhandler(413)
 @bp.errorhandler(429)
 def _refused(exc):
     # The site-wide handler answers in the visitor's language; this one stays in English.
-    return _problem(exc.code)
+    return problem(exc.code)
 
 
 def _answer(case, status):
@@ -97,7 +92,7 @@ def _bad_fields(data):
 
 
 def _unauthorized():
-    resp = _problem(401, "Send a valid bearer token in the Authorization header.")
+    resp = problem(401, "Send a valid bearer token in the Authorization header.")
     resp.headers["WWW-Authenticate"] = 'Bearer realm="odr"'
     return resp
 
@@ -114,7 +109,7 @@ def intake_status(reference):
         return _unauthorized()
     case = ops.find_transfer(client, reference.strip()[:64]) if len(reference) <= 64 else None
     if case is None:
-        return _problem(404, "No case was transferred by you with this reference.")
+        return problem(404, "No case was transferred by you with this reference.")
     return _status(case), 200
 
 
@@ -125,13 +120,13 @@ def intake():
     if client is None:
         return _unauthorized()
     if not request.is_json:
-        return _problem(415, "Send the case as application/json.")
+        return problem(415, "Send the case as application/json.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _problem(400, "The body must be a JSON object.")
+        return problem(400, "The body must be a JSON object.")
     errors = _bad_fields(data)
     if errors:
-        return _problem(422, errors=errors)
+        return problem(422, errors=errors)
     reference = data.get("reference")
     if isinstance(reference, str):
         existing = ops.find_transfer(client, reference.strip())
@@ -141,7 +136,7 @@ def intake():
     with force_locale("en"):
         form = TransferForm(formdata=formdata)
         if not form.validate():
-            return _problem(422, errors=[{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms])
+            return problem(422, errors=[{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms])
     try:
         case = ops.file_case(
             None, Channel.transfer,

@@ -23,10 +23,6 @@ bp = Blueprint("api_court", __name__, url_prefix="/api/court/v1")
 PER_PAGE = 50
 
 
-def _problem(status, detail=None, errors=None):
-    with force_locale("en"):
-        return problem(status, detail, errors=errors)
-
 
 def _court_client():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -42,7 +38,7 @@ def _court_client():
 def _authenticate():
     client = _court_client()
     if client is None:
-        resp = _problem(401, "A valid court API token is required (Authorization: Bearer …).")
+        resp = problem(401, "A valid court API token is required (Authorization: Bearer …).")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="odr-court"'
         return resp
     request.court_client = client
@@ -53,7 +49,7 @@ def _authenticate():
 @bp.errorhandler(405)
 @bp.errorhandler(413)
 def _refused(exc):
-    return _problem(exc.code)
+    return problem(exc.code)
 
 
 def _handoff(handoff_id: int) -> Handoff | None:
@@ -87,7 +83,7 @@ def handoffs():
     status = request.args.get("status")
     if status is not None:
         if status not in HandoffStatus.__members__:
-            return _problem(422, "Unknown status.", errors=[{"field": "status",
+            return problem(422, "Unknown status.", errors=[{"field": "status",
                                                             "message": f"one of {', '.join(HandoffStatus.__members__)}"}])
         query = query.where(Handoff.status == HandoffStatus(status))
     page = db.paginate(query.order_by(Handoff.id), page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
@@ -98,14 +94,14 @@ def handoffs():
 @bp.get("/handoffs/<int:handoff_id>")
 def show(handoff_id):
     handoff = _handoff(handoff_id)
-    return _json(handoff) if handoff is not None else _problem(404)
+    return _json(handoff) if handoff is not None else problem(404)
 
 
 @bp.get("/handoffs/<int:handoff_id>/bundle")
 def bundle(handoff_id):
     handoff = _handoff(handoff_id)
     if handoff is None:
-        return _problem(404)
+        return problem(404)
     return send_file(ops.bundle_path(handoff), mimetype="application/zip", as_attachment=True,
                      download_name=f"{handoff.case.number}.zip", etag=handoff.bundle_sha256)
 
@@ -114,19 +110,19 @@ def _body(allowed: dict) -> tuple[dict | None, object]:
     """The JSON object of a report, or a 422 naming each unknown field and wrong type."""
     data = request.get_json(silent=True) if request.content_length else {}
     if not isinstance(data, dict):
-        return None, _problem(422, "The body must be a JSON object.")
+        return None, problem(422, "The body must be a JSON object.")
     errors = [{"field": k, "message": "unknown field"} for k in data if k not in allowed]
     errors += [{"field": k, "message": f"must be {kind.__name__.replace('str', 'a string')}"}
                for k, kind in allowed.items() if k in data and not isinstance(data[k], kind)]
     if errors:
-        return None, _problem(422, "Some fields are not valid.", errors=errors)
+        return None, problem(422, "Some fields are not valid.", errors=errors)
     return data, None
 
 
 def _report(handoff_id, allowed, step):
     handoff = _handoff(handoff_id)
     if handoff is None:
-        return _problem(404)
+        return problem(404)
     data, refusal = _body(allowed)
     if refusal is not None:
         return refusal
@@ -136,11 +132,11 @@ def _report(handoff_id, allowed, step):
     except ops.InvalidReport as exc:
         db.session.rollback()
         with force_locale("en"):
-            return _problem(422, str(exc.reason))
+            return problem(422, str(exc.reason))
     except ops.CourtError as exc:
         db.session.rollback()
         with force_locale("en"):
-            return _problem(409, str(exc.reason))
+            return problem(409, str(exc.reason))
     db.session.commit()
     return _json(handoff), 200 if not changed else 201
 

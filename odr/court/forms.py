@@ -16,7 +16,18 @@ RESULT_LABELS = {
 
 
 class HandoffForm(FlaskForm):
+    """Choose the court a case goes to (from the organisations that are courts)."""
+
     court = SelectField(_l("Court"), validators=[DataRequired(message=_l("Choose a court."))])
+
+    def __init__(self, courts, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._courts = {str(c.id): c for c in courts}
+        self.court.choices = [SelectChoice("", "—")] + [SelectChoice(key, c.name) for key, c in self._courts.items()]
+
+    @property
+    def chosen_court(self):
+        return self._courts.get(self.court.data)
 
 
 class DocketForm(FlaskForm):

@@ -13,7 +13,6 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
 
 from odr.auth.models import Role
 from odr.cases.access import get_case_or_404
@@ -58,10 +57,9 @@ def get_handoff_or_404(handoff_id: int) -> Handoff:
 @login_required
 def handoff(number):
     case = get_case_or_404(number, need="manage")
-    form = HandoffForm()
-    form.court.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in ops.courts()]
+    form = HandoffForm(ops.courts())
     if form.validate_on_submit():
-        court = next((c for c in ops.courts() if str(c.id) == form.court.data), None)
+        court = form.chosen_court
         try:
             ops.hand_off(case, court, current_user._get_current_object())
         except ops.CourtError as exc:
@@ -91,10 +89,9 @@ def confirmation(number):
             return redirect(url_for("documents.view", doc_id=application.id), code=303)
         abort_with(409, _("Judicial confirmation can be asked for by a party of a settled case whose agreement "
                           "everyone signed, once."))
-    form = HandoffForm()
-    form.court.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in ops.courts()]
+    form = HandoffForm(ops.courts())
     if form.validate_on_submit():
-        court = next((c for c in ops.courts() if str(c.id) == form.court.data), None)
+        court = form.chosen_court
         try:
             document = conf.request_confirmation(case, me, court, str(get_locale() or "zh"))
         except ops.CourtError as exc:

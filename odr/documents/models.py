@@ -65,6 +65,11 @@ class SignedDocument(db.Model):
         return next((s for s in self.signers if s.user_id == uid), None)
 
     @property
+    def known_files(self) -> set[str]:
+        """Every file this version has been: unsigned, then after each signature (and sealed)."""
+        return {self.unsigned_sha256, self.current_sha256} | {s.signed_sha256 for s in self.signers if s.signed_sha256}
+
+    @property
     def waiting_for(self) -> list[DocumentSigner]:
         return [s for s in self.signers if s.status is not SignerStatus.signed]
 

@@ -29,6 +29,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -207,7 +208,7 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
     from odr.documents import pades
 
     signer = _signer(document, user)
-    if viewed_sha256 != document.current_sha256 and viewed_sha256 not in _signed_ancestors(document):
+    if viewed_sha256 not in document.known_files:
         raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
     key_der = _b64(public_key, _("The public key"), 1024)
     try:
@@ -228,7 +229,7 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
         cert = ca.issue_signer(key_der, name=signer.name, user_ref=f"odr-user-{user.id}",
                                case_number=document.case.number, minutes=minutes)
         signer.public_key = key_der
-        signer.cert_der = cert.public_bytes(_der())
+        signer.cert_der = cert.public_bytes(Encoding.DER)
         signer.cert_expires_at = now + timedelta(minutes=minutes)
         audit.record(document.case, user, "signing_certificate_issued", {
             "document": document.id, "version": document.version, "role": signer.role,
@@ -254,16 +255,6 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
     signer.prepared_at = prepared.signed_at
     signer.status = SignerStatus.prepared
     return signer
-
-
-def _der():
-    from cryptography.hazmat.primitives.serialization import Encoding
-    return Encoding.DER
-
-
-def _signed_ancestors(document: SignedDocument) -> set[str]:
-    """Files of this version that differ from the current one only by signatures made since."""
-    return {document.unsigned_sha256} | {s.signed_sha256 for s in document.signers if s.signed_sha256}
 
 
 def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:

@@ -108,7 +108,7 @@ def download(doc_id: int):
 def page_image(doc_id: int, number: int):
     document = get_document_or_404(doc_id)
     sha = request.args.get("v", document.current_sha256)
-    if sha != document.current_sha256 and sha not in _known_files(document):
+    if sha not in document.known_files:
         abort(404)
     try:
         png = pages.page_png(sha, number)
@@ -117,10 +117,6 @@ def page_image(doc_id: int, number: int):
     resp = send_file(io.BytesIO(png), mimetype="image/png", etag=f"{sha}-{number}", max_age=86400 * 30)
     resp.headers["Cache-Control"] = "private, max-age=2592000, immutable"
     return resp
-
-
-def _known_files(document: SignedDocument) -> set[str]:
-    return {document.unsigned_sha256} | {s.signed_sha256 for s in document.signers if s.signed_sha256}
 
 
 def _signing_step(doc_id: int, step):

@@ -217,6 +217,7 @@ def _render_outcome(case, answer_forms=None, next_form=None, status=200):
         list_sections=outcomes.list_sections, facts_approved=facts_approved, consents=consents,
         versions={kind: outcomes.versions(case, kind) for kind in OutcomeKind},
         ready_to_settle=outcomes.ready_to_settle, Stage=Stage, signed_doc=signing.signed_document,
+        editable=outcomes.editable,
     ), status
 
 
@@ -234,7 +235,7 @@ def outcome_edit(number, kind):
     kind = _kind_or_404(kind)
     doc = outcomes.current_document(case, kind)
     approved = doc is not None and doc.status is OutcomeStatus.approved
-    if approved and signing.is_signed(doc):
+    if doc is not None and not outcomes.editable(doc):
         abort_with(409, _("This document is signed by everyone and can no longer be changed."))
     content = doc.content if doc is not None else outcomes.draft_content(case, kind, _current_lang())
     sections = content["sections"]

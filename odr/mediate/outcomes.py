@@ -215,9 +215,9 @@ def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
         raise InvalidDocument(_l("The amount cannot be negative."))
     doc = current_document(case, kind)
     reason = (reason or "").strip()[:1000]
+    if doc is not None and not editable(doc):
+        raise OutcomeError(_l("This document is signed by everyone and can no longer be changed."))
     if doc is not None and doc.status is OutcomeStatus.approved:
-        if signing.is_signed(doc):
-            raise OutcomeError(_l("This document is signed by everyone and can no longer be changed."))
         if not reason:
             raise InvalidDocument(_l("Say why an approved document is changed: its signatures will no longer count."))
     base = doc.content if doc is not None else draft_content(case, kind)
@@ -270,6 +270,15 @@ def send(document: OutcomeDocument, case: Case, mediator) -> None:
         text = _("The record of undisputed facts of case %(number)s is ready. Please read it and approve it or ask for changes: %(link)s",
                  number=case.number, link=absolute_url("mediate.outcome", number=case.number))
     notify_users(case, [p.user for p in joined_parties(case)], text)
+
+
+def editable(document: OutcomeDocument) -> bool:
+    """Whether the mediator may still change this version: a draft, one waiting for answers, or an
+    approved one that not everyone has signed yet (saving then starts a new version, with a reason)."""
+    from odr.mediate import signing
+    if document.status in (OutcomeStatus.draft, OutcomeStatus.approval):
+        return True
+    return document.status is OutcomeStatus.approved and not signing.is_signed(document)
 
 
 def ready_to_settle(document: OutcomeDocument) -> bool:

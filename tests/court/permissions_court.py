@@ -12,15 +12,7 @@ from odr.court import operations as ops
 from odr.court.models import Handoff, HandoffKind
 from odr.extensions import db
 
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
+from tests.permission_rows import ROLES, only
 
 
 SEEN = {"claimant": 403, "respondent": 403, "mediator": 403}  # see the open case, may not hand it over

@@ -9,15 +9,7 @@ see the case get past the door and are refused by the step: 400 for a body that 
 from odr.documents import operations as signing
 from odr.documents.render import render_pdf
 
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
+from tests.permission_rows import only
 
 
 VIEWERS = ("claimant", "respondent", "staff", "mediator", "admin")
