@@ -96,6 +96,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
     from odr.cases import models as _case_models  # noqa: F401
     from odr.consult import models as _consult_models  # noqa: F401
+    from odr.court import complaint as _court_complaint  # noqa: F401  (hook: sealed → the centre is told)
     from odr.court import confirmation as _court_confirmation  # noqa: F401  (hook: signed → handed over)
     from odr.court import models as _court_models  # noqa: F401
     from odr.video.recording import register_bundle_contribution

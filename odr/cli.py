@@ -424,7 +424,7 @@ def documents_group():
 
 
 @documents_group.command("sample")
-@click.argument("kind", type=click.Choice(["award", "confirmation", "index", "agreement"]))
+@click.argument("kind", type=click.Choice(["award", "confirmation", "index", "agreement", "complaint"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
               help="Where to write the PDF.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)

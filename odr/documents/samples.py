@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from odr.cases.models import Case, Side
 from odr.documents.award import Arbitrator, ArbitratorRole, AwardContent, AwardParty
 
-KINDS = ("award", "confirmation", "index", "agreement")
+KINDS = ("award", "confirmation", "index", "agreement", "complaint")
 
 AWARD_TEXT = {
     "zh": dict(
@@ -73,9 +74,11 @@ class SampleCase:
     agreement: object
 
 
-def sample_case(lang: str = "zh") -> SampleCase:
+def sample_case(lang: str = "zh", failed: bool = False) -> SampleCase:
     """A neighbour dispute mediated to an agreement both parties approved, in the caller's transaction.
 
+    ``failed``: mediation fails instead — both parties approve a record of undisputed facts (the
+    ``agreement`` of the result) and the claimant takes the case on to the court hand-off stage.
     Flushes, never commits: roll back to forget it.
     """
     from odr.auth import operations as auth_ops
@@ -106,7 +109,7 @@ def sample_case(lang: str = "zh") -> SampleCase:
     db.session.add(MediatorProfile(user_id=mediator.id, organization_id=org.id, specialties="neighbour"))
     claimant, respondent = person("张三" if zh else "Zhang San"), person("李四" if zh else "Li Si")
     dispute = ops.DisputeDetails(
-        category=Category.neighbour, district="朝阳区", amount_claimed=None,
+        category=Category.neighbour, district="朝阳区", amount_claimed=Decimal("500") if failed else None,
         description=("楼上住户每晚十点后仍在装修，噪音严重影响休息，多次沟通无果。" if zh else
                      "The upstairs neighbour renovates every night after ten; talking to them has not helped."),
         claim="晚上十点后停止施工，并赔偿损失500元。" if zh else "No building work after 22:00 and CNY 500 for the trouble.")
@@ -117,13 +120,22 @@ def sample_case(lang: str = "zh") -> SampleCase:
     for stage in (Stage.assessment, Stage.mediation):
         workflow.move(case, stage, claimant)
     ops.assign_handler(case, staff, mediator=mediator)
-    content = outcomes.draft_content(case, OutcomeKind.agreement, lang)
+    kind = OutcomeKind.undisputed_facts if failed else OutcomeKind.agreement
+    content = outcomes.draft_content(case, kind, lang)
+    if failed:
+        filled = {"agreed": ("被申请人自2026年9月起装修房屋，施工多在晚上十点以后。" if zh else
+                             "The respondent has been renovating since September 2026, mostly after 22:00."),
+                  "disputed": "噪音是否超过规定标准，以及损失金额。" if zh else "Whether the noise is over the limit, and the loss."}
+        for section in content["sections"]:
+            section["text"] = filled.get(section["id"], section["text"])
     texts = {s["id"]: s["text"] for s in content["sections"]}
-    document = outcomes.save(case, OutcomeKind.agreement, mediator, texts)
+    document = outcomes.save(case, kind, mediator, texts)
     document.content = content  # save drafts in the page's language; a sample has none
     outcomes.send(document, case, mediator)
     outcomes.answer(document, case, claimant, approve=True)
     outcomes.answer(document, case, respondent, approve=True)
+    if failed:
+        outcomes.go_to_court(case, claimant)
     db.session.flush()
     return SampleCase(case, document)
 
@@ -145,9 +157,20 @@ def sample_files(case: Case, agreement_pdf: bytes, lang: str) -> list:
 
 
 def render_sample(kind: str, lang: str) -> bytes:
-    """A case document of the sample case (``confirmation``, ``index`` or ``agreement``), in the caller's
-    transaction (roll back afterwards)."""
+    """A case document of the sample case (``confirmation``, ``index``, ``agreement`` or ``complaint``), in
+    the caller's transaction (roll back afterwards)."""
     from odr.cases.models import Side
+
+    if kind == "complaint":
+        from odr.court.complaint import Addresses, render_complaint
+
+        zh = lang == "zh"
+        sample = sample_case(lang, failed=True)
+        return render_complaint(
+            sample.case, "北京市朝阳区人民法院" if zh else "Chaoyang District People's Court, Beijing", lang,
+            addresses=Addresses("北京市朝阳区安贞里一号楼201室" if zh else "Flat 201, 1 Anzhen Li, Chaoyang, Beijing",
+                                "北京市朝阳区安贞里一号楼301室" if zh else "Flat 301, 1 Anzhen Li, Chaoyang, Beijing"),
+            on=date(2026, 11, 2))
     from odr.documents.case_index import render_case_index
     from odr.mediate.confirmation import PartyIdentity, render_judicial_confirmation
     from odr.mediate.pdf import mediation_pdf
