@@ -40,3 +40,12 @@ class ResultForm(FlaskForm):
                          validators=[DataRequired(message=_l("Choose the result."))])
     note = TextAreaField(_l("Note (optional)"), filters=[strip], validators=[Optional(), Length(max=2000),
                                                                              no_control_chars])
+
+
+class ComplaintForm(HandoffForm):
+    """The claimant's complaint: the court it is addressed to, and addresses for service (optional)."""
+
+    claimant_address = StringField(_l("Your address for service (optional)"), filters=[strip],
+                                   validators=[Optional(), Length(max=200), no_control_chars])
+    respondent_address = StringField(_l("The other party's address, if you know it (optional)"), filters=[strip],
+                                     validators=[Optional(), Length(max=200), no_control_chars])

@@ -4,8 +4,10 @@ A hand-off writes the case's bundle (:mod:`odr.court.bundle`) once, stores it by
 and records it: what the court downloads later is exactly what was handed over, whatever happens
 to the case afterwards. Two kinds:
 
-- **filing** — mediation failed and the case is at the litigation stage: the centre picks the
-  court; the case is closed as "handed to court";
+- **filing** — mediation failed and the case is at the litigation stage: the claimant signed the
+  complaint (:mod:`odr.court.complaint`) and the centre hands the case to the court it is
+  addressed to; the case is closed as "handed to court". No complaint, no filing: a court files
+  a case on the plaintiff's complaint;
 - **confirmation** — a settled case whose parties both signed the application for judicial
   confirmation (the signing hook calls :func:`hand_off`); the case stays settled.
 
@@ -93,8 +95,8 @@ def current_handoff(case: Case) -> Handoff | None:
 def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = None) -> Handoff:
     """Write the bundle and hand the case to ``court`` (in the caller's transaction).
 
-    :raise CourtError: not a court, the case is not ready (filing: at the litigation stage;
-        confirmation: settled), or it was handed already.
+    :raise CourtError: not a court, the case is not ready (filing: at the litigation stage with the
+        claimant's sealed complaint to this court; confirmation: settled), or it was handed already.
     """
     if court is None or court.type is not OrgType.court:
         raise CourtError(_l("Choose a court."))
@@ -106,6 +108,8 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
     previous = current_handoff(case)
     if previous is not None and previous.result is not CourtResult.withdrawn:
         raise CourtError(_l("This case was already handed to a court."))
+    if kind is HandoffKind.filing:
+        _check_complaint(case, court)
     try:
         case_ops.assign_handler(case, actor, court=court)
     except case_ops.CaseError as exc:
@@ -126,6 +130,19 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
     _notify(case, _("Case %(number)s was handed to %(court)s.", number=case.number, court=court.name))
     logger.info("Case %s handed to %s (%s, bundle %s)", case, court.name, kind.value, sha[:12])
     return handoff
+
+
+def _check_complaint(case: Case, court: Organization) -> None:
+    from odr.court.complaint import court_of, sealed_complaint
+
+    complaint = sealed_complaint(case)
+    if complaint is None:
+        raise CourtError(_l("The claimant has not signed the complaint yet: a court files a case on the "
+                            "claimant's complaint."))
+    addressed = court_of(complaint)
+    if addressed is None or addressed.id != court.id:
+        raise CourtError(_l("The claimant's complaint is addressed to %(court)s: hand the case to that court.",
+                            court=addressed.name if addressed is not None else "?"))
 
 
 def _notify(case: Case, text: str) -> None:

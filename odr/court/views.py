@@ -1,7 +1,9 @@
 """The litigation stage of a case, and the court's side: the clerk's inbox of hand-offs.
 
-- ``/court/<number>/handoff``: the centre picks the court and hands the case over (the bundle is
-  written and kept as handed).
+- ``/court/<number>/complaint``: after failed mediation, the claimant prepares the complaint to the
+  court of their choice and signs it (``odr.court.complaint``).
+- ``/court/<number>/handoff``: the centre hands the case over — a filing to the court of the
+  claimant's sealed complaint (the bundle is written and kept as handed).
 - ``/court/inbox``: a clerk sees the hand-offs to their court(s) — only those; downloads each
   bundle, and records receipt, the docket number and the result, which the parties are told.
 """
@@ -19,8 +21,9 @@ from odr.cases.access import get_case_or_404
 from odr.cases.models import Stage
 from odr.cases.stages import stage_blueprint
 from odr.court import operations as ops
-from odr.court.forms import RESULT_LABELS, DocketForm, HandoffForm, ResultForm
+from odr.court.forms import RESULT_LABELS, ComplaintForm, DocketForm, HandoffForm, ResultForm
 from odr.court.models import Handoff, HandoffKind, HandoffStatus
+from odr.documents.models import SigningStatus
 from odr.errors import abort_with
 from odr.extensions import db
 
@@ -35,10 +38,15 @@ STATUS_LABELS = {HandoffStatus.sent: _l("Sent"), HandoffStatus.received: _l("Rec
                  HandoffStatus.docketed: _l("Docketed"), HandoffStatus.decided: _l("Decided")}
 
 
+def _current_complaint(case):
+    from odr.court.complaint import current_complaint
+    return current_complaint(case)
+
+
 @bp.app_context_processor
 def _labels():
     return {"court_result": RESULT_LABELS, "handoff_kind": KIND_LABELS, "handoff_status": STATUS_LABELS,
-            "court_handoff": ops.current_handoff}
+            "court_handoff": ops.current_handoff, "court_complaint": _current_complaint}
 
 
 def clerk_courts() -> set[int]:
@@ -56,21 +64,75 @@ def get_handoff_or_404(handoff_id: int) -> Handoff:
 @bp.route("/<number>/handoff", methods=["GET", "POST"])
 @login_required
 def handoff(number):
+    """The centre hands the case over: a filing goes to the court of the claimant's sealed complaint."""
+    from odr.court import complaint as complaints
+
     case = get_case_or_404(number, need="manage")
-    form = HandoffForm(ops.courts())
+    complaint = complaints.current_complaint(case)
+    sealed = complaint if complaint is not None and complaint.status is SigningStatus.complete else None
+    # A filing goes where the sealed complaint is addressed; a settlement anywhere staff choose.
+    form = HandoffForm([complaints.court_of(sealed)] if sealed is not None else ops.courts())
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            court = form.chosen_court
+            try:
+                ops.hand_off(case, court, current_user._get_current_object())
+            except ops.CourtError as exc:
+                db.session.rollback()
+                form.court.errors.append(exc.reason)
+                status = 409
+            else:
+                db.session.commit()
+                flash(_("The case was handed to %(court)s.", court=court.name), "success")
+                return redirect(url_for("cases.show", number=number), code=303)
+    elif sealed is not None:
+        form.court.data = str(complaints.court_of(sealed).id)
+    return render_template("court/handoff.html", case=case, form=form, handoff=ops.current_handoff(case),
+                           complaint=complaint, complaint_court=complaints.court_of(complaint) if complaint else None,
+                           needs_complaint=case.outcome is None), status
+
+
+@bp.route("/<number>/complaint", methods=["GET", "POST"])
+@login_required
+def complaint(number):
+    """The claimant prepares the complaint to the court of their choice, then signs it on the document page.
+
+    :raise 404: the user may not see the case.
+    :raise 403: the user is not its claimant.
+    :raise 409: not at the court hand-off stage, handed over, or the complaint is sealed already.
+    """
+    from flask_babel import get_locale
+
+    from odr.court import complaint as complaints
+
+    case = get_case_or_404(number)
+    me = current_user._get_current_object()
+    if not complaints.is_claimant(case, me):
+        abort_with(403, _("Only the claimant can prepare and sign the complaint."))
+    current = complaints.current_complaint(case)
+    why_not = complaints.refusal(case)
+    if why_not:
+        if current is not None and request.method == "GET":
+            return redirect(url_for("documents.view", doc_id=current.id), code=303)
+        abort_with(409, str(why_not))
+    form = ComplaintForm(ops.courts())
     if form.validate_on_submit():
-        court = form.chosen_court
+        addresses = complaints.Addresses(form.claimant_address.data or "", form.respondent_address.data or "")
         try:
-            ops.hand_off(case, court, current_user._get_current_object())
+            document = complaints.prepare_complaint(case, me, form.chosen_court, str(get_locale() or "zh"), addresses)
         except ops.CourtError as exc:
             db.session.rollback()
             form.court.errors.append(exc.reason)
         else:
             db.session.commit()
-            flash(_("The case was handed to %(court)s.", court=court.name), "success")
-            return redirect(url_for("cases.show", number=number), code=303)
-    return render_template("court/handoff.html", case=case, form=form,
-                           handoff=ops.current_handoff(case)), 400 if form.errors else 200
+            return redirect(url_for("documents.view", doc_id=document.id), code=303)
+    elif request.method == "GET" and current is not None:
+        form.court.data = str(complaints.court_of(current).id)
+    return render_template("court/complaint.html", case=case, form=form, waiting=current), \
+        400 if form.errors else 200
 
 
 @bp.route("/<number>/confirmation", methods=["GET", "POST"])

@@ -25,6 +25,7 @@ from odr.court import operations as ops
 from odr.court.models import Handoff
 from odr.extensions import db
 from tests.conftest import PASSWORD, dispute
+from tests.court.complaints import seal_complaint
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -45,6 +46,7 @@ def seed(server):
                                       case_ops.PartyDetails("李四", phone="+8613900139001"), organization=centre)
             for stage in (Stage.assessment, Stage.litigation):
                 workflow.move(case, stage, claimant)
+            seal_complaint(case, target)
             handoffs.append(ops.hand_off(case, target, staff).id)
         _client, token = case_ops.issue_api_token("court-system", court)
         _c, centre_token = case_ops.issue_api_token("hotline", centre)

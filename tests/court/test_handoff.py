@@ -13,6 +13,7 @@ from odr.court.verify_bundle import verify_bundle
 from odr.documents.ca import platform_ca
 from odr.extensions import db
 from odr.outbox import OutboxMessage
+from tests.court.complaints import seal_complaint
 
 
 def failed_case(make_user, make_org, make_case):
@@ -41,6 +42,12 @@ def test_staff_hand_off_and_the_clerk_records_what_the_court_did(client, login_e
     assert 'id="hand-off-link"' in client.get(f"/court/{case.number}").get_data(as_text=True)
     assert client.post(f"/court/{case.number}/handoff", data={"court": ""}).status_code == 400
     assert client.post(f"/court/{case.number}/handoff", data={"court": "99999"}).status_code == 400
+    # No filing without the claimant's signed complaint; then only to the court it is addressed to.
+    resp = client.post(f"/court/{case.number}/handoff", data={"court": str(court.id)})
+    assert resp.status_code == 409 and "has not signed the complaint" in resp.get_data(as_text=True)
+    seal_complaint(case, court)
+    db.session.commit()
+    assert client.post(f"/court/{case.number}/handoff", data={"court": str(other_court.id)}).status_code == 400
     assert client.post(f"/court/{case.number}/handoff", data={"court": str(court.id)}).status_code == 303
     db.session.expire_all()
     handoff = db.session.scalar(sa.select(Handoff))

@@ -90,3 +90,15 @@ def sign_all(client, login, m, document):
         assert resp.status_code == 200, resp.get_json()
     db.session.expire_all()
     return db.session.get(SignedDocument, document.id)
+
+
+def sign_in_process(document, user, key: BrowserKey | None = None):
+    """``user`` signs ``document`` through the operations the signing endpoints call (no HTTP), in the
+    caller's transaction: for tests whose subject is what comes after a signature."""
+    from odr.documents import operations as signing
+    key = key or BrowserKey()
+    signing.send_code(document, user)
+    db.session.flush()
+    prepared = signing.prepare(document, user, public_key=key.spki, stamp=drawing(),
+                               viewed_sha256=document.current_sha256, code=last_code(user.contact))
+    return signing.finish(document, user, signature=key.sign(base64.b64encode(prepared.to_be_signed).decode()))
