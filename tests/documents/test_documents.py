@@ -331,15 +331,16 @@ def signature_destinations(pdf: bytes) -> dict[str, tuple[int, float, float]]:
             for m in re.finditer(rb"\((signature-[\w-]+)\) \[(\d+) 0 R /XYZ ([\d.]+) ([\d.]+) 0\]", data)}
 
 
-@pytest.mark.parametrize("kind", ["award", "confirmation", "agreement"])
+@pytest.mark.parametrize("kind", ["award", "confirmation", "agreement", "complaint"])
 def test_the_signature_boxes_can_be_found_in_the_pdf_on_one_page_one_under_the_other(runner, kind, tmp_path):
     out = tmp_path / f"{kind}.pdf"
     assert runner.invoke(args=["documents", "sample", kind, "-o", str(out)]).exit_code == 0
     pdf = out.read_bytes()
     boxes = signature_destinations(pdf)
-    expected = {"award": 4, "confirmation": 2, "agreement": 3}[kind]  # arbitrators + clerk; applicants; parties + mediator
+    # arbitrators + clerk; applicants; parties + mediator; the plaintiff
+    expected = {"award": 4, "confirmation": 2, "agreement": 3, "complaint": 1}[kind]
     assert sorted(boxes) == sorted([f"signature-{n}" for n in range(1, expected + 1)]
-                                   + (["signature-seal"] if kind != "confirmation" else []))
+                                   + (["signature-seal"] if kind not in ("confirmation", "complaint") else []))
     mm = 72 / 25.4
     width, height = SIGNATURE_BOX_MM[0] * mm, SIGNATURE_BOX_MM[1] * mm
     pages = {page for page, _, _ in boxes.values()}

@@ -169,7 +169,8 @@ def test_the_bundled_font_covers_level_1_hanzi_and_every_template_character():
     assert len(level1) == 3755
     template_chars = set()
     for path in [*ROOT.glob("odr/mediate/data/*.yaml"), *ROOT.glob("templates/documents/*.html"),
-                 *ROOT.glob("odr/documents/*.py"), ROOT / "odr/mediate/pdf.py", ROOT / "odr/mediate/confirmation.py"]:
+                 *ROOT.glob("odr/documents/*.py"), ROOT / "odr/mediate/pdf.py", ROOT / "odr/mediate/confirmation.py",
+                 ROOT / "odr/court/complaint.py"]:
         template_chars.update(c for c in path.read_text(encoding="utf-8") if c.isprintable())
     missing = "".join(sorted(c for c in level1 | template_chars if ord(c) not in cmap))
     assert not missing, f"run scripts/build-font-subset; the font lacks {missing!r}"
