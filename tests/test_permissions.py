@@ -99,6 +99,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_outcome",
     "tests.documents.permissions_signing",
     "tests.court.permissions_court",
+    "tests.court.permissions_complaint",
     "tests.video.permissions_video",
     "tests.ops.permissions_ops",
 )]
