@@ -1,8 +1,9 @@
 """Mediation fails, the case goes to court: in the browsers of everyone involved.
 
 The record of undisputed facts is approved by both parties (set up through the operations);
-the claimant, on a phone, takes the case towards court; staff at a desk hand it to the court
-(the bundle is written); the court clerk, at a desk, finds it in the court inbox, downloads the
+the claimant, on a phone, takes the case towards court, prepares the complaint to the court and
+signs it (a key made in the phone's browser; the platform seals it); staff at a desk hand it to
+that court (the bundle, with the sealed complaint, is written); the court clerk, at a desk, finds it in the court inbox, downloads the
 case file (which verifies), records receipt and the docket number; the claimant sees the docket
 number on the phone, and was told by message.
 """
@@ -20,7 +21,8 @@ from odr.cases.models import Case, Outcome
 from odr.extensions import db
 from odr.outbox import OutboxMessage
 from tests.conftest import PASSWORD, dispute
-from tests.e2e.pages import sign_in
+from tests.documents.signing import last_code
+from tests.e2e.pages import draw_signature, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -80,12 +82,35 @@ def test_failed_mediation_to_court_docket(phone, server, shot, layout, tmp_path)
     claimant.locator("#to-court").tap()
     expect(claimant).to_have_url(re.compile(rf"/cases/{number}"))
 
-    # Staff hand it to the court.
+    # The claimant prepares the complaint to the court and signs it on the phone.
+    claimant.goto(f"/court/{number}")
+    claimant.locator("#complaint-link").tap()
+    claimant.select_option("select[name=court]", label="朝阳区人民法院")
+    claimant.fill("input[name=respondent_address]", "北京市朝阳区安贞里二号楼")
+    layout.check(claimant)
+    claimant.locator("#prepare-complaint").tap()
+    expect(claimant.locator("#sign")).to_be_visible()
+    expect(claimant.locator(".pages img").first).to_have_js_property("complete", True)
+    layout.check(claimant)
+    claimant.locator("#read-all").check()
+    claimant.locator("#send-code").tap()
+    expect(claimant.locator("#sign-status")).not_to_be_empty()
+    with server.app.app_context():
+        code = last_code(CLAIMANT)
+    claimant.fill("#sign-code", code)
+    draw_signature(claimant)
+    claimant.locator("#sign-now").click()
+    expect(claimant.locator("#sign-status")).not_to_have_class("error", timeout=1_000)
+    expect(claimant.locator("#sign")).to_have_count(0, timeout=15_000)  # signed and sealed: the page reloads
+    shot(claimant, "1-complaint-signed")
+
+    # Staff hand it to the court of the complaint.
     staff = phone(desk=True).new_page()
     sign_in(staff, STAFF)
     staff.goto(f"/court/{number}")
+    expect(staff.locator("#hand-off-link")).not_to_have_class(re.compile("secondary"))  # the complaint is sealed
     staff.locator("#hand-off-link").click()
-    staff.select_option("select[name=court]", label="朝阳区人民法院")
+    expect(staff.locator("select[name=court] option:checked")).to_have_text("朝阳区人民法院")
     staff.locator("#hand-off").click()
     expect(staff).to_have_url(re.compile(rf"/cases/{number}"))
 
@@ -102,13 +127,13 @@ def test_failed_mediation_to_court_docket(phone, server, shot, layout, tmp_path)
     clerk.fill("input[name=docket_number]", DOCKET)
     clerk.locator("#docket-form button").click()
     expect(clerk.locator("#docket")).to_contain_text(DOCKET)
-    shot(clerk, "1-clerk-docketed")
+    shot(clerk, "2-clerk-docketed")
 
     # The claimant sees it on the phone, and was told.
     claimant.goto(f"/court/{number}")
     expect(claimant.locator("#court-handoff")).to_contain_text(DOCKET)
     layout.check(claimant)
-    shot(claimant, "2-party-sees-docket")
+    shot(claimant, "3-party-sees-docket")
 
     from odr.court.verify_bundle import verify_bundle
     from odr.documents.ca import platform_ca
@@ -119,4 +144,5 @@ def test_failed_mediation_to_court_docket(phone, server, shot, layout, tmp_path)
         report = verify_bundle(path, [platform_ca().ca.asn1_cert])
     assert any(DOCKET in body for body in told)
     assert report.ok, report.problems
+    assert any(line.startswith("documents/civil_complaint-v1.pdf: 2 signatures intact") for line in report.checked)
     layout.assert_all_fit()
