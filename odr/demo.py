@@ -178,8 +178,10 @@ def _current_cases(users, center, court, hotline):
     advance(cases[6], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[6], staff, mediator=users["mediator"])
     advance(cases[6], Stage.litigation, actor=users["mediator"])
-    from odr.court import operations as court_ops
-    court_ops.hand_off(cases[6], court, staff)  # the clerk's inbox has its bundle
+    # The claimant signs the complaint to the court and staff hand the case over: the clerk's inbox
+    # has its bundle, complaint included. Signed at load time, like the agreement above.
+    _at(0)
+    _complaint_handed_over(cases[6], court, users)
     _at(DAYS_AGO[7])
     advance(cases[7], Stage.assessment, Stage.litigation)
     ops.assign_handler(cases[7], staff, court=court)
@@ -199,7 +201,34 @@ def _current_cases(users, center, court, hotline):
 
 
 def _signed_agreement(case, users) -> None:
-    """Draft, approve and sign the agreement of ``case`` as its people would on the site.
+    """Draft, approve and sign the agreement of ``case`` as its people would on the site (see :func:`_sign`)."""
+    from odr.mediate import outcomes
+    from odr.mediate import signing as mediation_signing
+    from odr.mediate.models import OutcomeKind
+
+    mediator = users["mediator"]
+    content = outcomes.draft_content(case, OutcomeKind.agreement, "zh")
+    texts = {s["id"]: s["text"] or "双方同意按本协议履行。" for s in content["sections"]}
+    document = outcomes.save(case, OutcomeKind.agreement, mediator, texts, Decimal("7000.00"))
+    outcomes.send(document, case, mediator)
+    for side in (users["claimant"], users["respondent"]):
+        outcomes.answer(document, case, side, approve=True)
+    _sign(mediation_signing.signed_document(document))
+
+
+def _complaint_handed_over(case, court, users) -> None:
+    """The claimant of ``case`` prepares the complaint to ``court`` and signs it; staff hand the case over."""
+    from odr.court import complaint
+    from odr.court import operations as court_ops
+
+    document = complaint.prepare_complaint(case, users["claimant"], court, "zh",
+                                           complaint.Addresses("北京市朝阳区安贞里一号楼201室"))
+    _sign(document)
+    court_ops.hand_off(case, court, users["staff"])
+
+
+def _sign(document) -> None:
+    """Every signer of ``document`` signs it as they would on the site, and the platform seals it.
 
     The demo stands in for the signers' browsers: each gets a one-time code (read back from the
     outbox the demo just wrote it to), a key made here for this one signature, and signs what
@@ -213,33 +242,22 @@ def _signed_agreement(case, users) -> None:
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
     from odr.documents import operations as signing
-    from odr.mediate import outcomes
-    from odr.mediate import signing as mediation_signing
-    from odr.mediate.models import OutcomeKind
     from odr.outbox import OutboxMessage
 
-    mediator = users["mediator"]
-    content = outcomes.draft_content(case, OutcomeKind.agreement, "zh")
-    texts = {s["id"]: s["text"] or "双方同意按本协议履行。" for s in content["sections"]}
-    document = outcomes.save(case, OutcomeKind.agreement, mediator, texts, Decimal("7000.00"))
-    outcomes.send(document, case, mediator)
-    for side in (users["claimant"], users["respondent"]):
-        outcomes.answer(document, case, side, approve=True)
-    signed = mediation_signing.signed_document(document)
     drawing = _signature_drawing()
-    for signer in list(signed.signers):
+    for signer in list(document.signers):
         user = signer.user
-        signing.send_code(signed, user)
+        signing.send_code(document, user)
         db.session.flush()
         body = db.session.scalar(sa.select(OutboxMessage.body).where(OutboxMessage.recipient == user.contact)
                                  .order_by(OutboxMessage.id.desc()).limit(1))
         code = re.findall(r"(?<![\d-])(\d{6})(?!\d)", body)[-1]
         key = ec.generate_private_key(ec.SECP256R1())
         spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        prepared = signing.prepare(signed, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
-                                   viewed_sha256=signed.current_sha256, code=code)
+        prepared = signing.prepare(document, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
+                                   viewed_sha256=document.current_sha256, code=code)
         r, s_ = decode_dss_signature(key.sign(prepared.to_be_signed, ec.ECDSA(hashes.SHA256())))
-        signing.finish(signed, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
+        signing.finish(document, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
 
 
 def _signature_drawing() -> str:

@@ -31,13 +31,16 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     from odr.documents.ca import platform_ca
     from odr.documents.models import SignedDocument, SigningStatus
     from odr.documents.verify import verify
-    sealed = db.session.scalar(sa.select(SignedDocument).where(SignedDocument.status == SigningStatus.complete))
+    sealed = db.session.scalar(sa.select(SignedDocument).where(SignedDocument.status == SigningStatus.complete,
+                                                               SignedDocument.kind == "mediation_agreement"))
     assert sealed is not None and sealed.case.outcome is Outcome.settled
     report = verify(storage.get(sealed.current_sha256), [platform_ca().ca.asn1_cert])
     assert report.ok and len(report.signatures) == 4, report.lines()
     handoff = db.session.scalar(sa.select(Handoff))
     assert handoff.case.outcome is Outcome.handed_to_court
-    assert verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert]).ok
+    bundle = verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert])
+    assert bundle.ok  # with the claimant's sealed complaint, both its signatures trusted
+    assert any(line.startswith("documents/civil_complaint-v1.pdf: 2 signatures") for line in bundle.checked)
     # One account per role.
     roles = {g.role for u in db.session.scalars(sa.select(User)) for g in u.grants}
     assert roles == set(Role)
