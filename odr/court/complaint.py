@@ -40,7 +40,7 @@ from odr.timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 KIND = "civil_complaint"
-#: ``court:<id>:<digest of what the claimant gave>``: the court, and whether a second request is the same.
+#: ``court:<id>:<digest of the language and addresses>``: the court, and whether a second request is the same.
 SUBJECT = "court:{}:{}"
 ADDRESS_MAX = 200
 #: Sections of the record of undisputed facts the complaint quotes.
@@ -116,8 +116,8 @@ class Addresses:
     claimant: str = ""
     respondent: str = ""
 
-    def digest(self) -> str:
-        return hashlib.sha256(f"{self.claimant}\n{self.respondent}".encode()).hexdigest()[:16]
+    def digest(self, lang: str) -> str:
+        return hashlib.sha256(f"{lang}\n{self.claimant}\n{self.respondent}".encode()).hexdigest()[:16]
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -268,7 +268,8 @@ def prepare_complaint(case: Case, user, court: Organization | None, lang: str,
     why_not = refusal(case)
     if why_not:
         raise court_ops.CourtError(why_not)
-    subject = SUBJECT.format(court.id, addresses.digest())
+    lang = layout.document_lang(lang)
+    subject = SUBJECT.format(court.id, addresses.digest(lang))
     previous = current_complaint(case)
     if previous is not None and previous.subject == subject:
         return previous  # the same request twice (a double tap): the same version
@@ -278,7 +279,7 @@ def prepare_complaint(case: Case, user, court: Organization | None, lang: str,
     pdf = render_complaint(case, court.name, lang, addresses=addresses)
     try:
         return signing.start(case, user, kind=KIND, subject=subject, title=_("Complaint to %(court)s", court=court.name),
-                             lang=layout.document_lang(lang), pdf=pdf,
+                             lang=lang, pdf=pdf,
                              signers=[(user, "claimant", layout.party_name(case.claimant))], reason=reason)
     except signing.SigningError as exc:
         raise court_ops.CourtError(exc.reason) from None
