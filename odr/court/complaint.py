@@ -99,12 +99,14 @@ LABELS = {
         "record_sealed": ("The record was signed by both parties and the mediator and sealed by the platform "
                           "(file {file} of the case file, SHA-256 {sha})."),
         "evidence": "Evidence and its sources",
-        "evidence_text": "The parties handed in the following in the mediation; the originals are in evidence/ of the case file:",
+        "evidence_text": ("The parties handed in the following in the mediation; the originals are in evidence/ "
+                          "of the case file:"),
         "no_evidence": "The plaintiff will hand in evidence in the proceedings.",
         "to": "To",
         "signer": "Plaintiff (signing)",
-        "enclosures": ("Enclosed: a copy of this complaint for each defendant; the case file (with the documents and "
-                       "evidence of the mediation); the case's audit trail audit-trail.json (a PDF/A-3 associated file)."),
+        "enclosures": ("Enclosed: a copy of this complaint for each defendant; the case file (with the documents "
+                       "and evidence of the mediation); the case's audit trail audit-trail.json (a PDF/A-3 "
+                       "associated file)."),
     },
 }
 
@@ -278,8 +280,8 @@ def prepare_complaint(case: Case, user, court: Organization | None, lang: str,
         reason = _("The claimant prepared the complaint again, addressed to %(court)s.", court=court.name)
     pdf = render_complaint(case, court.name, lang, addresses=addresses)
     try:
-        return signing.start(case, user, kind=KIND, subject=subject, title=_("Complaint to %(court)s", court=court.name),
-                             lang=lang, pdf=pdf,
+        return signing.start(case, user, kind=KIND, subject=subject, lang=lang, pdf=pdf,
+                             title=_("Complaint to %(court)s", court=court.name),
                              signers=[(user, "claimant", layout.party_name(case.claimant))], reason=reason)
     except signing.SigningError as exc:
         raise court_ops.CourtError(exc.reason) from None
