@@ -91,7 +91,9 @@ STAGE_PREFIXES = ["consult", "assess", "mediate", "arbitrate", "court", "video"]
 #: Feature packages add their rows from their own test folders: each module has ``ROWS``
 #: (as below), ``CHANGES_STATE`` (URL endings whose requests change state) and
 #: ``extend(users, cases, values)``, which adds what its rows need to the world and puts the
-#: ids the URLs use into ``values``.
+#: ids the URLs use into ``values``. A module may name the values it provides in ``PROVIDES``:
+#: then its ``extend`` runs only for the rows whose URL or form uses one of them (a world is
+#: built for every row, so what only a few rows need is not built for all the others).
 EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_assign",
     "tests.mediate.permissions_room",
@@ -149,7 +151,7 @@ MATRIX = [
 
 @pytest.fixture
 def make_world(make_user, make_org, make_case):
-    return lambda: build_world(make_user, make_org, make_case)
+    return lambda uses=None: build_world(make_user, make_org, make_case, uses)
 
 
 @pytest.fixture
@@ -157,7 +159,8 @@ def world(make_world):
     return make_world()
 
 
-def build_world(make_user, make_org, make_case):
+def build_world(make_user, make_org, make_case, uses: str | None = None):
+    """The world every row is tried in; ``uses`` (a row's URL and form) skips extensions it does not need."""
     center = make_org(takes_intake=True, name="Center")
     other_org = make_org(name="Elsewhere")
     court, other_court = make_org(OrgType.court, name="Court"), make_org(OrgType.court, name="Other court")
@@ -199,7 +202,9 @@ def build_world(make_user, make_org, make_case):
     cases = {"open": open_case, "pending": pending, "handed": handed, "assessed": assessed,
              "center": center, "other_org": other_org}
     for module in EXTENSIONS:
-        module.extend(users, cases, values)
+        provides = getattr(module, "PROVIDES", None)
+        if uses is None or provides is None or any(f"{{{name}}}" in uses for name in provides):
+            module.extend(users, cases, values)
     db.session.commit()
     return users, values
 
@@ -235,7 +240,7 @@ def test_permission_matrix(app, make_world, method, url, data, expected):
         if world is None or fresh:
             if world is not None:
                 empty_tables()
-            world = make_world()
+            world = make_world(f"{url} {data}")
         status, location = _request(app, world, role, method, url, data)
         if status != expected[role] or (status == 302 and "/auth/login" not in location):
             wrong.append(f"{role}: expected {expected[role]}, got {status} {location}")

@@ -24,7 +24,9 @@ ROWS = [
     ("POST", "/court/{litigating}/handoff", {"court": "{court}"},
      only({"claimant": 403, "respondent": 403, "mediator": 403, "staff": 409, "admin": 409})),
 ]
-CHANGES_STATE = ("/complaint",)
+CHANGES_STATE = ()  # the rows post no court: nothing changes
+#: Only the rows that use the litigating case build it.
+PROVIDES = ("litigating",)
 
 
 def extend(users, cases, values):
