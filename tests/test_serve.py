@@ -77,8 +77,9 @@ def served(tmp_path):
         process.terminate()
         try:
             process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # a loaded machine: stop it hard, and reap it
             process.kill()
+            process.wait(timeout=10)
 
 
 def test_many_open_chats_leave_pages_answering(served):
