@@ -91,6 +91,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     outbox.init_app(app)
     errors.init_app(app)
 
+    from odr.arbitrate import models as _arbitrate_models  # noqa: F401  (register tables)
+    from odr.arbitrate import operations as _arbitrate_ops  # noqa: F401  (hooks: signed agreement, award)
     from odr.assess import models as _assess_models  # noqa: F401  (register tables)
     from odr.auth import models as _auth_models  # noqa: F401
     from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)

@@ -171,7 +171,7 @@ def demo(serve_after, port):
     else:
         click.echo(f"Demo data already present. Accounts (password {demo_data.PASSWORD}):")
     for role, contact, name in demo_data.ACCOUNTS:
-        click.echo(f"  {role:<12} {contact:<28} {name}")
+        click.echo(f"  {role:<16} {contact:<28} {name}")
     if serve_after:
         serve(current_app._get_current_object(), "127.0.0.1", port, with_bridge=True)
 
@@ -424,7 +424,8 @@ def documents_group():
 
 
 @documents_group.command("sample")
-@click.argument("kind", type=click.Choice(["award", "confirmation", "index", "agreement", "complaint"]))
+@click.argument("kind", type=click.Choice(["award", "confirmation", "index", "agreement",
+                                              "arbitration-agreement", "complaint"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
               help="Where to write the PDF.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)

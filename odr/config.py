@@ -90,6 +90,13 @@ SLA_YELLOW_SHARE = 2 / 3
 # Hours a mediator has to accept or decline an assignment before it escalates to staff.
 ASSIGNMENT_ANSWER_HOURS = 24
 
+# Arbitration (odr.arbitrate), counted in days from the commission's acceptance: the parties name
+# their arbitrator, the claimant submits the statement of claim; the defence is due
+# ARBITRATION_DEFENCE_DAYS after the claim. The fee schedule is odr/arbitrate/data/fees.json.
+ARBITRATION_NOMINATION_DAYS = 5
+ARBITRATION_CLAIM_DAYS = 10
+ARBITRATION_DEFENCE_DAYS = 15
+
 #: Hours before a scheduled mediation session when its participants are reminded.
 #: Times are shown and entered in ``BABEL_DEFAULT_TIMEZONE``.
 SESSION_REMINDER_HOURS = 24

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases import operations as ops, workflow
-from odr.cases.models import ArbitrationBasis, Category, Channel, Organization, OrgType, Outcome, Stage
+from odr.cases.models import Category, Channel, Organization, OrgType, Outcome, Stage
 from odr import timeutil
 from odr.extensions import db
 from odr.timeutil import utcnow
@@ -29,6 +29,7 @@ ACCOUNTS = [
     ("mediator", "mediator@demo.odr.example", "张调解员"),
     ("arbitrator", "arbitrator@demo.odr.example", "刘仲裁员"),
     ("staff", "staff@demo.odr.example", "赵工作人员"),
+    ("commission_staff", "commission@demo.odr.example", "仲裁委秘书 吴"),
     ("manager", "manager@demo.odr.example", "周主任"),
     ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
     ("admin", "admin@demo.odr.example", "管理员"),
@@ -68,7 +69,8 @@ def load() -> bool:
     users = {}
     role_orgs = {
         "consultant": (Role.consultant, center), "mediator": (Role.mediator, center),
-        "arbitrator": (Role.arbitrator, commission), "staff": (Role.staff, center), "manager": (Role.manager, center),
+        "arbitrator": (Role.arbitrator, commission), "staff": (Role.staff, center),
+        "commission_staff": (Role.staff, commission), "manager": (Role.manager, center),
         "court_clerk": (Role.court_clerk, court), "admin": (Role.admin, None),
     }
     for role, contact, name in ACCOUNTS:
@@ -171,9 +173,9 @@ def _current_cases(users, center, court, hotline):
     _signed_agreement(cases[4], users)
     _at(DAYS_AGO[5])
     advance(cases[5], Stage.assessment)
-    ops.record_arbitration_basis(cases[5], ArbitrationBasis.agreement, staff)
-    advance(cases[5], Stage.arbitration)
-    ops.assign_handler(cases[5], staff, arbitrator=users["arbitrator"])
+    # An arbitration under way: agreement signed, accepted, arbitrator declared, claim in, hearing set.
+    _at(0)
+    _arbitration(cases[5], users, award=False)
     _at(DAYS_AGO[6])
     advance(cases[6], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[6], staff, mediator=users["mediator"])
@@ -190,10 +192,11 @@ def _current_cases(users, center, court, hotline):
     _at(DAYS_AGO[9])
     advance(cases[9], Stage.mediation)
     _at(DAYS_AGO[10])
-    ops.record_arbitration_basis(cases[10], ArbitrationBasis.clause, staff)
-    advance(cases[10], Stage.assessment, Stage.arbitration)
-    ops.assign_handler(cases[10], staff, arbitrator=users["arbitrator"])
-    advance(cases[10], Outcome.award_issued, actor=users["arbitrator"])
+    advance(cases[10], Stage.assessment)
+    # An arbitration to its end: decided on the documents, the award signed and sealed (at load time,
+    # like the agreement above).
+    _at(0)
+    _arbitration(cases[10], users, award=True)
     _at(DAYS_AGO[11])
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
@@ -201,7 +204,12 @@ def _current_cases(users, center, court, hotline):
 
 
 def _signed_agreement(case, users) -> None:
-    """Draft, approve and sign the agreement of ``case`` as its people would on the site (see :func:`_sign`)."""
+    """Draft, approve and sign the agreement of ``case`` as its people would on the site.
+
+    The demo stands in for the signers' browsers: each gets a one-time code (read back from the
+    outbox the demo just wrote it to), a key made here for this one signature, and signs what
+    the platform prepared — the same operations the signing page's endpoints call.
+    """
     from odr.mediate import outcomes
     from odr.mediate import signing as mediation_signing
     from odr.mediate.models import OutcomeKind
@@ -213,7 +221,7 @@ def _signed_agreement(case, users) -> None:
     outcomes.send(document, case, mediator)
     for side in (users["claimant"], users["respondent"]):
         outcomes.answer(document, case, side, approve=True)
-    _sign(mediation_signing.signed_document(document))
+    _sign_as_browsers(mediation_signing.signed_document(document))
 
 
 def _complaint_handed_over(case, court, users) -> None:
@@ -223,17 +231,12 @@ def _complaint_handed_over(case, court, users) -> None:
 
     document = complaint.prepare_complaint(case, users["claimant"], court, "zh",
                                            complaint.Addresses("北京市朝阳区安贞里一号楼201室"))
-    _sign(document)
+    _sign_as_browsers(document)
     court_ops.hand_off(case, court, users["staff"])
 
 
-def _sign(document) -> None:
-    """Every signer of ``document`` signs it as they would on the site, and the platform seals it.
-
-    The demo stands in for the signers' browsers: each gets a one-time code (read back from the
-    outbox the demo just wrote it to), a key made here for this one signature, and signs what
-    the platform prepared — the same operations the signing page's endpoints call.
-    """
+def _sign_as_browsers(signed) -> None:
+    """Every signer of ``signed`` signs it, one after the other (see :func:`_signed_agreement`)."""
     import base64
     import re
 
@@ -245,19 +248,51 @@ def _sign(document) -> None:
     from odr.outbox import OutboxMessage
 
     drawing = _signature_drawing()
-    for signer in list(document.signers):
+    for signer in list(signed.signers):
         user = signer.user
-        signing.send_code(document, user)
+        signing.send_code(signed, user)
         db.session.flush()
         body = db.session.scalar(sa.select(OutboxMessage.body).where(OutboxMessage.recipient == user.contact)
                                  .order_by(OutboxMessage.id.desc()).limit(1))
         code = re.findall(r"(?<![\d-])(\d{6})(?!\d)", body)[-1]
         key = ec.generate_private_key(ec.SECP256R1())
         spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        prepared = signing.prepare(document, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
-                                   viewed_sha256=document.current_sha256, code=code)
+        prepared = signing.prepare(signed, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
+                                   viewed_sha256=signed.current_sha256, code=code)
         r, s_ = decode_dss_signature(key.sign(prepared.to_be_signed, ec.ECDSA(hashes.SHA256())))
-        signing.finish(document, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
+        signing.finish(signed, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
+
+
+def _arbitration(case, users, award: bool) -> None:
+    """Take ``case`` to arbitration at the demo commission as its people would: both parties sign
+    the agreement, staff accept, both name the demo arbitrator, who declares; the claim (and, for
+    an award, the defence) come in; then a hearing is set, or the award is drafted and signed."""
+    from odr.arbitrate import operations as arbitration
+    from odr.arbitrate.models import Procedure
+
+    commission = db.session.scalar(sa.select(Organization).where(Organization.type == OrgType.arbitration_commission))
+    claimant, respondent, arbitrator = users["claimant"], users["respondent"], users["arbitrator"]
+    staff = users["commission_staff"]
+    _sign_as_browsers(arbitration.propose_agreement(case, claimant, commission, "zh"))
+    arb = arbitration.of(case)
+    arbitration.accept(case, arb, staff, Procedure.documents_only if award else Procedure.hearing)
+    for party in (claimant, respondent):
+        arbitration.nominate(case, arb, party, arbitrator.id)
+    arbitration.appoint(case, arb, staff)
+    arbitration.declare(case, arb, arbitrator, True)
+    arbitration.submit_statement(case, arb, claimant, case.claim + "\n" + "承担本案仲裁费用。")
+    if not award:
+        arbitration.schedule_hearing(case, arb, arbitrator, utcnow() + timedelta(days=3))
+        return
+    arbitration.submit_statement(case, arb, respondent, "公司认为停工期间已支付基本生活费，不应再支付全额工资。")
+    document = arbitration.draft_award(
+        case, arb, arbitrator, lang="zh",
+        facts="申请人在被申请人处工作期间受伤，经认定为工伤；停工留薪期为三个月，被申请人未支付该期间工资。",
+        reasoning="依照《工伤保险条例》第三十三条，停工留薪期内原工资福利待遇不变，由所在单位按月支付。"
+                  "被申请人所称已支付的基本生活费，应从中扣除。",
+        decision=["被申请人于本裁决作出之日起十五日内向申请人支付停工留薪期工资12600元。", "驳回申请人的其他仲裁请求。"],
+        costs=f"本案仲裁费{arb.fee:,.2f}元，由被申请人承担。")
+    _sign_as_browsers(document)
 
 
 def _signature_drawing() -> str:

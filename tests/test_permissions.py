@@ -104,6 +104,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.court.permissions_complaint",
     "tests.video.permissions_video",
     "tests.ops.permissions_ops",
+    "tests.arbitrate.permissions_arbitrate",
 )]
 
 #: (method, url template, form data, expected status per role)

@@ -201,6 +201,8 @@ class Case(db.Model):
             roles.add("mediator")
         if self.arbitrator_id == user.id:
             roles.add("arbitrator")
+        for source in ROLE_SOURCES:
+            roles |= source(self, user, roles)
         if user.organizations_for(Role.manager):
             managed = managed_organizations(user)
             if self.organization_id in managed or (self.organization_id is None and _manages_intake(user, managed)):
@@ -226,6 +228,12 @@ class Case(db.Model):
     def can_invite(self, user) -> bool:
         """See and share the invitation link of the parties not yet joined."""
         return bool(self.roles_of(user) & {"claimant", "staff", "admin"})
+
+
+#: Features that give a person a part in a case beyond the columns above (the members of an arbitral
+#: tribunal): ``source(case, user, roles so far) -> set of roles``. Feature packages register
+#: themselves here, so this package depends on none of them.
+ROLE_SOURCES: list = []
 
 
 def managed_organizations(user) -> set[int]:

@@ -61,6 +61,23 @@ def has_court(case: Case):
     return None
 
 
+#: Guards whose rule belongs to a feature package, which registers it here by name
+#: (``odr.arbitrate`` registers ``award_sealed``), so this module depends on no feature.
+FEATURE_GUARDS: dict[str, Guard] = {}
+
+
+def feature_guard(name: str, unregistered) -> Guard:
+    """A guard that asks the feature's registered rule, refusing with ``unregistered`` without one."""
+    def guard(case: Case):
+        rule = FEATURE_GUARDS.get(name)
+        return rule(case) if rule is not None else unregistered
+    guard.__name__ = name
+    return guard
+
+
+award_sealed = feature_guard("award_sealed", _l("The award is issued when every arbitrator has signed it."))
+
+
 @dataclass(frozen=True)
 class Move:
     #: Roles in the case (see ``Case.roles_of``) that may make this move.
@@ -76,10 +93,12 @@ MOVES: dict[tuple[Stage, Target], Move] = {
     (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER),
     (Stage.assessment, Stage.arbitration): Move(PARTIES | CENTER, (respondent_joined, has_arbitration_basis)),
     (Stage.assessment, Stage.litigation): Move(PARTIES | CENTER),
-    (Stage.mediation, Stage.arbitration): Move(CENTER | {"mediator"}, (respondent_joined, has_arbitration_basis)),
+    # Filed by the arbitration package once the basis holds (both parties signed, or the clause confirmed).
+    (Stage.mediation, Stage.arbitration): Move(PARTIES | CENTER | {"mediator"}, (respondent_joined, has_arbitration_basis)),
     (Stage.mediation, Stage.litigation): Move(PARTIES | CENTER | {"mediator"}),
     (Stage.mediation, Outcome.settled): Move(CENTER | {"mediator"}, (respondent_joined,)),
-    (Stage.arbitration, Outcome.award_issued): Move(CENTER | {"arbitrator"}, (has_arbitrator,)),
+    # Only through the award every arbitrator signed (``odr.arbitrate``), never by hand.
+    (Stage.arbitration, Outcome.award_issued): Move(frozenset({"arbitrator"}), (has_arbitrator, award_sealed)),
     (Stage.arbitration, Stage.litigation): Move(CENTER | {"arbitrator"}),
     (Stage.litigation, Outcome.handed_to_court): Move(CENTER, (has_court,)),
 }

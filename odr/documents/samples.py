@@ -157,8 +157,8 @@ def sample_files(case: Case, agreement_pdf: bytes, lang: str) -> list:
 
 
 def render_sample(kind: str, lang: str) -> bytes:
-    """A case document of the sample case (``confirmation``, ``index``, ``agreement`` or ``complaint``), in
-    the caller's transaction (roll back afterwards)."""
+    """A case document of the sample case (``confirmation``, ``index``, ``agreement``,
+    ``arbitration-agreement`` or ``complaint``), in the caller's transaction (roll back afterwards)."""
     from odr.cases.models import Side
 
     if kind == "complaint":
@@ -176,6 +176,13 @@ def render_sample(kind: str, lang: str) -> bytes:
     from odr.mediate.pdf import mediation_pdf
 
     sample = sample_case(lang)
+    if kind == "arbitration-agreement":
+        from odr.arbitrate.documents import render_agreement
+        from odr.cases.models import Organization, OrgType
+
+        commission = Organization(name="北京仲裁委员会" if lang == "zh" else "Beijing Arbitration Commission",
+                                  type=OrgType.arbitration_commission, district="朝阳区")
+        return render_agreement(sample.case, commission, lang)
     agreement = mediation_pdf(sample.case, sample.agreement)
     if kind == "agreement":
         return agreement

@@ -76,7 +76,8 @@ class DocumentAnswerForm(FlaskForm):
             raise ValidationError(_l("Say what should be changed."))
 
 
-NEXT_STEPS = ("consent", "arbitration", "court")
+#: Arbitration is asked for on its own page (``odr.arbitrate``): the parties sign an agreement there.
+NEXT_STEPS = ("court",)
 
 
 class NextStepForm(FlaskForm):

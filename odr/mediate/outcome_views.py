@@ -5,9 +5,9 @@ Who may do what:
 - a joined party or the mediator makes a proposal; only the parties it was put to answer or
   counter it (not its author, not the mediator); its author may withdraw it while open;
 - the mediator writes and sends the documents; each party approves or asks for changes;
-- after an approved record of undisputed facts, each party may consent to arbitration; the
-  mediator or the centre then moves the case to arbitration; parties, the mediator or the
-  centre may take it on to court. The workflow refuses moves that are not allowed, with a reason.
+- after an approved record of undisputed facts, a party may ask for arbitration (both sign an
+  arbitration agreement, ``odr.arbitrate``); parties, the mediator or the centre may take the case
+  on to court. The workflow refuses moves that are not allowed, with a reason.
 """
 
 from __future__ import annotations
@@ -209,12 +209,11 @@ def _render_outcome(case, answer_forms=None, next_form=None, status=200):
     documents = {kind: outcomes.current_document(case, kind) for kind in OutcomeKind}
     side = side_of(case, me)
     facts_approved = outcomes.facts_approved(case)
-    consents = outcomes.arbitration_consents(case)
     return render_template(
         "mediate/outcome.html", case=case, documents=documents, side=side, is_mediator=is_mediator(case, me),
         can_manage=case.can_manage(me), in_room=in_room(case, me), in_mediation=_in_mediation(case),
         answer_forms=answer_forms or {}, answer_form=DocumentAnswerForm(formdata=None), next_form=next_form,
-        list_sections=outcomes.list_sections, facts_approved=facts_approved, consents=consents,
+        list_sections=outcomes.list_sections, facts_approved=facts_approved,
         versions={kind: outcomes.versions(case, kind) for kind in OutcomeKind},
         ready_to_settle=outcomes.ready_to_settle, Stage=Stage, signed_doc=signing.signed_document,
         editable=outcomes.editable,
@@ -333,27 +332,13 @@ def outcome_next(number):
     form = NextStepForm()
     if not form.validate_on_submit():
         return _render_outcome(case, next_form=form, status=400)
-    step = form.step.data
-    allowed = {
-        "consent": side_of(case, me) is not None,
-        "arbitration": is_mediator(case, me) or case.can_manage(me),
-        "court": in_room(case, me) or case.can_manage(me),
-    }[step]
-    if not allowed:
+    if not (in_room(case, me) or case.can_manage(me)):
         abort(403)
     try:
-        if step == "consent":
-            outcomes.consent_to_arbitration(case, me)
-        elif step == "arbitration":
-            outcomes.go_to_arbitration(case, me)
-        else:
-            outcomes.go_to_court(case, me)
+        outcomes.go_to_court(case, me)
     except outcomes.OutcomeError as exc:
         db.session.rollback()
         abort_with(409, exc.reason)
     db.session.commit()
-    if step == "consent":
-        flash(_("Your agreement to arbitration was recorded."), "success")
-        return redirect(url_for("mediate.outcome", number=number), code=303)
     flash(_("The case moved on to the next stage."), "success")
     return redirect(url_for("cases.show", number=number), code=303)

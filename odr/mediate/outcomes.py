@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases import audit, labels, workflow
 from odr.cases import operations as case_ops
-from odr.cases.models import ArbitrationBasis, Case, Event, Outcome, Side, Stage
+from odr.cases.models import Case, Outcome, Side, Stage
 from odr.extensions import db
 from odr.links import absolute_url
 from odr.mediate.access import is_mediator, side_of
@@ -40,7 +40,6 @@ labels.ACTION.update({
     "outcome_sent": _l("Mediation document sent to the parties"),
     "outcome_answered": _l("Party answered the mediation document"),
     "outcome_approved": _l("Mediation document approved by all parties"),
-    "arbitration_consented": _l("Consented to arbitration"),
     "settlement_amount_recorded": _l("Settlement amount recorded"),
 })
 
@@ -348,57 +347,11 @@ def settle(document: OutcomeDocument, case: Case) -> None:
     logger.info("Case %s settled by agreement version %s", case, document.version)
 
 
-# --- after a record of undisputed facts: arbitration or court ---------------------------------
-
-def arbitration_consents(case: Case) -> set[str]:
-    """The sides that consented to arbitration after mediation failed (from the audit trail)."""
-    payloads = db.session.scalars(sa.select(Event.payload).where(
-        Event.case_id == case.id, Event.action == "arbitration_consented"))
-    return {p.get("side") for p in payloads}
-
+# --- after a record of undisputed facts: court (arbitration is asked for in odr.arbitrate) ---------------------------------
 
 def facts_approved(case: Case) -> bool:
     doc = current_document(case, OutcomeKind.undisputed_facts)
     return doc is not None and doc.status is OutcomeStatus.approved
-
-
-def consent_to_arbitration(case: Case, user) -> None:
-    """A party agrees to go to arbitration; once both have, the case has an arbitration agreement.
-
-    :raise OutcomeError: not a party, no approved record of undisputed facts, or consented already.
-    """
-    _check_open(case)
-    side = side_of(case, user)
-    if side is None:
-        raise OutcomeError(_l("Only the parties can agree to arbitration."))
-    if not facts_approved(case):
-        raise OutcomeError(_l("First both parties approve the record of undisputed facts."))
-    consents = arbitration_consents(case)
-    if side in consents:
-        raise OutcomeError(_l("You have already agreed to arbitration."))
-    audit.record(case, user, "arbitration_consented", {"side": side})
-    logger.info("Case %s: %s consented to arbitration", case, side)
-    if consents | {side} >= {"claimant", "respondent"}:
-        if case.arbitration_basis is None:
-            case_ops.record_arbitration_basis(case, ArbitrationBasis.agreement, user)
-        notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
-                _("Both parties of case %(number)s agreed to arbitration.", number=case.number))
-    else:
-        others = [p.user for p in joined_parties(case) if p.user_id != user.id] + [case.mediator]
-        notify_users(case, others, _("%(name)s agreed to take case %(number)s to arbitration. Do you agree too? %(link)s",
-                                name=user.name, number=case.number,
-                                link=absolute_url("mediate.outcome", number=case.number)))
-
-
-def go_to_arbitration(case: Case, actor) -> None:
-    """The mediator or the center moves the case on to arbitration (the workflow checks the basis).
-
-    :raise OutcomeError: with the workflow's reason.
-    """
-    try:
-        workflow.move(case, Stage.arbitration, actor)
-    except workflow.WorkflowError as exc:
-        raise OutcomeError(exc.reason) from None
 
 
 def go_to_court(case: Case, actor) -> None:

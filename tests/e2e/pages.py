@@ -77,3 +77,22 @@ def draw_signature(page: Page, selector: str = "#pad", touch: bool = True):
         for x, y in points[1:]:
             page.mouse.move(x, y)
         page.mouse.up()
+
+
+def sign_document(page: Page, server, contact: str, touch: bool = True):
+    """On a document's page: tick "read", ask for the one-time code (read back from the outbox),
+    draw a signature and sign; waits until the page has reloaded without the signing form."""
+    from playwright.sync_api import expect
+
+    from tests.documents.signing import last_code
+
+    page.locator("#read-all").check()
+    page.locator("#send-code").click()
+    expect(page.locator("#sign-status")).not_to_be_empty()
+    with server.app.app_context():
+        code = last_code(contact)
+    page.fill("#sign-code", code)
+    draw_signature(page, touch=touch)
+    page.locator("#sign-now").click()
+    expect(page.locator("#sign-status")).not_to_have_class("error", timeout=1_000)
+    expect(page.locator("#sign")).to_have_count(0, timeout=15_000)  # signed: the page reloads without it

@@ -28,8 +28,8 @@ from odr.documents import storage
 from odr.documents.ca import platform_ca
 from odr.documents.models import SignedDocument
 from odr.documents.verify import verify
-from tests.documents.signing import last_code, pdfsig
-from tests.e2e.pages import draw_signature, sign_in
+from tests.documents.signing import pdfsig
+from tests.e2e.pages import sign_document, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -190,16 +190,7 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
         assert page.locator(".pages img").first.evaluate("img => img.naturalWidth") > 0
         if page is not mediator:
             layout.check(page)
-        page.locator("#read-all").check()
-        page.locator("#send-code").click()
-        expect(page.locator("#sign-status")).not_to_be_empty()
-        with server.app.app_context():
-            code = last_code(contact)
-        page.fill("#sign-code", code)
-        draw_signature(page, touch=page is not mediator)
-        page.locator("#sign-now").click()
-        expect(page.locator("#sign-status")).not_to_have_class("error", timeout=1_000)
-        expect(page.locator("#sign")).to_have_count(0, timeout=15_000)  # signed: the page reloads without it
+        sign_document(page, server, contact, touch=page is not mediator)
         if page is claimant:
             shot(page, "5-signed")
     respondent.goto(f"/mediate/{number}/outcome")

@@ -43,8 +43,10 @@ ROWS = [
      seen(claimant=303, respondent=303)),
     ("POST", "/mediate/{open}/outcome/next", {"step": "court"},
      seen(claimant=303, respondent=303, mediator=303, staff=303, admin=303)),
-    # No arbitration agreement yet: the workflow refuses the move for those who may ask for it.
-    ("POST", "/mediate/{open}/outcome/next", {"step": "arbitration"}, seen(mediator=409, staff=409, admin=409)),
+    # Arbitration is not a step of this form any more (both parties sign an agreement at /arbitrate):
+    # those who see the case are told the step is not one of the choices.
+    ("POST", "/mediate/{open}/outcome/next", {"step": "arbitration"},
+     seen(claimant=400, respondent=400, mediator=400, staff=400, admin=400)),
 ]
 CHANGES_STATE = ("/answer", "/withdraw", "/send", "/next")
 

@@ -238,7 +238,7 @@ def test_undisputed_facts_then_court(client, login, mediation):
     assert "<li class=\"pre\">The repair cost 1,000 yuan.</li>" in page
     # No next step before both parties approved the record.
     login(client, m.claimant)
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 409
+    assert 'id="next-step"' not in client.get(url(m)).get_data(as_text=True)
     assert approve(client, login, m.claimant, m, FACTS).status_code == 303
     assert approve(client, login, m.respondent, m, FACTS).status_code == 303
     db.session.refresh(doc)
@@ -254,8 +254,8 @@ def test_undisputed_facts_then_court(client, login, mediation):
     assert resp.status_code == 400 and "signatures given so far will no longer count" in resp.get_data(as_text=True)
     # Staff may move it on, but the parties are the ones who go to court here.
     login(client, m.respondent)
-    assert client.post(url(m, "/next"), data={"step": "arbitration"}).status_code == 403
-    assert client.post(url(m, "/next"), data={"step": "sideways"}).status_code == 400
+    for step in ("arbitration", "consent", "sideways"):  # arbitration is asked for at /arbitrate
+        assert client.post(url(m, "/next"), data={"step": step}).status_code == 400
     resp = client.post(url(m, "/next"), data={"step": "court"})
     assert resp.status_code == 303
     db.session.refresh(m.case)
@@ -264,40 +264,34 @@ def test_undisputed_facts_then_court(client, login, mediation):
     assert client.post(url(m, "/next"), data={"step": "court"}).status_code == 409  # no longer in mediation
 
 
-def test_arbitration_only_after_both_consent(client, login, mediation):
+def test_after_a_failed_mediation_the_parties_sign_an_arbitration_agreement(client, login, mediation, make_org):
+    from odr.arbitrate import operations as arbitration
+    from odr.cases.models import OrgType
+    from tests.documents.signing import sign_via_http
+
     m = mediation
+    commission = make_org(OrgType.arbitration_commission, name="Commission")
     draft_and_send(client, login, m, FACTS, s_agreed="A.", s_disputed="B.")
+    login(client, m.claimant)
+    assert 'id="ask-arbitration"' not in client.get(url(m)).get_data(as_text=True)  # the record comes first
     approve(client, login, m.claimant, m, FACTS)
     approve(client, login, m.respondent, m, FACTS)
-
     login(client, m.mediator)
-    resp = client.post(url(m, "/next"), data={"step": "arbitration"})
-    assert resp.status_code == 409 and "arbitration agreement" in resp.get_data(as_text=True)
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 403  # not a party
-
+    assert 'id="ask-arbitration"' not in client.get(url(m)).get_data(as_text=True)  # the parties agree, not the mediator
     login(client, m.claimant)
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 303
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 409  # once
+    assert 'id="ask-arbitration"' in client.get(url(m)).get_data(as_text=True)
+    resp = client.post(f"/arbitrate/{m.case.number}/request", data={"commission": str(commission.id),
+                                                                     "route": "agreement"})
+    assert resp.status_code == 303
+    document = arbitration.agreement(m.case)
+    for user in (m.claimant, m.respondent):
+        login(client, user)
+        assert sign_via_http(client, document, user).status_code == 200
     db.session.refresh(m.case)
-    assert m.case.arbitration_basis is None
-    login(client, m.mediator)
-    assert client.post(url(m, "/next"), data={"step": "arbitration"}).status_code == 409
-
-    login(client, m.respondent)
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 303
-    db.session.refresh(m.case)
-    assert m.case.arbitration_basis is ArbitrationBasis.agreement
-    assert outcomes.arbitration_consents(m.case) == {"claimant", "respondent"}
-
-    login(client, m.staff)  # staff read the file but do not consent for anyone …
-    assert client.post(url(m, "/next"), data={"step": "consent"}).status_code == 403
-    login(client, m.mediator)  # … and the mediator moves the case on
-    assert client.post(url(m, "/next"), data={"step": "arbitration"}).status_code == 303
-    db.session.refresh(m.case)
-    assert m.case.stage is Stage.arbitration
+    assert (m.case.stage, m.case.arbitration_basis, m.case.organization_id) == \
+        (Stage.arbitration, ArbitrationBasis.agreement, commission.id)
     acts = actions(m.case)
-    assert acts.count("arbitration_consented") == 2
-    assert acts.index("arbitration_basis_recorded") < acts.index("stage_changed", acts.index("arbitration_consented"))
+    assert acts.index("document_sealed") < acts.index("arbitration_basis_recorded") < acts.index("arbitration_filed")
     assert audit.verify_chain(audit.chain_name(m.case)) is None
 
 
