@@ -58,6 +58,8 @@ ROWS = [
                                                "lang": "en"}, REFUSED),
 ]
 CHANGES_STATE = ()
+#: The arbitrated case is built only for the rows that use it.
+PROVIDES = ("arbitrated",)
 
 
 def extend(users, cases, values):
