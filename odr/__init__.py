@@ -86,10 +86,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.video import events as _video_events  # noqa: F401
 
     socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                      channel=app.config["SOCKETIO_CHANNEL"],
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                       logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
+    from odr.video import presence
+
+    presence.init_app(app)  # where the video rooms' live state is kept: this process, or Redis
 
     from odr.assess import models as _assess_models  # noqa: F401  (register tables)
     from odr.auth import models as _auth_models  # noqa: F401
