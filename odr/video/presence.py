@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import threading
 import uuid
 from collections import defaultdict
@@ -225,17 +226,25 @@ class RedisPresence:
 
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         self.p = prefix
-        self.process = uuid.uuid4().hex[:12]
+        self._pid = None
         self._sit = self.redis.register_script(_SIT)
         self._leave = self.redis.register_script(_LEAVE)
         self._drop_if = self.redis.register_script(_DROP_IF)
         self._bridge_gone = self.redis.register_script(_BRIDGE_GONE)
-        self._beating = threading.Event()
-        self._stopped = threading.Event()
 
     # liveness of processes
+    @property
+    def process(self) -> str:
+        """This process's id. The app may be made before the server forks its workers
+        (gunicorn): each worker is a process of its own, with its own heartbeat."""
+        if self._pid != os.getpid():
+            self._pid, self._process = os.getpid(), uuid.uuid4().hex[:12]
+            self._beating, self._stopped = threading.Event(), threading.Event()
+        return self._process
+
     def _heartbeat(self) -> None:
         """Keep this process's heartbeat alive (started with its first connection)."""
+        self.process
         if self._beating.is_set():
             return
         self._beating.set()
@@ -260,6 +269,7 @@ class RedisPresence:
         return {proc for proc, n in zip(processes, pipe.execute()) if n}
 
     def stop(self) -> None:
+        self.process
         self._stopped.set()
 
     def reset(self) -> None:
