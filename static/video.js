@@ -18,19 +18,23 @@ const seatKey = `odr-video-${roomId}-joined`;
 
 let localStream = null;
 let facing = "user";
+// Where the cameras do not say which way they face (desktop webcams), a camera chosen by its
+// id: front is the first camera, back the last.
+let cameraId = null;
 let iceServers = [];
 let roster = null;
 let audioOn = true, videoOn = true, audioOnly = false, weak = false, screenTrack = null;
 const pcs = new Map(); // user id → {pc, epoch, tile, via}
 let relayAsked = false;
 const STALL_MS = 8000;
+const SCREEN_FPS = 5;
 
 // --- devices ------------------------------------------------------------------------------
 async function openDevices() {
   const v = media.high;
   const constraints = {
     audio: { echoCancellation: true, noiseSuppression: true },
-    video: { facingMode: facing, width: { ideal: v.width }, height: { ideal: v.height }, frameRate: { ideal: v.fps, max: v.fps } },
+    video: { ...(cameraId ? { deviceId: { exact: cameraId } } : { facingMode: facing }), width: { ideal: v.width }, height: { ideal: v.height }, frameRate: { ideal: v.fps, max: v.fps } },
   };
   try {
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -60,12 +64,29 @@ function sendingVideo() {
   return localTrack("video");
 }
 
+// The same connections carry the new track (no new negotiation): another camera, the
+// screen, or nothing; then the video limits fit what is sent now.
 function replaceSending(pc) {
+  const done = [];
   for (const tr of pc.getTransceivers()) {
     const kind = tr.receiver.track && tr.receiver.track.kind;
-    if (kind === "audio") tr.sender.replaceTrack(localTrack("audio"));
-    if (kind === "video") tr.sender.replaceTrack(sendingVideo());
+    if (kind === "audio") done.push(tr.sender.replaceTrack(localTrack("audio")));
+    if (kind === "video") done.push(tr.sender.replaceTrack(sendingVideo()));
   }
+  Promise.all(done).then(() => capBitrate(pc)).catch(() => { /* closed meanwhile */ });
+}
+
+async function chooseCamera(want) {
+  facing = want;
+  cameraId = null;
+  const current = localTrack("video");
+  const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  if (!(current && current.getSettings().facingMode) && cameras.length > 1) {
+    cameraId = cameras[want === "user" ? 0 : cameras.length - 1].deviceId;
+  }
+  // Many phones cannot open a second camera while one is open.
+  if (current) current.stop();
+  await openDevices();
 }
 
 // --- socket -------------------------------------------------------------------------------
@@ -281,8 +302,10 @@ async function capBitrate(pc) {
     const params = sender.getParameters();
     if (!params.encodings || !params.encodings.length) params.encodings = [{}];
     params.encodings[0].maxBitrate = tier.bitrate;
-    params.encodings[0].maxFramerate = tier.fps;
-    params.encodings[0].scaleResolutionDownBy = Math.max(1, (sender.track.getSettings().height || tier.height) / tier.height);
+    // A shared screen keeps its resolution (its text must stay readable) and sends fewer frames.
+    const screen = sender.track === screenTrack;
+    params.encodings[0].maxFramerate = screen ? SCREEN_FPS : tier.fps;
+    params.encodings[0].scaleResolutionDownBy = screen ? 1 : Math.max(1, (sender.track.getSettings().height || tier.height) / tier.height);
     try { await sender.setParameters(params); } catch (e) { /* not yet negotiated */ }
   }
 }
@@ -410,8 +433,9 @@ function updateSending() {
 
 function setAudio() { updateSending(); }
 
-$("camera-front").addEventListener("click", () => { facing = "user"; openDevices(); });
-$("camera-back").addEventListener("click", () => { facing = "environment"; openDevices(); });
+$("camera-front").addEventListener("click", () => chooseCamera("user"));
+$("camera-back").addEventListener("click", () => chooseCamera("environment"));
+$("camera-switch").addEventListener("click", () => chooseCamera(facing === "user" ? "environment" : "user"));
 $("join").addEventListener("click", join);
 $("mute").addEventListener("click", () => { audioOn = !audioOn; updateSending(); });
 $("camera").addEventListener("click", () => { videoOn = !videoOn; updateSending(); });
@@ -442,8 +466,9 @@ if (navigator.mediaDevices.getDisplayMedia && !/Android|iPhone|iPad/i.test(navig
   $("share-screen").addEventListener("click", async () => {
     if (screenTrack) { screenTrack.stop(); screenTrack = null; updateSending(); return; }
     try {
-      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 5 } });
+      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: SCREEN_FPS } });
       screenTrack = s.getVideoTracks()[0];
+      screenTrack.contentHint = "detail";
       screenTrack.onended = () => { screenTrack = null; updateSending(); };
       updateSending();
     } catch (e) { /* the person cancelled */ }

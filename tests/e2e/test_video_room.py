@@ -1,6 +1,8 @@
 """Video rooms in headless Chromium with a fake camera at phone size (360×640): the mediator
 opens the room, parties join from the invitation link and are admitted, and everyone sees the
-others' video playing; a three-person private caucus separates the sides and brings them back."""
+others' video playing; a three-person private caucus separates the sides and brings them back;
+a weak link degrades the video; switching the camera mid-call and sharing a desktop screen
+reach the other side (what arrives there is checked, not only what the page meant to send)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,15 @@ from odr.extensions import db
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from tests.conftest import PASSWORD, dispute
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
-FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+#: Three fake cameras. Chromium's fake devices say nothing about which way they face, so the
+#: page takes the first as the front camera and the last as the back one (the second is a
+#: depth camera whose frames a peer connection does not send). The fake permission prompt also
+#: answers the screen picker, with a fake 1280×720 screen.
+FAKE_MEDIA = ["--use-fake-device-for-media-stream=device-count=3", "--use-fake-ui-for-media-stream"]
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +68,14 @@ def people(server, av_browser):
     """``people(user_id)`` opens a signed-in 360×640 phone page for a user."""
     contexts, problems = [], []
 
-    def make(user_id):
+    def make(user_id, desk=False):
         client = server.app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = str(user_id)
             session["_fresh"] = True
             session["lang"] = "en"
-        context = av_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=server.url,
-                                         permissions=["camera", "microphone"])
+        context = av_browser.new_context(viewport=DESK if desk else PHONE, is_mobile=not desk, has_touch=not desk,
+                                         base_url=server.url, permissions=["camera", "microphone"])
         context.add_cookies([{"name": "session", "value": client.get_cookie("session").value,
                               "url": server.url}])
         context.set_default_timeout(TIMEOUT_MS)
@@ -219,3 +225,54 @@ def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(serve
     host.wait_for_function(FROZEN, timeout=15_000, polling=500)
     claimant.locator("#camera").click()
     remote_videos_playing(host, 1)
+
+
+#: Every RTCPeerConnection the page makes, for reading what its senders send.
+PEER_CONNECTIONS = """(() => {
+  const Original = RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})();"""
+CONNECTED = "window.__pcs.filter(pc => pc.connectionState === 'connected')"
+SENT_CAMERA = f"() => {CONNECTED}.flatMap(pc => pc.getSenders()).filter(s => s.track && s.track.kind === 'video').map(s => s.track.label).join()"
+
+
+def test_switching_the_camera_mid_call_sends_the_other_camera_on_the_same_connection(server, people):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"]), people(ids["claimant"])
+    claimant.add_init_script(PEER_CONNECTIONS)
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    admit(host, "张三")
+    remote_videos_playing(host, 1)
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    claimant.evaluate(f"window.__first = {CONNECTED}[0]")
+    # The back camera: the same connection now sends the other camera, and the mediator receives it.
+    claimant.locator("#camera-switch").click()
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_2'", polling=100)
+    remote_videos_playing(host, 1)  # frames of the new camera keep arriving (a failed switch freezes the picture)
+    # And the front camera again, still without a new connection.
+    claimant.locator("#camera-switch").click()
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    remote_videos_playing(host, 1)
+    assert claimant.evaluate(f"{CONNECTED}.length === 1 && {CONNECTED}[0] === window.__first")
+    assert claimant.evaluate("document.getElementById('self-view').srcObject.getVideoTracks()[0].label") == "fake_device_0"
+
+
+def test_a_shared_desktop_screen_reaches_the_others_and_the_camera_comes_back(server, people):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"], desk=True), people(ids["claimant"])
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    admit(host, "张三")
+    remote_videos_playing(claimant, 1)
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", polling=200)
+    host.locator("#share-screen").click()
+    # The fake screen is 1280×720 and keeps its resolution; the camera sends at most 360 lines.
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() >= 700", timeout=15_000, polling=200)
+    remote_videos_playing(claimant, 1)
+    host.locator("#share-screen").click()  # stop sharing: the camera again
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", timeout=15_000,
+                               polling=200)
+    remote_videos_playing(claimant, 1)
