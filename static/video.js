@@ -26,7 +26,8 @@ let roster = null;
 let audioOn = true, videoOn = true, audioOnly = false, weak = false, screenTrack = null;
 const pcs = new Map(); // user id → {pc, epoch, tile, via}
 let relayAsked = false;
-const STALL_MS = 8000;
+const STALL_MS = media.stall_ms || 8000;
+const stalls = new Map(); // user id → negotiations with them in a row that never connected
 const SCREEN_FPS = 5;
 
 // --- devices ------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ const localTrack = (kind) => localStream && localStream.getTracks().find((tr) =>
 
 function sendingVideo() {
   if (screenTrack) return screenTrack;
-  if (!videoOn || audioOnly || weak) return null;
+  if (!videoOn || audioOnly) return null; // a weak link sends the 180p tier (capBitrate), not nothing
   return localTrack("video");
 }
 
@@ -335,26 +336,36 @@ function makePc(p, initiate) {
   };
   pc.onconnectionstatechange = () => {
     tile.dataset.state = pc.connectionState;
-    if (pc.connectionState === "connected") capBitrate(pc);
+    if (pc.connectionState === "connected") { stalls.delete(p.user_id); capBitrate(pc); }
     // No direct path to this peer (strict NAT, no TURN): ask for the media bridge's relay.
-    if (pc.connectionState === "failed" && entry.via === "direct" && p.user_id !== 0 && !relayAsked) {
-      relayAsked = true;
-      send("relay", { on: true });
-    }
+    if (pc.connectionState === "failed" && entry.via === "direct" && p.user_id !== 0) askRelay();
   };
   return entry;
 }
 
+function askRelay() {
+  if (relayAsked) return;
+  relayAsked = true;
+  send("relay", { on: true });
+}
+
 async function call(p) {
   const still = (roster?.peers || []).find((x) => x.user_id === p.user_id && x.epoch === p.epoch);
-  if (pcs.has(p.user_id) || !still) return; // already connected, or no longer wanted
+  // Already connected, no longer wanted, or now relayed (the media bridge offers then).
+  if (pcs.has(p.user_id) || !still || still.via === "relay") return;
   const { pc } = makePc(p, true);
   // Watchdog: a negotiation that has not connected after a while (a lost answer, a peer that
-  // reloaded at that moment) is started again from scratch by us, the offering side.
+  // reloaded at that moment) is started again from scratch by us, the offering side. Twice in
+  // a row means there is no direct path: where no candidate pair can even be formed (no STUN,
+  // each side's addresses unknown to the other) the connection never reports "failed", so
+  // this is when the relay is asked for.
   setTimeout(() => {
     const entry = pcs.get(p.user_id);
     if (entry && entry.pc === pc && !["connected", "completed"].includes(pc.connectionState)) {
+      const times = (stalls.get(p.user_id) || 0) + 1;
+      stalls.set(p.user_id, times);
       closePeer(p.user_id);
+      if (times >= 2 && entry.via === "direct" && p.user_id !== 0) askRelay();
       queue(p.user_id, () => call(p));
     }
   }, STALL_MS);
