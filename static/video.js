@@ -311,9 +311,9 @@ async function capBitrate(pc) {
   }
 }
 
-function makePc(p, initiate) {
+function makePc(p, initiate, tile = null) {
   const pc = new RTCPeerConnection({ iceServers });
-  const tile = pcs.get(p.user_id)?.tile || newTile(p.user_id);
+  tile = tile || newTile(p.user_id);
   if (p.role === "recorder") tile.hidden = true;
   const entry = { pc, epoch: p.epoch, tile, via: p.via || "direct" };
   pcs.set(p.user_id, entry);
@@ -377,9 +377,11 @@ async function onSignal(d) {
   if (d.room_id !== roomId) return;
   let entry = pcs.get(d.from);
   if (d.type === "offer") {
+    // A new offer from the same peer (it started again) replaces the connection in the same tile.
+    const tile = entry ? entry.tile : null;
     if (entry) closePeer(d.from, true);
     const peer = (roster?.peers || []).find((p) => p.user_id === d.from) || { user_id: d.from, epoch: d.epoch, name: "", role: "" };
-    entry = makePc({ ...peer, epoch: d.epoch }, false);
+    entry = makePc({ ...peer, epoch: d.epoch }, false, tile);
     await entry.pc.setRemoteDescription({ type: "offer", sdp: d.sdp });
     // The answerer's transceivers came from the offer: attach our tracks to them.
     for (const tr of entry.pc.getTransceivers()) {
