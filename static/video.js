@@ -88,6 +88,8 @@ async function chooseCamera(want) {
   // Many phones cannot open a second camera while one is open.
   if (current) current.stop();
   await openDevices();
+  // The call's camera button offers the other camera.
+  $("camera-switch").textContent = facing === "user" ? t.tBackCamera : t.tFrontCamera;
 }
 
 // --- socket -------------------------------------------------------------------------------

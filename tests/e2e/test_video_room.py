@@ -255,7 +255,8 @@ PEER_CONNECTIONS = """(() => {
   window.RTCPeerConnection.prototype = Original.prototype;
 })();"""
 CONNECTED = "window.__pcs.filter(pc => pc.connectionState === 'connected')"
-SENT_CAMERA = f"() => {CONNECTED}.flatMap(pc => pc.getSenders()).filter(s => s.track && s.track.kind === 'video').map(s => s.track.label).join()"
+SENT_CAMERA = (f"() => {CONNECTED}.flatMap(pc => pc.getSenders())"
+               ".filter(s => s.track && s.track.kind === 'video').map(s => s.track.label).join()")
 
 
 def test_mid_call_the_camera_switches_and_a_desktop_screen_is_shared_on_the_same_connection(server, people):
@@ -272,13 +273,15 @@ def test_mid_call_the_camera_switches_and_a_desktop_screen_is_shared_on_the_same
     # keeps receiving frames (a failed switch freezes the picture there).
     claimant.locator("#camera-switch").click()
     claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_2'", polling=100)
+    expect(claimant.locator("#camera-switch")).to_have_text("Front camera")
     remote_videos_playing(host, 1)
     # And the front camera again, still without a new connection.
     claimant.locator("#camera-switch").click()
     claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
     remote_videos_playing(host, 1)
     assert claimant.evaluate(f"{CONNECTED}.length === 1 && {CONNECTED}[0] === window.__first")
-    assert claimant.evaluate("document.getElementById('self-view').srcObject.getVideoTracks()[0].label") == "fake_device_0"
+    self_view = "document.getElementById('self-view').srcObject.getVideoTracks()[0].label"
+    assert claimant.evaluate(self_view) == "fake_device_0"
 
     # The mediator shares the desktop screen: the fake screen is 1280×720 and keeps its
     # resolution at the other end, where the camera arrives with at most 360 lines.
