@@ -85,11 +85,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from odr.consult import events as _consult_events  # noqa: F401
     from odr.video import events as _video_events  # noqa: F401
 
+    # The extension keeps its options from one init_app to the next: an earlier app's queue
+    # (several apps in one process, as in the tests) must not carry over to this one.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                      channel=app.config["SOCKETIO_CHANNEL"],
                       cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                       logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
+    from odr.video import presence
+
+    presence.init_app(app)  # where the video rooms' live state is kept: this process, or Redis
 
     from odr.arbitrate import models as _arbitrate_models  # noqa: F401  (register tables)
     from odr.arbitrate import operations as _arbitrate_ops  # noqa: F401  (hooks: signed agreement, award)

@@ -71,6 +71,9 @@ DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "�
 #: Socket.IO message queue shared by several app processes (e.g. ``redis://127.0.0.1:6379/0``);
 #: ``None`` keeps rooms in this process (embedded default).
 SOCKETIO_MESSAGE_QUEUE = None
+#: Name of the message queue's channel; also the prefix of the video rooms' keys in Redis, so
+#: two deployments (e.g. staging and production) can share one Redis.
+SOCKETIO_CHANNEL = "flask-socketio"
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None
@@ -140,6 +143,10 @@ VIDEO_TURN_TTL = 3600
 VIDEO_BRIDGE_TOKEN = None
 #: Where recordings are written (default: ``recordings/`` in the instance folder).
 VIDEO_RECORDINGS_DIR = None
+#: Where the video rooms' live state (who is connected to which seat) is kept: ``memory://``
+#: (one app process) or ``redis://…`` (shared by several). ``None``: the Socket.IO message
+#: queue's Redis when there is one, else memory.
+VIDEO_PRESENCE_URL = None
 #: Early warnings (``odr.ops.warnings``): no-shows at mediation sessions, and times a case was
 #: sent on from one organisation to another, that turn a case yellow / red.
 WARNING_NO_SHOWS = {"yellow": 1, "red": 2}

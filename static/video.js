@@ -18,19 +18,24 @@ const seatKey = `odr-video-${roomId}-joined`;
 
 let localStream = null;
 let facing = "user";
+// Where the cameras do not say which way they face (desktop webcams), a camera chosen by its
+// id: front is the first camera, back the last.
+let cameraId = null;
 let iceServers = [];
 let roster = null;
 let audioOn = true, videoOn = true, audioOnly = false, weak = false, screenTrack = null;
 const pcs = new Map(); // user id → {pc, epoch, tile, via}
 let relayAsked = false;
-const STALL_MS = 8000;
+const STALL_MS = media.stall_ms || 8000;
+const stalls = new Map(); // user id → negotiations with them in a row that never connected
+const SCREEN_FPS = 5;
 
 // --- devices ------------------------------------------------------------------------------
 async function openDevices() {
   const v = media.high;
   const constraints = {
     audio: { echoCancellation: true, noiseSuppression: true },
-    video: { facingMode: facing, width: { ideal: v.width }, height: { ideal: v.height }, frameRate: { ideal: v.fps, max: v.fps } },
+    video: { ...(cameraId ? { deviceId: { exact: cameraId } } : { facingMode: facing }), width: { ideal: v.width }, height: { ideal: v.height }, frameRate: { ideal: v.fps, max: v.fps } },
   };
   try {
     const stream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -56,16 +61,35 @@ const localTrack = (kind) => localStream && localStream.getTracks().find((tr) =>
 
 function sendingVideo() {
   if (screenTrack) return screenTrack;
-  if (!videoOn || audioOnly || weak) return null;
+  if (!videoOn || audioOnly) return null; // a weak link sends the 180p tier (capBitrate), not nothing
   return localTrack("video");
 }
 
+// The same connections carry the new track (no new negotiation): another camera, the
+// screen, or nothing; then the video limits fit what is sent now.
 function replaceSending(pc) {
+  const done = [];
   for (const tr of pc.getTransceivers()) {
     const kind = tr.receiver.track && tr.receiver.track.kind;
-    if (kind === "audio") tr.sender.replaceTrack(localTrack("audio"));
-    if (kind === "video") tr.sender.replaceTrack(sendingVideo());
+    if (kind === "audio") done.push(tr.sender.replaceTrack(localTrack("audio")));
+    if (kind === "video") done.push(tr.sender.replaceTrack(sendingVideo()));
   }
+  Promise.all(done).then(() => capBitrate(pc)).catch(() => { /* closed meanwhile */ });
+}
+
+async function chooseCamera(want) {
+  facing = want;
+  cameraId = null;
+  const current = localTrack("video");
+  const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  if (!(current && current.getSettings().facingMode) && cameras.length > 1) {
+    cameraId = cameras[want === "user" ? 0 : cameras.length - 1].deviceId;
+  }
+  // Many phones cannot open a second camera while one is open.
+  if (current) current.stop();
+  await openDevices();
+  // The call's camera button offers the other camera.
+  $("camera-switch").textContent = facing === "user" ? t.tBackCamera : t.tFrontCamera;
 }
 
 // --- socket -------------------------------------------------------------------------------
@@ -281,15 +305,17 @@ async function capBitrate(pc) {
     const params = sender.getParameters();
     if (!params.encodings || !params.encodings.length) params.encodings = [{}];
     params.encodings[0].maxBitrate = tier.bitrate;
-    params.encodings[0].maxFramerate = tier.fps;
-    params.encodings[0].scaleResolutionDownBy = Math.max(1, (sender.track.getSettings().height || tier.height) / tier.height);
+    // A shared screen keeps its resolution (its text must stay readable) and sends fewer frames.
+    const screen = sender.track === screenTrack;
+    params.encodings[0].maxFramerate = screen ? SCREEN_FPS : tier.fps;
+    params.encodings[0].scaleResolutionDownBy = screen ? 1 : Math.max(1, (sender.track.getSettings().height || tier.height) / tier.height);
     try { await sender.setParameters(params); } catch (e) { /* not yet negotiated */ }
   }
 }
 
-function makePc(p, initiate) {
+function makePc(p, initiate, tile = null) {
   const pc = new RTCPeerConnection({ iceServers });
-  const tile = pcs.get(p.user_id)?.tile || newTile(p.user_id);
+  tile = tile || newTile(p.user_id);
   if (p.role === "recorder") tile.hidden = true;
   const entry = { pc, epoch: p.epoch, tile, via: p.via || "direct" };
   pcs.set(p.user_id, entry);
@@ -312,26 +338,36 @@ function makePc(p, initiate) {
   };
   pc.onconnectionstatechange = () => {
     tile.dataset.state = pc.connectionState;
-    if (pc.connectionState === "connected") capBitrate(pc);
+    if (pc.connectionState === "connected") { stalls.delete(p.user_id); capBitrate(pc); }
     // No direct path to this peer (strict NAT, no TURN): ask for the media bridge's relay.
-    if (pc.connectionState === "failed" && entry.via === "direct" && p.user_id !== 0 && !relayAsked) {
-      relayAsked = true;
-      send("relay", { on: true });
-    }
+    if (pc.connectionState === "failed" && entry.via === "direct" && p.user_id !== 0) askRelay();
   };
   return entry;
 }
 
+function askRelay() {
+  if (relayAsked) return;
+  relayAsked = true;
+  send("relay", { on: true });
+}
+
 async function call(p) {
   const still = (roster?.peers || []).find((x) => x.user_id === p.user_id && x.epoch === p.epoch);
-  if (pcs.has(p.user_id) || !still) return; // already connected, or no longer wanted
+  // Already connected, no longer wanted, or now relayed (the media bridge offers then).
+  if (pcs.has(p.user_id) || !still || still.via === "relay") return;
   const { pc } = makePc(p, true);
   // Watchdog: a negotiation that has not connected after a while (a lost answer, a peer that
-  // reloaded at that moment) is started again from scratch by us, the offering side.
+  // reloaded at that moment) is started again from scratch by us, the offering side. Twice in
+  // a row means there is no direct path: where no candidate pair can even be formed (no STUN,
+  // each side's addresses unknown to the other) the connection never reports "failed", so
+  // this is when the relay is asked for.
   setTimeout(() => {
     const entry = pcs.get(p.user_id);
     if (entry && entry.pc === pc && !["connected", "completed"].includes(pc.connectionState)) {
+      const times = (stalls.get(p.user_id) || 0) + 1;
+      stalls.set(p.user_id, times);
       closePeer(p.user_id);
+      if (times >= 2 && entry.via === "direct" && p.user_id !== 0) askRelay();
       queue(p.user_id, () => call(p));
     }
   }, STALL_MS);
@@ -343,9 +379,11 @@ async function onSignal(d) {
   if (d.room_id !== roomId) return;
   let entry = pcs.get(d.from);
   if (d.type === "offer") {
+    // A new offer from the same peer (it started again) replaces the connection in the same tile.
+    const tile = entry ? entry.tile : null;
     if (entry) closePeer(d.from, true);
     const peer = (roster?.peers || []).find((p) => p.user_id === d.from) || { user_id: d.from, epoch: d.epoch, name: "", role: "" };
-    entry = makePc({ ...peer, epoch: d.epoch }, false);
+    entry = makePc({ ...peer, epoch: d.epoch }, false, tile);
     await entry.pc.setRemoteDescription({ type: "offer", sdp: d.sdp });
     // The answerer's transceivers came from the offer: attach our tracks to them.
     for (const tr of entry.pc.getTransceivers()) {
@@ -410,8 +448,9 @@ function updateSending() {
 
 function setAudio() { updateSending(); }
 
-$("camera-front").addEventListener("click", () => { facing = "user"; openDevices(); });
-$("camera-back").addEventListener("click", () => { facing = "environment"; openDevices(); });
+$("camera-front").addEventListener("click", () => chooseCamera("user"));
+$("camera-back").addEventListener("click", () => chooseCamera("environment"));
+$("camera-switch").addEventListener("click", () => chooseCamera(facing === "user" ? "environment" : "user"));
 $("join").addEventListener("click", join);
 $("mute").addEventListener("click", () => { audioOn = !audioOn; updateSending(); });
 $("camera").addEventListener("click", () => { videoOn = !videoOn; updateSending(); });
@@ -442,8 +481,9 @@ if (navigator.mediaDevices.getDisplayMedia && !/Android|iPhone|iPad/i.test(navig
   $("share-screen").addEventListener("click", async () => {
     if (screenTrack) { screenTrack.stop(); screenTrack = null; updateSending(); return; }
     try {
-      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 5 } });
+      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: SCREEN_FPS } });
       screenTrack = s.getVideoTracks()[0];
+      screenTrack.contentHint = "detail";
       screenTrack.onended = () => { screenTrack = null; updateSending(); };
       updateSending();
     } catch (e) { /* the person cancelled */ }

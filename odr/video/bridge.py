@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import logging
 import secrets
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from flask_babel import gettext as _
 
 from odr.cases import audit
 from odr.extensions import db, socketio
+from odr.video import presence
 from odr.video.models import SeatState, VideoRecording, VideoRoom
 
 logger = logging.getLogger(__name__)
@@ -33,9 +32,6 @@ logger = logging.getLogger(__name__)
 NS = "/video"
 BRIDGE_ID = 0
 TOKEN_FILE = "video-bridge.token"
-_lock = threading.Lock()
-_state = {"sid": None, "epoch": 0}
-_epochs = itertools.count(1)
 
 
 # --- the service token ----------------------------------------------------------------------
@@ -72,8 +68,7 @@ def is_bridge_login(auth) -> bool:
 
 
 def connected(sid: str) -> None:
-    with _lock:
-        _state["sid"], _state["epoch"] = sid, next(_epochs)
+    presence.current().bridge_connected(sid)
     logger.info("Media bridge connected")
     # Rooms already recording get the bridge now.
     from odr.video.events import broadcast
@@ -87,24 +82,23 @@ def connected(sid: str) -> None:
 
 
 def disconnected(sid: str) -> bool:
-    with _lock:
-        if _state["sid"] != sid:
-            return False
-        _state["sid"] = None
+    if not presence.current().bridge_disconnected(sid):
+        return False
     logger.warning("Media bridge disconnected")
     return True
 
 
 def bridge_sid() -> str | None:
-    return _state["sid"]
+    """The media bridge's connection (on whichever app process it is connected to), if any."""
+    return presence.current().bridge()[0]
 
 
 def is_bridge(sid) -> bool:
-    return sid is not None and sid == _state["sid"]
+    return sid is not None and sid == bridge_sid()
 
 
 def epoch() -> int:
-    return _state["epoch"]
+    return presence.current().bridge()[1]
 
 
 # --- what the bridge is told ------------------------------------------------------------------

@@ -8,28 +8,27 @@ Every event is checked (signed in, in the room, admitted, the host for host cont
 well-formed payload, not a flood); a refusal is an ``{"ok": false, "error": …}``
 acknowledgement plus a ``problem`` event, and is logged. Handlers never raise.
 
-Presence (which connection is whose seat right now) lives in this process's memory: one
-web process serves the rooms (``odr run`` with one worker; several workers would need sticky
-rooms, see README).
+Presence (which connection sits in which seat right now) and the rest of the rooms' live
+state are kept by ``odr.video.presence``: in this process's memory when it serves alone, in
+Redis when several app processes serve behind a proxy (each connection stays with one
+process; the Socket.IO message queue carries events to connections on the others).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
-import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from odr.extensions import db, socketio
-from odr.video import rooms
+from odr.video import presence, rooms
 from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
+from odr.video.presence import Conn
 
 logger = logging.getLogger(__name__)
 
@@ -44,28 +43,9 @@ CANDIDATE = re.compile(r"^(a=)?candidate:[\x20-\x7e]+$")
 SIGNAL_TYPES = ("offer", "answer", "candidate")
 
 
-@dataclass
-class Conn:
-    sid: str
-    user_id: int
-    room_id: int | None = None
-    epoch: int = 0
-    audio: bool = True
-    video: bool = True
-    recent: deque = field(default_factory=deque)
-
-
-_lock = threading.RLock()
-_conns: dict[str, Conn] = {}
-#: room id → user id → the connection sitting in that seat now.
-_present: dict[int, dict[int, Conn]] = defaultdict(dict)
-#: room id → user id → the group last told to that user (to tell who must hang up).
-_told_groups: dict[int, dict[int, str]] = defaultdict(dict)
-_epochs = itertools.count(1)
-#: room id → participants whose media goes through the media bridge (direct connections failed).
-_relayed: dict[int, set[int]] = defaultdict(set)
-#: room id → the document page the host shows: {"evidence_id", "name", "page", "pages"}.
-_shown: dict[int, dict] = {}
+#: Each connection's recent events, for the flood check: a connection's events all reach the
+#: process it is connected to, so this stays in that process.
+_recent: dict[str, deque] = defaultdict(deque)
 
 
 class Refused(Exception):
@@ -79,8 +59,7 @@ def _refuse(message: str, log: str | None = None):
 
 
 def _conn() -> Conn:
-    with _lock:
-        conn = _conns.get(request.sid)
+    conn = presence.current().conn(request.sid)
     if conn is None:  # connected before a restart of this module's state; treat as new
         _refuse(_("Malformed request."), "unknown connection")
     return conn
@@ -88,7 +67,7 @@ def _conn() -> Conn:
 
 def _flood_check(conn: Conn):
     now = time.monotonic()
-    q = conn.recent
+    q = _recent[conn.sid]
     while q and now - q[0] > FLOOD_SECONDS:
         q.popleft()
     if len(q) >= FLOOD_EVENTS:
@@ -170,8 +149,8 @@ def handler(event):
 # --- presence and the roster each person is sent ----------------------------------------------
 
 def present(room_id: int) -> dict[int, Conn]:
-    with _lock:
-        return dict(_present.get(room_id, {}))
+    """Who is in the room now: user id → their connection (on whichever app process)."""
+    return presence.current().present(room_id)
 
 
 def _emit(event, data, conn: Conn):
@@ -181,6 +160,8 @@ def _emit(event, data, conn: Conn):
 def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> dict:
     """What one person is told about the room: their state and group, and the peers they
     must exchange media with (everyone who can see and hear them now)."""
+    from odr.video import bridge
+
     here = present(room.id) if here is None else here
     seats = {s.user_id: s for s in room.seats}
     me = seats.get(user_id)
@@ -189,13 +170,13 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
     my_group = rooms.group_of(room, me.role, host_present) if me and me.state is SeatState.admitted else None
     peers = []
     if my_group and my_group != rooms.LOBBY:
+        relay_users = presence.current().relayed(room.id) if bridge.bridge_sid() is not None else set()
         for uid, s in admitted.items():
             if uid != user_id and rooms.group_of(room, s.role, host_present) == my_group:
                 c = here[uid]
                 peers.append({"user_id": uid, "name": s.user.name, "role": s.role, "epoch": c.epoch,
                               "muted_by_host": s.muted_by_host, "audio": c.audio and not s.muted_by_host,
-                              "video": c.video, "via": "relay" if relayed(room.id, user_id, uid) else "direct"})
-    from odr.video import bridge
+                              "video": c.video, "via": "relay" if {user_id, uid} & relay_users else "direct"})
 
     if my_group and my_group != rooms.LOBBY and bridge.recording_runs(room, set(here)):
         peers.append(bridge.peer_entry())
@@ -210,7 +191,7 @@ def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> 
         "recording": {"on": room.recording, "running": bridge.recording_runs(room, set(here)),
                       "consents": {str(uid): s.consent for uid, s in admitted.items()}},
     }
-    shown = _shown.get(room.id)
+    shown = presence.current().shown(room.id)
     host_group = rooms.group_of(room, rooms.HOST, host_present)
     if shown and my_group and my_group == host_group:
         from flask import url_for
@@ -231,26 +212,30 @@ def relayed(room_id: int, x: int, y: int) -> bool:
     """Media between x and y goes through the media bridge (one of them asked for the relay)."""
     from odr.video import bridge
 
-    with _lock:
-        marked = bool(_relayed.get(room_id)) and (x in _relayed[room_id] or y in _relayed[room_id])
-    return marked and bridge.bridge_sid() is not None
+    marked = presence.current().relayed(room_id)
+    return (x in marked or y in marked) and bridge.bridge_sid() is not None
 
 
 def broadcast(room: VideoRoom):
-    """Send everyone present their roster; tell pairs who are no longer together to hang up."""
-    with _lock:
-        here = dict(_present.get(room.id, {}))
+    """Send everyone present their roster; tell pairs who are no longer together to hang up.
+
+    One broadcast of a room at a time, across app processes: each works out the rosters from
+    the room as it is once it holds the lock (a newer caucus or admission another process has
+    committed meanwhile included), so the last roster anyone is sent is the current one.
+    """
+    store = presence.current()
+    with store.room_lock(room.id):
+        # The handler has committed its change; end its transaction so the room, its seats and
+        # the presence are read as they are now, not as this transaction first saw them.
+        db.session.commit()
+        here = store.present(room.id)
         views = {uid: view(room, uid, here) for uid in here}
         groups = {uid: {p["user_id"] for p in v["peers"]} for uid, v in views.items()}
-        told = _told_groups[room.id]
+        told = store.told(room.id)
         for uid, conn in here.items():
-            before = told.get(uid, set())
-            for gone in before - groups[uid]:
+            for gone in told.get(uid, set()) - groups[uid]:
                 _emit("hangup", {"peer": gone}, conn)
-            told[uid] = groups[uid]
-        for uid in list(told):
-            if uid not in here:
-                told.pop(uid)
+        store.set_told(room.id, groups)
         for uid, conn in here.items():
             _emit("roster", views[uid], conn)
         from odr.video import bridge  # the media bridge follows the room too
@@ -259,13 +244,8 @@ def broadcast(room: VideoRoom):
 
 
 def _leave(conn: Conn) -> int | None:
-    """Take the connection out of its room; the room id it left, if any."""
-    with _lock:
-        room_id, conn.room_id = conn.room_id, None
-        if room_id is not None and _present[room_id].get(conn.user_id) is conn:
-            del _present[room_id][conn.user_id]
-            return room_id
-    return None
+    """Take the connection out of its room; the room id it left, if it sat there."""
+    return presence.current().leave(conn.sid)
 
 
 def _rebroadcast(room_id):
@@ -286,8 +266,7 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         logger.warning("Refused anonymous /video connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
-    with _lock:
-        _conns[request.sid] = Conn(request.sid, current_user.id)
+    presence.current().connect(request.sid, current_user.id)
 
 
 @socketio.on("disconnect", namespace=NS)
@@ -304,11 +283,13 @@ def on_disconnect(reason=None):
         finally:
             db.session.remove()
         return
-    with _lock:
-        conn = _conns.pop(request.sid, None)
+    _recent.pop(request.sid, None)
+    store = presence.current()
+    conn = store.conn(request.sid)
     if conn is None:
         return
     room_id = _leave(conn)
+    store.disconnect(request.sid)
     if room_id is not None:
         try:
             _rebroadcast(room_id)
@@ -330,14 +311,12 @@ def on_join(conn: Conn, data):
         left = _leave(conn)
         if left:
             _rebroadcast(left)
-    with _lock:
-        old = _present[room.id].get(conn.user_id)
-        conn.room_id, conn.epoch = room.id, next(_epochs)
-        _present[room.id][conn.user_id] = conn
-    if old is not None and old is not conn:
-        old.room_id = None
-        _emit("replaced", {"room_id": room.id}, old)
-        _told_groups[room.id].pop(conn.user_id, None)
+    # Sitting down is one atomic step: the same person joining on two processes at once ends
+    # with one connection in the seat and the other told it was replaced.
+    conn.epoch, old_sid = presence.current().sit(conn.sid, room.id)
+    conn.room_id = room.id
+    if old_sid is not None:
+        socketio.emit("replaced", {"room_id": room.id}, to=old_sid, namespace=NS)
     broadcast(room)
     return {"seat": seat.state.value, "epoch": conn.epoch, "ice_servers": ice_servers(conn.user_id),
             "roster": view(room, conn.user_id)}
@@ -391,7 +370,7 @@ def on_mute(conn: Conn, data):
     target = present(room.id).get(seat.user_id)
     if target is not None:
         if muted:
-            target.audio = False
+            presence.current().set_media(target.sid, audio=False)
         _emit("muted", {"room_id": room.id, "muted": muted}, target)
     broadcast(room)
 
@@ -421,9 +400,7 @@ def on_end(conn: Conn, data):
     for target in present(room.id).values():
         _emit("ended", {"room_id": room.id}, target)
         _leave(target)
-    with _lock:
-        _told_groups.pop(room.id, None)
-        _shown.pop(room.id, None)
+    presence.current().forget_room(room.id)
 
 
 @handler("media")
@@ -436,7 +413,7 @@ def on_media(conn: Conn, data):
         _refuse(_("Malformed request."), "bad media flags")
     if audio and seat.muted_by_host:
         _refuse(_("The mediator has muted you."))
-    conn.audio, conn.video = audio, video
+    presence.current().set_media(conn.sid, audio=audio, video=video)
     broadcast(room)
 
 
@@ -526,7 +503,7 @@ def on_show(conn: Conn, data):
     _host(conn, room)
     evidence_id, page = data.get("evidence_id"), data.get("page", 1)
     if evidence_id is None:
-        _shown.pop(room.id, None)
+        presence.current().show(room.id, None)
     else:
         item = documents.get_showable(room.case_id, evidence_id)
         if item is None:
@@ -534,8 +511,8 @@ def on_show(conn: Conn, data):
         pages = documents.page_count(item)
         if not isinstance(page, int) or isinstance(page, bool) or not 1 <= page <= pages:
             _refuse(_("There is no such page."), f"page {page!r} of {pages}")
-        _shown[room.id] = {"evidence_id": item.id, "name": item.description or item.filename, "page": page,
-                           "pages": pages}
+        presence.current().show(room.id, {"evidence_id": item.id, "name": item.description or item.filename,
+                                           "page": page, "pages": pages})
     broadcast(room)
 
 
@@ -551,8 +528,7 @@ def on_relay(conn: Conn, data):
         _refuse(_("Malformed request."), "bad relay flag")
     if on and bridge.bridge_sid() is None:
         _refuse(_("No relay is available now."), "relay asked without a media bridge")
-    with _lock:
-        (_relayed[room.id].add if on else _relayed[room.id].discard)(conn.user_id)
+    presence.current().set_relay(room.id, conn.user_id, on)
     broadcast(room)
 
 
@@ -615,9 +591,7 @@ def ice_servers(user_id: int) -> list[dict]:
 
 def reset() -> None:
     """Forget every connection and room (tests start each from nothing)."""
-    with _lock:
-        _conns.clear()
-        _shown.clear()
-        _relayed.clear()
-        _present.clear()
-        _told_groups.clear()
+    _recent.clear()
+    presence.MEMORY.reset()
+    if presence.current() is not presence.MEMORY:
+        presence.current().reset()

@@ -1,7 +1,11 @@
 """Video rooms as records: who may be in a room and as what, opening and ending rooms, seats,
 admitting, caucus, muting, removing — each change in one transaction with its audit event.
 
-Live presence (who is connected right now) is not kept here but in ``odr.video.events``.
+Several app processes may serve one room, so a change that two of them could make at once
+(an admission and a refusal, two caucus moves, the same person sitting down twice) is a
+conditional write: one of them changes the row, the other finds it changed.
+
+Live presence (who is connected right now) is not kept here but in ``odr.video.presence``.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from odr.cases import audit, labels
 from odr.cases.models import Case, Stage
@@ -107,7 +112,11 @@ def take_seat(room: VideoRoom, user, role: str) -> VideoSeat:
     if seat is None:
         seat = VideoSeat(room_id=room.id, user_id=user.id, role=role, state=SeatState.waiting,
                          muted_by_host=False)
-        db.session.add(seat)
+        try:
+            with db.session.begin_nested():  # the same person may sit down on two processes at once
+                db.session.add(seat)
+        except IntegrityError:
+            seat = seat_of(room, user.id)
     seat.role = role
     if role == HOST:
         seat.state = SeatState.admitted
@@ -124,11 +133,21 @@ def _participant_seat(room: VideoRoom, user_id) -> VideoSeat:
     return seat
 
 
+def _change_seat(seat: VideoSeat, condition, **values) -> bool:
+    """Change the seat's row only if ``condition`` still holds there (not only in this
+    session's copy); whether it did."""
+    changed = db.session.execute(
+        sa.update(VideoSeat).where(VideoSeat.room_id == seat.room_id, VideoSeat.user_id == seat.user_id, condition)
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(seat)
+    return changed == 1
+
+
 def admit(room: VideoRoom, actor, user_id, yes: bool = True) -> VideoSeat:
     seat = _participant_seat(room, user_id)
-    if seat.state is not SeatState.waiting:
+    if not _change_seat(seat, VideoSeat.state == SeatState.waiting,
+                        state=SeatState.admitted if yes else SeatState.refused):
         raise RoomError(_("This person is not waiting in the lobby."))
-    seat.state = SeatState.admitted if yes else SeatState.refused
     audit.record(room.case, actor, "video_admitted" if yes else "video_refused",
                  {"room": room.id, "user": seat.user_id})
     return seat
@@ -136,9 +155,8 @@ def admit(room: VideoRoom, actor, user_id, yes: bool = True) -> VideoSeat:
 
 def remove(room: VideoRoom, actor, user_id) -> VideoSeat:
     seat = _participant_seat(room, user_id)
-    if seat.state is SeatState.removed:
+    if not _change_seat(seat, VideoSeat.state != SeatState.removed, state=SeatState.removed, consent=None):
         raise RoomError(_("This person has already been removed."))
-    seat.state, seat.consent = SeatState.removed, None
     audit.record(room.case, actor, "video_removed", {"room": room.id, "user": seat.user_id})
     return seat
 
@@ -157,7 +175,12 @@ def caucus(room: VideoRoom, actor, side: str | None) -> None:
         raise RoomError(_("Malformed request."))
     if side == room.caucus_side:
         return
-    room.caucus_side = side
+    moved = db.session.execute(
+        sa.update(VideoRoom).where(VideoRoom.id == room.id, VideoRoom.caucus_side.is_distinct_from(side))
+        .values(caucus_side=side).execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(room, ["caucus_side"])
+    if not moved:  # another process made the same move a moment ago
+        return
     if side:
         audit.record(room.case, actor, "video_caucus_started", {"room": room.id, "side": side})
     else:

@@ -106,4 +106,6 @@ DEFAULT_MEDIA = {
     "high": {"width": 640, "height": 360, "fps": 15, "bitrate": 500_000},
     "low": {"width": 320, "height": 180, "fps": 15, "bitrate": 150_000},
     "audio_only_below": 80_000,
+    # A negotiation not connected after this long starts again; the second time, the relay is asked for.
+    "stall_ms": 8000,
 }

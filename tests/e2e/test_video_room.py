@@ -1,6 +1,9 @@
 """Video rooms in headless Chromium with a fake camera at phone size (360×640): the mediator
 opens the room, parties join from the invitation link and are admitted, and everyone sees the
-others' video playing; a three-person private caucus separates the sides and brings them back."""
+others' video playing; a three-person private caucus separates the sides and brings them back;
+a weak link degrades the video; switching the camera mid-call and sharing a desktop screen
+reach the other side (what arrives there is checked, not only what the page meant to send);
+a party with no direct path falls back to the media bridge's relay by itself."""
 
 from __future__ import annotations
 
@@ -15,12 +18,19 @@ from odr.cases.models import Channel, Organization, OrgType, Stage
 from odr.extensions import db
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
+from odr.video import presence, rooms
+from odr.video.views import DEFAULT_MEDIA
 from tests.conftest import PASSWORD, dispute
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, TIMEOUT_MS
+from tests.video.test_recording import media_bridge  # noqa: F401  (fixture: the bridge process)
 
 pytestmark = pytest.mark.e2e
 
-FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+#: Three fake cameras. Chromium's fake devices say nothing about which way they face, so the
+#: page takes the first as the front camera and the last as the back one (the second is a
+#: depth camera whose frames a peer connection does not send). The fake permission prompt also
+#: answers the screen picker, with a fake 1280×720 screen.
+FAKE_MEDIA = ["--use-fake-device-for-media-stream=device-count=3", "--use-fake-ui-for-media-stream"]
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +72,14 @@ def people(server, av_browser):
     """``people(user_id)`` opens a signed-in 360×640 phone page for a user."""
     contexts, problems = [], []
 
-    def make(user_id):
+    def make(user_id, desk=False):
         client = server.app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = str(user_id)
             session["_fresh"] = True
             session["lang"] = "en"
-        context = av_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=server.url,
-                                         permissions=["camera", "microphone"])
+        context = av_browser.new_context(viewport=DESK if desk else PHONE, is_mobile=not desk, has_touch=not desk,
+                                         base_url=server.url, permissions=["camera", "microphone"])
         context.add_cookies([{"name": "session", "value": client.get_cookie("session").value,
                               "url": server.url}])
         context.set_default_timeout(TIMEOUT_MS)
@@ -85,17 +95,24 @@ def people(server, av_browser):
     assert not problems, problems
 
 
-PLAYING = """async (count) => {
+#: Playwright's wait_for_function does not await a predicate's promise (an async predicate is
+#: always "true"), so the predicates below are synchronous and compare each poll with the last.
+#: They count the video frames shown (``currentTime`` would go on with the audio alone).
+FRAMES = "(v) => v.getVideoPlaybackQuality().totalVideoFrames"
+PLAYING = f"""(count) => {{
+    const frames = {FRAMES};
     const videos = [...document.querySelectorAll('#videos figure.remote video')];
-    if (videos.length !== count) return false;
-    const before = videos.map(v => v.currentTime);
-    await new Promise(r => setTimeout(r, 400));
-    return videos.every((v, i) => v.videoWidth > 0 && v.currentTime > before[i]);
-}"""
+    const seen = window.__seen;
+    const now = new Map(videos.map(v => [v, frames(v)]));
+    window.__seen = now;
+    return videos.length === count && !!seen
+        && videos.every(v => v.videoWidth > 0 && seen.has(v) && now.get(v) > seen.get(v));
+}}"""
 
 
 def remote_videos_playing(page, count, timeout=15_000):
     """Wait until exactly ``count`` remote videos show frames and their time advances."""
+    page.evaluate("window.__seen = null")
     page.wait_for_function(PLAYING, arg=count, timeout=timeout, polling=200)
 
 
@@ -184,12 +201,21 @@ WEAK_LINK = """(() => {
 })();"""
 
 RECEIVED_HEIGHT = "() => { const v = document.querySelector('#videos figure.remote video'); return v ? v.videoHeight : 0; }"
-FROZEN = """async () => {
+#: The remote video shows the same frame for 1.5 s.
+FROZEN = f"""() => {{
     const v = document.querySelector('#videos figure.remote video');
-    const before = v.currentTime;
-    await new Promise(r => setTimeout(r, 1500));
-    return v.currentTime === before;
-}"""
+    const now = performance.now(), last = window.__still, shown = v && ({FRAMES})(v);
+    if (!v || !last || last.v !== v || last.shown !== shown) {{
+        window.__still = {{ v, shown, since: now }};
+        return false;
+    }}
+    return now - last.since >= 1500;
+}}"""
+
+
+def remote_video_frozen(page, timeout=15_000):
+    page.evaluate("window.__still = null")
+    page.wait_for_function(FROZEN, timeout=timeout, polling=250)
 
 
 def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(server, people):
@@ -209,13 +235,112 @@ def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(serve
     claimant.evaluate("window.__available = 40000")
     expect(claimant.locator("#weak-link")).to_be_visible(timeout=15_000)
     expect(claimant.locator("#audio-only")).to_have_attribute("aria-pressed", "true")
-    host.wait_for_function(FROZEN, timeout=15_000, polling=500)
+    remote_video_frozen(host)
     # The link recovers; the participant turns video back on by hand, then switches the camera off and on.
     claimant.evaluate("window.__available = 0")
     claimant.locator("#audio-only").click()
     expect(claimant.locator("#audio-only")).to_have_attribute("aria-pressed", "false")
     remote_videos_playing(host, 1)
     claimant.locator("#camera").click()
-    host.wait_for_function(FROZEN, timeout=15_000, polling=500)
+    remote_video_frozen(host)
     claimant.locator("#camera").click()
     remote_videos_playing(host, 1)
+
+
+#: Every RTCPeerConnection the page makes, for reading what its senders send.
+PEER_CONNECTIONS = """(() => {
+  const Original = RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (...args) { const pc = new Original(...args); window.__pcs.push(pc); return pc; };
+  window.RTCPeerConnection.prototype = Original.prototype;
+})();"""
+CONNECTED = "window.__pcs.filter(pc => pc.connectionState === 'connected')"
+SENT_CAMERA = (f"() => {CONNECTED}.flatMap(pc => pc.getSenders())"
+               ".filter(s => s.track && s.track.kind === 'video').map(s => s.track.label).join()")
+
+
+def test_mid_call_the_camera_switches_and_a_desktop_screen_is_shared_on_the_same_connection(server, people):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"], desk=True), people(ids["claimant"])
+    claimant.add_init_script(PEER_CONNECTIONS)
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    admit(host, "张三")
+    remote_videos_playing(host, 1)
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    claimant.evaluate(f"window.__first = {CONNECTED}[0]")
+    # The party's back camera: the same connection now sends the other camera, and the mediator
+    # keeps receiving frames (a failed switch freezes the picture there).
+    claimant.locator("#camera-switch").click()
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_2'", polling=100)
+    expect(claimant.locator("#camera-switch")).to_have_text("Front camera")
+    remote_videos_playing(host, 1)
+    # And the front camera again, still without a new connection.
+    claimant.locator("#camera-switch").click()
+    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    remote_videos_playing(host, 1)
+    assert claimant.evaluate(f"{CONNECTED}.length === 1 && {CONNECTED}[0] === window.__first")
+    self_view = "document.getElementById('self-view').srcObject.getVideoTracks()[0].label"
+    assert claimant.evaluate(self_view) == "fake_device_0"
+
+    # The mediator shares the desktop screen: the fake screen is 1280×720 and keeps its
+    # resolution at the other end, where the camera arrives with at most 360 lines.
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", polling=200)
+    host.locator("#share-screen").click()
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() >= 700", timeout=15_000, polling=200)
+    remote_videos_playing(claimant, 1)
+    host.locator("#share-screen").click()  # sharing stops: the camera again
+    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", timeout=15_000,
+                               polling=200)
+    remote_videos_playing(claimant, 1)
+
+
+#: No direct path from this page: toward a browser peer (its descriptions offer trickle ICE) it
+#: exchanges no ICE candidates at all, so no candidate pair can be formed; the media bridge
+#: (aiortc, whose offers carry their candidates) is reached as usual.
+NO_DIRECT_PATH = """(() => {
+  const P = RTCPeerConnection.prototype;
+  const strip = (d) => ({ type: d.type, sdp: d.sdp.replace(/a=candidate:.*\\r\\n/g, "") });
+  const setRemote = P.setRemoteDescription;
+  P.setRemoteDescription = function (d) {
+    if (d && /a=ice-options:trickle/.test(d.sdp || "")) { this.noDirect = true; d = strip(d); }
+    return setRemote.call(this, d);
+  };
+  const addCandidate = P.addIceCandidate;
+  P.addIceCandidate = function (c) { return this.noDirect ? Promise.resolve() : addCandidate.call(this, c); };
+  const local = Object.getOwnPropertyDescriptor(P, "localDescription");
+  Object.defineProperty(P, "localDescription", { get() {
+    const d = local.get.call(this);
+    return d && this.noDirect ? strip(d) : d;
+  } });
+  const handler = Object.getOwnPropertyDescriptor(P, "onicecandidate");
+  Object.defineProperty(P, "onicecandidate", { set(fn) {
+    handler.set.call(this, (e) => { if (!this.noDirect) fn(e); });
+  }, get() { return handler.get.call(this); } });
+})();"""
+
+
+@pytest.fixture
+def quick_watchdog(server):
+    """A negotiation that has not connected starts again after 1 s instead of 8 s."""
+    server.app.config["VIDEO_MEDIA"] = {**DEFAULT_MEDIA, "stall_ms": 1000}
+    yield
+    server.app.config.pop("VIDEO_MEDIA")
+
+
+def test_without_a_direct_path_the_page_falls_back_to_the_relay_by_itself(server, people, media_bridge,
+                                                                          quick_watchdog):
+    number, sid, ids = seed(server)
+    host, claimant = people(ids["mediator"]), people(ids["claimant"])
+    claimant.add_init_script(NO_DIRECT_PATH)
+    open_as_host(host, number, sid)
+    join(claimant, number, sid)
+    admit(host, "张三")
+    # Nobody asks for the relay by hand: the mediator's page, which offers, finds twice that no
+    # direct connection comes up, asks for it, and from then on both talk through the bridge.
+    remote_videos_playing(host, 1, timeout=20_000)
+    remote_videos_playing(claimant, 1)
+    with server.app.app_context():
+        room = rooms.room_of_session(db.session.get(MediationSession, sid))
+        assert presence.MEMORY.relayed(room.id) == {ids["mediator"]}
+    expect(claimant.locator("#problem")).to_be_hidden()
