@@ -187,7 +187,7 @@ function applyRoster(r) {
 }
 
 function roleName(role) {
-  return { host: t.tHost, claimant: t.tClaimant, respondent: t.tRespondent }[role] || role;
+  return { host: t.tHost, panel: t.tPanel, claimant: t.tClaimant, respondent: t.tRespondent }[role] || role;
 }
 
 function showWhoHears(r) {

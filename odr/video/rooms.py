@@ -25,6 +25,9 @@ from odr.timeutil import utcnow
 from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
 
 HOST = "host"
+#: A member of an arbitral tribunal in the hearing's room (the presiding arbitrator hosts): in at
+#: once, always with the host, without the host's controls.
+PANEL = "panel"
 SIDES = ("claimant", "respondent")
 #: The group of everyone while the host is away: nobody exchanges media, everyone waits.
 LOBBY = "lobby"
@@ -52,7 +55,7 @@ class RoomError(Refused):
 
 
 def role_in_room(room: VideoRoom, user) -> str | None:
-    """``host``, ``claimant``, ``respondent`` or None (may not be in the room).
+    """``host``, ``panel``, ``claimant``, ``respondent`` or None (may not be in the room).
 
     The one place deciding who hosts: a session's room is hosted by the case's mediator
     (also after a change of mediator); a room of another kind by the person who opened it.
@@ -65,6 +68,8 @@ def role_in_room(room: VideoRoom, user) -> str | None:
             return HOST
     elif user.id == room.host_id:
         return HOST
+    elif "arbitrator" in case.roles_of(user):  # a hearing: the other members of the tribunal
+        return PANEL
     return side_of(case, user)
 
 
@@ -118,7 +123,7 @@ def take_seat(room: VideoRoom, user, role: str) -> VideoSeat:
         except IntegrityError:
             seat = seat_of(room, user.id)
     seat.role = role
-    if role == HOST:
+    if role in (HOST, PANEL):
         seat.state = SeatState.admitted
     elif seat.state is not SeatState.admitted:
         seat.state = SeatState.waiting
@@ -173,6 +178,8 @@ def caucus(room: VideoRoom, actor, side: str | None) -> None:
     """Move one side into a private caucus with the host (``side``), or everyone back (None)."""
     if side is not None and side not in SIDES:
         raise RoomError(_("Malformed request."))
+    if side is not None and room.session_id is None:
+        raise RoomError(_("A hearing has no private caucus: each party hears everything the tribunal hears."))
     if side == room.caucus_side:
         return
     moved = db.session.execute(
@@ -202,6 +209,8 @@ def group_of(room: VideoRoom, role: str, host_present: bool) -> str:
     """
     if role != HOST and not host_present:
         return LOBBY
+    if role == PANEL:
+        role = HOST
     if room.caucus_side is None:
         return JOINT
     if role == HOST or role == room.caucus_side:

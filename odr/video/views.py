@@ -71,7 +71,7 @@ def room(number, room_id):
         abort(403)
     if room.status is not RoomStatus.open:
         return render_template("video/not_open.html", case=case, session=None, room=room, may_open=False), 410
-    return render_template("video/room.html", case=case, room=room, role=role,
+    return render_template("video/room.html", case=case, room=room, role=role, hearing=room.session_id is None,
                            video_config=current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA))
 
 
