@@ -43,7 +43,8 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:
+    """The platform's app; ``sockets=False`` leaves out the Socket.IO server (commands that do not serve)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -73,25 +74,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from odr import errors, outbox
-    from odr.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from odr.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    # Socket handlers must be registered before init_app, which hands them to this app's server.
-    from odr.consult import events as _consult_events  # noqa: F401
-    from odr.video import events as _video_events  # noqa: F401
+    if sockets:
+        # Socket handlers must be registered before init_app, which hands them to this app's server.
+        from odr.consult import events as _consult_events  # noqa: F401
+        from odr.extensions import socketio
+        from odr.video import events as _video_events  # noqa: F401
 
-    # The extension keeps its options from one init_app to the next: an earlier app's queue
-    # (several apps in one process, as in the tests) must not carry over to this one.
-    socketio.server_options.pop("client_manager", None)
-    socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-                      channel=app.config["SOCKETIO_CHANNEL"],
-                      cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
-                      logger=False, engineio_logger=False)
+        # The extension keeps its options from one init_app to the next: an earlier app's queue
+        # (several apps in one process, as in the tests) must not carry over to this one.
+        socketio.server_options.pop("client_manager", None)
+        socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                          channel=app.config["SOCKETIO_CHANNEL"],
+                          cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
+                          logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
     from odr.video import presence

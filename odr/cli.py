@@ -8,19 +8,31 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, with_appcontext
 
 from odr.extensions import db
+
+#: The commands whose app has the Socket.IO server: those that serve the site, and the shell. The
+#: others (export, tick, verify …) neither serve nor emit, and load the platform without it.
+SOCKET_COMMANDS = frozenset({"run", "demo", "shell"})
+
+
+class _Platform(FlaskGroup):
+    def get_command(self, ctx, name):
+        # The app is made while its command is looked up: tell _create_app which command it is for.
+        ctx.ensure_object(ScriptInfo).data["command"] = name
+        return super().get_command(ctx, name)
 
 
 def _create_app():
     from odr import create_app
 
-    return create_app()
+    info = click.get_current_context().find_object(ScriptInfo)
+    return create_app(sockets=info.data.get("command") in SOCKET_COMMANDS)
 
 
-main = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                  help="odr — online dispute resolution platform.")
+main = _Platform(create_app=_create_app, add_default_commands=False,
+                 help="odr — online dispute resolution platform.")
 main.add_command(shell_command)
 main.add_command(routes_command)
 
@@ -28,12 +40,38 @@ main.add_command(routes_command)
 def register_commands(app):
     for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
                     verify_pdf, documents_group, export_case, verify_bundle_command,
-                    media_bridge, report, center_group):
+                    media_bridge, report, center_group, migration_commands):
         app.cli.add_command(command)
+
+
+def migrations(app):
+    """Flask-Migrate, bound to ``app`` when a command first migrates. It imports Alembic (with Mako
+    and Pygments, ~8 MB resident), which neither the web process nor ``odr export`` needs."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        from odr import ROOT
+
+        Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    return app.extensions["migrate"]
+
+
+class _MigrationCommands(click.Command):
+    """``odr db …``: Flask-Migrate's command group, imported when it is run."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        migrations(current_app._get_current_object())
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)
+
+
+migration_commands = _MigrationCommands("db", help="Alembic database migrations (Flask-Migrate).")
 
 
 def upgrade_database():
     """Bring the database schema to the newest migration."""
+    migrations(current_app._get_current_object())
     from flask_migrate import upgrade
 
     upgrade()

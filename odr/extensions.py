@@ -1,13 +1,12 @@
 """Flask extensions, created unbound once and bound in :func:`odr.create_app`."""
 
 import sqlite3
+import threading
 
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
-from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -29,12 +28,27 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
-socketio = SocketIO()
+
+
+_socketio_made = threading.Lock()
+
+
+def __getattr__(name):
+    # ``socketio`` is made when first imported: Flask-SocketIO imports python-socketio, whose package
+    # imports its clients and every message-queue backend installed (aiohttp, redis, requests …,
+    # ~20 MB resident). Commands that do not serve the site (odr export, odr tick …) never ask for it.
+    if name != "socketio":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _socketio_made:
+        if "socketio" not in globals():
+            from flask_socketio import SocketIO
+
+            globals()["socketio"] = SocketIO()
+    return globals()["socketio"]
 
 
 @event.listens_for(Engine, "connect")

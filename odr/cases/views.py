@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -94,6 +92,9 @@ def invitation_qr(number, side):
     party = next((p for p in case.parties if p.side.value == side and p.invite_token), None)
     if party is None:
         abort(404)
+    import qrcode  # on first use: with Pillow and lxml it would add ~8 MB to every process at start
+    import qrcode.image.svg
+
     image = qrcode.make(ops.invitation_url(party), image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buf = io.BytesIO()
     image.save(buf)

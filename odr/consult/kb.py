@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import markdown
-import nh3
 import sqlalchemy as sa
 import yaml
 from markupsafe import Markup
@@ -88,6 +86,9 @@ def suggestions(category: Category, topic: str, lang: str, limit: int = 3) -> li
 
 
 def render(body: str) -> Markup:
+    import markdown  # on first use: with nh3, ~3 MB that only article pages need
+    import nh3
+
     html = markdown.markdown(body, extensions=["tables", "sane_lists"])
     return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={}))
 

@@ -19,7 +19,6 @@ from odr.cases.stages import stage_blueprint
 from odr.cases.views import dispute_details, party_details
 from odr.consult import kb
 from odr.consult import operations as ops
-from odr.consult.events import broadcast_queue, broadcast_status
 from odr.consult.forms import ArticleForm, RateForm, StartForm
 from odr.consult.models import Article, ConsultAttachment, Consultation, ConsultationStatus
 from odr.errors import error_page, problem
@@ -78,6 +77,8 @@ def admin_required(view):
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def start():
+    from odr.consult.events import broadcast_queue  # Socket.IO comes with the server (odr.extensions)
+
     form = StartForm()
     if form.validate_on_submit():
         try:
@@ -108,6 +109,8 @@ def chat(cid):
 @bp.post("/c/<int:cid>/end")
 @login_required
 def end(cid):
+    from odr.consult.events import broadcast_queue, broadcast_status
+
     consultation = get_consultation_or_404(cid, need="participate")
     was_waiting = consultation.status is ConsultationStatus.waiting
     ops.end(consultation, current_user)
@@ -210,6 +213,8 @@ def desk():
 @bp.post("/desk/duty")
 @consultant_required
 def duty():
+    from odr.consult.events import broadcast_queue
+
     ops.set_duty(current_user, request.form.get("on_duty") == "1")
     db.session.commit()
     broadcast_queue()
@@ -219,6 +224,8 @@ def duty():
 @bp.post("/desk/take")
 @consultant_required
 def take_next():
+    from odr.consult.events import broadcast_queue, broadcast_status
+
     consultation = ops.take_next(current_user)
     if consultation is None:
         db.session.rollback()

@@ -11,7 +11,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import icalendar
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_datetime
@@ -144,6 +143,8 @@ def _tell(users, case: Case, subject: str, body: str, attachment: outbox.Attachm
 
 def calendar_file(session: MediationSession) -> bytes:
     """The scheduled session as an iCalendar file (RFC 5545), times in UTC."""
+    import icalendar  # on first use, not at app start
+
     case = session.case
     cal = icalendar.Calendar()
     cal.add("prodid", "-//odr//mediation sessions//EN")

@@ -26,6 +26,7 @@ from odr.cases import audit
 from odr.extensions import db, socketio
 from odr.video import presence
 from odr.video.models import SeatState, VideoRecording, VideoRoom
+from odr.video.recording import recordings_dir
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,6 @@ def service_token(app=None) -> str:
         fd_path.chmod(0o600)
         fd_path.replace(path)
     return path.read_text().strip()
-
-
-def recordings_dir(app=None) -> Path:
-    app = app or current_app
-    return Path(app.config.get("VIDEO_RECORDINGS_DIR") or Path(app.instance_path) / "recordings")
 
 
 def is_bridge_login(auth) -> bool:

@@ -3,6 +3,10 @@ records (one file per participant) only while everyone present has said yes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from flask import current_app
+
 from odr.cases import audit
 from odr.video.models import SeatState, VideoRoom, VideoSeat
 
@@ -31,13 +35,17 @@ def may_record(room: VideoRoom, present_ids) -> bool:
     return room.recording and bool(seats) and all(s.consent is True for s in seats)
 
 
+def recordings_dir(app=None) -> Path:
+    app = app or current_app
+    return Path(app.config.get("VIDEO_RECORDINGS_DIR") or Path(app.instance_path) / "recordings")
+
+
 def _bundle_recordings(case):
     """The case's recordings for the court bundle (``recordings/``), checked against their hashes."""
     import sqlalchemy as sa
 
     from odr.court.bundle import BundleFile, _chunks_of_path
     from odr.extensions import db
-    from odr.video.bridge import recordings_dir
     from odr.video.models import VideoRecording, VideoRoom
 
     rows = db.session.scalars(sa.select(VideoRecording).join(VideoRoom).where(VideoRoom.case_id == case.id)

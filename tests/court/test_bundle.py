@@ -156,3 +156,27 @@ def test_export_refuses_a_file_changed_on_disk(app, client, login, mediation, ru
     assert result.exit_code != 0 and "changed on disk" in result.output
     assert not out.exists() and not (tmp_path / "bundle.zip.part").exists()
     assert runner.invoke(args=["export", "ODR-1999-000000", "-o", str(out)]).exit_code != 0
+
+
+def test_the_manifest_signature_is_what_pyhanko_would_make(app):
+    """The export builds the manifest's CMS itself (pyHanko's signers are too heavy to load for one
+    signature): apart from the signature value, it is byte for byte what pyHanko's generic signer
+    makes with the seal, and the signature value is the seal's over the signed attributes."""
+    from asn1crypto import cms
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from odr.court.bundle import sign_manifest
+    from odr.documents.ca import check_signature, platform_ca
+    from odr.documents.pades import run_sync
+
+    manifest = b'{\n  "format": "odr-court-bundle"\n}\n'
+    ca = platform_ca()
+    ours = cms.ContentInfo.load(sign_manifest(manifest))
+    pyhanko_signer = signers.SimpleSigner(signing_cert=ca.seal.asn1_cert, signing_key=ca.seal.asn1_key,
+                                          cert_registry=SimpleCertificateStore.from_certs([ca.ca.asn1_cert]))
+    theirs = run_sync(pyhanko_signer.async_sign_general_data(io.BytesIO(manifest), "sha256", detached=True))
+    ours_signer = ours["content"]["signer_infos"][0]
+    check_signature(ca.seal.cert, ours_signer["signature"].native, ours_signer["signed_attrs"].untag().dump(force=True))
+    theirs["content"]["signer_infos"][0]["signature"] = ours_signer["signature"].native
+    assert ours.dump() == theirs.dump(force=True)
