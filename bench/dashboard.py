@@ -46,6 +46,8 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 ORGS = 12           # 1 and 7 are centers (2–6 and 8–11 report to them); 12 is a court
 MEDIATORS = 500
+#: A case is mediated by a mediator of its organisation (mediator ``uid`` works for 1 + uid % 11).
+MEDIATORS_OF = {o: [u for u in range(5, 5 + MEDIATORS) if 1 + u % 11 == o] for o in range(1, ORGS)}
 EVENTS_PER_CASE = 20
 HASH = "0" * 64
 
@@ -61,10 +63,12 @@ def make_app(url):
 
 # --- data -------------------------------------------------------------------------------------
 
-def case_rows(first_id, n, rng, now=NOW, recent=False):
-    """Yield (case, parties, events, transfer) for ``n`` cases from id ``first_id``."""
-    event_id = (first_id - 1) * EVENTS_PER_CASE
+def case_rows(first_id, n, rng, now=NOW, recent=False, room_messages=True):
+    """Yield (case, parties, events, transfer) for ``n`` cases from id ``first_id``. Without
+    ``room_messages`` the events stop at the case's last counted one (its closing, if closed): the
+    room messages that make up the 20 are left to ``add_room_messages``."""
     for cid in range(first_id, first_id + n):
+        event_id = (cid - 1) * EVENTS_PER_CASE
         created = now - timedelta(seconds=rng.uniform(0, 3 * 86400 if recent else 730 * 86400))
         age = (now - created).days
         is_open = rng.random() < (0.6 if age < 60 else 0.02)
@@ -86,7 +90,7 @@ def case_rows(first_id, n, rng, now=NOW, recent=False):
         span = (end - created).total_seconds()
         times = sorted(created + timedelta(seconds=rng.uniform(0, span)) for _ in range(EVENTS_PER_CASE - 1))
         times = [created] + times
-        mediator = rng.randint(5, 4 + MEDIATORS) if "mediation" in path else None
+        mediator = rng.choice(MEDIATORS_OF[org]) if "mediation" in path and org else None
         events = []
         t = iter(times)
         events.append(("case_filed", {"number": f"ODR-{created.year}-{cid:07d}", "channel": channel,
@@ -106,7 +110,7 @@ def case_rows(first_id, n, rng, now=NOW, recent=False):
                 no_shows = [{"user": 1, "side": "respondent"}] if rng.random() < 0.1 else []
                 events.append(("session_held", {"session": cid, "no_shows": no_shows}, next(t)))
         closing = None if is_open else ("case_closed", {"stage": stage, "outcome": rng.choice(OUTCOMES)}, None)
-        while len(events) < EVENTS_PER_CASE - (closing is not None):
+        while room_messages and len(events) < EVENTS_PER_CASE - (closing is not None):
             events.append(("room_message", {"channel": "joint"}, next(t)))
         if closing:
             events.append((closing[0], closing[1], end))
@@ -143,14 +147,84 @@ EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "cr
 TRANSFER_COLS = ["case_id", "api_client_id", "received_at", "accepted_at", "contacted_at"]
 
 
+BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response")
+
+
+def without_indexes(engine, build):
+    """Run ``build()`` with the secondary indexes of the big tables dropped (and, on PostgreSQL, their
+    unique constraints and foreign-key triggers off), then build them again: one sort per index
+    instead of 20 M random B-tree insertions."""
+    import sqlalchemy as sa
+
+    from odr.extensions import db
+
+    tables = [db.metadata.tables[t] for t in BIG_TABLES]
+    pg = engine.dialect.name == "postgresql"
+    uniques = []
+    with engine.begin() as conn:
+        for table in tables:
+            for index in table.indexes:
+                index.drop(conn)
+            if pg:
+                for uc in sa.inspect(conn).get_unique_constraints(table.name):
+                    conn.execute(sa.text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{uc["name"]}"'))
+                    uniques.append((table.name, uc))
+    t0 = time.monotonic()
+    build()
+    t1 = time.monotonic()
+    with engine.begin() as conn:
+        if pg:
+            conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
+        else:
+            conn.execute(sa.text("PRAGMA cache_size = -1000000"))
+        for table in tables:
+            for index in table.indexes:
+                index.create(conn)
+        for name, uc in uniques:
+            cols = ", ".join(f'"{c}"' for c in uc["column_names"])
+            conn.execute(sa.text(f'ALTER TABLE "{name}" ADD CONSTRAINT "{uc["name"]}" UNIQUE ({cols})'))
+    log(f"  rows written in {t1 - t0:.0f} s, indexes built in {time.monotonic() - t1:.0f} s")
+
+
+def add_room_messages(db, sa, n):
+    """Fill every case's audit trail up to ``EVENTS_PER_CASE`` events with room messages, in SQL
+    (after its counted events, at its filing time: no summary counts them). Ids stay
+    (case id - 1) × 20 + position, as in ``case_rows``."""
+    with db.engine.begin() as conn:
+        pg = conn.dialect.name == "postgresql"
+        if pg:
+            conn.execute(sa.text("SET session_replication_role = replica"))
+        else:
+            conn.execute(sa.text("PRAGMA synchronous=OFF"))
+        conn.execute(sa.text("CREATE TEMPORARY TABLE bench_pos (k INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO bench_pos (k) VALUES (:k)"), [{"k": k} for k in range(1, EVENTS_PER_CASE + 1)])
+        chain = "'case:' || c.id" if not pg else "'case:' || c.id::text"
+        conn.execute(sa.text(f"""
+            INSERT INTO event (id, chain, seq, case_id, actor, action, payload, created_at, prev_hash, hash)
+            SELECT (c.id - 1) * {EVENTS_PER_CASE} + p.k, {chain}, p.k, c.id, 'system', 'room_message',
+                   '{{"channel": "joint"}}', c.created_at, '{HASH}', '{HASH}'
+            FROM "case" c JOIN bench_counted b ON b.case_id = c.id JOIN bench_pos p ON p.k > b.counted
+            WHERE c.id <= :n"""), {"n": n})
+        conn.execute(sa.text("DROP TABLE bench_pos"))
+        conn.execute(sa.text("DROP TABLE bench_counted"))
+
+
 class Loader:
-    """Bulk insert: SQLite ``executemany`` in one transaction, PostgreSQL ``COPY``."""
+    """Bulk insert: SQLite ``executemany`` in one transaction, PostgreSQL ``COPY`` (foreign-key
+    triggers off for the session: the generated rows refer to rows written before them)."""
 
     def __init__(self, engine):
         self.engine = engine
         self.pg = engine.dialect.name == "postgresql"
         self.raw = engine.raw_connection()
         self.buffers = {}
+        cur = self.raw.cursor()
+        if self.pg:
+            cur.execute("SET session_replication_role = replica")
+        else:
+            cur.execute("PRAGMA synchronous=OFF")
+            cur.execute("PRAGMA cache_size = -1000000")
+        cur.close()
 
     def add(self, table, cols, row):
         self.buffers.setdefault((table, tuple(cols)), []).append(
@@ -214,85 +288,108 @@ def load(app, n, rng):
     from odr.cli import upgrade_database
     from odr.extensions import db
     from odr.ops import summary
-    from odr.ops.models import Watermark
 
     with app.app_context():
         upgrade_database()
         base_rows(db, sa)
         t0 = time.monotonic()
-        loader = Loader(db.engine)
-        if not loader.pg:
-            cur = loader.raw.cursor()
-            cur.execute("PRAGMA synchronous=OFF")
-            cur.close()
         totals = [Counter(), Counter(), Counter(), {}]
-        batch_cases, batch_events, entries = {}, [], {}
-        for k, (case, parties, events, transfer) in enumerate(case_rows(1, n, rng), start=1):
-            loader.add("case", CASE_COLS, case)
-            for p in parties:
-                loader.add("case_party", PARTY_COLS, p)
-            for e in events:
-                loader.add("event", EVENT_COLS, e)
-            if transfer:
-                loader.add("ops_transfer_response", TRANSFER_COLS, transfer)
-            batch_cases[case["id"]] = CaseRow(case["id"], case["organization_id"], case["category"],
-                                              case["district"], case["channel"], case["mediator_id"],
-                                              case["created_at"])
-            for e in events:
-                batch_events.append(Ev(e["id"], e["case_id"], e["action"], e["payload"], e["created_at"]))
-                if e["action"] == "stage_changed":
-                    entries.setdefault(e["case_id"], []).append((e["id"], e["created_at"]))
-            if k % 20_000 == 0 or k == n:
-                # The summary job's own counting, fed the events as they are generated.
-                flow, days, mediators, signals = summary.count_events(batch_events, batch_cases, entries)
-                totals[0].update(flow), totals[1].update(days), totals[2].update(mediators)
-                for cid, s in signals.items():
-                    totals[3][cid] = s
-                batch_cases, batch_events, entries = {}, [], {}
-            if k % 100_000 == 0:
-                log(f"  {k:,} cases generated ({time.monotonic() - t0:.0f} s)")
-        loader.flush_all()
+        without_indexes(db.engine, lambda: load_rows(db, n, rng, totals))
         log(f"  {n:,} cases, {2 * n:,} parties, {n * EVENTS_PER_CASE:,} events loaded in "
             f"{time.monotonic() - t0:.0f} s")
-        t1 = time.monotonic()
-        from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorOutcome, StageDays
+        write_summaries(db, sa, summary, totals, n)
 
-        # The tables are empty: plain bulk inserts of the counts (the job itself upserts).
-        loader = Loader(db.engine)
-        for model, counts, keys in ((DailyFlow, totals[0], summary.FLOW_KEYS),
-                                    (MediatorOutcome, totals[2], summary.MEDIATOR_KEYS)):
-            for key, count in counts.items():
-                loader.add(model.__tablename__, (*keys, "n"), dict(zip(keys, key), n=count))
-        buckets = [f"b{i}" for i in range(len(DAY_BUCKETS))]
-        histograms = {}
-        for (*key, bucket), count in totals[1].items():
-            histograms.setdefault(tuple(key), [0] * len(buckets))[bucket] += count
-        for key, hist in histograms.items():
-            loader.add("ops_stage_days", (*summary.STAGE_DAYS_KEYS, *buckets),
-                       dict(zip(summary.STAGE_DAYS_KEYS, key), **dict(zip(buckets, hist))))
-        for cid, sig in totals[3].items():
-            if sig is None:  # closed: no signal kept
-                continue
-            loader.add("ops_case_signal", ("case_id", "no_shows", "reroutes", "safety_concern"),
-                       dict(case_id=cid, **sig))
-        loader.flush_all()
-        loader.raw.close()
-        summary.recount_open()
-        db.session.add(Watermark(name=summary.WATERMARK, value=n * EVENTS_PER_CASE))
+
+def load_rows(db, n, rng, totals):
+    import sqlalchemy as sa
+
+    from odr.ops import summary
+
+    t0 = time.monotonic()
+    loader = Loader(db.engine)
+    cur = loader.raw.cursor()
+    cur.execute(f"CREATE {'UNLOGGED' if loader.pg else ''} TABLE bench_counted (case_id INTEGER PRIMARY KEY, counted INTEGER)")
+    cur.close()
+    batch_cases, batch_events, entries = {}, [], {}
+    for k, (case, parties, events, transfer) in enumerate(case_rows(1, n, rng, room_messages=False), start=1):
+        loader.add("case", CASE_COLS, case)
+        loader.add("bench_counted", ("case_id", "counted"), {"case_id": case["id"], "counted": len(events)})
+        for p in parties:
+            loader.add("case_party", PARTY_COLS, p)
+        for e in events:
+            loader.add("event", EVENT_COLS, e)
+        if transfer:
+            loader.add("ops_transfer_response", TRANSFER_COLS, transfer)
+        batch_cases[case["id"]] = CaseRow(case["id"], case["organization_id"], case["category"],
+                                          case["district"], case["channel"], case["mediator_id"],
+                                          case["created_at"])
+        for e in events:
+            batch_events.append(Ev(e["id"], e["case_id"], e["action"], e["payload"], e["created_at"]))
+            if e["action"] == "stage_changed":
+                entries.setdefault(e["case_id"], []).append((e["id"], e["created_at"]))
+        if k % 20_000 == 0 or k == n:
+            # The summary job's own counting, fed the events as they are generated.
+            flow, days, mediators, signals = summary.count_events(batch_events, batch_cases, entries)
+            totals[0].update(flow), totals[1].update(days), totals[2].update(mediators)
+            for cid, s in signals.items():
+                totals[3][cid] = s
+            batch_cases, batch_events, entries = {}, [], {}
+        if k % 100_000 == 0:
+            log(f"  {k:,} cases generated ({time.monotonic() - t0:.0f} s)")
+    loader.flush_all()
+    loader.raw.close()
+    t1 = time.monotonic()
+    add_room_messages(db, sa, n)
+    log(f"  room messages added in {time.monotonic() - t1:.0f} s")
+
+
+def write_summaries(db, sa, summary, totals, n):
+    from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorClosed, StageDays, Watermark
+
+    t1 = time.monotonic()
+    # The tables are empty: plain bulk inserts of the counts (the job itself upserts).
+    loader = Loader(db.engine)
+    for key, count in totals[0].items():
+        loader.add(DailyFlow.__tablename__, (*summary.FLOW_KEYS, "n"), dict(zip(summary.FLOW_KEYS, key), n=count))
+    # Mediators: one-day spans here, the longer spans rolled up from them in SQL.
+    spans = {}
+    for (day, org, mediator, c, d, outcome), count in totals[2].items():
+        row = spans.setdefault((summary.block_of(day, 0), org, mediator, c, d), [0, 0])
+        row[0] += count
+        row[1] += count if outcome == "settled" else 0
+    for key, (closed, settled) in spans.items():
+        loader.add(MediatorClosed.__tablename__, (*summary.SPAN_KEYS, "closed", "settled"),
+                   dict(zip(summary.SPAN_KEYS, key), closed=closed, settled=settled))
+    buckets = [f"b{i}" for i in range(len(DAY_BUCKETS))]
+    histograms = {}
+    for (*key, bucket), count in totals[1].items():
+        histograms.setdefault(tuple(key), [0] * len(buckets))[bucket] += count
+    for key, hist in histograms.items():
+        loader.add("ops_stage_days", (*summary.STAGE_DAYS_KEYS, *buckets),
+                   dict(zip(summary.STAGE_DAYS_KEYS, key), **dict(zip(buckets, hist))))
+    for cid, sig in totals[3].items():
+        if sig is None:  # closed: no signal kept
+            continue
+        loader.add("ops_case_signal", ("case_id", "no_shows", "reroutes", "safety_concern"),
+                   dict(case_id=cid, **sig))
+    loader.flush_all()
+    loader.raw.close()
+    summary.roll_up_mediator_spans()
+    summary.recount_open()
+    db.session.add(Watermark(name=summary.WATERMARK, value=n * EVENTS_PER_CASE))
+    db.session.commit()
+    if loader.pg:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+            for table in ("case", "event", "case_party"):
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                     f"(SELECT max(id) FROM \"{table}\"))"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
-        if loader.pg:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("ANALYZE"))
-                for table in ("case", "event", "case_party"):
-                    conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                         f"(SELECT max(id) FROM \"{table}\"))"))
-        else:
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
-        sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-                 for t in (DailyFlow, StageDays, MediatorOutcome, CaseSignal)}
-        log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
-        loader.raw.close()
+    sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+             for t in (DailyFlow, StageDays, MediatorClosed, CaseSignal)}
+    log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
 
 
 def job_throughput(app, n, rng):
@@ -316,7 +413,7 @@ def job_throughput(app, n, rng):
         db.session.commit()
         took = time.monotonic() - t0
         log(f"  summary job: {done:,} new events counted in {took:.1f} s ({done / took:,.0f} events/s, "
-            f"including the recount of open cases)")
+            f"with the open counts of their cases)")
         return done / took
 
 

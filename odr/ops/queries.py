@@ -18,9 +18,9 @@ from odr.cases.models import Case, CaseParty, Category, Organization, managed_or
 from odr.extensions import db
 from odr.ops import warnings
 from odr.ops.models import (
-    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays,
+    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCount, StageDays,
 )
-from odr.ops.summary import ANY
+from odr.ops.summary import ANY, spans
 from odr.timeutil import utcnow
 
 #: How many red cases are counted at most (the count says "1000+" beyond).
@@ -202,30 +202,28 @@ class MediatorRow:
     mediator_id: int
     name: str
     open: int = 0
-    outcomes: dict = field(default_factory=dict)
-
-    @property
-    def closed(self) -> int:
-        return sum(self.outcomes.values())
-
-    @property
-    def settled(self) -> int:
-        return self.outcomes.get("settled", 0)
+    #: Their cases closed in the period, and how many of those settled.
+    closed: int = 0
+    settled: int = 0
 
 
 def mediators(scope: Scope, filters: Filters, limit: int = 50) -> list[MediatorRow]:
-    """Open cases per mediator now, and outcomes of their cases closed in the period."""
+    """Open cases per mediator now, and their cases closed (and settled) in the period: a few
+    spans of days per mediator (``MediatorClosed``), whatever the length of the period."""
     rows: dict[int, MediatorRow] = {}
     for mid, n in db.session.execute(
             sa.select(MediatorLoad.mediator_id, sa.func.sum(MediatorLoad.n))
             .where(*_where(MediatorLoad, scope, filters, period=False))
             .group_by(MediatorLoad.mediator_id)):
         rows[mid] = MediatorRow(mid, "", open=int(n))
-    for mid, outcome, n in db.session.execute(
-            sa.select(MediatorOutcome.mediator_id, MediatorOutcome.outcome, sa.func.sum(MediatorOutcome.n))
-            .where(*_where(MediatorOutcome, scope, filters))
-            .group_by(MediatorOutcome.mediator_id, MediatorOutcome.outcome)):
-        rows.setdefault(mid, MediatorRow(mid, "")).outcomes[outcome] = int(n)
+    for mid, closed, settled in db.session.execute(
+            sa.select(MediatorClosed.mediator_id, sa.func.sum(MediatorClosed.closed),
+                      sa.func.sum(MediatorClosed.settled))
+            .where(*_where(MediatorClosed, scope, filters, period=False),
+                   MediatorClosed.block.in_(spans(filters.start, filters.end)))
+            .group_by(MediatorClosed.mediator_id)):
+        row = rows.setdefault(mid, MediatorRow(mid, ""))
+        row.closed, row.settled = int(closed), int(settled)
     top = sorted(rows.values(), key=lambda r: (-r.open, -r.closed, r.mediator_id))[:limit]
     names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_([r.mediator_id for r in top]))).all()) \
         if top else {}
