@@ -271,22 +271,37 @@ def _case_filters(query, filters: Filters | None):
     return query
 
 
+def _open():
+    """``closed_at IS NULL``, written for SQLite as ``likely(…)``: the same condition, so the partial
+    deadline indexes still apply, but no longer an equality on ``ix_case_queue``'s second column, which
+    SQLite's statistics (averaged over every distinct ``closed_at``) take for a handful of rows and
+    prefer, then reading every open case of the organisation and sorting them by deadline."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.likely(Case.closed_at.is_(None))
+    return Case.closed_at.is_(None)
+
+
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,
              filters: Filters | None = None) -> tuple[Page, dict]:
     """Open red cases, most urgent first: those a signal makes red (few, kept in
     ``ops_case_signal``), then those past their deadline (an index range on ``due_at``)."""
     now = now or utcnow()
-    base = _case_filters(sa.select(Case).where(Case.closed_at.is_(None), scope.case_where(True)), filters)
-    by_signal = base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))
+    # Signals: few cases have one, so the small signal table leads.
+    by_signal = _case_filters(sa.select(Case).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id)
+                              .where(_open(), scope.case_where(True), warnings.signal_red_sql(now)), filters)
     page = max(1, min(page, 10_000))
     start = (page - 1) * per_page
     # Only as many as this page needs (fewer means that is all of them).
     signal_ids = list(db.session.scalars(by_signal.with_only_columns(Case.id).order_by(Case.due_at, Case.id)
                                          .limit(start + per_page + 1)))
-    by_deadline = (base.outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
-                   .where(warnings.case_red_sql(now))
-                   .where(sa.or_(CaseSignal.case_id.is_(None), sa.not_(warnings.signal_red_sql(now))))
-                   .order_by(Case.due_at))  # the index's own order: nothing to sort (deadlines rarely tie)
+
+    def by_deadline(where):
+        return (_case_filters(sa.select(Case).where(_open(), where), filters)
+                .outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
+                .where(warnings.case_red_sql(now))
+                .where(sa.or_(CaseSignal.case_id.is_(None), sa.not_(warnings.signal_red_sql(now))))
+                .order_by(Case.due_at))  # the index's own order: nothing to sort (deadlines rarely tie)
+
     ids = signal_ids[start:start + per_page + 1]
     items = list(db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))) if ids else []
     items.sort(key=lambda c: ids.index(c.id))
@@ -295,13 +310,13 @@ def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | No
         offset = max(0, start - len(signal_ids))
         parts = _per_organisation(scope, filters)
         if parts is None:
-            items += list(db.session.scalars(by_deadline.limit(want).offset(offset)))
+            items += list(db.session.scalars(by_deadline(scope.case_where(True)).limit(want).offset(offset)))
         else:
             # Each organisation's own index range, in deadline order, merged here: a page costs
             # organisations × (offset + page) index entries, whatever the size of the table.
             rows = []
             for where in parts:
-                rows += db.session.execute(by_deadline.where(where).with_only_columns(Case.id, Case.due_at)
+                rows += db.session.execute(by_deadline(where).with_only_columns(Case.id, Case.due_at)
                                            .limit(offset + want)).all()
             rows.sort(key=lambda r: r.due_at)
             ids = [r.id for r in rows[offset:offset + want]]
@@ -323,22 +338,22 @@ def warning_counts(scope: Scope, now: datetime | None = None) -> dict[str, int]:
     """Open cases past their deadline, and cases a signal makes red (the red list's two parts),
     each counted up to ``COUNT_CAP + 1`` (shown as "1000+"): the count reads no more rows than that."""
     now = now or utcnow()
-    base = sa.select(Case.id).where(Case.closed_at.is_(None), scope.case_where(True))
 
-    def capped(query):
-        parts = _per_organisation(scope, None) or [sa.true()]
-        total = 0
-        for where in parts:  # each organisation's own index range, each read no further than the cap
-            total += db.session.scalar(sa.select(sa.func.count()).select_from(
-                query.where(where).limit(COUNT_CAP + 1).subquery())) or 0
-            if total > COUNT_CAP:
-                break
-        return min(total, COUNT_CAP + 1)
+    def count(query, most: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(query.limit(most).subquery())) or 0
 
-    return {
-        "deadline": capped(base.where(warnings.case_red_sql(now))),
-        "signal": capped(base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))),
-    }
+    deadline = 0
+    # Past their deadline: each organisation's own index range, each read no further than the cap.
+    for where in _per_organisation(scope, None) or [scope.case_where(True)]:
+        deadline += count(sa.select(Case.id).where(_open(), where, warnings.case_red_sql(now)),
+                          COUNT_CAP + 1 - deadline)
+        if deadline > COUNT_CAP:
+            break
+    # Signals: few cases have one, so the small signal table leads.
+    signal = count(sa.select(Case.id).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id)
+                   .where(_open(), scope.case_where(True), warnings.signal_red_sql(now)),
+                   COUNT_CAP + 1)
+    return {"deadline": deadline, "signal": signal}
 
 
 def search_cases(scope: Scope, q: str, page: int = 1, per_page: int = 25) -> Page:
