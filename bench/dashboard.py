@@ -493,6 +493,7 @@ def main():
     ap.add_argument("--sizes", default="100000,1000000", help="case counts, comma-separated")
     ap.add_argument("--repeat", type=int, default=40, help="timed runs per query (default 40)")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite files")
+    ap.add_argument("--pg-database", default="odr_bench_ops", help="PostgreSQL database to drop and recreate")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     os.environ.setdefault("ODR_INSTANCE_PATH", tempfile.mkdtemp(prefix="odr-bench-ops-"))
@@ -500,7 +501,7 @@ def main():
     for n in sizes:
         rng = random.Random(n)
         if args.db == "postgres":
-            url = fresh_postgres("odr_bench_ops")
+            url = fresh_postgres(args.pg_database)
         else:
             path = os.path.join(os.environ["ODR_INSTANCE_PATH"], f"ops-{n}.sqlite")
             for suffix in ("", "-wal", "-shm"):
