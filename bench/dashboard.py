@@ -33,7 +33,7 @@ import time  # noqa: E402
 from collections import Counter, namedtuple  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
 
-from _common import fresh_postgres, log  # noqa: E402
+from _common import PG_ADMIN_URL, fresh_postgres, log  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 6, 0, 0)
 DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]
@@ -53,6 +53,13 @@ HASH = "0" * 64
 
 Ev = namedtuple("Ev", "id case_id action payload created_at")
 CaseRow = namedtuple("CaseRow", "id organization_id category district channel mediator_id created_at")
+
+
+def drop_postgres(name):
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def make_app(url):
@@ -380,13 +387,10 @@ def write_summaries(db, sa, summary, totals, n):
     db.session.commit()
     if loader.pg:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
             for table in ("case", "event", "case_party"):
                 conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                      f"(SELECT max(id) FROM \"{table}\"))"))
-    else:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+    analyze(db, sa)
     sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
              for t in (DailyFlow, StageDays, MediatorClosed, CaseSignal)}
     log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
@@ -487,53 +491,106 @@ def time_queries(app, repeat):
     return results
 
 
+def prepare_reused(app):
+    """A database loaded by an earlier run (``--keep``): bring its schema to the newest migration
+    (new indexes), then refresh the planner's statistics."""
+    import sqlalchemy as sa
+
+    from odr.cli import upgrade_database
+    from odr.extensions import db
+
+    with app.app_context():
+        t0 = time.monotonic()
+        upgrade_database()
+        analyze(db, sa)
+        log(f"  reused; migrated and analysed in {time.monotonic() - t0:.0f} s")
+
+
+def analyze(db, sa):
+    """Planner statistics; on PostgreSQL also the visibility map of the tables the lists read (what
+    autovacuum keeps in a running system), so index-only scans need not visit the table."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case'))
+            conn.execute(sa.text("ANALYZE"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--sizes", default="100000,1000000", help="case counts, comma-separated")
     ap.add_argument("--repeat", type=int, default=40, help="timed runs per query (default 40)")
-    ap.add_argument("--keep", action="store_true", help="keep the SQLite files")
-    ap.add_argument("--pg-database", default="odr_bench_ops", help="PostgreSQL database to drop and recreate")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the databases (SQLite files in $ODR_INSTANCE_PATH, PostgreSQL databases)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="time databases kept by an earlier run instead of loading new ones (the newest "
+                         "migrations are applied first)")
+    ap.add_argument("--pg-database", default="odr_bench_ops",
+                    help="PostgreSQL databases: <name>_<size>, dropped and recreated (default odr_bench_ops)")
+    ap.add_argument("--results", help="JSON file the figures are added to; the table shows every size in it")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.reuse and "ODR_INSTANCE_PATH" not in os.environ and args.db == "sqlite":
+        sys.exit("--reuse needs ODR_INSTANCE_PATH, the directory of the kept ops-<size>.sqlite files")
     os.environ.setdefault("ODR_INSTANCE_PATH", tempfile.mkdtemp(prefix="odr-bench-ops-"))
     by_size = {}
     for n in sizes:
         rng = random.Random(n)
+        name = f"{args.pg_database}_{n}"
         if args.db == "postgres":
-            url = fresh_postgres(args.pg_database)
+            url = f"postgresql://postgres@127.0.0.1:5432/{name}" if args.reuse else fresh_postgres(name)
         else:
             path = os.path.join(os.environ["ODR_INSTANCE_PATH"], f"ops-{n}.sqlite")
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(path + suffix):
-                    os.remove(path + suffix)
+            if not args.reuse:
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(path + suffix):
+                        os.remove(path + suffix)
             url = f"sqlite:///{path}"
         log(f"{args.db}, {n:,} cases")
         app = make_app(url)
-        load(app, n, rng)
-        job_throughput(app, n, rng)
+        if args.reuse:
+            prepare_reused(app)
+        else:
+            load(app, n, rng)
+            job_throughput(app, n, rng)
         by_size[n] = time_queries(app, args.repeat)
-        for name, (median, p95) in by_size[n].items():
-            log(f"  {name:<44} p95 {p95:7.2f} ms (median {median:6.2f})")
+        for query, (median, p95) in by_size[n].items():
+            log(f"  {query:<44} p95 {p95:7.2f} ms (median {median:6.2f})")
         with app.app_context():
             from odr.extensions import db
 
             db.engine.dispose()
-        if args.db == "sqlite" and not args.keep:
-            for suffix in ("", "-wal", "-shm"):
-                if os.path.exists(path + suffix):
-                    os.remove(path + suffix)
+        if not args.keep and not args.reuse:
+            if args.db == "sqlite":
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(path + suffix):
+                        os.remove(path + suffix)
+            else:
+                drop_postgres(name)
+    if args.results:
+        saved = {}
+        if os.path.exists(args.results):
+            with open(args.results) as f:
+                saved = {int(k): v for k, v in json.load(f).items()}
+        saved.update(by_size)
+        with open(args.results, "w") as f:
+            json.dump(saved, f, ensure_ascii=False, indent=1)
+        by_size = {n: {q: tuple(v) for q, v in saved[n].items()} for n in sorted(saved)}
+        sizes = sorted(by_size)
     first, last = sizes[0], sizes[-1]
     print()
     print(f"{args.db}: p95 in ms over {args.repeat} runs (median in brackets)")
     head = "".join(f"{n:>18,}" for n in sizes)
     print(f"{'query':<44}{head}   ratio {last // 1000}k/{first // 1000}k")
     worst = 0.0
-    for name in by_size[first]:
-        cells = "".join(f"{by_size[n][name][1]:>9.2f} ({by_size[n][name][0]:>6.2f})" for n in sizes)
-        ratio = by_size[last][name][1] / by_size[first][name][1] if by_size[first][name][1] else float("nan")
-        worst = max(worst, by_size[last][name][1])
-        print(f"{name:<44}{cells}   {ratio:5.2f}")
+    for query in by_size[first]:
+        cells = "".join(f"{by_size[n][query][1]:>9.2f} ({by_size[n][query][0]:>6.2f})" for n in sizes)
+        ratio = by_size[last][query][1] / by_size[first][query][1] if by_size[first][query][1] else float("nan")
+        worst = max(worst, by_size[last][query][1])
+        print(f"{query:<44}{cells}   {ratio:5.2f}")
     print(f"\nslowest p95 at {last:,} cases: {worst:.2f} ms (goal < 30 ms)")
 
 

@@ -1,4 +1,4 @@
-"""operations: mediator closures by spans of days; where each open case is counted
+"""operations: mediator closures by spans of days; where each open case is counted; closed_at in the deadline indexes
 
 Revision ID: 3f7c2a9d1e45
 Revises: a56f0e2de189
@@ -7,6 +7,8 @@ Create Date: 2026-12-02 15:40:00.000000
 The per-day mediator outcomes become closures per power-of-two span of days (1 to 256), filled
 from the daily rows. ``ops_open_case`` starts empty: the summary job counts every open case on
 its next run (no ``open_cases`` watermark yet) and updates the counts incrementally after that.
+The partial deadline indexes also hold ``closed_at`` (always NULL in them), so SQLite answers the red
+list's and red count's ``likely(closed_at IS NULL)`` from the index alone.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -61,9 +63,20 @@ def upgrade():
             FROM ops_mediator_closed WHERE block % 16 = 0
             GROUP BY category, district, {block}, organization_id, mediator_id""")
     op.drop_table('ops_mediator_outcome')
+    _deadline_indexes(['closed_at'])
+
+
+def _deadline_indexes(extra):
+    where = dict(postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
+    with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_open_org_due', **where)
+        batch_op.drop_index('ix_case_open_due', **where)
+        batch_op.create_index('ix_case_open_due', ['due_at', *extra], unique=False, **where)
+        batch_op.create_index('ix_case_open_org_due', ['organization_id', 'due_at', *extra], unique=False, **where)
 
 
 def downgrade():
+    _deadline_indexes([])
     # The outcomes other than "settled" are not kept per mediator any more: the daily table comes
     # back empty.
     op.create_table('ops_mediator_outcome',

@@ -151,9 +151,10 @@ class Case(db.Model):
         sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
         # Deadline-ordered lists of open cases (queue, red list), per organisation and for admins.
         # Partial (open cases only): PostgreSQL then sees that the rows come in deadline order.
-        sa.Index("ix_case_open_org_due", "organization_id", "due_at",
+        # ``closed_at`` (always NULL here) lets SQLite check the open condition without the table.
+        sa.Index("ix_case_open_org_due", "organization_id", "due_at", "closed_at",
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
-        sa.Index("ix_case_open_due", "due_at",
+        sa.Index("ix_case_open_due", "due_at", "closed_at",
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
     )
 
