@@ -334,6 +334,17 @@ class CaseCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
+def open_case_sql() -> sa.ColumnElement:
+    """``closed_at IS NULL`` for lists of open cases in deadline order, written for SQLite as
+    ``likely(…)``: the same condition, so the partial deadline indexes still apply, but no longer an
+    equality on ``ix_case_queue``'s second column, which SQLite's statistics (averaged over every
+    distinct ``closed_at``) take for a handful of rows and prefer, then reading every open case of the
+    scope and sorting them by deadline."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.likely(Case.closed_at.is_(None))
+    return Case.closed_at.is_(None)
+
+
 class Event(db.Model):
     """One link of an append-only, hash-chained audit trail.
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from odr.auth.models import Role, User
-from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations
+from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations, open_case_sql
 from odr.extensions import db
 from odr.ops import warnings
 from odr.ops.models import (
@@ -272,13 +272,7 @@ def _case_filters(query, filters: Filters | None):
 
 
 def _open():
-    """``closed_at IS NULL``, written for SQLite as ``likely(…)``: the same condition, so the partial
-    deadline indexes still apply, but no longer an equality on ``ix_case_queue``'s second column, which
-    SQLite's statistics (averaged over every distinct ``closed_at``) take for a handful of rows and
-    prefer, then reading every open case of the organisation and sorting them by deadline."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return sa.func.likely(Case.closed_at.is_(None))
-    return Case.closed_at.is_(None)
+    return open_case_sql()
 
 
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,
