@@ -151,9 +151,10 @@ class Case(db.Model):
         sa.Index("ix_case_similar", "category", "outcome", "amount_claimed"),
         # Deadline-ordered lists of open cases (queue, red list), per organisation and for admins.
         # Partial (open cases only): PostgreSQL then sees that the rows come in deadline order.
-        sa.Index("ix_case_open_org_due", "organization_id", "due_at",
+        # ``closed_at`` (always NULL here) lets SQLite check the open condition without the table.
+        sa.Index("ix_case_open_org_due", "organization_id", "due_at", "closed_at",
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
-        sa.Index("ix_case_open_due", "due_at",
+        sa.Index("ix_case_open_due", "due_at", "closed_at",
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
     )
 
@@ -339,6 +340,17 @@ class CaseCounter(db.Model):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(default=0)
+
+
+def open_case_sql() -> sa.ColumnElement:
+    """``closed_at IS NULL`` for lists of open cases in deadline order, written for SQLite as
+    ``likely(…)``: the same condition, so the partial deadline indexes still apply, but no longer an
+    equality on ``ix_case_queue``'s second column, which SQLite's statistics (averaged over every
+    distinct ``closed_at``) take for a handful of rows and prefer, then reading every open case of the
+    scope and sorting them by deadline."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.likely(Case.closed_at.is_(None))
+    return Case.closed_at.is_(None)
 
 
 class Event(db.Model):

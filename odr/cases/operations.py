@@ -21,7 +21,7 @@ from odr import outbox
 from odr.cases import audit, sla
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
-    PartyStatus, Side, Stage,
+    PartyStatus, Side, Stage, open_case_sql,
 )
 from odr.extensions import db
 from odr.links import absolute_url
@@ -254,7 +254,7 @@ def staff_queue(user, page: int, per_page: int = 30, show_closed: bool = False):
     else:
         # Open cases always have a deadline: this order is an index range (``ix_case_org_due``,
         # ``ix_case_due``), so a page costs the same however many cases there are.
-        query = query.where(Case.closed_at.is_(None))
+        query = query.where(open_case_sql())
         order = (Case.due_at.asc(),)  # the index's own order, nothing to sort (deadlines rarely tie)
     page = max(1, min(page, 10_000))
     rows = list(db.session.scalars(query.order_by(*order).limit(per_page + 1).offset((page - 1) * per_page)))

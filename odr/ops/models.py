@@ -72,22 +72,33 @@ class StageDays(db.Model):
     del _i
 
 
-class MediatorOutcome(db.Model):
-    """Cases a mediator handled that closed on ``day``, by outcome."""
+#: Spans of the mediator summary: 1, 2, 4 … 256 days (a period of up to a year is at most 17 spans).
+SPAN_LEVELS = 9
 
-    __tablename__ = "ops_mediator_outcome"
+
+class MediatorClosed(db.Model):
+    """Cases a mediator handled that closed within a span of days, and how many of them settled.
+
+    Each closure is counted in the span of every length (1, 2, 4 … 256 days, aligned on
+    ``date.toordinal()``) that holds its day, so a period reads at most two spans of each length
+    (``odr.ops.summary.spans``): a handful of rows per mediator however long the period and however
+    many cases closed in it. ``block`` is the span's first day as ``date.toordinal()``, times 16,
+    plus log2 of its length in days.
+    """
+
+    __tablename__ = "ops_mediator_closed"
 
     category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
+    block: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    outcome: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    n: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    settled: Mapped[int] = mapped_column(default=0)
 
 
 class OpenCount(db.Model):
-    """Open cases now, by dimension (rebuilt on each refresh)."""
+    """Open cases now, by dimension (kept from ``OpenCase`` by the summary job)."""
 
     __tablename__ = "ops_open_count"
 
@@ -100,7 +111,7 @@ class OpenCount(db.Model):
 
 
 class MediatorLoad(db.Model):
-    """Open cases per mediator now (rebuilt on each refresh)."""
+    """Open cases per mediator now (kept from ``OpenCase`` by the summary job)."""
 
     __tablename__ = "ops_mediator_load"
 
@@ -109,6 +120,23 @@ class MediatorLoad(db.Model):
     organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(default=0)
+
+
+class OpenCase(db.Model):
+    """Where an open case is counted in ``OpenCount`` and ``MediatorLoad``: the summary job compares
+    it with the case row when the case has new events, and moves the counts by the difference, so a
+    run costs the cases that changed, not the open ones."""
+
+    __tablename__ = "ops_open_case"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(autoincrement=False)
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    category: Mapped[str] = mapped_column(sa.String(32))
+    channel: Mapped[str] = mapped_column(sa.String(32))
+    district: Mapped[str] = mapped_column(sa.String(64))
+    mediator_id: Mapped[int | None] = mapped_column(autoincrement=False)
 
 
 class CaseSignal(db.Model):

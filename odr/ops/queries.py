@@ -7,20 +7,20 @@ never count the whole table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from odr.auth.models import Role, User
-from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations
+from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations, open_case_sql
 from odr.extensions import db
 from odr.ops import warnings
 from odr.ops.models import (
-    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays,
+    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCount, StageDays,
 )
-from odr.ops.summary import ANY
+from odr.ops.summary import ANY, spans
 from odr.timeutil import utcnow
 
 #: How many red cases are counted at most (the count says "1000+" beyond).
@@ -202,30 +202,28 @@ class MediatorRow:
     mediator_id: int
     name: str
     open: int = 0
-    outcomes: dict = field(default_factory=dict)
-
-    @property
-    def closed(self) -> int:
-        return sum(self.outcomes.values())
-
-    @property
-    def settled(self) -> int:
-        return self.outcomes.get("settled", 0)
+    #: Their cases closed in the period, and how many of those settled.
+    closed: int = 0
+    settled: int = 0
 
 
 def mediators(scope: Scope, filters: Filters, limit: int = 50) -> list[MediatorRow]:
-    """Open cases per mediator now, and outcomes of their cases closed in the period."""
+    """Open cases per mediator now, and their cases closed (and settled) in the period: a few
+    spans of days per mediator (``MediatorClosed``), whatever the length of the period."""
     rows: dict[int, MediatorRow] = {}
     for mid, n in db.session.execute(
             sa.select(MediatorLoad.mediator_id, sa.func.sum(MediatorLoad.n))
             .where(*_where(MediatorLoad, scope, filters, period=False))
             .group_by(MediatorLoad.mediator_id)):
         rows[mid] = MediatorRow(mid, "", open=int(n))
-    for mid, outcome, n in db.session.execute(
-            sa.select(MediatorOutcome.mediator_id, MediatorOutcome.outcome, sa.func.sum(MediatorOutcome.n))
-            .where(*_where(MediatorOutcome, scope, filters))
-            .group_by(MediatorOutcome.mediator_id, MediatorOutcome.outcome)):
-        rows.setdefault(mid, MediatorRow(mid, "")).outcomes[outcome] = int(n)
+    for mid, closed, settled in db.session.execute(
+            sa.select(MediatorClosed.mediator_id, sa.func.sum(MediatorClosed.closed),
+                      sa.func.sum(MediatorClosed.settled))
+            .where(*_where(MediatorClosed, scope, filters, period=False),
+                   MediatorClosed.block.in_(spans(filters.start, filters.end)))
+            .group_by(MediatorClosed.mediator_id)):
+        row = rows.setdefault(mid, MediatorRow(mid, ""))
+        row.closed, row.settled = int(closed), int(settled)
     top = sorted(rows.values(), key=lambda r: (-r.open, -r.closed, r.mediator_id))[:limit]
     names = dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_([r.mediator_id for r in top]))).all()) \
         if top else {}
@@ -273,22 +271,31 @@ def _case_filters(query, filters: Filters | None):
     return query
 
 
+def _open():
+    return open_case_sql()
+
+
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,
              filters: Filters | None = None) -> tuple[Page, dict]:
     """Open red cases, most urgent first: those a signal makes red (few, kept in
     ``ops_case_signal``), then those past their deadline (an index range on ``due_at``)."""
     now = now or utcnow()
-    base = _case_filters(sa.select(Case).where(Case.closed_at.is_(None), scope.case_where(True)), filters)
-    by_signal = base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))
+    # Signals: few cases have one, so the small signal table leads.
+    by_signal = _case_filters(sa.select(Case).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id)
+                              .where(_open(), scope.case_where(True), warnings.signal_red_sql(now)), filters)
     page = max(1, min(page, 10_000))
     start = (page - 1) * per_page
     # Only as many as this page needs (fewer means that is all of them).
     signal_ids = list(db.session.scalars(by_signal.with_only_columns(Case.id).order_by(Case.due_at, Case.id)
                                          .limit(start + per_page + 1)))
-    by_deadline = (base.outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
-                   .where(warnings.case_red_sql(now))
-                   .where(sa.or_(CaseSignal.case_id.is_(None), sa.not_(warnings.signal_red_sql(now))))
-                   .order_by(Case.due_at))  # the index's own order: nothing to sort (deadlines rarely tie)
+
+    def by_deadline(where):
+        return (_case_filters(sa.select(Case).where(_open(), where), filters)
+                .outerjoin(CaseSignal, CaseSignal.case_id == Case.id)
+                .where(warnings.case_red_sql(now))
+                .where(sa.or_(CaseSignal.case_id.is_(None), sa.not_(warnings.signal_red_sql(now))))
+                .order_by(Case.due_at))  # the index's own order: nothing to sort (deadlines rarely tie)
+
     ids = signal_ids[start:start + per_page + 1]
     items = list(db.session.scalars(sa.select(Case).where(Case.id.in_(ids)))) if ids else []
     items.sort(key=lambda c: ids.index(c.id))
@@ -297,13 +304,13 @@ def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | No
         offset = max(0, start - len(signal_ids))
         parts = _per_organisation(scope, filters)
         if parts is None:
-            items += list(db.session.scalars(by_deadline.limit(want).offset(offset)))
+            items += list(db.session.scalars(by_deadline(scope.case_where(True)).limit(want).offset(offset)))
         else:
             # Each organisation's own index range, in deadline order, merged here: a page costs
             # organisations × (offset + page) index entries, whatever the size of the table.
             rows = []
             for where in parts:
-                rows += db.session.execute(by_deadline.where(where).with_only_columns(Case.id, Case.due_at)
+                rows += db.session.execute(by_deadline(where).with_only_columns(Case.id, Case.due_at)
                                            .limit(offset + want)).all()
             rows.sort(key=lambda r: r.due_at)
             ids = [r.id for r in rows[offset:offset + want]]
@@ -325,22 +332,22 @@ def warning_counts(scope: Scope, now: datetime | None = None) -> dict[str, int]:
     """Open cases past their deadline, and cases a signal makes red (the red list's two parts),
     each counted up to ``COUNT_CAP + 1`` (shown as "1000+"): the count reads no more rows than that."""
     now = now or utcnow()
-    base = sa.select(Case.id).where(Case.closed_at.is_(None), scope.case_where(True))
 
-    def capped(query):
-        parts = _per_organisation(scope, None) or [sa.true()]
-        total = 0
-        for where in parts:  # each organisation's own index range, each read no further than the cap
-            total += db.session.scalar(sa.select(sa.func.count()).select_from(
-                query.where(where).limit(COUNT_CAP + 1).subquery())) or 0
-            if total > COUNT_CAP:
-                break
-        return min(total, COUNT_CAP + 1)
+    def count(query, most: int) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(query.limit(most).subquery())) or 0
 
-    return {
-        "deadline": capped(base.where(warnings.case_red_sql(now))),
-        "signal": capped(base.join(CaseSignal, CaseSignal.case_id == Case.id).where(warnings.signal_red_sql(now))),
-    }
+    deadline = 0
+    # Past their deadline: each organisation's own index range, each read no further than the cap.
+    for where in _per_organisation(scope, None) or [scope.case_where(True)]:
+        deadline += count(sa.select(Case.id).where(_open(), where, warnings.case_red_sql(now)),
+                          COUNT_CAP + 1 - deadline)
+        if deadline > COUNT_CAP:
+            break
+    # Signals: few cases have one, so the small signal table leads.
+    signal = count(sa.select(Case.id).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id)
+                   .where(_open(), scope.case_where(True), warnings.signal_red_sql(now)),
+                   COUNT_CAP + 1)
+    return {"deadline": deadline, "signal": signal}
 
 
 def search_cases(scope: Scope, q: str, page: int = 1, per_page: int = 25) -> Page:

@@ -2,8 +2,10 @@
 
 :func:`refresh` reads the audit events appended since its last run (``Event.id`` above the
 watermark, a primary-key range) and adds them up into the daily tables and the per-case warning
-signals; then it recounts the open cases by dimension. It is a periodic job (``odr tick`` /
-``odr run``), so the dashboard reads only summary rows; figures are as fresh as the last run.
+signals; the cases those events belong to are compared with where they are counted as open
+(``OpenCase``) and the open counts move by the difference. It is a periodic job (``odr tick`` /
+``odr run``), so the dashboard reads only summary rows; figures are as fresh as the last run. A run
+costs the events and cases that changed since the last one, not the size of the tables.
 
 A case's organisation, category, district and channel are read when its event is counted: a case
 routed later stays counted where it was.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,13 +31,16 @@ from odr import jobs
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.ops.models import (
-    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorLoad, MediatorOutcome, OpenCount, StageDays, Watermark,
+    DAY_BUCKETS, NO_ORG, SPAN_LEVELS, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCase, OpenCount,
+    StageDays, Watermark,
 )
 from odr.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
 WATERMARK = "events"
+#: Present once ``OpenCase`` holds every open case (after the first full count).
+OPEN_MARK = "open_cases"
 COUNTED = ("case_filed", "stage_changed", "case_closed", "case_routed", "session_held", "assessment_completed")
 #: Stands for "every district" / "every category" in the coarser grains.
 ANY = "*"
@@ -44,21 +49,29 @@ RESOLVED = ("settled", "award_issued")
 FLOW_KEYS = ("day", "organization_id", "category", "district", "stage", "kind")
 STAGE_DAYS_KEYS = ("day", "organization_id", "category", "district", "stage")
 MEDIATOR_KEYS = ("day", "organization_id", "mediator_id", "category", "district", "outcome")
+SPAN_KEYS = ("block", "organization_id", "mediator_id", "category", "district")
+OPEN_KEYS = ("organization_id", "stage", "category", "channel", "district")
+LOAD_KEYS = ("organization_id", "mediator_id", "category", "district")
 
 
-def _insert(model):
+def _upsert(model, rows: list[dict], keys, added):
+    """Insert ``rows``, or add their ``added`` columns to the rows already there: one statement run
+    for every row (executemany), compiled once, not a statement per batch of values."""
+    if not rows:
+        return
+    table = model.__table__
     dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in added})
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        connection.execute(stmt, rows[start:start + 5000])
 
 
 def _add(model, counts: Counter, keys: tuple[str, ...]):
     """Add ``counts`` ({key tuple: n}) to the ``n`` of the summary rows, creating missing ones."""
-    if not counts:
-        return
-    rows = [dict(zip(keys, key), n=n) for key, n in counts.items()]
-    for start in range(0, len(rows), 500):
-        stmt = _insert(model).values(rows[start:start + 500])
-        db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={"n": model.n + stmt.excluded.n}))
+    _upsert(model, [dict(zip(keys, key), n=n) for key, n in counts.items()], keys, ["n"])
 
 
 def _add_signals(signals: dict[int, dict | None]):
@@ -69,13 +82,14 @@ def _add_signals(signals: dict[int, dict | None]):
     rows = [dict(case_id=cid, **s) for cid, s in signals.items() if s is not None]
     if not rows:
         return
-    for start in range(0, len(rows), 500):
-        stmt = _insert(CaseSignal).values(rows[start:start + 500])
-        db.session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_={
-            "no_shows": CaseSignal.no_shows + stmt.excluded.no_shows,
-            "reroutes": CaseSignal.reroutes + stmt.excluded.reroutes,
-            "safety_concern": sa.or_(CaseSignal.safety_concern, stmt.excluded.safety_concern),
-        }))
+    dialect = db.session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CaseSignal.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["case_id"], set_={
+        "no_shows": CaseSignal.__table__.c.no_shows + stmt.excluded.no_shows,
+        "reroutes": CaseSignal.__table__.c.reroutes + stmt.excluded.reroutes,
+        "safety_concern": sa.or_(CaseSignal.__table__.c.safety_concern, stmt.excluded.safety_concern),
+    })
+    db.session.connection().execute(stmt, rows)
 
 
 def _value(v):
@@ -96,20 +110,59 @@ def days_bucket(days: int) -> int:
     return DAY_BUCKETS[bucket_of(days)]
 
 
+def block_of(day: date, level: int) -> int:
+    """``MediatorClosed.block`` of the span of 2**level days that holds ``day``."""
+    return ((day.toordinal() >> level) << level) * 16 + level
+
+
+def spans(start: date, end: date) -> list[int]:
+    """The fewest aligned spans (as ``MediatorClosed.block``) that together are [start, end]."""
+    out, d, last = [], start.toordinal(), end.toordinal()
+    while d <= last:
+        level = SPAN_LEVELS - 1
+        while level and (d % (1 << level) or d + (1 << level) - 1 > last):
+            level -= 1
+        out.append(d * 16 + level)
+        d += 1 << level
+    return out
+
+
+def _add_mediator_spans(counts: Counter, levels: int = SPAN_LEVELS):
+    """Add closures per mediator ({MEDIATOR_KEYS: n}) to the spans of every length holding their day."""
+    rows: dict[tuple, list[int]] = {}
+    for (day, org, mediator, c, d, outcome), n in counts.items():
+        for level in range(levels):
+            row = rows.setdefault((block_of(day, level), org, mediator, c, d), [0, 0])
+            row[0] += n
+            row[1] += n if outcome == "settled" else 0
+    _upsert(MediatorClosed, [dict(zip(SPAN_KEYS, key), closed=closed, settled=settled)
+                             for key, (closed, settled) in rows.items()], SPAN_KEYS, ["closed", "settled"])
+
+
+def roll_up_mediator_spans():
+    """Fill the longer spans from the one-day spans, for a table written one day at a time (a bulk
+    load); the job itself writes every length."""
+    for level in range(1, SPAN_LEVELS):
+        first_day = MediatorClosed.block // 16 // (1 << level) * (1 << level)
+        block = first_day * 16 + level
+        db.session.execute(sa.insert(MediatorClosed).from_select(
+            ["category", "district", "block", "organization_id", "mediator_id", "closed", "settled"],
+            sa.select(MediatorClosed.category, MediatorClosed.district, block, MediatorClosed.organization_id,
+                      MediatorClosed.mediator_id, sa.func.sum(MediatorClosed.closed),
+                      sa.func.sum(MediatorClosed.settled))
+            .where(MediatorClosed.block % 16 == 0)
+            .group_by(MediatorClosed.category, MediatorClosed.district, block, MediatorClosed.organization_id,
+                      MediatorClosed.mediator_id)))
+
+
 def _add_histograms(counts: Counter):
     """Add stage-duration counts ({(day, org, category, district, stage, bucket): n}) to their rows."""
     rows: dict[tuple, dict] = {}
     for (*key, bucket), n in counts.items():
         row = rows.setdefault(tuple(key), {f"b{i}": 0 for i in range(len(DAY_BUCKETS))})
         row[f"b{bucket}"] += n
-    keys = STAGE_DAYS_KEYS
-    values = [dict(zip(keys, key), **hist) for key, hist in rows.items()]
-    columns = [f"b{i}" for i in range(len(DAY_BUCKETS))]
-    for start in range(0, len(values), 200):
-        stmt = _insert(StageDays).values(values[start:start + 200])
-        db.session.execute(stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: getattr(StageDays, c) + getattr(stmt.excluded, c) for c in columns}))
+    _upsert(StageDays, [dict(zip(STAGE_DAYS_KEYS, key), **hist) for key, hist in rows.items()], STAGE_DAYS_KEYS,
+            [f"b{i}" for i in range(len(DAY_BUCKETS))])
 
 
 def count_events(events, cases: dict[int, sa.Row], entries: dict[int, list[tuple[int, datetime]]]):
@@ -173,8 +226,9 @@ def _read_batch(after: int, batch: int, cutoff: datetime):
     if young is not None:
         events = events[:young]
     if not events:
-        return events, after, {}, {}
+        return events, after, {}, {}, set()
     last = events[-1].id
+    touched = {e.case_id for e in events if e.case_id is not None}
     events = [e for e in events if e.case_id is not None and e.action in COUNTED]
     ids = sorted({e.case_id for e in events})
     cases, entries = {}, {}
@@ -190,60 +244,134 @@ def _read_batch(after: int, batch: int, cutoff: datetime):
                     .where(Event.case_id.in_(chunk), Event.action == "stage_changed", Event.id <= last)
                     .order_by(Event.case_id, Event.id)):
                 entries.setdefault(row.case_id, []).append((row.id, row.created_at))
-    return events, last, cases, entries
+    return events, last, cases, entries, touched
+
+
+def _open_keys(row) -> tuple[list[tuple], list[tuple]]:
+    """The ``OpenCount`` and ``MediatorLoad`` keys (all four grains) an open case counts in."""
+    org, cat = row.organization_id or NO_ORG, _value(row.category)
+    counts, loads = [], []
+    for d, c in _grains(row.district, cat):
+        counts.append((org, _value(row.stage), c, _value(row.channel), d))
+        if row.mediator_id:
+            loads.append((org, row.mediator_id, c, d))
+    return counts, loads
+
+
+def _snapshot(row) -> dict:
+    return dict(case_id=row.id, organization_id=row.organization_id or NO_ORG, stage=_value(row.stage),
+                category=_value(row.category), channel=_value(row.channel), district=row.district,
+                mediator_id=row.mediator_id)
+
+
+def _move(model, deltas: Counter, keys: tuple[str, ...]):
+    """Add signed ``deltas`` to the counts; rows that reach zero go."""
+    deltas = Counter({k: n for k, n in deltas.items() if n})
+    _add(model, deltas, keys)
+    gone = [dict(zip(keys, key)) for key, n in deltas.items() if n < 0]
+    if gone:
+        table = model.__table__
+        db.session.connection().execute(
+            sa.delete(table).where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys), table.c.n <= 0),
+            [{f"k_{k}": v for k, v in g.items()} for g in gone])
+
+
+def update_open(case_ids):
+    """Bring the open counts up to date for these cases (those with new events): compare each with
+    where it is counted (``OpenCase``) and move the counts by the difference."""
+    counts, loads = Counter(), Counter()
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        before = {r.case_id: r for r in db.session.execute(sa.select(OpenCase).where(OpenCase.case_id.in_(chunk)))
+                  .scalars()}
+        now = {r.id: r for r in db.session.execute(
+            sa.select(Case.id, Case.organization_id, Case.stage, Case.category, Case.channel, Case.district,
+                      Case.mediator_id).where(Case.id.in_(chunk), Case.closed_at.is_(None)))}
+        added, removed = [], []
+        for cid in chunk:
+            old, new = before.get(cid), now.get(cid)
+            new_snap = _snapshot(new) if new is not None else None
+            old_snap = {k: getattr(old, k) for k in new_snap} if old is not None and new_snap else None
+            if old is None and new is None or (old_snap is not None and old_snap == new_snap):
+                continue
+            if old is not None:
+                c, m = _open_keys(old)
+                counts.subtract(c), loads.subtract(m)
+                removed.append(cid)
+            if new is not None:
+                c, m = _open_keys(new)
+                counts.update(c), loads.update(m)
+                added.append(new_snap)
+        if removed:
+            db.session.execute(sa.delete(OpenCase).where(OpenCase.case_id.in_(removed)))
+        if added:
+            db.session.execute(sa.insert(OpenCase), added)
+    _move(OpenCount, counts, OPEN_KEYS)
+    _move(MediatorLoad, loads, LOAD_KEYS)
 
 
 def recount_open():
-    """Open cases by organisation, stage, channel, district and category; and per mediator (each
-    in the four grains, added up here from one grouped read per table)."""
-    db.session.execute(sa.delete(OpenCount))
-    db.session.execute(sa.delete(MediatorLoad))
-    org = sa.func.coalesce(Case.organization_id, NO_ORG)
+    """Count every open case afresh: ``OpenCase`` from the case table, then the open counts by
+    organisation, stage, channel, district and category, and per mediator, from it (each in the
+    four grains, added up here from one grouped read per table)."""
+    for model in (OpenCount, MediatorLoad, OpenCase):
+        db.session.execute(sa.delete(model))
+    db.session.execute(sa.insert(OpenCase).from_select(
+        ["case_id", "organization_id", "stage", "category", "channel", "district", "mediator_id"],
+        sa.select(Case.id, sa.func.coalesce(Case.organization_id, NO_ORG), Case.stage, Case.category, Case.channel,
+                  Case.district, Case.mediator_id).where(Case.closed_at.is_(None))))
     open_counts, loads = Counter(), Counter()
-    for o, stage, category, channel, district, n in db.session.execute(
-            sa.select(org, Case.stage, Case.category, Case.channel, Case.district, sa.func.count())
-            .where(Case.closed_at.is_(None))
-            .group_by(org, Case.stage, Case.category, Case.channel, Case.district)):
-        for d, c in _grains(district, _value(category)):
-            open_counts[(o, _value(stage), c, _value(channel), d)] += n
-    for o, mediator, category, district, n in db.session.execute(
-            sa.select(org, Case.mediator_id, Case.category, Case.district, sa.func.count())
-            .where(Case.closed_at.is_(None), Case.mediator_id.is_not(None))
-            .group_by(org, Case.mediator_id, Case.category, Case.district)):
-        for d, c in _grains(district, _value(category)):
-            loads[(o, mediator, c, d)] += n
-    for model, counts, keys in (
-            (OpenCount, open_counts, ("organization_id", "stage", "category", "channel", "district")),
-            (MediatorLoad, loads, ("organization_id", "mediator_id", "category", "district"))):
+    o = OpenCase
+    for org, stage, category, channel, district, n in db.session.execute(
+            sa.select(o.organization_id, o.stage, o.category, o.channel, o.district, sa.func.count())
+            .group_by(o.organization_id, o.stage, o.category, o.channel, o.district)):
+        for d, c in _grains(district, category):
+            open_counts[(org, stage, c, channel, d)] += n
+    for org, mediator, category, district, n in db.session.execute(
+            sa.select(o.organization_id, o.mediator_id, o.category, o.district, sa.func.count())
+            .where(o.mediator_id.is_not(None))
+            .group_by(o.organization_id, o.mediator_id, o.category, o.district)):
+        for d, c in _grains(district, category):
+            loads[(org, mediator, c, d)] += n
+    for model, counts, keys in ((OpenCount, open_counts, OPEN_KEYS), (MediatorLoad, loads, LOAD_KEYS)):
         rows = [dict(zip(keys, key), n=n) for key, n in counts.items()]
         for start in range(0, len(rows), 1000):
             db.session.execute(sa.insert(model), rows[start:start + 1000])
+    if db.session.get(Watermark, OPEN_MARK) is None:
+        db.session.add(Watermark(name=OPEN_MARK, value=0))
+    db.session.flush()
 
 
 @jobs.register
 def refresh_ops_summaries(now: datetime | None = None, batch: int = 20000) -> int:
-    """Count the audit events appended since the last run; recount open cases. Returns events read."""
+    """Count the audit events appended since the last run and update the open counts of their
+    cases (the first run counts every open case). Returns events read."""
     mark = db.session.get(Watermark, WATERMARK, with_for_update=True)
     if mark is None:
         mark = Watermark(name=WATERMARK, value=0)
         db.session.add(mark)
         db.session.flush()
+    open_counted = db.session.get(Watermark, OPEN_MARK) is not None
     now = now or utcnow()
     cutoff = now - timedelta(seconds=current_app.config["OPS_SUMMARY_LAG_SECONDS"])
     done = 0
     while True:
-        events, last, cases, entries = _read_batch(mark.value, batch, cutoff)
+        events, last, cases, entries, touched = _read_batch(mark.value, batch, cutoff)
         if last == mark.value:
             break
         flow, stage_days, mediators, signals = count_events(events, cases, entries)
         _add(DailyFlow, flow, FLOW_KEYS)
         _add_histograms(stage_days)
-        _add(MediatorOutcome, mediators, MEDIATOR_KEYS)
+        _add_mediator_spans(mediators)
         _add_signals(signals)
+        if open_counted:
+            update_open(touched)
         done += len(events)
         mark.value = last
         db.session.flush()
-    recount_open()
+    if not open_counted:
+        recount_open()
     db.session.flush()
     logger.info("Operations summaries: %d events counted at %s", done, now)
     return done
