@@ -1,7 +1,7 @@
 """operations: mediator closures by spans of days; where each open case is counted; closed_at in the deadline indexes
 
 Revision ID: 3f7c2a9d1e45
-Revises: a56f0e2de189
+Revises: 5700ddcf5dfa
 Create Date: 2026-12-02 15:40:00.000000
 
 The per-day mediator outcomes become closures per power-of-two span of days (1 to 256), filled
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f7c2a9d1e45'
-down_revision = 'a56f0e2de189'
+down_revision = '5700ddcf5dfa'
 branch_labels = None
 depends_on = None
 
