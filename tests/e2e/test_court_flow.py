@@ -21,8 +21,7 @@ from odr.cases.models import Case, Outcome
 from odr.extensions import db
 from odr.outbox import OutboxMessage
 from tests.conftest import PASSWORD, dispute
-from tests.documents.signing import last_code
-from tests.e2e.pages import draw_signature, sign_in
+from tests.e2e.pages import sign_document, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -92,16 +91,7 @@ def test_failed_mediation_to_court_docket(phone, server, shot, layout, tmp_path)
     expect(claimant.locator("#sign")).to_be_visible()
     expect(claimant.locator(".pages img").first).to_have_js_property("complete", True)
     layout.check(claimant)
-    claimant.locator("#read-all").check()
-    claimant.locator("#send-code").tap()
-    expect(claimant.locator("#sign-status")).not_to_be_empty()
-    with server.app.app_context():
-        code = last_code(CLAIMANT)
-    claimant.fill("#sign-code", code)
-    draw_signature(claimant)
-    claimant.locator("#sign-now").click()
-    expect(claimant.locator("#sign-status")).not_to_have_class("error", timeout=1_000)
-    expect(claimant.locator("#sign")).to_have_count(0, timeout=15_000)  # signed and sealed: the page reloads
+    sign_document(claimant, server, CLAIMANT)  # signed and sealed: the page reloads
     shot(claimant, "1-complaint-signed")
 
     # Staff hand it to the court of the complaint.

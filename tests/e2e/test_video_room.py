@@ -339,7 +339,7 @@ def test_without_a_direct_path_the_page_falls_back_to_the_relay_by_itself(server
     # Nobody asks for the relay by hand: the mediator's page, which offers, finds twice that no
     # direct connection comes up, asks for it, and from then on both talk through the bridge.
     remote_videos_playing(host, 1, timeout=20_000)
-    remote_videos_playing(claimant, 1)
+    remote_videos_playing(claimant, 1, timeout=20_000)  # the bridge's own offer to the claimant follows
     with server.app.app_context():
         room = rooms.room_of_session(db.session.get(MediationSession, sid))
         assert presence.MEMORY.relayed(room.id) == {ids["mediator"]}
