@@ -28,8 +28,10 @@ test: install system-deps test-sqlite test-postgres
 test-sqlite: install
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+# The browser tests drive pages and scripts the database does not change; they run once, on SQLite.
+# Every other test (HTTP, Socket.IO, WebRTC, signatures, migrations, queries) runs on both.
 test-postgres: install
-	ODR_TEST_DATABASE_URL=$(ODR_TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	ODR_TEST_DATABASE_URL=$(ODR_TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider -m "not e2e" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts
