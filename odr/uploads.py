@@ -104,6 +104,21 @@ def upload_folder() -> Path:
     return path
 
 
+def send_stored(sha256: str, mimetype: str, filename: str, *, as_attachment: bool = True, private: bool = True):
+    """A stored upload as a response that a browser never runs or sniffs (404 if the file is gone)."""
+    from flask import abort, send_file
+
+    path = path_for(sha256)
+    if not path.is_file():
+        abort(404)
+    resp = send_file(path, mimetype=mimetype, download_name=filename, as_attachment=as_attachment, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'"
+    if private:
+        resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 def path_for(sha256: str) -> Path:
     return upload_folder() / sha256[:2] / sha256
 

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from odr.arbitrate.models import Procedure
 from odr.arbitrate.operations import REASON_MAX, TEXT_MAX
 from odr.forms import IntegerField, no_control_chars, strip
+from odr.mediate.session_forms import LOCAL_FORMATS
 
 PROCEDURE_LABELS = {Procedure.hearing: _l("Hearing by video"),
                     Procedure.documents_only: _l("On the documents only (small claims)")}
@@ -118,12 +119,10 @@ class EvidenceForm(FlaskForm):
 class LocalTimeField(Field):
     """One ``<input type=datetime-local>``: a naive wall-clock time of the display time zone."""
 
-    FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-
     def process_formdata(self, valuelist):
         raw = (valuelist[0] if valuelist else "").strip()
         self.data = None
-        for fmt in self.FORMATS:
+        for fmt in LOCAL_FORMATS:
             try:
                 self.data = datetime.strptime(raw, fmt)
                 return

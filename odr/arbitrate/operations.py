@@ -34,7 +34,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import uploads
-from odr.auth.models import Role, RoleGrant, User
+from odr.auth.models import Role, User
+from odr.auth.operations import holders
 from odr.cases import audit, labels, workflow
 from odr.cases import operations as case_ops
 from odr.cases.models import ArbitrationBasis, Case, Organization, OrgType, Outcome, Side, Stage
@@ -102,8 +103,7 @@ def commissions() -> list[Organization]:
 
 def roster(commission_id: int) -> list[User]:
     """The commission's arbitrators (users holding the arbitrator role there)."""
-    return list(db.session.scalars(sa.select(User).join(RoleGrant).where(
-        RoleGrant.role == Role.arbitrator, RoleGrant.organization_id == commission_id).order_by(User.name, User.id)))
+    return holders(Role.arbitrator, commission_id)
 
 
 def is_commission_staff(arb: Arbitration | None, user) -> bool:
@@ -366,9 +366,7 @@ def submit_clause(case: Case, user, commission: Organization, stream, filename: 
         "basis": ArbitrationBasis.clause, "commission": commission.id, "name": commission.name,
         "contract": {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size},
         "clause": clause_text})
-    staff = db.session.scalars(sa.select(User).join(RoleGrant).where(
-        RoleGrant.role == Role.staff, RoleGrant.organization_id == commission.id))
-    _notify(case, list(staff), _("Case %(number)s asks %(commission)s to arbitrate under a contract clause; "
+    _notify(case, holders(Role.staff, commission.id), _("Case %(number)s asks %(commission)s to arbitrate under a contract clause; "
                                  "please confirm the clause: %(link)s", number=case.number,
                                  commission=commission.name, link=_link(case)))
     return arb
@@ -482,7 +480,7 @@ def appoint(case: Case, arb: Arbitration, actor, presiding_id=None) -> list[Arbi
     named = nominations(arb)
     active = arb.active_seats
     taken = {s.user_id for s in active}
-    roles_open = _open_roles(arb)
+    roles_open = open_seats(arb)
     if not roles_open:
         raise ArbitrationError(_l("Every seat of the tribunal is filled."))
     new = []
@@ -522,7 +520,7 @@ def appoint(case: Case, arb: Arbitration, actor, presiding_id=None) -> list[Arbi
     return new
 
 
-def _open_roles(arb: Arbitration) -> list[tuple[SeatRole, str | None]]:
+def open_seats(arb: Arbitration) -> list[tuple[SeatRole, str | None]]:
     """The seats still to fill, each with the side whose member it is (in a tribunal of three)."""
     filled = arb.active_seats
     if arb.tribunal_size == 1:
@@ -594,9 +592,7 @@ def challenge(case: Case, arb: Arbitration, user, seat_id, reason: str) -> Chall
     db.session.flush()
     audit.record(case, user, "arbitrator_challenged", {"challenge": item.id, "seat": seat.id,
                                                        "arbitrator": seat.user_id, "side": side, "reason": reason})
-    staff = db.session.scalars(sa.select(User).join(RoleGrant).where(
-        RoleGrant.role == Role.staff, RoleGrant.organization_id == arb.commission_id))
-    _notify(case, [*staff, seat.user], _("Arbitrator %(name)s is challenged in case %(number)s: %(link)s",
+    _notify(case, [*holders(Role.staff, arb.commission_id), seat.user], _("Arbitrator %(name)s is challenged in case %(number)s: %(link)s",
                                          name=seat.user.name, number=case.number, link=_link(case)))
     return item
 

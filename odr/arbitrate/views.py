@@ -14,7 +14,7 @@ this person, 422 when what was sent is not acceptable, 400 when the form itself 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -186,18 +186,7 @@ def contract(number):
     case, arb, roles = _case(number)
     if arb is None or arb.contract_sha256 is None:
         abort(404)
-    return _send(arb.contract_sha256, arb.contract_mimetype, arb.contract_filename)
-
-
-def _send(sha256, mimetype, filename):
-    path = uploads.path_for(sha256)
-    if not path.is_file():
-        abort(404)
-    resp = send_file(path, mimetype=mimetype, download_name=filename, as_attachment=True, max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return uploads.send_stored(arb.contract_sha256, arb.contract_mimetype, arb.contract_filename)
 
 
 @bp.post("/<number>/clause")
@@ -335,7 +324,7 @@ def evidence_file(number, eid):
     item = next((e for e in ops.evidence(case) if e.id == eid), None) if arb is not None else None
     if item is None:
         abort(404)
-    return _send(item.sha256, item.mimetype, item.filename)
+    return uploads.send_stored(item.sha256, item.mimetype, item.filename)
 
 
 # --- hearing and award -------------------------------------------------------------------------------

@@ -78,6 +78,14 @@ def grant_role(user: User, role: Role, organization=None, actor=None) -> RoleGra
     return grant
 
 
+def holders(role: Role, organization_id: int | None) -> list[User]:
+    """Everyone holding ``role`` in an organisation (its staff, its arbitrators …), by name."""
+    if organization_id is None:
+        return []
+    return list(db.session.scalars(sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
+        RoleGrant.role == role, RoleGrant.organization_id == organization_id).order_by(User.name, User.id)))
+
+
 def authenticate(contact: str, password: str) -> User:
     """Check a password; count failures and lock the account after too many.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -172,11 +172,8 @@ def attachment(cid, aid):
     att = db.session.get(ConsultAttachment, aid)
     if att is None or att.consultation_id != consultation.id:
         abort(404)
-    resp = send_file(uploads.path_for(att.sha256), mimetype=att.mimetype, download_name=att.filename,
-                     as_attachment=att.mimetype == "application/pdf", max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    return resp
+    return uploads.send_stored(att.sha256, att.mimetype, att.filename,
+                               as_attachment=att.mimetype == "application/pdf", private=False)
 
 
 @bp.route("/c/<int:cid>/case", methods=["GET", "POST"])

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr.auth.models import Role, RoleGrant, User
+from odr.auth.models import Role, User
 from odr.cases import audit
 from odr.cases.models import Case, Organization, OrgType, Side, Stage
 from odr.court import operations as court_ops
@@ -288,10 +288,9 @@ def prepare_complaint(case: Case, user, court: Organization | None, lang: str,
 
 
 def _centre_staff(case: Case) -> list[User]:
-    if case.organization_id is None:
-        return []
-    return list(db.session.scalars(sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
-        RoleGrant.role == Role.staff, RoleGrant.organization_id == case.organization_id)))
+    from odr.auth.operations import holders
+
+    return holders(Role.staff, case.organization_id)
 
 
 @signing.on_complete(KIND)

@@ -222,10 +222,9 @@ def _notify(user: User | None, case: Case, text: str) -> None:
 
 
 def _staff_of(org_id: int | None) -> list[User]:
-    if org_id is None:
-        return []
-    return list(db.session.scalars(sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-                                   .where(RoleGrant.role == Role.staff, RoleGrant.organization_id == org_id)))
+    from odr.auth.operations import holders
+
+    return holders(Role.staff, org_id)
 
 
 def offer(case: Case, mediator: User, actor) -> Assignment:

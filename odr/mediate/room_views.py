@@ -14,7 +14,7 @@ and in mediation; reading stays possible afterwards.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -163,14 +163,7 @@ def evidence_file(number, eid):
     item = ops.evidence_for(case, eid, _me())
     if item is None:
         abort(404)  # not 403: whoever may not see an item must not learn that it exists
-    path = uploads.path_for(item.sha256)
-    if not path.is_file():
-        abort(404)
-    resp = send_file(path, mimetype=item.mimetype, download_name=item.filename, as_attachment=True, max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return uploads.send_stored(item.sha256, item.mimetype, item.filename)
 
 
 # --- the summary on the stage page ------------------------------------------------------------------
