@@ -90,7 +90,10 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         # The extension keeps its options from one init_app to the next: an earlier app's queue
         # (several apps in one process, as in the tests) must not carry over to this one.
         socketio.server_options.pop("client_manager", None)
-        socketio.init_app(app, async_mode="threading", message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        # One client's events are handled one after another, in the order sent: WebRTC
+        # signalling depends on it (an ICE candidate handled before the answer it follows is
+        # lost), and so does a chat's order. python-socketio's default runs each in its own thread.
+        socketio.init_app(app, async_mode="threading", async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
                           channel=app.config["SOCKETIO_CHANNEL"],
                           cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                           logger=False, engineio_logger=False)

@@ -28,6 +28,9 @@ const pcs = new Map(); // user id → {pc, epoch, tile, via}
 let relayAsked = false;
 const STALL_MS = media.stall_ms || 8000;
 const stalls = new Map(); // user id → negotiations with them in a row that never connected
+// Each offer we make has a number; the answer and the candidates carry it back (ours or the
+// other side's offer's), so those of a negotiation since replaced are told apart and dropped.
+let offers = 0;
 const SCREEN_FPS = 5;
 
 // --- devices ------------------------------------------------------------------------------
@@ -317,7 +320,7 @@ function makePc(p, initiate, tile = null) {
   const pc = new RTCPeerConnection({ iceServers });
   tile = tile || newTile(p.user_id);
   if (p.role === "recorder") tile.hidden = true;
-  const entry = { pc, epoch: p.epoch, tile, via: p.via || "direct" };
+  const entry = { pc, epoch: p.epoch, tile, via: p.via || "direct", offer: null };
   pcs.set(p.user_id, entry);
   updateTile(tile, p);
   if (initiate) {
@@ -327,7 +330,8 @@ function makePc(p, initiate, tile = null) {
     preferCodecs(video);
     video.sender.replaceTrack(sendingVideo());
   }
-  pc.onicecandidate = (e) => send("signal", { to: p.user_id, type: "candidate", candidate: e.candidate ? e.candidate.toJSON() : null });
+  pc.onicecandidate = (e) => send("signal", { to: p.user_id, type: "candidate", offer: entry.offer,
+                                               candidate: e.candidate ? e.candidate.toJSON() : null });
   pc.ontrack = (e) => {
     const el = tile.querySelector("video");
     if (!el.srcObject) el.srcObject = new MediaStream();
@@ -355,7 +359,9 @@ async function call(p) {
   const still = (roster?.peers || []).find((x) => x.user_id === p.user_id && x.epoch === p.epoch);
   // Already connected, no longer wanted, or now relayed (the media bridge offers then).
   if (pcs.has(p.user_id) || !still || still.via === "relay") return;
-  const { pc } = makePc(p, true);
+  const entry = makePc(p, true);
+  const { pc } = entry;
+  entry.offer = ++offers;
   // Watchdog: a negotiation that has not connected after a while (a lost answer, a peer that
   // reloaded at that moment) is started again from scratch by us, the offering side. Twice in
   // a row means there is no direct path: where no candidate pair can even be formed (no STUN,
@@ -372,7 +378,7 @@ async function call(p) {
     }
   }, STALL_MS);
   await pc.setLocalDescription(await pc.createOffer());
-  send("signal", { to: p.user_id, type: "offer", sdp: pc.localDescription.sdp });
+  send("signal", { to: p.user_id, type: "offer", offer: entry.offer, sdp: pc.localDescription.sdp });
 }
 
 async function onSignal(d) {
@@ -384,6 +390,7 @@ async function onSignal(d) {
     if (entry) closePeer(d.from, true);
     const peer = (roster?.peers || []).find((p) => p.user_id === d.from) || { user_id: d.from, epoch: d.epoch, name: "", role: "" };
     entry = makePc({ ...peer, epoch: d.epoch }, false, tile);
+    entry.offer = d.offer ?? null;
     await entry.pc.setRemoteDescription({ type: "offer", sdp: d.sdp });
     // The answerer's transceivers came from the offer: attach our tracks to them.
     for (const tr of entry.pc.getTransceivers()) {
@@ -392,10 +399,12 @@ async function onSignal(d) {
     }
     replaceSending(entry.pc);
     await entry.pc.setLocalDescription(await entry.pc.createAnswer());
-    send("signal", { to: d.from, type: "answer", sdp: entry.pc.localDescription.sdp });
-  } else if (d.type === "answer" && entry && entry.pc.signalingState === "have-local-offer") {
+    send("signal", { to: d.from, type: "answer", offer: entry.offer, sdp: entry.pc.localDescription.sdp });
+  } else if (!entry || (d.offer ?? null) !== entry.offer) {
+    // For a connection since closed or offered again.
+  } else if (d.type === "answer" && entry.pc.signalingState === "have-local-offer") {
     await entry.pc.setRemoteDescription({ type: "answer", sdp: d.sdp });
-  } else if (d.type === "candidate" && entry && d.candidate) {
+  } else if (d.type === "candidate" && d.candidate) {
     // Not awaited: resolving an mDNS (.local) candidate can take long, and later signals must not wait.
     entry.pc.addIceCandidate(d.candidate).catch(() => { /* stale candidate */ });
   }

@@ -120,8 +120,12 @@ def room_changed(room: VideoRoom, views: dict) -> None:
     # Relayed pairs: the bridge stands in for each side toward the other.
     relay = [{"a": uid, "a_epoch": v["my_epoch"], "b": p["user_id"], "b_epoch": p["epoch"]}
              for uid, v in views.items() for p in v["peers"] if p.get("via") == "relay" and uid < p["user_id"]]
-    socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay},
-                  to=sid, namespace=NS)
+    # The bridge offers every relayed connection, so it also starts again one that does not come up.
+    from odr.video.views import DEFAULT_MEDIA
+
+    stall_ms = current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA).get("stall_ms", DEFAULT_MEDIA["stall_ms"])
+    socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay,
+                                  "stall_ms": stall_ms}, to=sid, namespace=NS)
 
 
 def room_ended(room: VideoRoom) -> None:
@@ -179,6 +183,8 @@ def bridge_signal(data):
         out["candidate"] = data.get("candidate")
     else:
         out["sdp"] = data.get("sdp")
+    if isinstance(data.get("offer"), int) and not isinstance(data["offer"], bool) and 0 < data["offer"] < 2**31:
+        out["offer"] = data["offer"]
     socketio.emit("signal", out, to=target.sid, namespace=NS)
 
 

@@ -461,6 +461,16 @@ def _candidate(value):
     return {"candidate": cand, "sdpMid": mid, "sdpMLineIndex": index}
 
 
+def offer_tag(value):
+    """The offering side's number for one negotiation: the answer and the ICE candidates carry
+    it back, so an answer to an offer that was since replaced is not taken for the new one."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        _refuse(_("Malformed request."), "malformed offer tag")
+    return value
+
+
 @handler("signal")
 def on_signal(conn: Conn, data):
     """Relay an offer, answer or ICE candidate to a peer in the sender's group."""
@@ -474,6 +484,8 @@ def on_signal(conn: Conn, data):
         out["candidate"] = _candidate(data.get("candidate"))
     else:
         out["sdp"] = _sdp(data.get("sdp"))
+    if (tag := offer_tag(data.get("offer"))) is not None:
+        out["offer"] = tag
     sid = _group_peer(conn, room, seat, data.get("to"))
     from odr.video import bridge
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import fractions
 import hashlib
+import itertools
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,7 +108,8 @@ class ParticipantRecorder:
 
 
 class ForwardTrack(MediaStreamTrack):
-    """Sends on one connection what arrives on another (the relay); waits for its source."""
+    """Sends on one connection what arrives on another (the relay); waits for its source, and
+    for the next one when the source's connection ends and is made again."""
 
     def __init__(self, kind: str):
         super().__init__()
@@ -119,39 +122,68 @@ class ForwardTrack(MediaStreamTrack):
         self._ready.set()
 
     async def recv(self):
-        await self._ready.wait()
-        return await self.source.recv()
+        while True:
+            await self._ready.wait()
+            source = self.source
+            try:
+                return await source.recv()
+            except MediaStreamError:
+                if self.source is source:
+                    self._ready.clear()
+
+
+@dataclass
+class Leg:
+    """One connection of the relay: the bridge standing in for ``as_`` toward ``to``."""
+
+    pc: object
+    forward: dict
+    #: Both sides' connection epochs: a new epoch (a reload, a reconnection) makes a new leg.
+    key: tuple
+    #: The number of the bridge's offer: the answer and candidates for an older offer are dropped.
+    offer: int
+    #: Candidates that came before the answer (aiortc would drop them).
+    early: list = field(default_factory=list)
 
 
 class Relay:
     """The relay of one room: for each relayed pair (a, b) two connections, the bridge standing in
-    for b toward a and for a toward b; what one side sends is forwarded to the other."""
+    for b toward a and for a toward b; what one side sends is forwarded to the other.
+
+    The bridge offers every leg, so it also watches them: a leg not connected after the stall
+    time (a lost answer, a page that reloaded meanwhile) is offered again from scratch."""
+
+    offers = itertools.count(1)
 
     def __init__(self, bridge: "Bridge", room_id: int):
         self.bridge, self.room_id = bridge, room_id
-        #: (to, as) → (pc, {kind: ForwardTrack}, epoch key)
-        self.pcs: dict[tuple[int, int], tuple] = {}
+        self.stall = 8.0
+        #: (to, as) → the leg
+        self.pcs: dict[tuple[int, int], Leg] = {}
         #: (whose media, toward whom) → {kind: track received}
         self.sources: dict[tuple[int, int], dict] = {}
 
-    async def set_pairs(self, pairs: list[dict]):
+    async def set_pairs(self, pairs: list[dict], stall_ms=None):
+        if isinstance(stall_ms, (int, float)) and stall_ms > 0:
+            # Never quicker than an aiortc connection can come up on a busy machine.
+            self.stall = max(stall_ms / 1000, 3.0)
         wanted = {}
         for p in pairs:
             key = (p["a_epoch"], p["b_epoch"])
             wanted[(p["a"], p["b"])] = key
             wanted[(p["b"], p["a"])] = key
         for k in list(self.pcs):
-            if k not in wanted or self.pcs[k][2] != wanted[k]:
+            if k not in wanted or self.pcs[k].key != wanted[k]:
                 await self.close(k)
         for (to, as_), key in wanted.items():
             if (to, as_) not in self.pcs:
                 await self.open(to, as_, key)
 
     async def close(self, k):
-        entry = self.pcs.pop(k, None)
+        leg = self.pcs.pop(k, None)
         self.sources.pop(k, None)
-        if entry is not None:
-            await entry[0].close()
+        if leg is not None:
+            await leg.pc.close()
 
     async def open(self, to: int, as_: int, key):
         from aiortc import RTCPeerConnection
@@ -162,7 +194,7 @@ class Relay:
         forward = {kind: ForwardTrack(kind) for kind in ("audio", "video")}
         for track in forward.values():
             pc.addTrack(track)
-        self.pcs[(to, as_)] = (pc, forward, key)
+        leg = self.pcs[(to, as_)] = Leg(pc, forward, key, next(self.offers))
         # ``as_``'s media toward ``to`` comes in on the connection (as_, to), if it is already there.
         for kind, track in self.sources.get((as_, to), {}).items():
             forward[kind].attach(track)
@@ -173,28 +205,42 @@ class Relay:
             self.sources.setdefault((to, as_), {})[track.kind] = track
             other = self.pcs.get((as_, to))
             if other is not None:
-                other[1][track.kind].attach(track)
+                other.forward[track.kind].attach(track)
 
         await pc.setLocalDescription(await pc.createOffer())
         self.bridge._send("signal", {"room_id": self.room_id, "to": to, "as": as_, "type": "offer",
-                                     "sdp": pc.localDescription.sdp})
+                                     "offer": leg.offer, "sdp": pc.localDescription.sdp})
+        self.bridge.loop.loop.call_later(self.stall, lambda: self.bridge._on_loop(self.watch((to, as_), leg)))
+
+    async def watch(self, k, leg: Leg):
+        """Offer again a leg that has not connected (still the same leg, still wanted)."""
+        if self.pcs.get(k) is leg and leg.pc.connectionState not in ("connected", "closed"):
+            logger.info("relay leg %s in room %s did not connect: offering again", k, self.room_id)
+            await self.close(k)
+            await self.open(*k, leg.key)
 
     async def on_signal(self, data):
-        entry = self.pcs.get((data.get("from"), data.get("for")))
-        if entry is None:
+        leg = self.pcs.get((data.get("from"), data.get("for")))
+        if leg is None or data.get("offer") != leg.offer:
             return
-        pc = entry[0]
+        pc = leg.pc
         if data.get("type") == "answer" and pc.signalingState == "have-local-offer":
             from aiortc import RTCSessionDescription
 
             await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
+            for cand in leg.early:
+                await pc.addIceCandidate(cand)
+            leg.early.clear()
         elif data.get("type") == "candidate" and data.get("candidate") and data["candidate"].get("candidate"):
             from aiortc.sdp import candidate_from_sdp
 
             c = data["candidate"]
             cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
             cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
-            await pc.addIceCandidate(cand)
+            if pc.remoteDescription is None:
+                leg.early.append(cand)
+            else:
+                await pc.addIceCandidate(cand)
 
     async def close_all(self):
         for k in list(self.pcs):
@@ -255,7 +301,7 @@ class Bridge:
             agent = self._room(rid, data.get("case_id"))
             agent.handle("roster", {"room_id": rid, "peers": data.get("peers") or []})
             relay = self.relays.setdefault(rid, Relay(self, rid))
-            self._on_loop(relay.set_pairs(data.get("relay") or []))
+            self._on_loop(relay.set_pairs(data.get("relay") or [], data.get("stall_ms")))
 
     def on_signal(self, data):
         if not isinstance(data, dict):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -90,6 +91,12 @@ class MeshAgent:
         #: ``on_close(user_id)`` (a coroutine function) after a peer's connection closed.
         self.on_close = on_close
         self.pcs: dict[int, tuple[int, RTCPeerConnection]] = {}
+        #: The number of each connection's offer (ours, or the peer's we answered): an answer or a
+        #: candidate carrying another number belongs to a negotiation since replaced.
+        self.offer_of: dict[int, int | None] = {}
+        #: Candidates that came before the remote description (aiortc would drop them).
+        self.early: dict[int, list] = defaultdict(list)
+        self._offers = itertools.count(1)
         #: How the connection to each peer runs: ``direct`` or ``relay`` (through the media bridge).
         self.via: dict[int, str] = {}
         self.frames: dict[tuple[int, str], int] = defaultdict(int)
@@ -176,6 +183,8 @@ class MeshAgent:
 
     async def close_peer(self, uid):
         entry = self.pcs.pop(uid, None)
+        self.offer_of.pop(uid, None)
+        self.early.pop(uid, None)
         if entry is not None:
             await entry[1].close()
             if self.on_close is not None:
@@ -196,8 +205,9 @@ class MeshAgent:
             # A relayed peer's connection is offered by the bridge standing in for them.
             if uid not in self.pcs and via[uid] != "relay" and (self.offer_to_all or self.me < uid):
                 pc = self._new_pc(uid, epoch)
+                tag = self.offer_of[uid] = next(self._offers)
                 await pc.setLocalDescription(await pc.createOffer())
-                self.send("signal", {"room_id": self.room_id, "to": uid, "type": "offer",
+                self.send("signal", {"room_id": self.room_id, "to": uid, "type": "offer", "offer": tag,
                                      "sdp": pc.localDescription.sdp})
 
     async def on_signal(self, data):
@@ -207,19 +217,31 @@ class MeshAgent:
             if entry is not None:
                 await self.close_peer(uid)
             pc = self._new_pc(uid, epoch)
+            tag = self.offer_of[uid] = data.get("offer")
             await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
+            await self._add_early(uid, pc)
             await pc.setLocalDescription(await pc.createAnswer())
-            self.send("signal", {"room_id": self.room_id, "to": uid, "type": "answer",
+            self.send("signal", {"room_id": self.room_id, "to": uid, "type": "answer", "offer": tag,
                                  "sdp": pc.localDescription.sdp})
-        elif kind == "answer" and entry is not None:
+        elif entry is None or data.get("offer") != self.offer_of.get(uid):
+            return  # for a connection since closed or offered again
+        elif kind == "answer":
             if entry[1].signalingState == "have-local-offer":
                 await entry[1].setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
-        elif kind == "candidate" and entry is not None:
+                await self._add_early(uid, entry[1])
+        elif kind == "candidate":
             c = data.get("candidate")
             if c and c.get("candidate"):
                 cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
                 cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
-                await entry[1].addIceCandidate(cand)
+                if entry[1].remoteDescription is None:
+                    self.early[uid].append(cand)
+                else:
+                    await entry[1].addIceCandidate(cand)
+
+    async def _add_early(self, uid, pc):
+        for cand in self.early.pop(uid, []):
+            await pc.addIceCandidate(cand)
 
     def frames_from(self, uid: int, kind: str = "video") -> int:
         return self.frames.get((uid, kind), 0)

@@ -69,6 +69,32 @@ def test_offer_answer_and_candidates_are_relayed_within_the_group(joint, video):
     assert b.call("signal", {"room_id": rid, "to": a.user_id, "type": "candidate", "candidate": None})["ok"]
 
 
+def test_the_offer_number_goes_with_the_offer_the_answer_and_the_candidates(joint, video):
+    host, a, b = joint
+    rid = video.room_id
+    a.emit("signal", {"room_id": rid, "to": b.user_id, "type": "offer", "offer": 7, "sdp": SDP})
+    assert b.wait_for("signal")["offer"] == 7
+    b.emit("signal", {"room_id": rid, "to": a.user_id, "type": "answer", "offer": 7, "sdp": SDP})
+    assert a.wait_for("signal")["offer"] == 7
+    a.emit("signal", {"room_id": rid, "to": b.user_id, "type": "candidate", "candidate": None})
+    assert "offer" not in b.wait_for("signal")  # a signal without a number passes without one
+
+
+def test_one_persons_signals_arrive_in_the_order_they_were_sent(joint, video):
+    # An ICE candidate that overtakes the answer it follows is lost (there is no remote
+    # description to add it to yet): the server must keep each sender's order.
+    host, a, b = joint
+    rid = video.room_id
+    a.emit("signal", {"room_id": rid, "to": b.user_id, "type": "answer", "sdp": SDP})
+    for port in range(50000, 50060):
+        cand = {"candidate": f"candidate:1 1 udp 2122260223 192.0.2.2 {port} typ host", "sdpMid": "0",
+                "sdpMLineIndex": 0}
+        a.emit("signal", {"room_id": rid, "to": b.user_id, "type": "candidate", "candidate": cand})
+    got = [b.wait_for("signal") for _ in range(61)]
+    assert got[0]["type"] == "answer"
+    assert [int(g["candidate"]["candidate"].split()[5]) for g in got[1:]] == list(range(50000, 50060))
+
+
 MALFORMED = [
     ("not an object", "Malformed request."),
     ({}, "Malformed request."),
@@ -83,6 +109,10 @@ MALFORMED = [
     ({"type": "candidate", "candidate": {"candidate": "candidate:1 1 udp", "sdpMLineIndex": -1}, "to": "B"},
      "Malformed request."),
     ({"type": "offer", "sdp": SDP, "to": "B-string"}, "Malformed request."),
+    ({"type": "offer", "sdp": SDP, "to": "B", "offer": "1"}, "Malformed request."),
+    ({"type": "offer", "sdp": SDP, "to": "B", "offer": 0}, "Malformed request."),
+    ({"type": "offer", "sdp": SDP, "to": "B", "offer": 2**40}, "Malformed request."),
+    ({"type": "answer", "sdp": SDP, "to": "B", "offer": True}, "Malformed request."),
     ({"type": "offer", "sdp": SDP, "to": 99999}, "You cannot connect to this person now."),
 ]
 
