@@ -141,7 +141,7 @@ def case_rows(first_id, n, rng, now=NOW, recent=False, room_messages=True):
         transfer = None
         if channel == "transfer":
             accepted = created + timedelta(seconds=rng.expovariate(1 / 50))
-            transfer = dict(case_id=cid, api_client_id=case["api_client_id"], received_at=created,
+            transfer = dict(case_id=cid, api_client_id=case["api_client_id"], organization_id=org, received_at=created,
                             accepted_at=accepted, contacted_at=accepted + timedelta(seconds=rng.expovariate(1 / 120)))
         yield case, parties, rows, transfer
 
@@ -151,7 +151,7 @@ CASE_COLS = ["id", "number", "category", "description", "claim", "district", "ch
              "due_at", "closed_at"]
 PARTY_COLS = ["case_id", "side", "user_id", "name", "phone", "status", "invited_at"]
 EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "created_at", "prev_hash", "hash"]
-TRANSFER_COLS = ["case_id", "api_client_id", "received_at", "accepted_at", "contacted_at"]
+TRANSFER_COLS = ["case_id", "api_client_id", "organization_id", "received_at", "accepted_at", "contacted_at"]
 
 
 BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response")

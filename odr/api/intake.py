@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from odr.cases import operations as ops
 from odr.cases.forms import TransferForm
-from odr.cases.models import Channel
+from odr.cases.models import Channel, OrgType
 from odr.cases.views import dispute_details, party_details
 from odr.errors import problem
 from odr.extensions import db, limiter
@@ -35,7 +35,12 @@ def _client():
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return ops.api_client_for_token(token.strip())
+    client = ops.api_client_for_token(token.strip())
+    # A court's token is for the court API (``/api/court/v1``): a court receives hand-offs, it
+    # does not transfer disputes in.
+    if client is not None and client.organization is not None and client.organization.type is OrgType.court:
+        return None
+    return client
 
 
 def _rate_limit():

@@ -164,6 +164,9 @@ class TransferResponse(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
     api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id"))
+    #: The organisation the transfer was sent to, which answers for its response times (kept
+    #: here: the dashboard's scope is read with the period's transfers, not from each case).
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"))
     #: When the transfer arrived (the case's creation).
     received_at: Mapped[datetime]
     #: When a staff member took it on.
@@ -180,6 +183,8 @@ class TransferResponse(db.Model):
 
     __table_args__ = (
         sa.Index("ix_ops_transfer_response_sender", "api_client_id", "received_at"),
+        # The period's transfers of every sender (the dashboard's table per sender).
+        sa.Index("ix_ops_transfer_response_received", "received_at"),
         sa.Index("ix_ops_transfer_response_waiting", "contacted_at", "received_at"),
     )
 

@@ -23,7 +23,7 @@ from odr.auth.models import Role
 from odr.cases import audit
 from odr.cases import operations as ops
 from odr.cases.forms import TransferForm
-from odr.cases.models import ApiClient, Case, CaseParty, Category, Channel, Event, PartyStatus, Side, Stage
+from odr.cases.models import ApiClient, Case, CaseParty, Category, Channel, Event, OrgType, PartyStatus, Side, Stage
 from odr.extensions import db
 from odr.outbox import OutboxMessage
 
@@ -330,6 +330,16 @@ def test_real_token_under_another_scheme_is_refused(client, sender):
     _, token = sender
     resp = client.post(URL, json=GOOD, headers={"Authorization": f"Token {token}"})
     assert_problem(resp, 401)
+
+
+def test_a_courts_token_is_refused(client, issue_token, make_org, spec):
+    _, token = issue_token("court-system", make_org(type=OrgType.court, name="District court"))
+    before = row_counts()
+    for resp in (post(client, token, GOOD), client.get(f"{URL}/{GOOD['reference']}",
+                                                       headers={"Authorization": f"Bearer {token}"})):
+        assert_problem(resp, 401)
+        assert_documented(spec, resp)
+    assert row_counts() == before
 
 
 def test_revoked_token_is_refused(client, sender, spec):

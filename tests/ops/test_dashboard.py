@@ -199,6 +199,29 @@ def test_case_search_pages_without_counting(world, make_case):
     assert len(ids) == len(set(ids)) == 9
 
 
+def test_search_lists_cases_by_what_matched_each_case_once(world, make_case, make_org):
+    org = make_org(name="Elsewhere")
+    wei_old, fang, wei_new, hidden = (make_case(organization=org) for _ in range(4))
+    names = {wei_old: ("Xq Wei", "Xq Wei"), fang: ("Xq Fang", "Other Side"), wei_new: ("Xq Wei", "Other Side"),
+             hidden: ("Xq Aa", "Other Side")}
+    for case, (claimant, respondent) in names.items():
+        case.claimant.name, case.respondent.name = claimant, respondent
+    hidden.organization_id = world.other.id
+    db.session.commit()
+    everyone, elsewhere = queries.Scope(None, True), queries.Scope(frozenset({org.id}))
+    # Names in order, one name's cases newest first; a case whose two parties match, once.
+    assert [c.id for c in queries.search_cases(everyone, "Xq").items] == [hidden.id, fang.id, wei_new.id, wei_old.id]
+    order = [fang.id, wei_new.id, wei_old.id]  # another organisation's case is not in this scope
+    assert [c.id for c in queries.search_cases(elsewhere, "Xq").items] == order
+    pages = [queries.search_cases(elsewhere, "Xq", page=k, per_page=1) for k in (1, 2, 3)]
+    assert [p.items[0].id for p in pages] == order
+    assert pages[0].has_next and pages[1].has_next and not pages[2].has_next
+    # Numbers and phones: every case of the scope once, whichever column matched.
+    by_phone = queries.search_cases(elsewhere, "+8613900139000", per_page=2)
+    assert len(by_phone.items) == 2 and by_phone.has_next
+    assert not queries.search_cases(elsewhere, "+8613900139000", page=2, per_page=2).has_next
+
+
 def test_summaries_follow_new_events_only(world, make_case):
     before = dict(queries.open_by("stage", queries.Scope(None, True), filters_now()))
     make_case()

@@ -132,7 +132,7 @@ def test_closed_case_reports_its_outcome(app, client, senders, center, make_user
     assert (body["status"], body["outcome"]) == ("closed", "withdrawn")
 
 
-def test_per_sender_figures_and_page(app, client, clock, senders, center, make_user, login_en):
+def test_per_sender_figures_and_page(app, client, clock, senders, center, make_org, make_user, login_en):
     staff = make_user(Role.staff, center)
     start = clock.now
     for i, (sender, accept_after, contact_after) in enumerate([
@@ -153,6 +153,13 @@ def test_per_sender_figures_and_page(app, client, clock, senders, center, make_u
             hotline.contacted_in_time) == (3, 2, 1, 2, 1)
     assert (hotline.median_accept, hotline.median_contact) == (60, 160)
     assert (rows["police-110"].accepted_in_time, rows["police-110"].median_contact) == (1, 60)
+    # In a scope, the transfers sent to its organisations, even after a case was routed on.
+    window = (start - timedelta(days=1), start + timedelta(days=1))
+    ops.route_case(case_of("R-1"), make_org(name="Elsewhere"), None)
+    db.session.commit()
+    assert [(r.name, r.received) for r in transfers.per_sender(queries.Scope(frozenset({center.id})), *window)] \
+        == [("hotline-12345", 3), ("police-110", 1)]
+    assert transfers.per_sender(queries.Scope(frozenset({make_org(name="Unrelated").id})), *window) == []
     login_en(client, staff)
     page = client.get(f"/ops/transfers?start={start.date()}&end={start.date()}").get_data(as_text=True)
     assert "hotline-12345" in page and "police-110" in page
