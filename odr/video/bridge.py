@@ -121,9 +121,9 @@ def room_changed(room: VideoRoom, views: dict) -> None:
     relay = [{"a": uid, "a_epoch": v["my_epoch"], "b": p["user_id"], "b_epoch": p["epoch"]}
              for uid, v in views.items() for p in v["peers"] if p.get("via") == "relay" and uid < p["user_id"]]
     # The bridge offers every relayed connection, so it also starts again one that does not come up.
-    from odr.video.views import DEFAULT_MEDIA
+    from odr.video.views import DEFAULT_MEDIA, media_config
 
-    stall_ms = current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA).get("stall_ms", DEFAULT_MEDIA["stall_ms"])
+    stall_ms = media_config().get("stall_ms", DEFAULT_MEDIA["stall_ms"])
     socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay,
                                   "stall_ms": stall_ms}, to=sid, namespace=NS)
 
@@ -183,7 +183,7 @@ def bridge_signal(data):
         out["candidate"] = data.get("candidate")
     else:
         out["sdp"] = data.get("sdp")
-    if isinstance(data.get("offer"), int) and not isinstance(data["offer"], bool) and 0 < data["offer"] < 2**31:
+    if events.valid_offer_tag(data.get("offer")):
         out["offer"] = data["offer"]
     socketio.emit("signal", out, to=target.sid, namespace=NS)
 

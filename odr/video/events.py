@@ -461,12 +461,14 @@ def _candidate(value):
     return {"candidate": cand, "sdpMid": mid, "sdpMLineIndex": index}
 
 
-def offer_tag(value):
+def valid_offer_tag(value) -> bool:
     """The offering side's number for one negotiation: the answer and the ICE candidates carry
     it back, so an answer to an offer that was since replaced is not taken for the new one."""
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def offer_tag(value):
+    if value is not None and not valid_offer_tag(value):
         _refuse(_("Malformed request."), "malformed offer tag")
     return value
 

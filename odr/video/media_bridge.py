@@ -25,7 +25,7 @@ import av
 import socketio
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from odr.video.mesh import LoopThread, MeshAgent
+from odr.video.mesh import LoopThread, MeshAgent, add_candidate, add_early, parse_candidate
 
 logger = logging.getLogger("odr.media_bridge")
 NS = "/video"
@@ -228,19 +228,9 @@ class Relay:
             from aiortc import RTCSessionDescription
 
             await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
-            for cand in leg.early:
-                await pc.addIceCandidate(cand)
-            leg.early.clear()
-        elif data.get("type") == "candidate" and data.get("candidate") and data["candidate"].get("candidate"):
-            from aiortc.sdp import candidate_from_sdp
-
-            c = data["candidate"]
-            cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
-            cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
-            if pc.remoteDescription is None:
-                leg.early.append(cand)
-            else:
-                await pc.addIceCandidate(cand)
+            await add_early(pc, leg.early)
+        elif data.get("type") == "candidate" and (cand := parse_candidate(data.get("candidate"))) is not None:
+            await add_candidate(pc, cand, leg.early)
 
     async def close_all(self):
         for k in list(self.pcs):

@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import Callable
 
 import av
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AUDIO_PTIME, AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
@@ -70,6 +70,31 @@ def ice_configuration(servers: list[dict] | None) -> RTCConfiguration:
     for s in servers or []:
         out.append(RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")))
     return RTCConfiguration(iceServers=out)
+
+
+def parse_candidate(c) -> RTCIceCandidate | None:
+    """An ICE candidate as the signalling carries it (``None`` for the end of candidates)."""
+    if not c or not c.get("candidate"):
+        return None
+    cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
+    cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
+    return cand
+
+
+async def add_candidate(pc: RTCPeerConnection, cand: RTCIceCandidate, early: list) -> None:
+    """Add a remote candidate, or keep it in ``early`` until the remote description is set
+    (aiortc drops a candidate that comes before it)."""
+    if pc.remoteDescription is None:
+        early.append(cand)
+    else:
+        await pc.addIceCandidate(cand)
+
+
+async def add_early(pc: RTCPeerConnection, early: list) -> None:
+    """Add the candidates kept until now, once the remote description is set."""
+    for cand in early:
+        await pc.addIceCandidate(cand)
+    early.clear()
 
 
 class MeshAgent:
@@ -219,7 +244,7 @@ class MeshAgent:
             pc = self._new_pc(uid, epoch)
             tag = self.offer_of[uid] = data.get("offer")
             await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="offer"))
-            await self._add_early(uid, pc)
+            await add_early(pc, self.early[uid])
             await pc.setLocalDescription(await pc.createAnswer())
             self.send("signal", {"room_id": self.room_id, "to": uid, "type": "answer", "offer": tag,
                                  "sdp": pc.localDescription.sdp})
@@ -228,20 +253,9 @@ class MeshAgent:
         elif kind == "answer":
             if entry[1].signalingState == "have-local-offer":
                 await entry[1].setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
-                await self._add_early(uid, entry[1])
-        elif kind == "candidate":
-            c = data.get("candidate")
-            if c and c.get("candidate"):
-                cand = candidate_from_sdp(c["candidate"].removeprefix("a=").removeprefix("candidate:"))
-                cand.sdpMid, cand.sdpMLineIndex = c.get("sdpMid"), c.get("sdpMLineIndex")
-                if entry[1].remoteDescription is None:
-                    self.early[uid].append(cand)
-                else:
-                    await entry[1].addIceCandidate(cand)
-
-    async def _add_early(self, uid, pc):
-        for cand in self.early.pop(uid, []):
-            await pc.addIceCandidate(cand)
+                await add_early(entry[1], self.early[uid])
+        elif kind == "candidate" and (cand := parse_candidate(data.get("candidate"))) is not None:
+            await add_candidate(entry[1], cand, self.early[uid])
 
     def frames_from(self, uid: int, kind: str = "video") -> int:
         return self.frames.get((uid, kind), 0)

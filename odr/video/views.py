@@ -72,7 +72,7 @@ def room(number, room_id):
     if room.status is not RoomStatus.open:
         return render_template("video/not_open.html", case=case, session=None, room=room, may_open=False), 410
     return render_template("video/room.html", case=case, room=room, role=role, hearing=room.session_id is None,
-                           video_config=current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA))
+                           video_config=media_config())
 
 
 @bp.get("/<number>/rooms/<int:room_id>/documents/<int:evidence_id>/pages/<int:page>")
@@ -109,3 +109,8 @@ DEFAULT_MEDIA = {
     # A negotiation not connected after this long starts again; the second time, the relay is asked for.
     "stall_ms": 8000,
 }
+
+
+def media_config() -> dict:
+    """The page's media limits (``VIDEO_MEDIA`` in the configuration, else the defaults)."""
+    return current_app.config.get("VIDEO_MEDIA", DEFAULT_MEDIA)
