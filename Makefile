@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ODR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/odr_test
 PYTEST_ARGS ?= -n 2 --dist loadfile
+PORT ?= 5000
 
 .PHONY: demo test test-sqlite test-postgres install system-deps clean
 
@@ -18,9 +19,9 @@ install: $(BIN)/odr
 system-deps:
 	scripts/install-system-deps
 
-## Install, load demo data, serve on http://127.0.0.1:5000
+## Install, load demo data, serve on http://127.0.0.1:$(PORT) (make demo PORT=5050)
 demo: install
-	$(BIN)/odr demo
+	$(BIN)/odr demo --port $(PORT)
 
 ## The whole suite, on SQLite and then on PostgreSQL
 test: install system-deps test-sqlite test-postgres

@@ -3,7 +3,7 @@
 Usage: python bench/_serve.py PORT [THREADS] [WORKERS]
 
 The app is built by ``odr.create_app()`` exactly as ``odr run`` builds it, and is
-served by the same function ``odr run`` uses (``odr.cli.serve``: gunicorn,
+served by the same function ``odr run`` uses (``odr.serve.serve``: gunicorn,
 gthread worker). The only difference is one extra route, ``GET /bench/hello``,
 registered here so the app's own code is untouched (plus ``GET /bench/me``, used
 only by ``bench/http.py --floor``). Everything the app does for
@@ -27,7 +27,7 @@ def main() -> None:
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 
     from odr import create_app
-    from odr.cli import serve
+    from odr.serve import serve
 
     app = create_app()
 

@@ -2,7 +2,7 @@
 
 Usage: python bench/_socket_serve.py app|ceiling PORT THREADS WORKER_CONNECTIONS
 
-Both are served by ``odr.cli.serve`` (what ``odr run`` uses: gunicorn, gthread,
+Both are served by ``odr.serve.serve`` (what ``odr run`` uses: gunicorn, gthread,
 1 worker), with the same thread count, so the two runs differ only in what
 happens inside an event.
 
@@ -11,7 +11,7 @@ happens inside an event.
              ``/consult`` (join a room of two, ``send`` acknowledged and re-emitted to the room, the sender
              included) and nothing else: no sign-in, no participant check, no database.
 
-The only setting ``odr.cli.serve`` has no parameter for is gunicorn's
+The only setting ``odr.serve.serve`` has no parameter for is gunicorn's
 ``worker_connections`` (default 1000): the gthread worker stops accepting
 connections once that many are open, and every Socket.IO websocket stays open,
 so it is raised here (by setting it on gunicorn's default configuration, before
@@ -74,8 +74,6 @@ def ceiling_app():
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ceiling"]
 
-    # odr.cli.serve starts the periodic jobs of ``app.config`` in gunicorn's master: none here.
-    app.config = {"JOBS_INTERVAL_SECONDS": 0}
     return app
 
 
@@ -138,7 +136,7 @@ def main() -> None:
 
     from gunicorn.app.base import BaseApplication
 
-    from odr.cli import serve
+    from odr.serve import serve
 
     default_config = BaseApplication.load_default_config
 
@@ -158,7 +156,7 @@ def main() -> None:
         sys.exit(f"unknown mode {mode!r}")
     if os.environ.get("ODR_BENCH_DIAG"):
         install_diagnostics(app if mode == "app" else None)
-    serve(app, "127.0.0.1", port, threads=threads)
+    serve(app, "127.0.0.1", port, threads=threads, with_jobs=False)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ What it does:
 1. builds a fresh instance in a temporary directory (``ODR_INSTANCE_PATH``) and
    loads the demo data with ``odr demo --no-serve``;
 2. starts ``bench/_serve.py`` in a subprocess: ``odr.create_app()`` plus one extra
-   route ``GET /bench/hello``, served by ``odr.cli.serve`` (what ``odr run`` uses:
+   route ``GET /bench/hello``, served by ``odr.serve.serve`` (what ``odr run`` uses:
    gunicorn, gthread, 1 worker, 16 threads) on 127.0.0.1 and a free port;
 3. signs in as the demo claimant through the login form and picks a case from /cases/;
 4. measures requests/s of ``GET /bench/hello`` and ``GET /cases/<number>`` in
@@ -349,7 +349,7 @@ def measure(args, port, use_wrk, wrk, tmp, db_url) -> int:
     print("odr HTTP benchmark — case page vs hello world, same server, same run")
     print(f"  database : {db_url.split('://')[0]} ({db_url})")
     print(f"  server   : gunicorn {gunicorn.__version__}, gthread, {args.server_workers} worker(s) x "
-          f"{args.server_threads} threads, via odr.cli.serve (as `odr run`), 127.0.0.1:{port}")
+          f"{args.server_threads} threads, via odr.serve.serve (as `odr run`), 127.0.0.1:{port}")
     print(f"  load     : {loadgen}, {args.rounds} alternating rounds per route, medians shown")
     print(f"  machine  : {platform.python_implementation()} {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.platform()}")

@@ -15,7 +15,7 @@ What it does:
    ``Role.consultant``): every client is one of the two people in one room, and
    signs in with a Flask session cookie made like ``tests/consult/conftest.py`` does;
 2. starts ``bench/_socket_serve.py app``: ``odr.create_app()`` served by
-   ``odr.cli.serve`` (what ``odr run`` uses: gunicorn gthread, 1 worker), with
+   ``odr.serve.serve`` (what ``odr run`` uses: gunicorn gthread, 1 worker), with
    enough threads for every websocket (each one holds a gthread thread while open);
 3. checks that one pair can join its consultation (``ok``, status ``active``) and
    exchange a message, then connects all N clients (websocket transport, python-socketio
@@ -672,7 +672,7 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     print("odr Socket.IO benchmark — /consult chat, odr app vs bare python-socketio server (ceiling)")
     print(f"  database : {db_url.split('://')[0]} ({db_url})")
     print(f"  server   : gunicorn {version('gunicorn')} gthread, 1 worker x {args.server_threads} threads "
-          f"(worker_connections {args.worker_connections}), via odr.cli.serve; python-socketio "
+          f"(worker_connections {args.worker_connections}), via odr.serve.serve; python-socketio "
           f"{version('python-socketio')}, threading mode")
     print(f"  clients  : {n} ({n // 2} rooms of two), python-socketio AsyncClient over websocket, "
           f"{args.procs} load processes on the same {os.cpu_count()}-CPU machine")

@@ -40,7 +40,7 @@ main.add_command(routes_command)
 def register_commands(app):
     for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
                     verify_pdf, documents_group, export_case, verify_bundle_command,
-                    media_bridge, report, center_group, migration_commands):
+                    media_bridge, jobs_command, report, center_group, migration_commands):
         app.cli.add_command(command)
 
 
@@ -100,7 +100,9 @@ def init_db():
 @click.option("--key", type=click.Path(dir_okay=False), default=None)
 @click.option("--self-signed", is_flag=True, help="Serve HTTPS with a self-signed certificate kept in the instance folder.")
 def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
-    """Serve the platform (gunicorn, threaded worker) and the media bridge beside it."""
+    """Serve the platform (gunicorn, threaded worker), with the periodic jobs and the media bridge beside it."""
+    from odr.serve import serve
+
     app = current_app._get_current_object()
     if self_signed:
         cert, key = self_signed_certificate(app, host)
@@ -141,63 +143,36 @@ def self_signed_certificate(app, host: str) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
-def start_media_bridge(url: str):
-    """``odr media-bridge`` in its own process (its own asyncio loop), stopped with the server."""
-    import atexit
-    import subprocess
-
-    proc = subprocess.Popen([sys.executable, "-m", "odr.video.media_bridge", "--url", url])
-    atexit.register(proc.terminate)
-    return proc
-
-
 @click.command("media-bridge")
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The web app to connect to.")
 @with_appcontext
 def media_bridge(url):
     """Run the video media bridge (recording with consent) against the web app at URL."""
+    import threading
+
+    from odr.serve import watch_parent
     from odr.video.media_bridge import run as run_bridge
 
-    run_bridge(url, current_app._get_current_object())
+    stop = threading.Event()
+    watch_parent(stop)  # started by odr run: stop with it, even when it is killed
+    run_bridge(url, current_app._get_current_object(), stop)
 
 
-def serve(app, host, port, threads=256, workers=1, with_bridge=False, cert=None, key=None):
-    from gunicorn.app.base import BaseApplication
+@click.command("jobs")
+@with_appcontext
+def jobs_command():
+    """Run the periodic jobs every JOBS_INTERVAL_SECONDS until stopped (odr run starts this beside the server)."""
+    from odr.serve import run_jobs_until_stopped
 
-    from odr import jobs
-
-    class _Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            # Each Socket.IO websocket keeps its connection (and a thread) while the page is open;
-            # gunicorn's default cap of 1,000 connections per worker must not be the lower limit.
-            self.cfg.set("worker_connections", threads + 100)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
-            if cert and key:
-                self.cfg.set("certfile", cert)
-                self.cfg.set("keyfile", key)
-
-        def load(self):
-            return app
-
-    scheme = "https" if cert and key else "http"
-    click.echo(f"odr serving on {scheme}://{host}:{port}/")
-    jobs.start_background(app)  # in the gunicorn master: one runner however many workers
-    if with_bridge:
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        start_media_bridge(f"{scheme}://{local}:{port}")
-    _Server().run()
+    run_jobs_until_stopped(current_app._get_current_object())
 
 
 @click.command("demo")
-@click.option("--serve/--no-serve", "serve_after", default=True, help="Serve on http://127.0.0.1:5000 afterwards.")
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Serve on http://127.0.0.1:PORT afterwards.")
+@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
 @with_appcontext
 def demo(serve_after, port):
-    """Load demo organisations, one user per role and a dozen cases, then serve."""
+    """Load demo organisations, one user per role and 38 cases (12 current, 26 closed), then serve."""
     from odr import demo as demo_data
 
     upgrade_database()
@@ -211,6 +186,8 @@ def demo(serve_after, port):
     for role, contact, name in demo_data.ACCOUNTS:
         click.echo(f"  {role:<16} {contact:<28} {name}")
     if serve_after:
+        from odr.serve import serve
+
         serve(current_app._get_current_object(), "127.0.0.1", port, with_bridge=True)
 
 

@@ -1,4 +1,4 @@
-"""Demo data: organisations, one account per role, a dozen cases at different stages.
+"""Demo data: organisations, one account per role, 12 cases at different stages and 26 closed ones.
 
 Everything is made through the same operations and workflow as real use, so
 the demo cases have complete audit trails.

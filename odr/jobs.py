@@ -1,5 +1,6 @@
 """Periodic jobs (session reminders, overdue assignment offers …): one registry, run by
-``odr tick`` from cron or by the background thread of ``odr run``.
+``odr tick`` from cron, or every ``JOBS_INTERVAL_SECONDS`` by ``odr jobs``, the process ``odr run``
+and ``odr demo`` start beside the web server (:func:`odr.serve.run_jobs_until_stopped`).
 
 A feature registers its job where it is defined::
 
@@ -14,8 +15,6 @@ loses the others' work nor leaves half of its own.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from datetime import datetime
 from typing import Callable
 
@@ -54,27 +53,3 @@ def run_all(now: datetime | None = None) -> dict[str, int | str]:
             summary[name] = "failed"
     outbox.deliver_pending()
     return summary
-
-
-def start_background(app) -> threading.Thread | None:
-    """Run the jobs every ``JOBS_INTERVAL_SECONDS`` in a daemon thread (0: not at all)."""
-    interval = int(app.config.get("JOBS_INTERVAL_SECONDS") or 0)
-    if interval <= 0:
-        return None
-
-    def loop():
-        while True:
-            time.sleep(interval)
-            with app.app_context():
-                try:
-                    run_all()
-                except Exception:  # keep the loop alive: the next tick tries again
-                    logger.exception("Periodic jobs failed")
-                finally:
-                    db.session.remove()
-                    # gunicorn forks workers from this process: leave them no open connection.
-                    db.engine.dispose()
-
-    thread = threading.Thread(target=loop, name="odr-jobs", daemon=True)
-    thread.start()
-    return thread

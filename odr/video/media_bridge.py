@@ -16,6 +16,7 @@ import fractions
 import hashlib
 import itertools
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -335,8 +336,8 @@ class Bridge:
             self.loop.stop()
 
 
-def run(url: str, app) -> None:
-    """Serve as the media bridge of the app at ``url`` until interrupted."""
+def run(url: str, app, stop: threading.Event | None = None) -> None:
+    """Serve as the media bridge of the app at ``url`` until interrupted, or until ``stop`` is set."""
     from odr.video.bridge import recordings_dir, service_token
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -353,6 +354,9 @@ def run(url: str, app) -> None:
     else:
         raise SystemExit(f"media bridge: cannot connect to {url}")
     logger.info("media bridge connected to %s", url)
+    if stop is not None:
+        threading.Thread(target=lambda: stop.wait() and bridge.sio.disconnect(), name="bridge-stop",
+                         daemon=True).start()
     try:
         bridge.sio.wait()
     except KeyboardInterrupt:
@@ -362,7 +366,7 @@ def run(url: str, app) -> None:
 
 
 def main(argv=None):
-    """``python -m odr.video.media_bridge --url …`` (how ``odr run`` starts it)."""
+    """``python -m odr.video.media_bridge --url …``: the bridge alone, without the CLI."""
     import argparse
 
     from odr import create_app
