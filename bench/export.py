@@ -75,10 +75,10 @@ def main() -> None:
 
     from odr import create_app
     from odr.cli import upgrade_database
-    from odr.documents.samples import sample_case
+    from odr.samples import sample_case
     from odr.extensions import db
     from odr.mediate import room
-    from odr.mediate.models import Visibility
+    from odr.cases.evidence import Visibility
 
     app = create_app()
     app.config["EVIDENCE_MAX_BYTES"] = (args.file_mb + 1) * 1024 * 1024

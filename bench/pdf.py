@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pdf.py [--runs 15] [--lang zh]
 
-It files the sample case (``odr.documents.samples``: a neighbour dispute mediated to an
+It files the sample case (``odr.samples``: a neighbour dispute mediated to an
 approved agreement) in a throw-away instance on SQLite, then times, each as the median of
 ``--runs``:
 
@@ -66,7 +66,7 @@ def main() -> None:
     from odr.documents import pades
     from odr.documents.ca import platform_ca
     from odr.documents.render import BASE_URL, LockedFetcher
-    from odr.documents.samples import sample_case
+    from odr.samples import sample_case
     from odr.extensions import db
     from odr.mediate.pdf import mediation_html, mediation_pdf
 

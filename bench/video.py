@@ -71,7 +71,7 @@ def seed(app, rooms: int):
                                        status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
             db.session.add(session)
             db.session.flush()
-            made.append(room_ops.open_for_session(session, mediator).id)
+            made.append(room_ops.open_room(session.case, mediator, "mediation", session_id=session.id).id)
         db.session.commit()
         return case.number, made, {"mediator": mediator.id, "claimant": claimant.id, "respondent": respondent.id}
 
@@ -185,7 +185,7 @@ def bridge_cpu(url, app, instance, room_ids, ids, seconds: float):
     with app.app_context():
         web_bridge.service_token()
     env = {**os.environ, "ODR_INSTANCE_PATH": instance}
-    proc = subprocess.Popen([sys.executable, "-m", "odr.video.media_bridge", "--url", url], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "odr", "media-bridge", "--url", url], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     loop = LoopThread()
     peers = []

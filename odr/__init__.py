@@ -43,6 +43,24 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _features():
+    """The case file's core and the features, in the order they plug in (DESIGN §2): each registers
+    its own blueprints, audit actions, workflow guards, role sources, signed-document kinds, jobs and
+    court-bundle contributions in its ``init_app``; nothing is wired by an import's side effect."""
+    from odr import api, arbitrate, assess, auth, cases, consult, court, documents, mediate, ops, video
+
+    return (auth, cases, documents, consult, assess, mediate, arbitrate, court, video, ops, api)
+
+
+def check_wiring() -> None:
+    """Refuse to start when the workflow names a guard that no feature registered."""
+    from odr.cases.workflow import unregistered_guards
+
+    missing = unregistered_guards()
+    if missing:
+        raise RuntimeError(f"the workflow's guards {sorted(missing)} have no rule: a feature is not plugged in")
+
+
 def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:
     """The platform's app; ``sockets=False`` leaves out the Socket.IO server (commands that do not serve)."""
     app = Flask(
@@ -99,52 +117,17 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                           logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
-    from odr.video import presence
-
-    presence.init_app(app)  # where the video rooms' live state is kept: this process, or Redis
-
-    from odr.arbitrate import models as _arbitrate_models  # noqa: F401  (register tables)
-    from odr.arbitrate import operations as _arbitrate_ops  # noqa: F401  (hooks: signed agreement, award)
-    from odr.assess import models as _assess_models  # noqa: F401  (register tables)
-    from odr.auth import models as _auth_models  # noqa: F401
-    from odr.cases import audit as _audit  # noqa: F401  (register the append-only guard)
-    from odr.cases import models as _case_models  # noqa: F401
-    from odr.consult import models as _consult_models  # noqa: F401
-    from odr.court import complaint as _court_complaint  # noqa: F401  (hook: sealed → the centre is told)
-    from odr.court import confirmation as _court_confirmation  # noqa: F401  (hook: signed → handed over)
-    from odr.court import models as _court_models  # noqa: F401
-    from odr.video.recording import register_bundle_contribution
-
-    register_bundle_contribution()  # recordings go into the court bundle
-    from odr.documents import models as _document_models  # noqa: F401
-    from odr.mediate import models as _mediate_models  # noqa: F401
-    from odr.mediate import signing as _mediate_signing  # noqa: F401  (hook: a sealed agreement settles)
-    from odr.video import models as _video_models  # noqa: F401
-    from odr.ops import models as _ops_models  # noqa: F401
 
     @app.before_request
     def _languages():
         g.odr_languages = app.config["LANGUAGES"]
 
     from odr import views as site
-    from odr.api import intake
-    from odr.arbitrate import views as arbitrate
-    from odr.assess import views as assess
-    from odr.auth import views as auth
-    from odr.cases import staff, views as cases
-    from odr.consult import views as consult
-    from odr.court import api as court_api
-    from odr.court import views as court
-    from odr.documents import views as documents
-    from odr.mediate import views as mediate
-    from odr.ops import views as ops
-    from odr.video import views as video
 
-    for module in (site, auth, cases, staff, intake, consult, assess, mediate, arbitrate, court, video,
-                   documents, court_api, ops):
-        app.register_blueprint(module.bp)
-    csrf.exempt(intake.bp)
-    csrf.exempt(court_api.bp)
+    app.register_blueprint(site.bp)
+    for feature in _features():
+        feature.init_app(app)
+    check_wiring()
 
     from odr.cli import register_commands
 

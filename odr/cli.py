@@ -319,7 +319,7 @@ def verify_bundle_command(bundle, verbose):
 def create_user(contact, name, password, roles, org_id):
     """Create an account, optionally with roles."""
     from odr.auth import operations as auth_ops
-    from odr.auth.contacts import ContactError, normalize_contact
+    from odr.contacts import ContactError, normalize_contact
     from odr.auth.models import Role
     from odr.cases.models import Organization
 
@@ -454,7 +454,7 @@ def documents_sample(kind, output, lang):
     import time
     from pathlib import Path
 
-    from odr.documents import samples
+    from odr import samples
 
     started = time.perf_counter()
     if kind == "award":

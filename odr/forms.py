@@ -6,11 +6,12 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField
+from wtforms import DecimalField, Field
 from wtforms import IntegerField as _IntegerField
 from wtforms.validators import ValidationError
 
-from odr.auth.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
+from odr.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
+from odr.timeutil import parse_local
 
 MAX_AMOUNT = Decimal("1000000000000")
 #: Largest id an integer column holds on every database the platform runs on (PostgreSQL: 32 bits).
@@ -84,3 +85,15 @@ class IntegerField(_IntegerField):
             self.data = None
             raise ValueError(_l("Enter a smaller whole number."))
         super().process_formdata(valuelist)
+
+
+class LocalTimeField(Field):
+    """One ``<input type=datetime-local>``: a naive wall-clock time of the display time zone."""
+
+    def process_formdata(self, valuelist):
+        self.data = parse_local((valuelist[0] if valuelist else "").strip())
+        if self.data is None:
+            raise ValueError(_l("Enter a date and time, such as 2026-12-01 14:30."))
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else ""

@@ -86,7 +86,7 @@ CONSULT_ROWS = [
      only(PARTIES_OF_ASSESSED | {"claimant": 303, "respondent": 303})),
 ]
 
-STAGE_PREFIXES = ["consult", "assess", "mediate", "arbitrate", "court", "video"]
+STAGE_PREFIXES = ["consult", "assess", "mediate", "arbitrate", "court"]  # video has rooms, not a stage page
 
 #: Feature packages add their rows from their own test folders: each module has ``ROWS``
 #: (as below), ``CHANGES_STATE`` (URL endings whose requests change state) and

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, RadioField, SelectField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from odr.arbitrate.models import Procedure
 from odr.arbitrate.operations import REASON_MAX, TEXT_MAX
-from odr.forms import IntegerField, no_control_chars, strip
-from odr.mediate.session_forms import LOCAL_FORMATS
+from odr.forms import IntegerField, LocalTimeField, no_control_chars, strip
 
 PROCEDURE_LABELS = {Procedure.hearing: _l("Hearing by video"),
                     Procedure.documents_only: _l("On the documents only (small claims)")}
@@ -114,24 +112,6 @@ class EvidenceForm(FlaskForm):
     file = FileField(_l("File (photo, PDF or audio)"))
     description = TextAreaField(_l("What it shows (optional)"), filters=[strip],
                                 validators=[Optional(), Length(max=300), no_control_chars])
-
-
-class LocalTimeField(Field):
-    """One ``<input type=datetime-local>``: a naive wall-clock time of the display time zone."""
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        for fmt in LOCAL_FORMATS:
-            try:
-                self.data = datetime.strptime(raw, fmt)
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Enter a date and time, such as 2026-12-01 14:30."))
-
-    def _value(self):
-        return self.raw_data[0] if self.raw_data else ""
 
 
 class HearingForm(FlaskForm):

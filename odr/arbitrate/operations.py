@@ -36,8 +36,12 @@ from flask_babel import lazy_gettext as _l
 from odr import uploads
 from odr.auth.models import Role, User
 from odr.auth.operations import holders
-from odr.cases import audit, labels, workflow
+from odr.cases import audit, rooms, workflow
 from odr.cases import operations as case_ops
+from odr.cases.evidence import EvidenceError, Visibility, check_filename, shared_evidence
+from odr.cases.evidence import add_evidence as add_case_evidence
+from odr.cases.notices import joined_users, notify_users
+from odr.cases.rooms import RoomRef, RoomStatus
 from odr.cases.models import ArbitrationBasis, Case, Organization, OrgType, Outcome, Side, Stage
 from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
@@ -61,7 +65,8 @@ REASON_MAX = 2_000
 CONTRACT_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
 CONTRACT_WRONG_TYPE = _l("Upload the contract as a PDF or a photo (JPEG, PNG, WebP).")
 
-labels.ACTION.update({
+#: The audit actions this module records, with what people read for each (registered by ``init_app``).
+ACTIONS = {
     "arbitration_requested": _l("Arbitration requested"),
     "arbitration_clause_confirmed": _l("Arbitration clause confirmed by the commission"),
     "arbitration_clause_rejected": _l("Arbitration clause not accepted by the commission"),
@@ -79,7 +84,7 @@ labels.ACTION.update({
     "arbitration_hearing_opened": _l("Hearing room opened"),
     "arbitration_award_drafted": _l("Award drafted and sent for signing"),
     "arbitration_award_issued": _l("Award issued"),
-})
+}
 
 
 class ArbitrationError(Refused):
@@ -120,11 +125,6 @@ def roles(case: Case, arb: Arbitration | None, user) -> set[str]:
     return found
 
 
-def side_of(case: Case, user) -> str | None:
-    r = case.roles_of(user)
-    return next((s for s in SIDES if s in r), None)
-
-
 def seat_of(arb: Arbitration, user) -> ArbitratorSeat | None:
     return next((s for s in arb.active_seats if s.user_id == getattr(user, "id", None)), None)
 
@@ -160,17 +160,28 @@ def tribunal_formed(arb: Arbitration) -> bool:
             and all(s.status is SeatStatus.serving for s in seats) and not open_challenges(arb))
 
 
-def hearing_room(arb: Arbitration):
-    from odr.video.models import VideoRoom
-
-    return db.session.get(VideoRoom, arb.hearing_room_id) if arb.hearing_room_id else None
+def hearing_room(arb: Arbitration) -> RoomRef | None:
+    """The hearing's video room (kept by ``odr.video``), if it was ever opened."""
+    return rooms.keeper().get(arb.hearing_room_id)
 
 
 def hearing_held(arb: Arbitration) -> bool:
-    from odr.video.models import RoomStatus
-
     room = hearing_room(arb)
     return room is not None and room.status is RoomStatus.ended
+
+
+def hearing_role(case: Case, host_id: int, user) -> str | None:
+    """Who is who in a hearing's room: the presiding arbitrator who opened it hosts; the other
+    members of the tribunal sit on the panel; the joined parties take their side's seat."""
+    if user.id == host_id:
+        return rooms.HOST
+    if "arbitrator" in case.roles_of(user):
+        return rooms.PANEL
+    return case.side_of(user)
+
+
+#: A hearing's room has no private caucus (refused by the video room, its button out of sight).
+NO_CAUCUS = _l("A hearing has no private caucus: each party hears everything the tribunal hears.")
 
 
 def agreement(case: Case) -> SignedDocument | None:
@@ -235,16 +246,6 @@ def _text(value: str | None, what, limit: int = TEXT_MAX) -> str:
     return value
 
 
-def _parties(case: Case) -> list[User]:
-    return [p.user for p in case.parties if p.user is not None and p.status.value == "joined"]
-
-
-def _notify(case: Case, users, text: str) -> None:
-    from odr.mediate.proposals import notify_users
-
-    notify_users(case, users, text)
-
-
 def _link(case: Case) -> str:
     return absolute_url("arbitrate.case_stage", number=case.number)
 
@@ -272,7 +273,7 @@ def _check_commission(arb: Arbitration, actor) -> None:
 
 def may_request(case: Case, user) -> bool:
     arb = of(case)
-    return (case.is_open and case.stage in FROM_STAGES and side_of(case, user) is not None
+    return (case.is_open and case.stage in FROM_STAGES and case.side_of(user) is not None
             and (arb is None or arb.status in (ArbitrationStatus.requested, ArbitrationStatus.rejected)))
 
 
@@ -319,16 +320,15 @@ def propose_agreement(case: Case, user, commission: Organization, lang: str) -> 
                                  reason=reason)
     except signing.SigningError as exc:
         raise ArbitrationError(exc.reason) from None
-    others = [p for p in _parties(case) if p.id != user.id]
-    _notify(case, others, _("%(name)s proposes to take case %(number)s to arbitration at %(commission)s. "
+    others = [p for p in joined_users(case) if p.id != user.id]
+    notify_users(case, others, _("%(name)s proposes to take case %(number)s to arbitration at %(commission)s. "
                             "Read and sign the arbitration agreement: %(link)s", name=user.name, number=case.number,
                             commission=commission.name,
                             link=absolute_url("documents.view", doc_id=document.id)))
     return document
 
 
-@signing.on_complete(AGREEMENT_KIND)
-def _agreement_sealed(document: SignedDocument) -> None:
+def agreement_sealed(document: SignedDocument) -> None:
     case = document.case
     arb = of(case)
     commission_id = int(document.subject.split(":", 1)[1])
@@ -344,12 +344,10 @@ def submit_clause(case: Case, user, commission: Organization, stream, filename: 
 
     Every check comes before the file is written, so a refusal leaves nothing behind.
     """
-    from odr.mediate.room import RoomError, check_filename
-
     clause_text = _text(clause_text, _l("the arbitration clause"), REASON_MAX)
     try:
         check_filename(filename)
-    except RoomError as exc:
+    except EvidenceError as exc:
         raise BadInput(exc.reason) from None
     arb = _request(case, user, commission, ArbitrationBasis.clause)
     try:
@@ -366,7 +364,7 @@ def submit_clause(case: Case, user, commission: Organization, stream, filename: 
         "basis": ArbitrationBasis.clause, "commission": commission.id, "name": commission.name,
         "contract": {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size},
         "clause": clause_text})
-    _notify(case, holders(Role.staff, commission.id), _("Case %(number)s asks %(commission)s to arbitrate under a contract clause; "
+    notify_users(case, holders(Role.staff, commission.id), _("Case %(number)s asks %(commission)s to arbitrate under a contract clause; "
                                  "please confirm the clause: %(link)s", number=case.number,
                                  commission=commission.name, link=_link(case)))
     return arb
@@ -383,7 +381,7 @@ def decide_clause(case: Case, arb: Arbitration, actor, confirmed: bool, reason: 
         arb.status = ArbitrationStatus.rejected
         arb.rejection_reason = _text(reason, _l("the reason"), REASON_MAX)
         audit.record(case, actor, "arbitration_clause_rejected", {"reason": arb.rejection_reason})
-        _notify(case, _parties(case), _("%(commission)s did not accept the arbitration clause of case %(number)s: "
+        notify_users(case, joined_users(case), _("%(commission)s did not accept the arbitration clause of case %(number)s: "
                                         "%(reason)s", commission=arb.commission.name, number=case.number,
                                         reason=arb.rejection_reason))
         return
@@ -402,7 +400,7 @@ def _file(case: Case, arb: Arbitration, actor, evidence: dict) -> None:
         raise ArbitrationError(exc.reason) from None
     arb.status = ArbitrationStatus.filed
     audit.record(case, actor, "arbitration_filed", {"commission": arb.commission_id, "basis": arb.basis, **evidence})
-    _notify(case, _parties(case), _("Case %(number)s is filed with %(commission)s for arbitration: %(link)s",
+    notify_users(case, joined_users(case), _("Case %(number)s is filed with %(commission)s for arbitration: %(link)s",
                                     number=case.number, commission=arb.commission.name, link=_link(case)))
     logger.info("Case %s filed with commission %s (%s)", case, arb.commission_id, arb.basis.value)
 
@@ -429,7 +427,7 @@ def accept(case: Case, arb: Arbitration, actor, procedure: Procedure) -> None:
     audit.record(case, actor, "arbitration_accepted", {
         "fee": arb.fee, "amount": amount, "tribunal_size": arb.tribunal_size, "procedure": procedure,
         "nomination_due": arb.nomination_due, "claim_due": arb.claim_due})
-    _notify(case, _parties(case), _(
+    notify_users(case, joined_users(case), _(
         "%(commission)s accepted case %(number)s. Fee: %(fee)s yuan. Name your arbitrator by %(nominate)s; "
         "the statement of claim is due by %(claim)s. %(link)s", commission=arb.commission.name, number=case.number,
         fee=f"{arb.fee:,.2f}", nominate=_when(arb.nomination_due), claim=_when(arb.claim_due), link=_link(case)))
@@ -447,7 +445,7 @@ def _arbitrator_of(arb: Arbitration, user_id) -> User:
 def nominate(case: Case, arb: Arbitration, user, arbitrator_id) -> Nomination:
     """A party names its arbitrator (once; before the deadline and before the tribunal is appointed)."""
     _check_running(case, arb)
-    side = side_of(case, user)
+    side = case.side_of(user)
     if side is None:
         raise ArbitrationError(_l("Only the parties name arbitrators."))
     if arb.active_seats:
@@ -513,9 +511,9 @@ def appoint(case: Case, arb: Arbitration, actor, presiding_id=None) -> list[Arbi
                                                            "chosen_by": seat.chosen_by})
         if seat.role in (SeatRole.sole, SeatRole.presiding):
             case_ops.assign_handler(case, actor, arbitrator=seat.user)
-        _notify(case, [seat.user], _("You are appointed arbitrator in case %(number)s. Declare your "
+        notify_users(case, [seat.user], _("You are appointed arbitrator in case %(number)s. Declare your "
                                      "independence: %(link)s", number=case.number, link=_link(case)))
-    _notify(case, _parties(case), _("The tribunal of case %(number)s: %(names)s. %(link)s", number=case.number,
+    notify_users(case, joined_users(case), _("The tribunal of case %(number)s: %(names)s. %(link)s", number=case.number,
                                     names=", ".join(s.user.name for s in arb.active_seats), link=_link(case)))
     return new
 
@@ -558,7 +556,7 @@ def declare(case: Case, arb: Arbitration, user, independent: bool, disclosure: s
     else:
         _vacate(case, arb, seat, SeatStatus.recused, user)
         audit.record(case, user, "arbitrator_recused", {"seat": seat.id, "disclosure": disclosure})
-    _notify(case, _parties(case), _("Arbitrator %(name)s made the declaration of independence in case "
+    notify_users(case, joined_users(case), _("Arbitrator %(name)s made the declaration of independence in case "
                                     "%(number)s. %(link)s", name=user.name, number=case.number, link=_link(case)))
     return seat
 
@@ -575,7 +573,7 @@ def _vacate(case: Case, arb: Arbitration, seat: ArbitratorSeat, status: SeatStat
 def challenge(case: Case, arb: Arbitration, user, seat_id, reason: str) -> Challenge:
     """A party challenges an arbitrator, with reasons; the commission decides."""
     _check_running(case, arb)
-    side = side_of(case, user)
+    side = case.side_of(user)
     if side is None:
         raise ArbitrationError(_l("Only the parties can challenge an arbitrator."))
     seat = next((s for s in arb.active_seats if s.id == seat_id), None)
@@ -592,7 +590,7 @@ def challenge(case: Case, arb: Arbitration, user, seat_id, reason: str) -> Chall
     db.session.flush()
     audit.record(case, user, "arbitrator_challenged", {"challenge": item.id, "seat": seat.id,
                                                        "arbitrator": seat.user_id, "side": side, "reason": reason})
-    _notify(case, [*holders(Role.staff, arb.commission_id), seat.user], _("Arbitrator %(name)s is challenged in case %(number)s: %(link)s",
+    notify_users(case, [*holders(Role.staff, arb.commission_id), seat.user], _("Arbitrator %(name)s is challenged in case %(number)s: %(link)s",
                                          name=seat.user.name, number=case.number, link=_link(case)))
     return item
 
@@ -612,7 +610,7 @@ def decide_challenge(case: Case, arb: Arbitration, actor, challenge_id, upheld: 
     audit.record(case, actor, "arbitrator_challenge_decided", {"challenge": item.id, "seat": item.seat_id,
                                                                "upheld": upheld, "reason": item.decision_reason})
     outcome = _("upheld: the arbitrator leaves the tribunal") if upheld else _("rejected")
-    _notify(case, [*_parties(case), item.seat.user], _(
+    notify_users(case, [*joined_users(case), item.seat.user], _(
         "The challenge of arbitrator %(name)s in case %(number)s was %(outcome)s. %(link)s",
         name=item.seat.user.name, number=case.number, outcome=outcome, link=_link(case)))
     return item
@@ -623,7 +621,7 @@ def decide_challenge(case: Case, arb: Arbitration, actor, challenge_id, upheld: 
 def submit_statement(case: Case, arb: Arbitration, user, text: str) -> None:
     """The claimant's statement of claim, or the respondent's defence, before its deadline."""
     _check_running(case, arb)
-    side = side_of(case, user)
+    side = case.side_of(user)
     now = utcnow()
     if side == "claimant":
         if arb.claim_submitted_at is not None:
@@ -636,7 +634,7 @@ def submit_statement(case: Case, arb: Arbitration, user, text: str) -> None:
         arb.defence_due = now + _days("ARBITRATION_DEFENCE_DAYS")
         audit.record(case, user, "arbitration_statement_submitted", {"kind": "claim", "text": arb.claim_text,
                                                                      "defence_due": arb.defence_due})
-        _notify(case, [*_parties(case), *(s.user for s in arb.active_seats)], _(
+        notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
             "The statement of claim in case %(number)s is in. The defence is due by %(due)s. %(link)s",
             number=case.number, due=_when(arb.defence_due), link=_link(case)))
     elif side == "respondent":
@@ -649,7 +647,7 @@ def submit_statement(case: Case, arb: Arbitration, user, text: str) -> None:
         arb.defence_text = _text(text, _l("the defence"))
         arb.defence_submitted_at = now
         audit.record(case, user, "arbitration_statement_submitted", {"kind": "defence", "text": arb.defence_text})
-        _notify(case, [*_parties(case), *(s.user for s in arb.active_seats)], _(
+        notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
             "The defence in case %(number)s is in. %(link)s", number=case.number, link=_link(case)))
     else:
         raise ArbitrationError(_l("Only the parties submit statements."))
@@ -674,7 +672,7 @@ def extend_deadline(case: Case, arb: Arbitration, user, which: str, days: int, r
         arb.defence_due = max(arb.defence_due, utcnow()) + timedelta(days=days)
         due = arb.defence_due
     audit.record(case, user, "arbitration_deadline_extended", {"which": which, "due": due, "reason": reason})
-    _notify(case, _parties(case), _("The deadline for the %(which)s in case %(number)s is now %(due)s: %(reason)s",
+    notify_users(case, joined_users(case), _("The deadline for the %(which)s in case %(number)s is now %(due)s: %(reason)s",
                                     which=_("statement of claim") if which == "claim" else _("defence"),
                                     number=case.number, due=_when(due), reason=reason))
     return due
@@ -683,38 +681,23 @@ def extend_deadline(case: Case, arb: Arbitration, user, which: str, days: int, r
 def may_add_evidence(case: Case, arb: Arbitration | None, user) -> bool:
     if arb is None or arb.status is not ArbitrationStatus.accepted or not case.is_open:
         return False
-    return side_of(case, user) is not None or seat_of(arb, user) is not None
+    return case.side_of(user) is not None or seat_of(arb, user) is not None
 
 
 def add_evidence(case: Case, arb: Arbitration, user, stream, filename: str | None, description: str = ""):
     """Evidence exchanged in the arbitration: the same file rules as in mediation, seen by everyone in
     the case (there are no private caucuses in arbitration)."""
-    from odr.mediate import room
-    from odr.mediate.models import Evidence, Visibility
-
     _check_running(case, arb)
     if not may_add_evidence(case, arb, user):
         raise ArbitrationError(_l("Only the parties and the arbitrators can add evidence."))
     current = award(case)
     if current is not None:
         raise ArbitrationError(_l("The award is being signed; no more evidence can be added."))
-    description = (description or "").strip()
-    if len(description) > room.DESCRIPTION_MAX_CHARS:
-        raise BadInput(_l("The description can have at most %(n)s characters.", n=room.DESCRIPTION_MAX_CHARS))
     try:
-        room.check_filename(filename)
-        stored = uploads.store(stream, filename, room.EVIDENCE_TYPES, current_app.config["EVIDENCE_MAX_BYTES"],
-                               wrong_type=room.WRONG_TYPE)
-    except (room.RoomError, uploads.UploadError) as exc:
+        return add_case_evidence(case, user, stream, filename, Visibility.all, description,
+                                 payload={"stage": "arbitration"})
+    except EvidenceError as exc:
         raise BadInput(exc.reason) from None
-    evidence = Evidence(case_id=case.id, uploader_id=user.id, visibility=Visibility.all, description=description,
-                        filename=stored.filename, mimetype=stored.mimetype, size=stored.size, sha256=stored.sha256)
-    db.session.add(evidence)
-    db.session.flush()
-    audit.record(case, user, "evidence_added", {
-        "evidence": evidence.id, "sha256": stored.sha256, "visibility": Visibility.all, "stage": "arbitration",
-        "filename": stored.filename, "mimetype": stored.mimetype, "size": stored.size, "description": description})
-    return evidence
 
 
 def evidence(case: Case) -> list:
@@ -723,14 +706,10 @@ def evidence(case: Case) -> list:
     What the parties showed in mediation stays there (what is said to settle is not used to decide);
     a party who wants the tribunal to see a document adds it again here.
     """
-    from odr.mediate.models import Evidence, Visibility
-
     arb = of(case)
     if arb is None or arb.accepted_at is None:
         return []
-    return list(db.session.scalars(sa.select(Evidence).where(
-        Evidence.case_id == case.id, Evidence.visibility == Visibility.all, Evidence.created_at >= arb.accepted_at)
-        .order_by(Evidence.id)))
+    return shared_evidence(case, since=arb.accepted_at)
 
 
 # --- 5. the hearing ---------------------------------------------------------------------------------
@@ -747,15 +726,13 @@ def schedule_hearing(case: Case, arb: Arbitration, user, when: datetime) -> None
         raise BadInput(_l("Choose a time in the future."))
     arb.hearing_at = when
     audit.record(case, user, "arbitration_hearing_scheduled", {"at": when})
-    _notify(case, [*_parties(case), *(s.user for s in arb.active_seats)], _(
+    notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
         "The hearing of case %(number)s is on %(when)s, by video. Join from the case page: %(link)s",
         number=case.number, when=_when(when), link=_link(case)))
 
 
 def open_hearing(case: Case, arb: Arbitration, user):
     """The presiding arbitrator opens (or reopens) the hearing's video room and hosts it."""
-    from odr.video.models import RoomStatus, VideoRoom
-
     _check_running(case, arb)
     if not is_chair(arb, user):
         raise ArbitrationError(_l("Only the presiding arbitrator opens the hearing."))
@@ -766,19 +743,12 @@ def open_hearing(case: Case, arb: Arbitration, user):
                                   "declared independence, and no challenge may be pending."))
     if arb.hearing_at is None:
         raise ArbitrationError(_l("Schedule the hearing first, so the parties know when to join."))
-    room = hearing_room(arb)
-    if room is not None and room.status is RoomStatus.open:
-        return room
-    if room is not None and room.host_id != user.id:
-        room = None  # a new presiding arbitrator hosts a room of their own
-    if room is None:
-        room = VideoRoom(case_id=case.id, session_id=None, host_id=user.id)
-        db.session.add(room)
-        db.session.flush()
-        arb.hearing_room_id = room.id
-    room.status, room.ended_at, room.caucus_side, room.recording = RoomStatus.open, None, None, False
+    opened = hearing_room(arb)
+    if opened is not None and opened.status is RoomStatus.open:
+        return opened
+    room = rooms.keeper().open(case, user, "hearing", room_id=arb.hearing_room_id)
+    arb.hearing_room_id = room.id
     audit.record(case, user, "arbitration_hearing_opened", {"room": room.id})
-    audit.record(case, user, "video_room_opened", {"room": room.id, "hearing": True})
     return room
 
 
@@ -816,14 +786,13 @@ def draft_award(case: Case, arb: Arbitration, user, *, facts: str, reasoning: st
         raise ArbitrationError(exc.reason) from None
     audit.record(case, user, "arbitration_award_drafted", {"document": document.id, "version": document.version,
                                                            "decision": decision})
-    _notify(case, [s.user for s in seats if s.user_id != user.id], _(
+    notify_users(case, [s.user for s in seats if s.user_id != user.id], _(
         "The award of case %(number)s is ready for your signature: %(link)s", number=case.number,
         link=absolute_url("documents.view", doc_id=document.id)))
     return document
 
 
-@signing.on_complete(AWARD_KIND)
-def _award_sealed(document: SignedDocument) -> None:
+def award_sealed(document: SignedDocument) -> None:
     case = document.case
     arb = of(case)
     seat = chair(arb) if arb is not None else None
@@ -836,14 +805,14 @@ def _award_sealed(document: SignedDocument) -> None:
     arb.status = ArbitrationStatus.awarded
     audit.record(case, seat.user, "arbitration_award_issued", {"document": document.id,
                                                                "sha256": document.current_sha256})
-    _notify(case, _parties(case), _("The award in case %(number)s has been issued and is final. Read it: %(link)s",
+    notify_users(case, joined_users(case), _("The award in case %(number)s has been issued and is final. Read it: %(link)s",
                                     number=case.number, link=absolute_url("documents.view", doc_id=document.id)))
     logger.info("Case %s: award issued (document %s)", case, document.id)
 
 
 # --- the tribunal in the case's permissions and workflow ------------------------------------------
 
-def _tribunal_roles(case: Case, user, found: set[str]) -> set[str]:
+def tribunal_roles(case: Case, user, found: set[str]) -> set[str]:
     """Every arbitrator sitting in the case (not only the presiding one in ``Case.arbitrator_id``)."""
     if "arbitrator" in found or not user.organizations_for(Role.arbitrator):
         return set()
@@ -853,20 +822,9 @@ def _tribunal_roles(case: Case, user, found: set[str]) -> set[str]:
     return {"arbitrator"} if seat is not None else set()
 
 
-def _award_sealed_rule(case: Case):
+def award_sealed_rule(case: Case):
     """Workflow guard ``award_sealed``: a case ends with an award only through the sealed award."""
     found = award(case)
     if found is None or found.status is not SigningStatus.complete:
         return _l("The award is issued when every arbitrator has signed it.")
     return None
-
-
-def _register() -> None:
-    from odr.cases.models import ROLE_SOURCES
-
-    if _tribunal_roles not in ROLE_SOURCES:
-        ROLE_SOURCES.append(_tribunal_roles)
-    workflow.FEATURE_GUARDS["award_sealed"] = _award_sealed_rule
-
-
-_register()

@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 import sqlalchemy as sa
 
 from odr import uploads
+from odr.timeutil import local_to_utc
 from odr.arbitrate import forms
 from odr.arbitrate import operations as ops
 from odr.arbitrate.models import Procedure, SeatRole, SeatStatus
@@ -31,7 +32,6 @@ from odr.cases.models import Case, Stage
 from odr.cases.stages import stage_status
 from odr.cases.workflow import available_moves
 from odr.extensions import db
-from odr.mediate.sessions import local_to_utc
 
 bp = Blueprint("arbitrate", __name__, url_prefix="/arbitrate")
 

@@ -1,0 +1,7 @@
+"""Assessment: a structured look at the dispute and the paths that fit."""
+
+
+def init_app(app) -> None:
+    from odr.assess import models, views  # noqa: F401  (models: the tables)
+
+    app.register_blueprint(views.bp)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
-from odr.auth.contacts import is_email
+from odr.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
 from odr.cases import audit
 from odr.extensions import db

@@ -1,0 +1,10 @@
+"""The case file: cases, parties, organisations, the audit trail, the workflow, intake."""
+
+
+def init_app(app) -> None:
+    """The case file's tables, the append-only audit trail, the case and staff pages."""
+    from odr.cases import audit, models, staff, views  # noqa: F401  (models: the tables)
+
+    audit.install_append_only_guard()
+    app.register_blueprint(views.bp)
+    app.register_blueprint(staff.bp)

@@ -164,7 +164,12 @@ def all_chains() -> list[str]:
     return list(db.session.scalars(sa.select(Event.chain).distinct().order_by(Event.chain)))
 
 
-@sa_event.listens_for(Session, "before_flush")
+def install_append_only_guard() -> None:
+    """Refuse, in every session, a flush that changes or deletes an audit entry (``cases.init_app``)."""
+    if not sa_event.contains(Session, "before_flush", _refuse_changes_to_events):
+        sa_event.listen(Session, "before_flush", _refuse_changes_to_events)
+
+
 def _refuse_changes_to_events(session, flush_context, instances):
     for obj in session.deleted:
         if isinstance(obj, Event):

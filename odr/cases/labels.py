@@ -94,3 +94,8 @@ def category_name(value: str) -> str:
         return str(CATEGORY[Category(value)])
     except ValueError:
         return value
+
+
+def register_actions(actions: dict) -> None:
+    """Add the audit actions a feature records, with what people read for each (its ``init_app``)."""
+    ACTION.update(actions)

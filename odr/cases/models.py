@@ -215,6 +215,11 @@ class Case(db.Model):
             roles.add("court_clerk")
         return roles
 
+    def side_of(self, user) -> str | None:
+        """``claimant`` or ``respondent`` if the user acts for a joined side of the case."""
+        roles = self.roles_of(user)
+        return next((side for side in ("claimant", "respondent") if side in roles), None)
+
     def is_party(self, user) -> bool:
         """The user acts for one of the sides of the case."""
         return bool(self.roles_of(user) & {"claimant", "respondent"})
@@ -233,8 +238,14 @@ class Case(db.Model):
 
 #: Features that give a person a part in a case beyond the columns above (the members of an arbitral
 #: tribunal): ``source(case, user, roles so far) -> set of roles``. Feature packages register
-#: themselves here, so this package depends on none of them.
+#: theirs from their ``init_app`` (:func:`register_role_source`), so this package depends on none of them.
 ROLE_SOURCES: list = []
+
+
+def register_role_source(source) -> None:
+    """Let ``source(case, user, roles so far)`` add roles to :meth:`Case.roles_of` (once)."""
+    if source not in ROLE_SOURCES:
+        ROLE_SOURCES.append(source)
 
 
 def managed_organizations(user) -> set[int]:

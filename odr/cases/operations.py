@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr import outbox
 from odr.cases import audit, sla
+from odr.cases.notices import joined_parties, notify_users
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
     PartyStatus, Side, Stage, open_case_sql,
@@ -165,11 +166,7 @@ def decline_invitation(party: CaseParty, user, reason: str) -> None:
 
 
 def _notify_other_side(party: CaseParty, text: str):
-    for other in party.case.parties:
-        if other.id != party.id and other.status is PartyStatus.joined:
-            contact = (other.user.contact if other.user else None) or other.phone or other.email
-            if contact:
-                outbox.enqueue(contact, _("Case %(number)s", number=party.case.number), text, case=party.case)
+    notify_users(party.case, [other.user for other in joined_parties(party.case) if other.id != party.id], text)
 
 
 def route_case(case: Case, organization: Organization, actor) -> None:

@@ -61,9 +61,14 @@ def has_court(case: Case):
     return None
 
 
-#: Guards whose rule belongs to a feature package, which registers it here by name
+#: Guards whose rule belongs to a feature package, which registers it by name from its ``init_app``
 #: (``odr.arbitrate`` registers ``award_sealed``), so this module depends on no feature.
 FEATURE_GUARDS: dict[str, Guard] = {}
+
+
+def register_guard(name: str, rule: Guard) -> None:
+    """The rule of the feature guard ``name`` (see :func:`feature_guard`)."""
+    FEATURE_GUARDS[name] = rule
 
 
 def feature_guard(name: str, unregistered) -> Guard:
@@ -72,7 +77,14 @@ def feature_guard(name: str, unregistered) -> Guard:
         rule = FEATURE_GUARDS.get(name)
         return rule(case) if rule is not None else unregistered
     guard.__name__ = name
+    guard.feature_guard = name
     return guard
+
+
+def unregistered_guards() -> set[str]:
+    """Feature guards that a move of :data:`MOVES` names and no feature registered: the app refuses to start."""
+    named = {g.feature_guard for move in MOVES.values() for g in move.guards if hasattr(g, "feature_guard")}
+    return named - FEATURE_GUARDS.keys()
 
 
 award_sealed = feature_guard("award_sealed", _l("The award is issued when every arbitrator has signed it."))

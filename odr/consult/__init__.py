@@ -1,0 +1,7 @@
+"""Consultation: live chat with on-duty consultants, and the knowledge base."""
+
+
+def init_app(app) -> None:
+    from odr.consult import models, views  # noqa: F401  (models: the tables)
+
+    app.register_blueprint(views.bp)

@@ -1,0 +1,15 @@
+"""Litigation hand-off: judicial confirmation requests, complaints, the court bundle, the court's
+inbox and API."""
+
+
+def init_app(app) -> None:
+    """The court's pages and API, and what its signed documents do."""
+    from odr.court import api, complaint, confirmation, models, views  # noqa: F401  (models: the tables)
+    from odr.documents.operations import register_kind
+    from odr.extensions import csrf
+
+    register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court
+    register_kind(complaint.KIND, complaint.complaint_sealed)  # the centre's staff are told
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, not cookies

@@ -9,7 +9,7 @@ Layout (format ``odr-court-bundle`` 1.0; JSON Schemas in ``docs/court-bundle-*.s
     audit.jsonl              the case's audit chain, one entry per line, each with its hash
     documents/…pdf           the signed documents (agreement, record of undisputed facts, …)
     evidence/…               evidence originals the parties shared with everyone
-    recordings/…             (added by features that record, through :func:`contributes`)
+    recordings/…             (added by features that record: odr.documents.case_file)
 
 Written by streaming: each file is copied into the ZIP in chunks while its hash is computed
 and compared with the hash the platform stored for it, so memory does not grow with the size of
@@ -26,13 +26,13 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 
 from odr.cases import audit
 from odr.cases.models import Case
+from odr.documents.case_file import CONTRIBUTORS, BundleFile, chunks_of_bytes, chunks_of_path
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -42,52 +42,12 @@ FORMAT = "odr-court-bundle"
 FORMAT_VERSION = "1.0"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
-CHUNK = 1024 * 1024
 #: Media types kept as they are in the ZIP (already compressed: deflating costs time for nothing).
 STORED = ("image/", "audio/", "video/", "application/pdf", "application/zip")
 
 
 class ExportError(RuntimeError):
     """The bundle cannot be written (a stored file is missing or changed)."""
-
-
-@dataclass
-class BundleFile:
-    """One file of the bundle: where it goes, what it is, and how to read it."""
-
-    name: str
-    description: str
-    media_type: str
-    #: Yields the content in chunks.
-    open: Callable[[], Iterator[bytes]]
-    #: What the platform stored for it, checked while copying (``None``: computed only).
-    expected_sha256: str | None = None
-    sha256: str = ""
-    size: int = 0
-    pages: int | None = None
-    extra: dict = field(default_factory=dict)
-
-
-_contributors: list[Callable[[Case], list[BundleFile]]] = []
-
-
-def contributes(fn: Callable[[Case], list[BundleFile]]):
-    """Register ``fn(case) -> [BundleFile]``: a feature adding its files (recordings, awards …)."""
-    if fn not in _contributors:
-        _contributors.append(fn)
-    return fn
-
-
-def _chunks_of_path(path) -> Callable[[], Iterator[bytes]]:
-    def read():
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK):
-                yield chunk
-    return read
-
-
-def _chunks_of_bytes(data: bytes) -> Callable[[], Iterator[bytes]]:
-    return lambda: iter([data])
 
 
 # --- what goes in ---------------------------------------------------------------------------
@@ -101,7 +61,7 @@ def _signed_documents(case: Case) -> list[BundleFile]:
         .order_by(SignedDocument.kind, SignedDocument.version))
     return [BundleFile(name=f"documents/{doc.kind}-v{doc.version}.pdf",
                        description=f"{doc.title} ({doc.kind}, version {doc.version}, signed and sealed)",
-                       media_type="application/pdf", open=_chunks_of_path(storage.path_for(doc.current_sha256)),
+                       media_type="application/pdf", open=chunks_of_path(storage.path_for(doc.current_sha256)),
                        expected_sha256=doc.current_sha256,
                        extra={"document": doc.id, "kind": doc.kind, "version": doc.version,
                               "signers": [{"role": s.role, "name": s.name,
@@ -111,7 +71,7 @@ def _signed_documents(case: Case) -> list[BundleFile]:
 
 def _evidence(case: Case) -> tuple[list[BundleFile], int]:
     from odr import uploads
-    from odr.mediate.models import Evidence, Visibility
+    from odr.cases.evidence import Evidence, Visibility
 
     shared, withheld = [], 0
     for ev in db.session.scalars(sa.select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)):
@@ -120,7 +80,7 @@ def _evidence(case: Case) -> tuple[list[BundleFile], int]:
             continue
         shared.append(BundleFile(
             name=f"evidence/{ev.id:05d}-{ev.filename}", description=ev.description or ev.filename,
-            media_type=ev.mimetype, open=_chunks_of_path(uploads.path_for(ev.sha256)), expected_sha256=ev.sha256,
+            media_type=ev.mimetype, open=chunks_of_path(uploads.path_for(ev.sha256)), expected_sha256=ev.sha256,
             extra={"evidence": ev.id, "uploaded_at": _iso(ev.created_at)}))
     return shared, withheld
 
@@ -203,7 +163,7 @@ def export(case: Case, out) -> dict:
     files: list[BundleFile] = _signed_documents(case)
     evidence, withheld = _evidence(case)
     files += evidence
-    for contributor in _contributors:
+    for contributor in CONTRIBUTORS:
         files += contributor(case)
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
         for item in files:
@@ -212,14 +172,14 @@ def export(case: Case, out) -> dict:
                                 "application/jsonl", lambda: audit_lines(case))
         _copy(zf, audit_file)
         case_file = BundleFile("case.json", "The case's data", "application/json",
-                               _chunks_of_bytes(_json(case_data(case, files, withheld))))
+                               chunks_of_bytes(_json(case_data(case, files, withheld))))
         _copy(zf, case_file)
         files += [audit_file, case_file]
         lang = document_lang(None)
         entries = [FileEntry(f.name, f.description, f.size, f.sha256, f.pages) for f in files]
         index_pdf = render_case_index(case, entries, lang)
         index_file = BundleFile("index.pdf", "Cover and table of contents", "application/pdf",
-                                _chunks_of_bytes(index_pdf))
+                                chunks_of_bytes(index_pdf))
         _copy(zf, index_file)
         files.append(index_file)
         manifest = {

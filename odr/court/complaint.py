@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -183,10 +182,9 @@ def _mediation_history(case: Case, labels: dict, lang: str) -> dict:
 
 
 def _evidence(case: Case) -> list[str]:
-    from odr.mediate.models import Evidence, Visibility
+    from odr.cases.evidence import shared_evidence
 
-    rows = db.session.scalars(sa.select(Evidence).where(Evidence.case_id == case.id,
-                                                        Evidence.visibility == Visibility.all).order_by(Evidence.id))
+    rows = shared_evidence(case)
     return [f"{ev.description or ev.filename} (evidence/{ev.id:05d}-{ev.filename})" for ev in rows]
 
 
@@ -293,13 +291,12 @@ def _centre_staff(case: Case) -> list[User]:
     return holders(Role.staff, case.organization_id)
 
 
-@signing.on_complete(KIND)
-def _sealed(document: SignedDocument) -> None:
+def complaint_sealed(document: SignedDocument) -> None:
     """The claimant signed: the centre's staff are told the case can be handed to the complaint's court.
 
     A complaint signed after the case left the hand-off stage is refused (the signature is not kept).
     """
-    from odr.mediate.proposals import notify_users
+    from odr.cases.notices import notify_users
 
     case, court = document.case, court_of(document)
     why_not = stage_refusal(case)

@@ -75,8 +75,7 @@ def request_confirmation(case: Case, user, court: Organization, lang: str) -> Si
         raise court_ops.CourtError(exc.reason) from None
 
 
-@signing.on_complete(KIND)
-def _signed(document: SignedDocument) -> None:
+def confirmation_signed(document: SignedDocument) -> None:
     court = db.session.get(Organization, int(document.subject.split(":", 1)[1]))
     try:
         court_ops.hand_off(document.case, court, None, kind=HandoffKind.confirmation)

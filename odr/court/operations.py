@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases import audit, workflow
 from odr.cases import operations as case_ops
+from odr.cases.notices import joined_users, notify_users
 from odr.cases.models import Case, Organization, OrgType, Outcome, Stage
 from odr.court.models import CourtResult, Handoff, HandoffKind, HandoffStatus
 from odr.extensions import db
@@ -146,8 +147,9 @@ def _check_complaint(case: Case, court: Organization) -> None:
 
 
 def _notify(case: Case, text: str) -> None:
-    from odr.mediate.proposals import notify_users
-    notify_users(case, [p.user for p in case.parties if p.user is not None], text)
+    """Tell the parties who joined the case (those invited who never joined, or declined, are not on
+    the platform: the court serves them by its own means)."""
+    notify_users(case, joined_users(case), text)
 
 
 # --- what the court reports -----------------------------------------------------------------

@@ -1,1 +1,9 @@
-"""Documents of a case as PDF/A: rendered from ``templates/documents/`` with a bundled CJK font."""
+"""Documents of a case as PDF/A: rendered from ``templates/documents/`` with a bundled CJK font;
+signed in the browser, sealed and verified (PAdES)."""
+
+
+def init_app(app) -> None:
+    """Signed documents' tables, the signing and verification pages."""
+    from odr.documents import models, views  # noqa: F401  (models: the tables)
+
+    app.register_blueprint(views.bp)

@@ -14,8 +14,9 @@ The rules:
 - Each completed step — a certificate issued, a signature added, the seal — is one transaction
   with its audit entry.
 
-Features put a document up with :func:`start` and learn of its completion through a hook
-(:func:`on_complete`), so this package does not depend on them. pyHanko (:mod:`.pades`) is
+Features register the kinds of document they put up (:func:`register_kind`, from their
+``init_app``) with what happens when one is complete, and put one up with :func:`start`; this
+package does not depend on them. pyHanko (:mod:`.pades`) is
 imported when a signature is first made, not when the app starts.
 """
 
@@ -63,15 +64,15 @@ class StaleDocument(SigningError):
     """Someone else signed first; the signer must sign the newer file (409, retry)."""
 
 
-_hooks: dict[str, list[Callable[[SignedDocument], None]]] = {}
+#: The kinds of document that may be put up for signing, each with what happens, in the sealing
+#: transaction, when one is complete (``None``: nothing more than the seal). Features register
+#: theirs from their ``init_app`` (:func:`register_kind`); :func:`start` refuses any other kind.
+KINDS: dict[str, Callable[[SignedDocument], None] | None] = {}
 
 
-def on_complete(kind: str):
-    """Register ``fn(document)`` to run, in the sealing transaction, when a ``kind`` document is complete."""
-    def register(fn):
-        _hooks.setdefault(kind, []).append(fn)
-        return fn
-    return register
+def register_kind(kind: str, on_complete: Callable[[SignedDocument], None] | None) -> None:
+    """Allow documents of ``kind``, and run ``on_complete(document)`` when one is sealed."""
+    KINDS[kind] = on_complete
 
 
 def signing_purpose(document: SignedDocument) -> str:
@@ -96,7 +97,10 @@ def start(case: Case, actor, *, kind: str, subject: str, title: str, lang: str, 
     a complete one cannot be replaced.
 
     :raise SigningError: a complete version exists, or nobody is to sign.
+    :raise LookupError: no feature registered ``kind`` (a wiring mistake, not a person's).
     """
+    if kind not in KINDS:
+        raise LookupError(f"no feature registered the document kind {kind!r}")
     if not signers:
         raise SigningError(_l("Nobody is listed to sign this document."))
     previous = current(case, kind)
@@ -325,8 +329,9 @@ def _seal(document: SignedDocument) -> None:
         "document": document.id, "kind": document.kind, "version": document.version,
         "before_sha256": before, "sha256": document.current_sha256,
         "level": "B-T + document timestamp" if timestamper else "B-B"})
-    for hook in _hooks.get(document.kind, []):
-        hook(document)
+    on_complete = KINDS.get(document.kind)
+    if on_complete is not None:
+        on_complete(document)
 
 
 def _timestamper():

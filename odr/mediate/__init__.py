@@ -1,0 +1,20 @@
+"""Mediation: organisations and mediators, assignment, sessions, the case room, proposals,
+the agreement or the record of undisputed facts."""
+
+
+def init_app(app) -> None:
+    """The mediation pages, its audit actions, its periodic jobs, and what a sealed agreement does."""
+    from odr import jobs
+    from odr.cases.labels import register_actions
+    from odr.cases.rooms import Purpose, register_purpose
+    from odr.documents.operations import register_kind
+    from odr.mediate import assignment, models, outcomes, sessions, signing, views  # noqa: F401  (models: the tables)
+
+    for module in (sessions, assignment, outcomes):
+        register_actions(module.ACTIONS)
+    jobs.register(sessions.send_session_reminders)
+    jobs.register(assignment.escalate_overdue)
+    register_kind(signing.KINDS[models.OutcomeKind.agreement], signing.agreement_sealed)  # settles the case
+    register_kind(signing.KINDS[models.OutcomeKind.undisputed_facts], None)
+    register_purpose(Purpose("mediation", sessions.mediation_role))  # who is who in a session's video room
+    app.register_blueprint(views.bp)

@@ -17,13 +17,6 @@ from odr.cases.access import get_case_or_404
 from odr.cases.models import Case, Stage
 from odr.errors import abort_with
 
-PARTY_SIDES = ("claimant", "respondent")
-
-
-def side_of(case: Case, user) -> str | None:
-    """``claimant`` or ``respondent`` if the user is a joined party of the case."""
-    roles = case.roles_of(user)
-    return next((s for s in PARTY_SIDES if s in roles), None)
 
 
 def is_mediator(case: Case, user) -> bool:
@@ -32,7 +25,7 @@ def is_mediator(case: Case, user) -> bool:
 
 def in_room(case: Case, user) -> bool:
     """Takes part in the mediation: a joined party or the case's mediator."""
-    return is_mediator(case, user) or side_of(case, user) is not None
+    return is_mediator(case, user) or case.side_of(user) is not None
 
 
 def mediation_case(number: str, need: str = "room", open_only: bool = False) -> Case:
@@ -50,7 +43,7 @@ def mediation_case(number: str, need: str = "room", open_only: bool = False) -> 
     allowed = {
         "view": True,
         "room": in_room(case, user),
-        "party": side_of(case, user) is not None,
+        "party": case.side_of(user) is not None,
         "mediator": is_mediator(case, user),
         "manage": case.can_manage(user),
     }[need]

@@ -18,11 +18,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr import jobs, outbox
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role, RoleGrant, User
 from odr.cases import audit, labels
 from odr.cases import operations as case_ops
+from odr.cases.notices import notify_users
 from odr.cases.models import Case, Organization, OrgType, PartyStatus, Stage
 from odr.extensions import db
 from odr.links import absolute_url
@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 MEDIATION_TYPES = (OrgType.peoples_mediation, OrgType.administrative, OrgType.industry, OrgType.notary,
                    OrgType.lawyer)
 
-labels.ACTION.update({
+#: The audit actions this module records, with what people read for each (registered by ``init_app``).
+ACTIONS = {
     "mediator_offered": _l("Case offered to a mediator"),
     "mediator_accepted": _l("Mediator accepted the case"),
     "mediator_declined": _l("Mediator declined the case"),
@@ -45,7 +46,7 @@ labels.ACTION.update({
     "assignment_withdrawn": _l("Offer to the mediator withdrawn"),
     "mediator_change_requested": _l("Another mediator requested"),
     "mediator_rated": _l("Mediator rated"),
-})
+}
 
 
 class AssignmentError(Refused):
@@ -217,8 +218,7 @@ def history(case: Case) -> list[Assignment]:
 
 
 def _notify(user: User | None, case: Case, text: str) -> None:
-    if user is not None and user.contact:
-        outbox.enqueue(user.contact, _("Case %(number)s", number=case.number), text, case=case)
+    notify_users(case, [user], text)
 
 
 def _staff_of(org_id: int | None) -> list[User]:
@@ -316,7 +316,6 @@ def withdraw(assignment: Assignment, actor) -> None:
                                                                   "mediator": assignment.mediator.name})
 
 
-@jobs.register
 def escalate_overdue(now: datetime | None = None) -> int:
     """Expire offers whose answer time has passed and tell the organisation's staff. Returns how many."""
     now = now or utcnow()

@@ -22,7 +22,7 @@ from odr.cases.stages import stage_status
 from odr.cases.workflow import available_moves
 from odr.extensions import db
 from odr.mediate import assignment as ops
-from odr.mediate.access import mediation_case, side_of
+from odr.mediate.access import mediation_case
 from odr.mediate.assignment_forms import (ChangeForm, DeclineForm, MediatorRateForm, OfferForm, ProfileForm,
                                           RosterAddForm)
 from odr.mediate.models import Assignment, MediatorProfile
@@ -315,7 +315,7 @@ def rate(number):
 
 @bp.app_context_processor
 def _assignment_helpers():
-    return {"mediation_ops": ops, "mediation_side_of": side_of,
+    return {"mediation_ops": ops, "mediation_side_of": lambda case, user: case.side_of(user),
             "assignment_status": ASSIGNMENT_STATUS}
 
 

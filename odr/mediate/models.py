@@ -221,28 +221,6 @@ class RoomMessage(db.Model):
     __table_args__ = (sa.Index("ix_mediation_message_case_channel", "case_id", "channel", "id"),)
 
 
-class Visibility(enum.Enum):
-    mediator = "mediator"  # the mediator (and the uploader) only
-    all = "all"            # every party of the case and the mediator
-
-
-class Evidence(db.Model):
-    __tablename__ = "mediation_evidence"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id"), index=True)
-    uploader_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
-    description: Mapped[str] = mapped_column(sa.String(300), default="")
-    filename: Mapped[str] = mapped_column(sa.String(120))
-    mimetype: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    uploader: Mapped[User] = relationship()
-
-
 # --- proposals ------------------------------------------------------------------------------
 
 class ProposalStatus(enum.Enum):

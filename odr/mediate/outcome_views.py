@@ -23,7 +23,7 @@ from odr.extensions import db
 from odr.mediate import outcomes
 from odr.mediate import proposals as props
 from odr.mediate import signing
-from odr.mediate.access import in_room, is_mediator, mediation_case, side_of
+from odr.mediate.access import in_room, is_mediator, mediation_case
 from odr.mediate.models import OutcomeKind, OutcomeStatus, Proposal, ProposalStatus
 from odr.mediate.outcome_forms import (DocumentAnswerForm, NextStepForm, ProposalAnswerForm, ProposalForm,
                                        document_form_class, section_fields)
@@ -207,7 +207,7 @@ def proposal_withdraw(number, pid):
 def _render_outcome(case, answer_forms=None, next_form=None, status=200):
     me = _me()
     documents = {kind: outcomes.current_document(case, kind) for kind in OutcomeKind}
-    side = side_of(case, me)
+    side = case.side_of(me)
     facts_approved = outcomes.facts_approved(case)
     return render_template(
         "mediate/outcome.html", case=case, documents=documents, side=side, is_mediator=is_mediator(case, me),

@@ -21,18 +21,20 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import audit, labels, workflow
+from odr.cases import audit, workflow
 from odr.cases import operations as case_ops
 from odr.cases.models import Case, Outcome, Side, Stage
 from odr.extensions import db
 from odr.links import absolute_url
-from odr.mediate.access import is_mediator, side_of
+from odr.mediate.access import is_mediator
 from odr.mediate.models import OutcomeApproval, OutcomeDocument, OutcomeKind, OutcomeStatus, Proposal
-from odr.mediate.proposals import accepted_proposal, joined_parties, notify_users, schedule_of
+from odr.cases.notices import joined_parties, notify_users
+from odr.mediate.proposals import accepted_proposal, schedule_of
 from odr.refusal import Refused
 from odr.timeutil import utcnow
 
-labels.ACTION.update({
+#: The audit actions this module records, with what people read for each (registered by ``init_app``).
+ACTIONS = {
     "proposal_made": _l("Settlement proposal made"),
     "proposal_answered": _l("Proposal answered"),
     "proposal_withdrawn": _l("Proposal withdrawn"),
@@ -41,7 +43,7 @@ labels.ACTION.update({
     "outcome_answered": _l("Party answered the mediation document"),
     "outcome_approved": _l("Mediation document approved by all parties"),
     "settlement_amount_recorded": _l("Settlement amount recorded"),
-})
+}
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +300,7 @@ def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, commen
     :raise OutcomeError: not a party, the version is not waiting for answers, or already answered.
     """
     _check_open(case)
-    side = side_of(case, user)
+    side = case.side_of(user)
     if side is None:
         raise OutcomeError(_l("Only the parties approve the outcome documents."))
     if document.status is not OutcomeStatus.approval:

@@ -20,13 +20,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr import outbox
 from odr.cases import audit
-from odr.cases.models import Case, PartyStatus, Stage
+from odr.cases.notices import joined_parties, notify_users
+from odr.cases.models import Case, Stage
 from odr.extensions import db
 from odr.forms import MAX_AMOUNT
 from odr.links import absolute_url
-from odr.mediate.access import is_mediator, side_of
+from odr.mediate.access import is_mediator
 from odr.mediate.models import Proposal, ProposalResponse, ProposalStatus
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -66,10 +66,6 @@ def schedule_of(proposal: Proposal) -> list[Instalment]:
     return [Instalment(date.fromisoformat(row["due"]), Decimal(row["amount"])) for row in proposal.schedule or []]
 
 
-def joined_parties(case: Case):
-    return [p for p in case.parties if p.status is PartyStatus.joined and p.user_id is not None]
-
-
 def addressees(proposal: Proposal, case: Case):
     """The joined parties the proposal is put to: everyone but its author's side."""
     return [p for p in joined_parties(case) if p.side.value != proposal.author_role]
@@ -77,7 +73,7 @@ def addressees(proposal: Proposal, case: Case):
 
 def may_answer(proposal: Proposal, case: Case, user) -> bool:
     """Accept, reject or counter: only a joined party the proposal is put to."""
-    side = side_of(case, user)
+    side = case.side_of(user)
     return side is not None and side != proposal.author_role and proposal.author_id != user.id
 
 
@@ -86,7 +82,7 @@ def may_withdraw(proposal: Proposal, user) -> bool:
 
 
 def may_propose(case: Case, user) -> bool:
-    return side_of(case, user) is not None or is_mediator(case, user)
+    return case.side_of(user) is not None or is_mediator(case, user)
 
 
 def case_proposals(case: Case) -> list[Proposal]:
@@ -153,7 +149,7 @@ def make_proposal(case: Case, author, *, amount: Decimal | None, terms: str, sch
         answered proposal is not open for this person to answer.
     """
     _check_open(case)
-    role = side_of(case, author) or ("mediator" if is_mediator(case, author) else None)
+    role = case.side_of(author) or ("mediator" if is_mediator(case, author) else None)
     if role is None:
         raise ProposalError(_l("Only the parties and the mediator make proposals."))
     if answers is not None:
@@ -208,7 +204,7 @@ def answer(proposal: Proposal, case: Case, user, *, accept: bool, comment: str =
     if accept and is_expired(proposal):
         raise ProposalError(_l("The offer stood until %(date)s and can no longer be accepted. Make a new proposal instead.",
                                date=proposal.respond_by.date().isoformat()))
-    side = side_of(case, user)
+    side = case.side_of(user)
     comment = (comment or "").strip()
     proposal.responses.append(ProposalResponse(user_id=user.id, side=side, accepted=accept, comment=comment,
                                                created_at=utcnow()))
@@ -248,15 +244,3 @@ def withdraw(proposal: Proposal, case: Case, user) -> None:
     proposal.closed_at = utcnow()
     audit.record(case, user, "proposal_withdrawn", {"proposal": proposal.id, "by": proposal.author_role})
     logger.info("Proposal %s in case %s withdrawn by %s", proposal.id, case, audit.actor_label(user))
-
-
-def notify_users(case: Case, users, text: str) -> None:
-    """Queue a message to each of these people (once each) about the case."""
-    subject = _("Case %(number)s", number=case.number)
-    sent = set()
-    for user in users:
-        if user is None or user.id in sent or not user.contact:
-            continue
-        sent.add(user.id)
-        outbox.enqueue(user.contact, subject, text, case=case)
-

@@ -18,38 +18,22 @@ payload says ``private`` so a history page can leave them out for the other side
 from __future__ import annotations
 
 import logging
-import re
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from odr import uploads
-from odr.cases import audit
+from odr.cases import audit, evidence as case_evidence
+from odr.cases.evidence import Evidence, EvidenceError, Visibility
 from odr.cases.models import Case, Stage
 from odr.extensions import db
-from odr.mediate.access import is_mediator, side_of
-from odr.mediate.models import Evidence, RoomChannel, RoomMessage, Visibility
+from odr.mediate.access import is_mediator
+from odr.mediate.models import RoomChannel, RoomMessage
 from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
 #: Longest room message, in characters.
 MESSAGE_MAX_CHARS = 2000
-#: Longest evidence description, in characters (the column holds 300).
-DESCRIPTION_MAX_CHARS = 300
-
-EVIDENCE_TYPES = {
-    "image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf",
-    "audio/mpeg", "audio/mp4", "audio/ogg", "audio/wav", "audio/amr", "audio/webm",
-}
-WRONG_TYPE = _l("This kind of file is not accepted. Send a photo (JPEG, PNG, WebP), a PDF "
-                "or a recording (MP3, M4A, OGG, WAV, AMR, WebM).")
-
-#: A file name a browser would never send: a path, a leading dot (`..`, hidden files), control characters.
-HOSTILE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.")
-
-
 class RoomError(Refused):
     """A refusal with a readable reason."""
 
@@ -62,7 +46,7 @@ def readable_threads(case: Case, user) -> list[RoomChannel]:
         return list(RoomChannel)
     threads = []
     roles = case.roles_of(user)
-    side = side_of(case, user)
+    side = case.side_of(user)
     if side is not None or roles & {"staff", "admin"}:
         threads.append(RoomChannel.joint)
     if side is not None:
@@ -74,7 +58,7 @@ def writable_threads(case: Case, user) -> list[RoomChannel]:
     """The threads ``user`` may write in: the mediator all, a party the joint one and their own."""
     if is_mediator(case, user):
         return list(RoomChannel)
-    side = side_of(case, user)
+    side = case.side_of(user)
     return [RoomChannel.joint, RoomChannel(side)] if side is not None else []
 
 
@@ -83,7 +67,7 @@ def can_read_room(case: Case, user) -> bool:
 
 
 def can_upload(case: Case, user) -> bool:
-    return is_mediator(case, user) or side_of(case, user) is not None
+    return is_mediator(case, user) or case.side_of(user) is not None
 
 
 def can_see_evidence(case: Case, evidence: Evidence, user) -> bool:
@@ -177,18 +161,6 @@ def post_message(case: Case, sender, thread: RoomChannel, body: str) -> RoomMess
     return message
 
 
-def check_filename(filename: str | None) -> None:
-    """Refuse names no browser sends: paths, ``..``, hidden files, control characters, very long ones.
-
-    :raise RoomError: no name, or a hostile one.
-    """
-    if not filename or not filename.strip():
-        raise RoomError(_l("Choose a file to upload."))
-    if HOSTILE_NAME.search(filename) or len(filename) > 255:
-        raise RoomError(_l("The file name is not acceptable. Rename the file (letters, digits, "
-                           "no slashes or leading dots) and try again."))
-
-
 def add_evidence(case: Case, uploader, stream, filename: str | None, visibility: Visibility,
                  description: str = "") -> Evidence:
     """Store an uploaded file as evidence of the case, seen by everyone or by the mediator only.
@@ -201,27 +173,7 @@ def add_evidence(case: Case, uploader, stream, filename: str | None, visibility:
     _check_open(case)
     if not can_upload(case, uploader):
         raise RoomError(_l("Only the parties and the mediator can add evidence."))
-    description = (description or "").strip()
-    if len(description) > DESCRIPTION_MAX_CHARS:
-        raise RoomError(_l("The description can have at most %(n)s characters.", n=DESCRIPTION_MAX_CHARS))
-    check_filename(filename)
     try:
-        stored = uploads.store(stream, filename, EVIDENCE_TYPES, current_app.config["EVIDENCE_MAX_BYTES"],
-                               wrong_type=WRONG_TYPE)
-    except uploads.UploadError as exc:
+        return case_evidence.add_evidence(case, uploader, stream, filename, visibility, description)
+    except EvidenceError as exc:
         raise RoomError(exc.reason) from None
-    evidence = Evidence(case_id=case.id, uploader_id=uploader.id, visibility=visibility,
-                        description=description, filename=stored.filename, mimetype=stored.mimetype,
-                        size=stored.size, sha256=stored.sha256)
-    db.session.add(evidence)
-    db.session.flush()
-    payload = {"evidence": evidence.id, "sha256": stored.sha256, "visibility": visibility,
-               "filename": stored.filename, "mimetype": stored.mimetype, "size": stored.size}
-    if visibility is Visibility.all:
-        payload["description"] = description
-    else:
-        payload["private"] = "mediator"
-    audit.record(case, uploader, "evidence_added", payload)
-    logger.info("Evidence %s (%s, %s) added to %s by %s", evidence.id, stored.mimetype, visibility.value,
-                case.number, uploader)
-    return evidence

@@ -7,8 +7,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from odr.forms import no_control_chars, strip
-from odr.mediate.models import RoomChannel, Visibility
-from odr.mediate.room import DESCRIPTION_MAX_CHARS, MESSAGE_MAX_CHARS
+from odr.mediate.models import RoomChannel
+from odr.cases.evidence import DESCRIPTION_MAX_CHARS, Visibility
+from odr.mediate.room import MESSAGE_MAX_CHARS
 
 THREAD_LABELS = {
     RoomChannel.joint: _l("Everyone"),

@@ -22,10 +22,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from odr import uploads
 from odr.cases import labels
 from odr.cases.models import Stage
+from odr.cases.evidence import EVIDENCE_TYPES, Visibility
 from odr.extensions import db
 from odr.mediate import room as ops
 from odr.mediate.access import mediation_case
-from odr.mediate.models import RoomChannel, Visibility
+from odr.mediate.models import RoomChannel
 from odr.mediate.room_forms import THREAD_LABELS, VISIBILITY_LABELS, EvidenceForm, MessageForm
 from odr.mediate.views import bp
 
@@ -119,7 +120,7 @@ def _evidence_page(case, form: EvidenceForm | None = None, error=None, status: i
                            can_upload=_in_mediation(case) and ops.can_upload(case, me), form=form, error=error,
                            names=_names(case), visibility_labels=VISIBILITY_LABELS, Visibility=Visibility,
                            max_mb=current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
-                           accept=",".join(sorted(ops.EVIDENCE_TYPES))), status
+                           accept=",".join(sorted(EVIDENCE_TYPES))), status
 
 
 @bp.get("/<number>/evidence")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,10 +13,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from odr.forms import IntegerField, no_control_chars, strip
 from odr.mediate.models import SessionMode
 from odr.mediate.sessions import MAX_MINUTES, MAX_SLOTS, MIN_MINUTES
+from odr.timeutil import parse_local
 
 MODES = [SelectChoice(SessionMode.video.value, _l("By video")),
          SelectChoice(SessionMode.in_person.value, _l("In person"))]
-LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 
 
 class LocalTimesField(Field):
@@ -32,14 +31,10 @@ class LocalTimesField(Field):
         for raw in (v.strip() for v in valuelist):
             if not raw:
                 continue
-            for fmt in LOCAL_FORMATS:
-                try:
-                    self.data.append(datetime.strptime(raw, fmt))
-                    break
-                except ValueError:
-                    continue
-            else:
+            parsed = parse_local(raw)
+            if parsed is None:
                 raise ValueError(_l("Enter each time as a date and time, such as 2026-12-01 14:30."))
+            self.data.append(parsed)
 
     def inputs(self) -> list[str]:
         """The values to show again in the form's inputs, one per offered time."""

@@ -14,12 +14,15 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from odr.cases.models import Stage
+from odr.cases.rooms import RoomStatus
+from odr.errors import abort_with
 from odr.extensions import db
 from odr.mediate import sessions as ops
-from odr.mediate.access import in_room, is_mediator, mediation_case, side_of
+from odr.mediate.access import in_room, is_mediator, mediation_case
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.mediate.session_forms import CancelForm, PickForm, ProposeForm, attendance_form
 from odr.mediate.views import bp
+from odr.timeutil import display_zone, local_to_utc
 
 SESSION_STATUS = {
     SessionStatus.proposed: _l("Choosing a time"),
@@ -30,7 +33,7 @@ SESSION_STATUS = {
 SESSION_MODE = {SessionMode.video: _l("By video"), SessionMode.in_person: _l("In person")}
 
 
-@bp.app_context_processor  # the stage partial is also shown on /video/<number>
+@bp.app_context_processor  # the sessions partial is shown on the case and stage pages
 def _session_helpers():
     return {"case_sessions": ops.for_case, "session_status": SESSION_STATUS, "session_mode": SESSION_MODE,
             "session_time": slot_label}
@@ -62,7 +65,7 @@ def _render_list(case, status=200, forms=None, errors=None):
     items = []
     for session in ops.for_case(case):
         item = {"session": session, "error": errors.get(session.id), "pick_form": None, "attendance_form": None}
-        if session.status is SessionStatus.proposed and side_of(case, user):
+        if session.status is SessionStatus.proposed and case.side_of(user):
             item["pick_form"] = forms.get(("pick", session.id)) or _pick_form(session, user)
         if ops.can_record_attendance(session, user):
             item["attendance_form"] = forms.get(("attendance", session.id)) or \
@@ -92,7 +95,7 @@ def session_new(number):
     if form.validate_on_submit():
         try:
             session = ops.propose(case, current_user, SessionMode(form.mode.data), form.location.data,
-                                  form.minutes.data, [ops.local_to_utc(t) for t in form.slots.data])
+                                  form.minutes.data, [local_to_utc(t) for t in form.slots.data])
         except ops.SessionError as exc:
             db.session.rollback()
             error = exc.reason
@@ -101,7 +104,7 @@ def session_new(number):
             flash(_("The times are sent to the parties."), "success")
             return redirect(url_for("mediate.sessions", number=case.number, _anchor=f"s{session.id}"), code=303)
     return render_template("mediate/session_new.html", case=case, form=form, error=error,
-                           zone=ops.display_zone().key), 400 if request.method == "POST" else 200
+                           zone=display_zone().key), 400 if request.method == "POST" else 200
 
 
 @bp.post("/<number>/sessions/<int:sid>/pick")
@@ -176,3 +179,37 @@ def session_calendar(number, sid):
         abort(404)
     return Response(ops.calendar_file(session), mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="mediation-{case.number}-{sid}.ics"'})
+
+
+# --- the session's video room ----------------------------------------------------------------------
+
+@bp.get("/<number>/sessions/<int:sid>/video")
+@login_required
+def session_video(number, sid):
+    """The invitation link of a video session: its room if open, else a page saying so (with the
+    button that opens it, for the mediator)."""
+    case = mediation_case(number, need="room")
+    session = get_session_or_404(case, sid)
+    if session.mode is not SessionMode.video:
+        abort(404)
+    room = ops.video_room(session)
+    if room is not None and room.status is RoomStatus.open:
+        return redirect(url_for("video.room", number=case.number, room_id=room.id))
+    return render_template("mediate/session_video.html", case=case, session=session, room=room,
+                           may_open=ops.may_open_video(session, current_user._get_current_object()))
+
+
+@bp.post("/<number>/sessions/<int:sid>/video/open")
+@login_required
+def open_session_video(number, sid):
+    case = mediation_case(number, need="mediator")
+    session = get_session_or_404(case, sid)
+    if session.mode is not SessionMode.video:
+        abort(404)
+    try:
+        room = ops.open_video(session, current_user._get_current_object())
+    except ops.SessionError as exc:
+        db.session.rollback()
+        abort_with(exc.status if exc.status != 400 else 409, exc.reason)
+    db.session.commit()
+    return redirect(url_for("video.room", number=case.number, room_id=room.id), code=303)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,12 +16,14 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr import jobs, outbox
-from odr.cases import audit, labels
-from odr.cases.models import Case, PartyStatus, Stage
+from odr import outbox
+from odr.cases import audit, rooms
+from odr.cases.rooms import HOST
+from odr.cases.notices import joined_users
+from odr.cases.models import Case, Stage
 from odr.extensions import db
 from odr.links import absolute_url
-from odr.mediate.access import is_mediator, side_of
+from odr.mediate.access import is_mediator
 from odr.mediate.models import (
     Attendance, MediationSession, SessionMode, SessionSlot, SessionStatus, SlotPick,
 )
@@ -35,7 +36,8 @@ MIN_SLOTS, MAX_SLOTS = 2, 5
 MIN_MINUTES, MAX_MINUTES = 15, 8 * 60
 OPEN_STATUSES = (SessionStatus.proposed, SessionStatus.scheduled)
 
-labels.ACTION.update({
+#: The audit actions this module records, with what people read for each (registered by ``init_app``).
+ACTIONS = {
     "session_proposed": _l("Session times proposed"),
     "session_slots_picked": _l("Session times chosen"),
     "session_no_common_time": _l("No common session time"),
@@ -43,7 +45,7 @@ labels.ACTION.update({
     "session_reminder_sent": _l("Session reminder sent"),
     "session_held": _l("Session held"),
     "session_cancelled": _l("Session cancelled"),
-})
+}
 
 
 class SessionError(Refused):
@@ -59,19 +61,6 @@ class SessionError(Refused):
 
 # --- time zone ---------------------------------------------------------------------------
 
-def display_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
-def local_to_utc(local: datetime) -> datetime:
-    """A wall-clock time in the display time zone as naive UTC."""
-    return local.replace(tzinfo=display_zone()).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def utc_to_local(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc).astimezone(display_zone()).replace(tzinfo=None)
-
-
 def when(value: datetime) -> str:
     """A UTC time as people read it in messages."""
     return format_datetime(value, "short")
@@ -81,7 +70,7 @@ def when(value: datetime) -> str:
 
 def party_users(case: Case) -> list:
     """The accounts of the joined parties, claimant first."""
-    return [p.user for p in case.parties if p.status is PartyStatus.joined and p.user is not None]
+    return joined_users(case)
 
 
 def participants(session: MediationSession) -> list:
@@ -112,7 +101,7 @@ def where(session: MediationSession) -> str:
     """The address, or the link to the case's video room."""
     if session.mode is SessionMode.in_person:
         return session.location or ""
-    return absolute_url("video.case_stage", number=session.case.number)
+    return absolute_url("mediate.session_video", number=session.case.number, sid=session.id)
 
 
 def _check_open(case: Case) -> None:
@@ -229,7 +218,7 @@ def pick(session: MediationSession, actor, slot_ids: set[int]) -> None:
     When every joined party has picked, the earliest time they all can make is fixed.
     """
     case = session.case
-    side = side_of(case, actor)
+    side = case.side_of(actor)
     if side is None:
         raise SessionError(_l("Only the parties choose session times."), 403)
     _check_open(case)
@@ -315,8 +304,8 @@ def record_attendance(session: MediationSession, actor, present: dict[int, bool]
     session.status = SessionStatus.held
     audit.record(case, actor, "session_held", {
         "session": session.id, "starts_at": session.starts_at,
-        "present": [{"user": u.id, "name": u.name, "side": side_of(case, u)} for u in parties if present[u.id]],
-        "no_shows": [{"user": u.id, "name": u.name, "side": side_of(case, u)} for u in parties
+        "present": [{"user": u.id, "name": u.name, "side": case.side_of(u)} for u in parties if present[u.id]],
+        "no_shows": [{"user": u.id, "name": u.name, "side": case.side_of(u)} for u in parties
                      if not present[u.id]]})
     logger.info("Session %s of case %s held", session.id, case)
 
@@ -341,7 +330,6 @@ def cancel(session: MediationSession, actor) -> None:
     logger.info("Session %s of case %s cancelled by %s", session.id, case, actor)
 
 
-@jobs.register
 def send_session_reminders(now: datetime) -> int:
     """Remind everyone of a scheduled session starting within ``SESSION_REMINDER_HOURS``, once."""
     horizon = now + timedelta(hours=current_app.config["SESSION_REMINDER_HOURS"])
@@ -365,3 +353,36 @@ def send_session_reminders(now: datetime) -> int:
         count += 1
     db.session.flush()
     return count
+
+
+# --- the session's video room (kept by odr.video, reached through odr.cases.rooms) ---------------
+
+def mediation_role(case: Case, host_id: int, user) -> str | None:
+    """Who is who in a mediation session's room: the case's mediator hosts it (also after a
+    change of mediator); the joined parties take their side's seat."""
+    return HOST if is_mediator(case, user) else case.side_of(user)
+
+
+def video_room(session: MediationSession):
+    """The session's room (:class:`odr.cases.rooms.RoomRef`), if it was ever opened."""
+    return rooms.keeper().of_session(session.id)
+
+
+def may_open_video(session: MediationSession, user) -> bool:
+    case = session.case
+    return (is_mediator(case, user) and session.mode is SessionMode.video and session.status is SessionStatus.scheduled
+            and case.is_open and case.stage is Stage.mediation)
+
+
+def open_video(session: MediationSession, actor):
+    """The mediator opens (or opens again) the session's video room.
+
+    :raise SessionError: not the mediator, the case left mediation, not a scheduled video session.
+    """
+    case = session.case
+    if not is_mediator(case, actor):
+        raise SessionError(_l("Only the mediator can open the video room."), 403)
+    _check_open(case)
+    if session.mode is not SessionMode.video or session.status is not SessionStatus.scheduled:
+        raise SessionError(_l("Only a scheduled video session has a video room."), 409)
+    return rooms.keeper().open(case, actor, "mediation", session_id=session.id)

@@ -19,7 +19,7 @@ from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
 from odr.mediate.models import OutcomeDocument, OutcomeKind
-from odr.mediate.proposals import joined_parties
+from odr.cases.notices import joined_parties
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ def supersede_for_new_version(document: OutcomeDocument, actor, new_version: int
     signing.supersede(found, actor, f"{why} {reason}".strip())
 
 
-@signing.on_complete("mediation_agreement")
-def _agreement_sealed(sealed: SignedDocument) -> None:
+def agreement_sealed(sealed: SignedDocument) -> None:
     from odr.mediate import outcomes
 
     outcome_id = int(sealed.subject.split(":", 1)[1])

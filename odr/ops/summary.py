@@ -27,7 +27,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from odr import jobs
 from odr.cases.models import Case, Event
 from odr.extensions import db
 from odr.ops.models import (
@@ -343,7 +342,6 @@ def recount_open():
     db.session.flush()
 
 
-@jobs.register
 def refresh_ops_summaries(now: datetime | None = None, batch: int = 20000) -> int:
     """Count the audit events appended since the last run and update the open counts of their
     cases (the first run counts every open case). Returns events read."""

@@ -17,7 +17,7 @@ from flask import current_app
 
 from odr import uploads
 from odr.extensions import db
-from odr.mediate.models import Evidence, Visibility
+from odr.cases.evidence import Evidence, Visibility
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 PDF = "application/pdf"

@@ -363,19 +363,3 @@ def run(url: str, app, stop: threading.Event | None = None) -> None:
         pass
     finally:
         bridge.stop()
-
-
-def main(argv=None):
-    """``python -m odr.video.media_bridge --url …``: the bridge alone, without the CLI."""
-    import argparse
-
-    from odr import create_app
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:5000")
-    args = parser.parse_args(argv)
-    run(args.url, create_app())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,8 @@
-"""Video rooms: one per mediation session (or, later, arbitration hearing), its seats and recordings.
+"""Video rooms: one per mediation session or arbitration hearing, its seats and recordings.
 
 A room belongs to a case; ``session_id`` points at the mediation session it serves and
-stays empty for rooms of other kinds. Who hosts the room is decided in one place,
-:func:`odr.video.rooms.role_in_room`. Seats survive a dropped connection, so a participant
+stays empty for rooms of other kinds. Who hosts the room is decided by the room's purpose,
+registered by the feature that holds the meeting (:mod:`odr.cases.rooms`). Seats survive a dropped connection, so a participant
 who reconnects takes the same seat (already admitted, same caucus) without asking again.
 """
 
@@ -16,13 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.auth.models import User, enum_column
 from odr.cases.models import Case
+from odr.cases.rooms import RoomStatus
 from odr.extensions import db
 from odr.timeutil import utcnow
-
-
-class RoomStatus(enum.Enum):
-    open = "open"
-    ended = "ended"
 
 
 class SeatState(enum.Enum):

@@ -40,11 +40,11 @@ def recordings_dir(app=None) -> Path:
     return Path(app.config.get("VIDEO_RECORDINGS_DIR") or Path(app.instance_path) / "recordings")
 
 
-def _bundle_recordings(case):
+def bundle_recordings(case):
     """The case's recordings for the court bundle (``recordings/``), checked against their hashes."""
     import sqlalchemy as sa
 
-    from odr.court.bundle import BundleFile, _chunks_of_path
+    from odr.documents.case_file import BundleFile, chunks_of_path
     from odr.extensions import db
     from odr.video.models import VideoRecording, VideoRoom
 
@@ -54,11 +54,6 @@ def _bundle_recordings(case):
     return [BundleFile(name=f"recordings/{rec.id:05d}-{rec.filename.replace('/', '-')}",
                        description=f"Recording of room {rec.room_id}, participant {rec.user_id}, "
                                    f"{rec.started_at:%Y-%m-%d %H:%M}–{rec.stopped_at:%H:%M} UTC",
-                       media_type="video/x-matroska", open=_chunks_of_path(base / rec.filename),
+                       media_type="video/x-matroska", open=chunks_of_path(base / rec.filename),
                        expected_sha256=rec.sha256)
             for rec in rows]
-
-
-def register_bundle_contribution():
-    from odr.court.bundle import contributes
-    contributes(_bundle_recordings)

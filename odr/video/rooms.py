@@ -15,26 +15,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from odr.cases import audit, labels
-from odr.cases.models import Case, Stage
+from odr.cases import audit
+from odr.cases.models import Case
+from odr.cases.rooms import HOST, PANEL, RoomRef, RoomStatus, purpose
 from odr.extensions import db
-from odr.mediate.access import is_mediator, side_of
-from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.refusal import Refused
 from odr.timeutil import utcnow
-from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
+from odr.video.models import SeatState, VideoRoom, VideoSeat
 
-HOST = "host"
-#: A member of an arbitral tribunal in the hearing's room (the presiding arbitrator hosts): in at
-#: once, always with the host, without the host's controls.
-PANEL = "panel"
 SIDES = ("claimant", "respondent")
 #: The group of everyone while the host is away: nobody exchanges media, everyone waits.
 LOBBY = "lobby"
 JOINT = "joint"
 CAUCUS = "caucus"
 
-labels.ACTION.update({
+#: The audit actions this module records, with what people read for each (registered by ``init_app``).
+ACTIONS = {
     "video_room_opened": _l("Video room opened"),
     "video_admitted": _l("Admitted to the video room"),
     "video_refused": _l("Refused entry to the video room"),
@@ -47,61 +43,71 @@ labels.ACTION.update({
     "video_recording_started": _l("Recording started"),
     "video_recording_stopped": _l("Recording stopped"),
     "video_recording_stored": _l("Recording stored"),
-})
+}
 
 
 class RoomError(Refused):
     """A room request that cannot be done; ``reason`` is shown to the person."""
 
 
-def role_in_room(room: VideoRoom, user) -> str | None:
-    """``host``, ``panel``, ``claimant``, ``respondent`` or None (may not be in the room).
+def purpose_of(room: VideoRoom) -> str:
+    """A room serving a mediation session points at it; the other rooms are arbitration hearings
+    (the only other kind so far: the rooms table has no column naming the purpose)."""
+    return "mediation" if room.session_id is not None else "hearing"
 
-    The one place deciding who hosts: a session's room is hosted by the case's mediator
-    (also after a change of mediator); a room of another kind by the person who opened it.
-    """
+
+def role_in_room(room: VideoRoom, user) -> str | None:
+    """``host``, ``panel``, ``claimant``, ``respondent`` or None (may not be in the room), by the
+    rules the feature holding the meeting registered for the room's purpose."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    case = room.case
-    if room.session_id is not None:
-        if is_mediator(case, user):
-            return HOST
-    elif user.id == room.host_id:
-        return HOST
-    elif "arbitrator" in case.roles_of(user):  # a hearing: the other members of the tribunal
-        return PANEL
-    return side_of(case, user)
+    return purpose(purpose_of(room)).role_of(room.case, room.host_id, user)
 
 
-def room_of_session(session: MediationSession) -> VideoRoom | None:
-    return db.session.scalar(sa.select(VideoRoom).where(VideoRoom.session_id == session.id))
+def ref(room: VideoRoom | None) -> RoomRef | None:
+    return None if room is None else RoomRef(room.id, room.status, room.host_id)
 
 
-def may_open(session: MediationSession, user) -> bool:
-    return (is_mediator(session.case, user) and session.mode is SessionMode.video
-            and session.status is SessionStatus.scheduled)
+def room_of_session(session_id: int) -> VideoRoom | None:
+    return db.session.scalar(sa.select(VideoRoom).where(VideoRoom.session_id == session_id))
 
 
-def open_for_session(session: MediationSession, actor) -> VideoRoom:
-    """The session's room, opened (or opened again) by its mediator."""
-    case: Case = session.case
-    if not is_mediator(case, actor):
-        raise RoomError(_("Only the mediator can open the video room."))
-    if not case.is_open or case.stage is not Stage.mediation:
-        raise RoomError(_("The case is not in mediation any more."))
-    if session.mode is not SessionMode.video or session.status is not SessionStatus.scheduled:
-        raise RoomError(_("Only a scheduled video session has a video room."))
-    room = room_of_session(session)
+def open_room(case: Case, host, purpose_name: str, *, session_id: int | None = None,
+              room_id: int | None = None) -> VideoRoom:
+    """Open a room of ``case`` hosted by ``host``: the mediation session's own (``session_id``:
+    one room per session, whoever hosts it now), or the room ``room_id`` again if ``host`` hosts
+    it, else a new one. The feature holding the meeting has checked that ``host`` may open it."""
+    if session_id is not None:
+        room = room_of_session(session_id)
+    else:
+        room = db.session.get(VideoRoom, room_id) if room_id is not None else None
+        if room is not None and (room.case_id != case.id or room.host_id != host.id):
+            room = None  # a new host (a new presiding arbitrator) hosts a room of their own
+    if room is not None and room.status is RoomStatus.open:
+        return room
     if room is None:
-        room = VideoRoom(case_id=case.id, session_id=session.id, host_id=actor.id)
+        room = VideoRoom(case_id=case.id, session_id=session_id, host_id=host.id)
         db.session.add(room)
         db.session.flush()
-    elif room.status is RoomStatus.open:
-        return room
     room.status, room.ended_at, room.caucus_side, room.recording = RoomStatus.open, None, None, False
-    room.host_id = actor.id
-    audit.record(case, actor, "video_room_opened", {"room": room.id, "session": session.id})
+    room.host_id = host.id
+    audit.record(case, host, "video_room_opened",
+                 {"room": room.id, "session": session_id} if session_id is not None
+                 else {"room": room.id, purpose_name: True})
     return room
+
+
+class Keeper:
+    """The rooms as the other features reach them (:func:`odr.cases.rooms.keeper`)."""
+
+    def open(self, case, host, purpose: str, *, session_id=None, room_id=None) -> RoomRef:
+        return ref(open_room(case, host, purpose, session_id=session_id, room_id=room_id))
+
+    def get(self, room_id) -> RoomRef | None:
+        return ref(db.session.get(VideoRoom, room_id)) if room_id is not None else None
+
+    def of_session(self, session_id: int) -> RoomRef | None:
+        return ref(room_of_session(session_id))
 
 
 def seat_of(room: VideoRoom, user_id: int) -> VideoSeat | None:
@@ -178,8 +184,9 @@ def caucus(room: VideoRoom, actor, side: str | None) -> None:
     """Move one side into a private caucus with the host (``side``), or everyone back (None)."""
     if side is not None and side not in SIDES:
         raise RoomError(_("Malformed request."))
-    if side is not None and room.session_id is None:
-        raise RoomError(_("A hearing has no private caucus: each party hears everything the tribunal hears."))
+    refusal = purpose(purpose_of(room)).no_caucus
+    if side is not None and refusal is not None:
+        raise RoomError(str(refusal))
     if side == room.caucus_side:
         return
     moved = db.session.execute(

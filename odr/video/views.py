@@ -1,68 +1,28 @@
-"""Video rooms of a case, used by mediation sessions and arbitration hearings.
+"""Video rooms of a case, used by mediation sessions and arbitration hearings (which open them:
+``odr.mediate``, ``odr.arbitrate``, through :mod:`odr.cases.rooms`).
 
-* ``/video/<number>`` — the stage page (shared stub of every stage package).
-* ``/video/<number>/sessions/<id>`` — the invitation link of a video session: the room if it
-  is open, otherwise a page saying so (with the button to open it for the mediator).
-* ``POST …/open`` — the mediator opens (or reopens) the room.
 * ``/video/<number>/rooms/<id>`` — the room page (device check, lobby, call, chat).
+* ``/video/<number>/rooms/<id>/documents/<evidence>/pages/<n>`` — a shared document's page, shown in the room.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 
-from odr.cases.models import Stage
-from odr.cases.stages import stage_blueprint
-from odr.errors import abort_with
+from odr.cases.access import get_case_or_404
+from odr.cases.rooms import RoomStatus
 from odr.extensions import db
-from odr.mediate.access import mediation_case
-from odr.mediate.models import MediationSession, SessionMode
 from odr.video import rooms
-from odr.video.models import RoomStatus, VideoRoom
+from odr.video.models import VideoRoom
 
-bp = stage_blueprint("video", Stage.mediation, "/video")
-
-
-def _session(case, session_id: int) -> MediationSession:
-    session = db.session.get(MediationSession, session_id)
-    if session is None or session.case_id != case.id or session.mode is not SessionMode.video:
-        abort(404)
-    return session
-
-
-@bp.get("/<number>/sessions/<int:session_id>")
-@login_required
-def session_room(number, session_id):
-    case = mediation_case(number, need="room")
-    session = _session(case, session_id)
-    room = rooms.room_of_session(session)
-    if room is not None and room.status is RoomStatus.open:
-        return redirect(url_for("video.room", number=case.number, room_id=room.id))
-    user = current_user._get_current_object()
-    return render_template("video/not_open.html", case=case, session=session, room=room,
-                           may_open=rooms.may_open(session, user) and case.is_open
-                           and case.stage is Stage.mediation)
-
-
-@bp.post("/<number>/sessions/<int:session_id>/open")
-@login_required
-def open_room(number, session_id):
-    case = mediation_case(number, need="mediator")
-    session = _session(case, session_id)
-    try:
-        room = rooms.open_for_session(session, current_user._get_current_object())
-    except rooms.RoomError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
-    db.session.commit()
-    return redirect(url_for("video.room", number=case.number, room_id=room.id), code=303)
+bp = Blueprint("video", __name__, url_prefix="/video")
 
 
 @bp.get("/<number>/rooms/<int:room_id>")
 @login_required
 def room(number, room_id):
-    case = mediation_case(number, need="view")
+    case = get_case_or_404(number)
     room = db.session.get(VideoRoom, room_id)
     if room is None or room.case_id != case.id:
         abort(404)
@@ -70,7 +30,7 @@ def room(number, room_id):
     if role is None:
         abort(403)
     if room.status is not RoomStatus.open:
-        return render_template("video/not_open.html", case=case, session=None, room=room, may_open=False), 410
+        return render_template("video/ended.html", case=case), 410
     return render_template("video/room.html", case=case, room=room, role=role, hearing=room.session_id is None,
                            video_config=media_config())
 
@@ -82,7 +42,7 @@ def document_page(number, room_id, evidence_id, page):
     from odr.video import documents
     from odr.video.models import SeatState
 
-    case = mediation_case(number, need="view")
+    case = get_case_or_404(number)
     room = db.session.get(VideoRoom, room_id)
     if room is None or room.case_id != case.id:
         abort(404)

@@ -21,7 +21,7 @@ from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import ArbitrationBasis, Category, Channel, Organization, OrgType, Stage
 from odr.extensions import db
-from odr.mediate.models import Evidence, Visibility
+from odr.cases.evidence import Evidence, Visibility
 from odr.timeutil import utcnow
 
 from tests.permission_rows import only

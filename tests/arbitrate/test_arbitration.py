@@ -248,7 +248,8 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
     assert 'id="join-hearing"' in page(client, w).get_data(as_text=True)
     assert client.get(f"/video/{w.case.number}/rooms/{room.id}").status_code == 200
     from odr.video import rooms
-    rooms.end(room, a[1])
+    from odr.video.models import VideoRoom
+    rooms.end(db.session.get(VideoRoom, room.id), a[1])
     db.session.commit()
     login_en(client, a[1])
     resp = post(client, w, "award", facts="The loan was made.", reasoning="The contract binds.",

@@ -16,6 +16,7 @@ from odr.extensions import db
 from odr.extensions import socketio as flask_socketio
 from odr.timeutil import utcnow
 from odr.video import events, rooms
+from odr.video.models import VideoRoom
 from tests.video.conftest import Peer, peer_ids
 
 
@@ -40,7 +41,7 @@ def test_the_tribunal_hears_together_and_the_parties_are_admitted(server, make_o
         db.session.add(ArbitratorSeat(case_id=case.id, user_id=user.id, role=role, side=side, chosen_by="commission",
                                       status=SeatStatus.serving))
     case_ops.assign_handler(case, None, arbitrator=presiding)
-    room = ops.open_hearing(case, arb, presiding)
+    room = db.session.get(VideoRoom, ops.open_hearing(case, arb, presiding).id)
     db.session.commit()
     assert [rooms.role_in_room(room, u) for u in (presiding, member, claimant, outsider)] == \
         [rooms.HOST, rooms.PANEL, "claimant", None]

@@ -14,7 +14,7 @@ import pytest
 
 from odr.cases import audit
 from odr.cases.models import Side
-from odr.documents import samples
+from odr import samples
 from odr.documents.award import Arbitrator, ArbitratorRole, AwardParty, render_award
 from odr.documents.case_index import FileEntry, pdf_page_count, render_case_index
 from odr.documents.layout import SIGNATURE_BOX_MM, Signer

@@ -117,14 +117,14 @@ def remote_videos_playing(page, count, timeout=15_000):
 
 
 def join(page, number, session_id):
-    page.goto(f"/video/{number}/sessions/{session_id}")
+    page.goto(f"/mediate/{number}/sessions/{session_id}/video")
     expect(page.locator("#preview")).to_be_visible()
     page.wait_for_function("document.getElementById('preview').videoWidth > 0")
     page.locator("#join").click()
 
 
 def open_as_host(page, number, session_id):
-    page.goto(f"/video/{number}/sessions/{session_id}")
+    page.goto(f"/mediate/{number}/sessions/{session_id}/video")
     page.locator("#open-room").click()
     join(page, number, session_id)
     expect(page.locator("#call")).to_be_visible()
@@ -341,6 +341,6 @@ def test_without_a_direct_path_the_page_falls_back_to_the_relay_by_itself(server
     remote_videos_playing(host, 1, timeout=20_000)
     remote_videos_playing(claimant, 1, timeout=20_000)  # the bridge's own offer to the claimant follows
     with server.app.app_context():
-        room = rooms.room_of_session(db.session.get(MediationSession, sid))
+        room = rooms.room_of_session(sid)
         assert presence.MEMORY.relayed(room.id) == {ids["mediator"]}
     expect(claimant.locator("#problem")).to_be_hidden()

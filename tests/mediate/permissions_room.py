@@ -8,7 +8,7 @@ Mediator-only evidence answers 404 to everyone but its uploader and the mediator
 import io
 
 from odr.mediate import room
-from odr.mediate.models import Visibility
+from odr.cases.evidence import Visibility
 
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
          "court_clerk", "other_clerk", "consultant", "admin"]

@@ -6,7 +6,8 @@ import io
 
 from odr.extensions import db
 from odr.mediate import room
-from odr.mediate.models import RoomChannel, Visibility
+from odr.cases.evidence import Visibility
+from odr.mediate.models import RoomChannel
 
 #: The smallest valid PNG (1×1 pixel).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"

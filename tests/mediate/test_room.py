@@ -15,7 +15,8 @@ from odr.cases import workflow
 from odr.cases.models import Event, Outcome
 from odr.extensions import db
 from odr.mediate import room
-from odr.mediate.models import Evidence, RoomChannel, RoomMessage, Visibility
+from odr.cases.evidence import Evidence, Visibility
+from odr.mediate.models import RoomChannel, RoomMessage
 from odr.outbox import OutboxMessage
 from tests.mediate.permissions_room import PNG
 

@@ -206,7 +206,7 @@ def test_earliest_common_slot_is_fixed_and_everyone_invited(m, client, login, cl
     [event] = icalendar.Calendar.from_ical(mail.attachment["text"]).walk("VEVENT")
     assert event.decoded("dtstart") == b.replace(tzinfo=timezone.utc)
     assert event.decoded("dtend") == (b + hours(1)).replace(tzinfo=timezone.utc)
-    assert str(event["location"]) == f"http://odr.test/video/{m.case.number}"
+    assert str(event["location"]) == f"http://odr.test/mediate/{m.case.number}/sessions/{session.id}/video"
     assert m.case.number in str(event["description"])
     assert str(event["uid"]) == f"mediation-session-{session.id}@odr.test"
 

@@ -130,7 +130,7 @@ def video(server, mediation):  # noqa: F811  (server first: it empties the table
                                status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
     db.session.add(session)
     db.session.commit()
-    room = rooms.open_for_session(session, mediation.mediator)
+    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
     db.session.commit()
     yield VideoWorld(mediation, session.id, room.id)
     events.reset()

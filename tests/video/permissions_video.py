@@ -4,7 +4,7 @@ import io
 
 from odr.extensions import db
 from odr.mediate import room as room_ops
-from odr.mediate.models import Visibility
+from odr.cases.evidence import Visibility
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import rooms
@@ -27,9 +27,9 @@ SEES = {"claimant": 403, "respondent": 403, "staff": 403, "mediator": 403, "admi
 
 ROWS = [
     # The session's link: parties are told the room is not open yet; the mediator can open it.
-    ("GET", "/video/{open}/sessions/{vsession}", None,
+    ("GET", "/mediate/{open}/sessions/{vsession}/video", None,
      only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
-    ("POST", "/video/{open}/sessions/{vsession}/open", None, only(SEES | {"mediator": 303})),
+    ("POST", "/mediate/{open}/sessions/{vsession}/video/open", None, only(SEES | {"mediator": 303})),
     # Staff and admins see the case but have no seat in the room.
     ("GET", "/video/{open}/rooms/{vroom}", None, only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
     # A page of a shared document: only for people admitted to the room (here the claimant).
@@ -45,7 +45,7 @@ def extend(users, cases, values):
                                       status=SessionStatus.scheduled, starts_at=utcnow()) for _ in range(2))
     db.session.add_all([waiting, held])
     db.session.flush()
-    room = rooms.open_for_session(held, mediator)
+    room = rooms.open_room(held.case, mediator, "mediation", session_id=held.id)
     db.session.flush()
     claimant = users["claimant"]
     rooms.take_seat(room, claimant, "claimant")

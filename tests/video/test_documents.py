@@ -6,7 +6,7 @@ import weasyprint
 
 from odr.extensions import db
 from odr.mediate import room as room_ops
-from odr.mediate.models import Visibility
+from odr.cases.evidence import Visibility
 from tests.video.conftest import Peer
 
 

@@ -26,7 +26,7 @@ def media_bridge(live_server, instance_path):
     with live_server.app.app_context():
         bridge.service_token()  # made by the web side; the bridge reads the same instance folder
     env = {**os.environ, "ODR_INSTANCE_PATH": str(instance_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "odr.video.media_bridge", "--url", live_server.url], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "odr", "media-bridge", "--url", live_server.url], env=env)
     try:
         eventually(lambda: bridge.bridge_sid() is not None, timeout=30, what="the media bridge connected")
         yield proc

@@ -106,7 +106,7 @@ def room(app, mediation, processes):
                                status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
     db.session.add(session)
     db.session.commit()
-    room = rooms.open_for_session(session, mediation.mediator)
+    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
     db.session.commit()
     return SimpleNamespace(id=room.id, m=mediation)
 
@@ -227,7 +227,7 @@ def test_of_two_processes_changing_a_seat_or_the_caucus_at_once_one_does_it(app,
                                status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
     db.session.add(session)
     db.session.commit()
-    room = rooms.open_for_session(session, mediation.mediator)
+    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
     rooms.take_seat(room, mediation.claimant, "claimant")
     db.session.commit()
     rid, uid = room.id, mediation.claimant.id

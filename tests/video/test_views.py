@@ -12,7 +12,8 @@ from odr.extensions import db
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import ice, rooms
-from odr.video.models import RoomStatus, VideoRoom
+from odr.cases.rooms import RoomStatus
+from odr.video.models import VideoRoom
 from tests.mediate.conftest import login_en, make_mediator, mediation  # noqa: F401  (fixtures)
 
 
@@ -27,7 +28,7 @@ def video_session(m, mode=SessionMode.video, status=SessionStatus.scheduled):
 def test_mediator_opens_the_room_and_parties_follow_the_link(client, mediation, login_en):
     m = mediation
     session = video_session(m)
-    link = f"/video/{m.case.number}/sessions/{session.id}"
+    link = f"/mediate/{m.case.number}/sessions/{session.id}/video"
     login_en(client, m.claimant)
     page = client.get(link)
     assert page.status_code == 200 and b"has not opened the video room yet" in page.data
@@ -58,15 +59,15 @@ def test_refusals(client, mediation, login_en):
     in_person = video_session(m, mode=SessionMode.in_person)
     proposed = video_session(m, status=SessionStatus.proposed)
     login_en(client, m.mediator)
-    assert client.get(f"/video/{m.case.number}/sessions/{in_person.id}").status_code == 404
-    assert client.get(f"/video/{m.case.number}/sessions/99999").status_code == 404
-    refused = client.post(f"/video/{m.case.number}/sessions/{proposed.id}/open")
+    assert client.get(f"/mediate/{m.case.number}/sessions/{in_person.id}/video").status_code == 404
+    assert client.get(f"/mediate/{m.case.number}/sessions/99999/video").status_code == 404
+    refused = client.post(f"/mediate/{m.case.number}/sessions/{proposed.id}/video/open")
     assert refused.status_code == 409 and b"Only a scheduled video session has a video room." in refused.data
     assert db.session.scalar(sa.select(sa.func.count(VideoRoom.id))) == 0
     assert client.get(f"/video/{m.case.number}/rooms/12345").status_code == 404
     # Another mediator of the organisation does not host this case's rooms.
     session = video_session(m)
-    room = rooms.open_for_session(session, m.mediator)
+    room = rooms.open_room(session.case, m.mediator, "mediation", session_id=session.id)
     db.session.commit()
     assert rooms.role_in_room(room, m.other_mediator) is None
     assert rooms.role_in_room(room, m.staff) is None

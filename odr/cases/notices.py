@@ -1,0 +1,35 @@
+"""Telling a case's people: who has joined the case, and one way to queue a message to them.
+
+Every feature sends its news about a case through :func:`notify_users` (SMS or e-mail by the
+account's contact, each person once, with the case number as subject), and finds the parties to
+tell with :func:`joined_parties`: a party invited but not (yet) joined, or who declined, is not on
+the platform and hears nothing from it.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from odr import outbox
+from odr.cases.models import Case, CaseParty, PartyStatus
+
+
+def joined_parties(case: Case) -> list[CaseParty]:
+    """The parties who joined the case (each with an account), claimant first as filed."""
+    return [p for p in case.parties if p.status is PartyStatus.joined and p.user_id is not None]
+
+
+def joined_users(case: Case) -> list:
+    """The accounts of :func:`joined_parties`."""
+    return [p.user for p in joined_parties(case)]
+
+
+def notify_users(case: Case, users, text: str) -> None:
+    """Queue a message to each of these people (once each, ``None`` skipped) about the case."""
+    subject = _("Case %(number)s", number=case.number)
+    sent = set()
+    for user in users:
+        if user is None or user.id in sent or not user.contact:
+            continue
+        sent.add(user.id)
+        outbox.enqueue(user.contact, subject, text, case=case)
