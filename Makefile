@@ -6,7 +6,7 @@ ODR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/odr_test
 PYTEST_ARGS ?= -n 2 --dist loadfile
 PORT ?= 5000
 
-.PHONY: demo test test-sqlite test-postgres install system-deps clean
+.PHONY: demo test layers test-sqlite test-postgres install system-deps clean
 
 $(BIN)/odr: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ demo: install
 	$(BIN)/odr demo --port $(PORT)
 
 ## The whole suite, on SQLite and then on PostgreSQL
-test: install system-deps test-sqlite test-postgres
+test: install system-deps layers test-sqlite test-postgres
+
+## Dependencies point inward: features never import each other (contracts in setup.cfg)
+layers: install
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: install
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)

@@ -58,6 +58,7 @@ def main():
 
         from odr import create_app
         from odr.auth import operations as auth_ops
+        from odr.cases.operations import grant_role
         from odr.auth.models import Role
         from odr.cases.models import Category
         from odr.consult import events
@@ -69,7 +70,7 @@ def main():
         with app.app_context():
             person = auth_ops.create_user("profile-person@bench.odr.example", "Profile person")
             consultant = auth_ops.create_user("profile-consultant@bench.odr.example", "Profile consultant")
-            auth_ops.grant_role(consultant, Role.consultant)
+            grant_role(consultant, Role.consultant)
             consultation = ops.start(person, "Profile question", Category.property)
             ops.take(consultation, consultant)
             db.session.commit()

@@ -105,6 +105,7 @@ def _make_pairs(env: dict, n_pairs: int, out) -> None:
 
     from odr import create_app
     from odr.auth import operations as auth_ops
+    from odr.cases.operations import grant_role
     from odr.auth.models import Role
     from odr.cases.models import Category
     from odr.consult import operations as ops
@@ -117,7 +118,7 @@ def _make_pairs(env: dict, n_pairs: int, out) -> None:
         for i in range(n_pairs):
             person = auth_ops.create_user(f"bench-person-{i}@bench.odr.example", f"Bench person {i}")
             consultant = auth_ops.create_user(f"bench-consultant-{i}@bench.odr.example", f"Bench consultant {i}")
-            auth_ops.grant_role(consultant, Role.consultant)
+            grant_role(consultant, Role.consultant)
             ops.set_duty(consultant, True)
             consultation = ops.start(person, f"Bench question {i}", Category.property)
             ops.take(consultation, consultant)

@@ -40,6 +40,7 @@ sys.path.insert(0, ROOT)
 def seed(app, rooms: int):
     """A case in mediation with ``rooms`` scheduled video sessions, each room opened."""
     from odr.auth import operations as auth_ops
+    from odr.cases.operations import grant_role
     from odr.auth.models import Role
     from odr.cases import operations as ops
     from odr.cases import workflow
@@ -54,7 +55,7 @@ def seed(app, rooms: int):
         db.session.add(org)
         db.session.flush()
         mediator = auth_ops.create_user("mediator@bench.example", "Mediator", "bench password 1")
-        auth_ops.grant_role(mediator, Role.mediator, org)
+        grant_role(mediator, Role.mediator, org)
         claimant = auth_ops.create_user("+8613800138991", "Claimant", "bench password 1")
         respondent = auth_ops.create_user("+8613900139991", "Respondent", "bench password 1")
         details = ops.DisputeDetails(category=Category.neighbour, description="Noise every night after ten.",

@@ -53,12 +53,19 @@ def _features():
 
 
 def check_wiring() -> None:
-    """Refuse to start when the workflow names a guard that no feature registered."""
+    """Refuse to start when the workflow names a guard that no feature registered, or a feature's
+    documents need what no feature provides: a feature is not plugged in, and the platform would
+    fail later, at a person's step (a sealed award that does not close its case)."""
     from odr.cases.workflow import unregistered_guards
+    from odr.documents.case_file import missing_providers
 
-    missing = unregistered_guards()
-    if missing:
-        raise RuntimeError(f"the workflow's guards {sorted(missing)} have no rule: a feature is not plugged in")
+    problems = []
+    if missing := unregistered_guards():
+        problems.append(f"the workflow's guards {sorted(missing)} have no rule")
+    if missing := missing_providers():
+        problems.append(f"nothing provides {sorted(missing)} to the documents that need it")
+    if problems:
+        raise RuntimeError("; ".join(problems) + ": a feature is not plugged in (odr._features)")
 
 
 def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:

@@ -319,6 +319,7 @@ def verify_bundle_command(bundle, verbose):
 def create_user(contact, name, password, roles, org_id):
     """Create an account, optionally with roles."""
     from odr.auth import operations as auth_ops
+    from odr.cases.operations import grant_role
     from odr.contacts import ContactError, normalize_contact
     from odr.auth.models import Role
     from odr.cases.models import Organization
@@ -336,7 +337,7 @@ def create_user(contact, name, password, roles, org_id):
         raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
     user = auth_ops.create_user(contact, name, password)
     for role in roles:
-        auth_ops.grant_role(user, Role(role), org)
+        grant_role(user, Role(role), org)
     db.session.commit()
     click.echo(f"Created user {user.id} ({contact}) with roles: {', '.join(roles) or 'none'}")
 

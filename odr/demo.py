@@ -12,6 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import operations as ops, workflow
 from odr.cases.models import Category, Channel, Organization, OrgType, Outcome, Stage
@@ -76,7 +77,7 @@ def load() -> bool:
     for role, contact, name in ACCOUNTS:
         users[role] = auth_ops.create_user(contact, name, PASSWORD, locale="zh")
         if role in role_orgs:
-            auth_ops.grant_role(users[role], role_orgs[role][0], role_orgs[role][1])
+            grant_role(users[role], role_orgs[role][0], role_orgs[role][1])
 
     claimant, respondent, staff = users["claimant"], users["respondent"], users["staff"]
     _mediators(users["mediator"], center, consumer, lawyers)
@@ -118,7 +119,7 @@ def _at(days_ago: float, seconds: int = 0):
 
 def _current_cases(users, center, court, hotline):
     from odr.assess import operations as assess_ops
-    from odr.ops import transfers
+    from odr.cases import transfers
 
     claimant, respondent, staff = users["claimant"], users["respondent"], users["staff"]
     cases = []
@@ -338,7 +339,7 @@ def _mediators(mediator, center, consumer, lawyers):
         ("wang.mediator@demo.odr.example", "王调解员", center, "neighbour family", "社区调解员，擅长邻里和家庭纠纷。"),
     ]:
         user = auth_ops.create_user(contact, name, PASSWORD, locale="zh")
-        auth_ops.grant_role(user, Role.mediator, org)
+        grant_role(user, Role.mediator, org)
         db.session.add(MediatorProfile(user_id=user.id, organization_id=org.id, specialties=specialties, bio=bio))
 
 

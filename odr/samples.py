@@ -82,6 +82,7 @@ def sample_case(lang: str = "zh", failed: bool = False) -> SampleCase:
     Flushes, never commits: roll back to forget it.
     """
     from odr.auth import operations as auth_ops
+    from odr.cases.operations import grant_role
     from odr.auth.models import Role
     from odr.cases import operations as ops
     from odr.cases import workflow
@@ -101,7 +102,7 @@ def sample_case(lang: str = "zh", failed: bool = False) -> SampleCase:
         user = auth_ops.create_user(f"sample-{n}-{name.lower().replace(' ', '-')}@example.com", name,
                                     "sample password 42")
         if role is not None:
-            auth_ops.grant_role(user, role, org)
+            grant_role(user, role, org)
         return user
 
     staff = person("吴晓" if zh else "Wu Xiao", Role.staff)

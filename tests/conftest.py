@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from odr import create_app
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
@@ -197,7 +198,7 @@ def make_user(app):
         n = next(_counter)
         user = auth_ops.create_user(contact or f"user{n}@example.com", name or f"User {n}", password)
         if role is not None:
-            auth_ops.grant_role(user, role, org)
+            grant_role(user, role, org)
         db.session.commit()
         return user
 

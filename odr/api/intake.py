@@ -19,7 +19,7 @@ from odr.cases.views import dispute_details, party_details
 from odr.errors import problem
 from odr.extensions import db, limiter
 from odr.links import absolute_url
-from odr.ops import transfers
+from odr.cases import transfers
 
 bp = Blueprint("api_intake", __name__, url_prefix="/api/v1")
 

@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from odr import outbox
 from odr.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
-from odr.cases import audit
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -67,15 +66,6 @@ def create_user(contact: str, name: str, password: str | None = None, locale: st
     db.session.flush()
     logger.info("Account %s created", user)
     return user
-
-
-def grant_role(user: User, role: Role, organization=None, actor=None) -> RoleGrant:
-    grant = RoleGrant(user=user, role=role, organization_id=organization.id if organization else None)
-    db.session.add(grant)
-    db.session.flush()
-    audit.record(None, actor, "role_granted",
-                 {"user": user.id, "role": role, "organization": grant.organization_id})
-    return grant
 
 
 def holders(role: Role, organization_id: int | None) -> list[User]:

@@ -19,6 +19,12 @@ def joined_parties(case: Case) -> list[CaseParty]:
     return [p for p in case.parties if p.status is PartyStatus.joined and p.user_id is not None]
 
 
+def party_signers(case: Case) -> list[tuple]:
+    """The joined parties as signers of a document: ``(user, side, printed name)``, claimant first."""
+    parties = sorted(joined_parties(case), key=lambda p: (p.side.value != "claimant", p.id))
+    return [(p.user, p.side.value, p.user.name or p.name) for p in parties]
+
+
 def joined_users(case: Case) -> list:
     """The accounts of :func:`joined_parties`."""
     return [p.user for p in joined_parties(case)]

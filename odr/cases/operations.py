@@ -302,3 +302,18 @@ def record_settlement_amount(case: Case, amount: Decimal, actor) -> None:
     """What the parties settled on, for the outcome statistics of similar cases."""
     case.settlement_amount = amount
     audit.record(case, actor, "settlement_amount_recorded", {"amount": amount})
+
+
+def grant_role(user, role, organization: Organization | None = None, actor=None):
+    """Give ``user`` a role in an organisation (or platform-wide), recorded in the platform's audit chain.
+
+    Roles are held in organisations, which belong to the case file; so granting one is an
+    operation of the case file, not of the accounts (``odr.auth``) below it.
+    """
+    from odr.auth.models import RoleGrant
+
+    grant = RoleGrant(user=user, role=role, organization_id=organization.id if organization else None)
+    db.session.add(grant)
+    db.session.flush()
+    audit.record(None, actor, "role_granted", {"user": user.id, "role": role, "organization": grant.organization_id})
+    return grant

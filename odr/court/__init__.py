@@ -5,9 +5,11 @@ inbox and API."""
 def init_app(app) -> None:
     """The court's pages and API, and what its signed documents do."""
     from odr.court import api, complaint, confirmation, models, views  # noqa: F401  (models: the tables)
+    from odr.documents.case_file import require
     from odr.documents.operations import register_kind
     from odr.extensions import csrf
 
+    require("judicial_confirmation", "undisputed_facts")  # from the mediation
     register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court
     register_kind(complaint.KIND, complaint.complaint_sealed)  # the centre's staff are told
     app.register_blueprint(views.bp)

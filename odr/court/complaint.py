@@ -155,9 +155,8 @@ def _stage_dates(case: Case) -> tuple:
 
 
 def _mediation_history(case: Case, labels: dict, lang: str) -> dict:
-    from odr.mediate.models import OutcomeKind, OutcomeStatus
     from odr.documents import layout
-    from odr.mediate.outcomes import current_document
+    from odr.documents.case_file import provided
 
     filed, started, ended = _stage_dates(case)
     values = {"filed": layout.local_date(filed, lang), "number": case.number,
@@ -168,11 +167,12 @@ def _mediation_history(case: Case, labels: dict, lang: str) -> dict:
     text = labels["mediated"].format(started=layout.local_date(started, lang), mediator=mediator,
                                      organisation=case.organization.name if case.organization is not None else "",
                                      **values)
-    record = current_document(case, OutcomeKind.undisputed_facts)
-    if record is None or record.status is not OutcomeStatus.approved:
+    record = provided("undisputed_facts")(case)
+    if record is None:
         return {"text": text, "quoted": [], "record": ""}
-    quoted = [s for s in record.content.get("sections", []) if s.get("id") in QUOTED_FACTS and s.get("text")]
-    intro = labels["record"].format(date=layout.local_date(record.approved_at, lang))
+    sections, approved_at = record
+    quoted = [s for s in sections if s.get("id") in QUOTED_FACTS and s.get("text")]
+    intro = labels["record"].format(date=layout.local_date(approved_at, lang))
     sealed = signing.current(case, "undisputed_facts")
     note = ""
     if sealed is not None and sealed.status is SigningStatus.complete:

@@ -17,10 +17,13 @@ from flask_babel import lazy_gettext as _l
 from odr.cases.models import Case, Organization, OrgType, Outcome
 from odr.court import operations as court_ops
 from odr.court.models import HandoffKind
+from odr.cases.notices import party_signers
 from odr.documents import operations as signing
+from odr.documents.case_file import provided
 from odr.documents import storage
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
+from odr.refusal import Refused
 
 KIND = "judicial_confirmation"
 SUBJECT = "court:{}"
@@ -46,9 +49,6 @@ def request_confirmation(case: Case, user, court: Organization, lang: str) -> Si
     :raise court_ops.CourtError: not a court, the case is not settled with a sealed agreement, the
         user is not a party, or the case was handed to a court already.
     """
-    from odr.mediate.confirmation import NoApprovedAgreement, render_judicial_confirmation
-    from odr.mediate.signing import signers_of
-
     if court is None or court.type is not OrgType.court:
         raise court_ops.CourtError(_l("Choose a court."))
     if not may_request(case, user):
@@ -60,10 +60,11 @@ def request_confirmation(case: Case, user, court: Organization, lang: str) -> Si
         return previous  # asked twice for the same court: the same application
     agreement = sealed_agreement(case)
     try:
-        pdf = render_judicial_confirmation(case, court.name, lang, agreement_pdf=storage.get(agreement.current_sha256))
-    except NoApprovedAgreement as exc:
+        pdf = provided("judicial_confirmation")(case, court.name, lang,
+                                                agreement_pdf=storage.get(agreement.current_sha256))
+    except Refused as exc:  # no agreement both parties approved
         raise court_ops.CourtError(exc.reason) from None
-    parties = [row for row in signers_of(case) if row[1] in ("claimant", "respondent")]
+    parties = party_signers(case)
     reason = ""
     if previous is not None and previous.subject != SUBJECT.format(court.id):
         reason = _("The application is now addressed to %(court)s.", court=court.name)

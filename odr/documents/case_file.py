@@ -1,9 +1,12 @@
-"""Files a feature adds to a case's exported file (the court bundle): one registry in the case-file
-core, so the export (``odr.court``) and the features that record things (``odr.video``'s
-recordings) do not know each other.
+"""What one feature's documents take from another's, through the case-file core, so that the two
+do not know each other:
 
-A feature registers ``contributor(case) -> [BundleFile]`` from its ``init_app`` with
-:func:`register_contribution`; the export asks every contributor when it writes a bundle.
+- files a feature adds to a case's exported file (the court bundle): ``odr.video`` registers its
+  recordings with :func:`register_contribution`; the export (``odr.court``) asks every contributor;
+- texts and documents a later stage quotes from an earlier one, by name (:func:`provide`,
+  :func:`provided`): the mediation provides the application for judicial confirmation of its
+  agreement and its record of undisputed facts, which the court's documents use. A feature names
+  what it needs with :func:`require`, and the app refuses to start when nobody provides it.
 """
 
 from __future__ import annotations
@@ -51,3 +54,29 @@ def chunks_of_path(path) -> Callable[[], Iterator[bytes]]:
 
 def chunks_of_bytes(data: bytes) -> Callable[[], Iterator[bytes]]:
     return lambda: iter([data])
+
+
+PROVIDERS: dict[str, Callable] = {}
+REQUIRED: set[str] = set()
+
+
+def provide(name: str, fn: Callable) -> None:
+    """Offer ``fn`` under ``name`` to the documents of other features."""
+    PROVIDERS[name] = fn
+
+
+def require(*names: str) -> None:
+    """Say that this feature's documents need ``names`` (checked when the app starts)."""
+    REQUIRED.update(names)
+
+
+def missing_providers() -> set[str]:
+    return REQUIRED - PROVIDERS.keys()
+
+
+def provided(name: str) -> Callable:
+    """:raise LookupError: nobody provides ``name`` (the app would not have started)."""
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        raise LookupError(f"no feature provides {name!r}") from None

@@ -7,8 +7,9 @@ def init_app(app) -> None:
     from odr import jobs
     from odr.cases.labels import register_actions
     from odr.cases.rooms import Purpose, register_purpose
+    from odr.documents.case_file import provide
     from odr.documents.operations import register_kind
-    from odr.mediate import assignment, models, outcomes, sessions, signing, views  # noqa: F401  (models: the tables)
+    from odr.mediate import assignment, confirmation, models, outcomes, sessions, signing, views  # noqa: F401  (models: the tables)
 
     for module in (sessions, assignment, outcomes):
         register_actions(module.ACTIONS)
@@ -16,5 +17,8 @@ def init_app(app) -> None:
     jobs.register(assignment.escalate_overdue)
     register_kind(signing.KINDS[models.OutcomeKind.agreement], signing.agreement_sealed)  # settles the case
     register_kind(signing.KINDS[models.OutcomeKind.undisputed_facts], None)
+    # What the court's documents quote from the mediation.
+    provide("judicial_confirmation", confirmation.render_judicial_confirmation)
+    provide("undisputed_facts", outcomes.approved_undisputed_facts)
     register_purpose(Purpose("mediation", sessions.mediation_role))  # who is who in a session's video room
     app.register_blueprint(views.bp)

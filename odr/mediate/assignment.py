@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role, RoleGrant, User
 from odr.cases import audit, labels
 from odr.cases import operations as case_ops
@@ -87,7 +88,7 @@ def add_to_roster(org: Organization, contact: str, name: str, actor) -> Mediator
     elif db.session.get(MediatorProfile, user.id) is not None:
         raise AssignmentError(_l("%(name)s is already on a roster.", name=user.name))
     if not user.has_role(Role.mediator, org.id):
-        auth_ops.grant_role(user, Role.mediator, org, actor=actor)
+        grant_role(user, Role.mediator, org, actor=actor)
     profile = MediatorProfile(user_id=user.id, organization_id=org.id)
     db.session.add(profile)
     audit.record(None, actor, "roster_added", {"organization": org.id, "user": user.id})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -171,6 +172,15 @@ def current_document(case: Case, kind: OutcomeKind) -> OutcomeDocument | None:
         sa.select(OutcomeDocument).where(OutcomeDocument.case_id == case.id, OutcomeDocument.kind == kind,
                                          OutcomeDocument.status != OutcomeStatus.superseded)
         .order_by(OutcomeDocument.version.desc()).limit(1))
+
+
+def approved_undisputed_facts(case: Case) -> tuple[list[dict], datetime] | None:
+    """The sections of the case's record of undisputed facts and when both parties approved it, if
+    they did (the complaint to a court quotes it)."""
+    record = current_document(case, OutcomeKind.undisputed_facts)
+    if record is None or record.status is not OutcomeStatus.approved:
+        return None
+    return record.content.get("sections", []), record.approved_at
 
 
 def versions(case: Case, kind: OutcomeKind) -> list[OutcomeDocument]:

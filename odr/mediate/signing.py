@@ -19,7 +19,7 @@ from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
 from odr.mediate.models import OutcomeDocument, OutcomeKind
-from odr.cases.notices import joined_parties
+from odr.cases.notices import party_signers
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ def subject_of(document: OutcomeDocument) -> str:
 
 
 def signers_of(case: Case) -> list[tuple]:
-    parties = sorted(joined_parties(case), key=lambda p: (p.side.value != "claimant", p.id))
-    rows = [(p.user, p.side.value, p.user.name or p.name) for p in parties]
+    rows = party_signers(case)
     if case.mediator is not None:
         rows.append((case.mediator, "mediator", case.mediator.name))
     return rows

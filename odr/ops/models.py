@@ -8,13 +8,12 @@ to any organisation" (a key column cannot be NULL).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from odr.auth.models import User
-from odr.cases.models import ApiClient, Case
+from odr.cases.models import Case
 from odr.extensions import db
 
 NO_ORG = 0
@@ -154,39 +153,3 @@ class CaseSignal(db.Model):
     reroutes: Mapped[int] = mapped_column(default=0)
 
     case: Mapped[Case] = relationship()
-
-
-class TransferResponse(db.Model):
-    """How fast the center answered a case transferred by an outside system."""
-
-    __tablename__ = "ops_transfer_response"
-
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True,
-                                         autoincrement=False)
-    api_client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_client.id"))
-    #: The organisation the transfer was sent to, which answers for its response times (kept
-    #: here: the dashboard's scope is read with the period's transfers, not from each case).
-    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organization.id"))
-    #: When the transfer arrived (the case's creation).
-    received_at: Mapped[datetime]
-    #: When a staff member took it on.
-    accepted_at: Mapped[datetime | None]
-    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    #: When staff first reached the party (a call, a message answered).
-    contacted_at: Mapped[datetime | None]
-    contacted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-
-    case: Mapped[Case] = relationship()
-    api_client: Mapped[ApiClient] = relationship()
-    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
-    contacted_by: Mapped[User | None] = relationship(foreign_keys=[contacted_by_id])
-
-    __table_args__ = (
-        sa.Index("ix_ops_transfer_response_sender", "api_client_id", "received_at"),
-        # The period's transfers of every sender (the dashboard's table per sender).
-        sa.Index("ix_ops_transfer_response_received", "received_at"),
-        sa.Index("ix_ops_transfer_response_waiting", "contacted_at", "received_at"),
-    )
-
-    def __repr__(self):
-        return f"<TransferResponse case {self.case_id}>"

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases.models import Organization
 from odr.extensions import db
+from odr.cases import transfers as clocks
 from odr.ops import queries, tables, transfers
 from odr.timeutil import utcnow
 
@@ -50,7 +51,7 @@ def _tables(scope: queries.Scope, start: date) -> list[tables.Table]:
     built = list(tables.build(scope, filters).values())
     since = datetime.combine(start, datetime.min.time())
     senders = transfers.per_sender(scope, since, since + timedelta(days=7))
-    goal = transfers.targets()
+    goal = clocks.targets()
     built.append(tables.Table(
         "transfers", _l("Transfers: response times per sender"),
         [_l("Sender"), _l("Received"), _l("Accepted"), _l("Accepted within %(s)d s", s=goal["accept"]),

@@ -18,7 +18,8 @@ from odr.cases.access import get_case_or_404
 from odr.cases.models import Category, Organization
 from odr.errors import abort_with
 from odr.extensions import db
-from odr.ops import queries, report, summary, tables, transfers  # noqa: F401  (summary registers its job)
+from odr.cases import transfers as clocks
+from odr.ops import queries, report, tables, transfers
 from odr.timeutil import utcnow
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -136,8 +137,8 @@ def transfer_times():
         abort_with(400, _("Choose a period of one day to one year, the start before the end."))
     rows = transfers.per_sender(g.scope, datetime.combine(start, datetime.min.time()),
                                 datetime.combine(end + timedelta(days=1), datetime.min.time()))
-    return render_template("ops/transfers.html", rows=rows, start=start, end=end, targets=transfers.targets(),
-                           waiting=transfers.waiting(g.scope), seconds_between=transfers.seconds_between,
+    return render_template("ops/transfers.html", rows=rows, start=start, end=end, targets=clocks.targets(),
+                           waiting=transfers.waiting(g.scope), seconds_between=clocks.seconds_between,
                            now=utcnow())
 
 
@@ -145,7 +146,7 @@ def _transfer_action(number, action):
     case = get_case_or_404(number, need="manage")
     try:
         action(case, current_user._get_current_object())
-    except transfers.TransferError as exc:
+    except clocks.TransferError as exc:
         db.session.rollback()
         abort_with(409, exc.reason)
     db.session.commit()
@@ -156,7 +157,7 @@ def _transfer_action(number, action):
 @bp.post("/transfers/<number>/accept")
 @login_required
 def accept_transfer(number):
-    response = _transfer_action(number, transfers.accept)
+    response = _transfer_action(number, clocks.accept)
     flash(_("Transfer %(number)s accepted.", number=number[:20]), "success")
     return response
 
@@ -164,7 +165,7 @@ def accept_transfer(number):
 @bp.post("/transfers/<number>/contact")
 @login_required
 def contact_transfer(number):
-    response = _transfer_action(number, transfers.record_contact)
+    response = _transfer_action(number, clocks.record_contact)
     flash(_("First contact with the party in %(number)s recorded.", number=number[:20]), "success")
     return response
 

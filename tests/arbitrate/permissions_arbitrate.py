@@ -16,6 +16,7 @@ from odr import uploads
 from odr.arbitrate.models import Arbitration, ArbitrationStatus, ArbitratorSeat, Challenge, Procedure, SeatRole, \
     SeatStatus
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
@@ -67,7 +68,7 @@ def extend(users, cases, values):
     db.session.add(commission)
     db.session.flush()
     arbitrator = auth_ops.create_user("arbitrator-matrix@example.com", "Arbitrator Matrix", "x" * 12)
-    auth_ops.grant_role(arbitrator, Role.arbitrator, commission)
+    grant_role(arbitrator, Role.arbitrator, commission)
     claimant, respondent = users["claimant"], users["respondent"]
     dispute = ops.DisputeDetails(Category.debt, "A loan not paid back.", "Pay back 8,000 yuan.", "朝阳区")
     case = ops.file_case(claimant, Channel.web, dispute, ops.PartyDetails(claimant.name, email=claimant.email),

@@ -9,6 +9,7 @@ import pytest
 import socketio
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.extensions import db
 
@@ -91,7 +92,7 @@ def people(server):
             n = next(counter)
             user = auth_ops.create_user(f"person{n}@example.com", name or f"Person {n}", "correct horse 42")
             if role:
-                auth_ops.grant_role(user, role)
+                grant_role(user, role)
             db.session.commit()
             person = Person(server, user.id)
         made.append(person)

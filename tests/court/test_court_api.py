@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import yaml
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import operations as case_ops
 from odr.cases import workflow
@@ -38,7 +39,7 @@ def seed(server):
         db.session.add_all([centre, court, other])
         db.session.flush()
         staff = auth_ops.create_user("staff@example.com", "Staff", PASSWORD)
-        auth_ops.grant_role(staff, Role.staff, centre)
+        grant_role(staff, Role.staff, centre)
         claimant = auth_ops.create_user("+8613800138001", "张三", PASSWORD)
         handoffs = []
         for target in (court, other):

@@ -22,7 +22,6 @@ from odr.documents.render import render_pdf
 from odr.extensions import db
 from odr.mediate import outcomes
 from odr.mediate.confirmation import NoApprovedAgreement, PartyIdentity, render_judicial_confirmation
-from odr.mediate.models import OutcomeKind
 from odr.mediate.pdf import mediation_pdf
 from tests.documents.test_render import chinese_agreement, english_draft, inflated, poppler, text_of
 

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import audit
 from odr.cases.models import Case, Outcome, Stage
@@ -44,9 +45,9 @@ def seed(server) -> str:
         db.session.add(commission)
         db.session.flush()
         staff = auth_ops.create_user(STAFF, "Staff Qian", PASSWORD)
-        auth_ops.grant_role(staff, Role.staff, commission)
+        grant_role(staff, Role.staff, commission)
         arbitrator = auth_ops.create_user(ARBITRATOR, "仲裁员周", PASSWORD)
-        auth_ops.grant_role(arbitrator, Role.arbitrator, commission)
+        grant_role(arbitrator, Role.arbitrator, commission)
         claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
         respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)
         case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=8000, claim="归还借款八千元。"),

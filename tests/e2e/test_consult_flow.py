@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases.models import Case, Stage
 from odr.consult import kb
@@ -35,7 +36,7 @@ def seed(server):
     with server.app.app_context():
         auth_ops.create_user(PARTY, "王五", PASSWORD)
         consultant = auth_ops.create_user(CONSULTANT, "Lawyer Chen", PASSWORD)
-        auth_ops.grant_role(consultant, Role.consultant)
+        grant_role(consultant, Role.consultant)
         kb.import_folder()  # the shipped knowledge base, for the suggestions while waiting
         db.session.commit()
         db.session.remove()

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases.models import Case, Outcome
 from odr.extensions import db
@@ -43,11 +44,11 @@ def seed(server) -> str:
         db.session.add_all([org, court])
         db.session.flush()
         staff = auth_ops.create_user(STAFF, "Staff Wu", PASSWORD)
-        auth_ops.grant_role(staff, Role.staff, org)
+        grant_role(staff, Role.staff, org)
         mediator = auth_ops.create_user(MEDIATOR, "Mediator Li", PASSWORD)
-        auth_ops.grant_role(mediator, Role.mediator, org)
+        grant_role(mediator, Role.mediator, org)
         clerk = auth_ops.create_user(CLERK, "Clerk Chen", PASSWORD)
-        auth_ops.grant_role(clerk, Role.court_clerk, court)
+        grant_role(clerk, Role.court_clerk, court)
         claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
         respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)
         case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=3000),

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import audit
 from odr.cases.models import Case, Outcome, Stage
@@ -53,9 +54,9 @@ def seed(server) -> str:
         db.session.add_all([org, Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")])
         db.session.flush()
         staff = auth_ops.create_user(STAFF, "Staff Wu", PASSWORD)
-        auth_ops.grant_role(staff, Role.staff, org)
+        grant_role(staff, Role.staff, org)
         mediator = auth_ops.create_user(MEDIATOR, "Mediator Li", PASSWORD)
-        auth_ops.grant_role(mediator, Role.mediator, org)
+        grant_role(mediator, Role.mediator, org)
         db.session.add(MediatorProfile(user_id=mediator.id, organization_id=org.id, specialties="neighbour"))
         claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
         respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from odr.auth import operations as auth_ops
+from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases import workflow
@@ -50,7 +51,7 @@ def seed(server):
         db.session.add(org)
         db.session.flush()
         mediator = auth_ops.create_user("mediator@example.com", "Mediator Li", PASSWORD)
-        auth_ops.grant_role(mediator, Role.mediator, org)
+        grant_role(mediator, Role.mediator, org)
         claimant = auth_ops.create_user("+8613800138031", "张三", PASSWORD)
         respondent = auth_ops.create_user("+8613900139031", "李四", PASSWORD)
         case = ops.file_case(claimant, Channel.web, dispute(), ops.PartyDetails("张三", phone="+8613800138031"),

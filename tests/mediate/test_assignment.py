@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from odr.auth.models import Role
 from odr.cases import audit
-from odr.cases.models import Category, Event, OrgType, Outcome, Stage
+from odr.cases.models import OrgType, Outcome, Stage
 from odr.cases import workflow
 from odr.extensions import db
 from odr.mediate import assignment as ops

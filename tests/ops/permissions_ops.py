@@ -8,7 +8,7 @@ Managers are not a role of the shared matrix; tests/ops/test_permissions_ops.py 
 
 from odr.cases import operations as ops
 from odr.cases.models import Category, Channel
-from odr.ops import transfers
+from odr.cases import transfers
 
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
          "court_clerk", "other_clerk", "consultant", "admin"]

@@ -9,7 +9,7 @@ from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.cases.models import Category, Channel
 from odr.extensions import db
-from odr.ops import transfers
+from odr.cases import transfers
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from odr.cases import audit
 from odr.cases import operations as ops
 from odr.extensions import db
 from odr.ops import queries, transfers
-from odr.ops.models import TransferResponse
+from odr.cases import transfers as clocks
+from odr.cases.transfers import TransferResponse
 from tests.api.test_intake import GOOD, assert_documented, spec  # noqa: F401  (the OpenAPI fixture)
 
 URL = "/api/v1/intake"
@@ -79,7 +80,7 @@ def test_targets_are_configurable(app, client, clock, senders, center, make_user
     app.config.update(TRANSFER_ACCEPT_SECONDS=30, TRANSFER_CONTACT_SECONDS=300)
     send(client, senders["hotline"], "HL-2")
     clock.advance(seconds=45)
-    transfers.record_contact(case_of("HL-2"), make_user(Role.staff, center))
+    clocks.record_contact(case_of("HL-2"), make_user(Role.staff, center))
     db.session.commit()
     response = status(client, senders["hotline"], "HL-2").get_json()["response"]
     # Contact without an explicit acceptance accepts the case at the same moment.
@@ -92,12 +93,12 @@ def test_each_clock_stops_once(app, client, clock, senders, center, make_user):
     staff = make_user(Role.staff, center)
     send(client, senders["hotline"], "HL-3")
     case = case_of("HL-3")
-    transfers.accept(case, staff)
-    with pytest.raises(transfers.TransferError):
-        transfers.accept(case, staff)
-    transfers.record_contact(case, staff)
-    with pytest.raises(transfers.TransferError):
-        transfers.record_contact(case, staff)
+    clocks.accept(case, staff)
+    with pytest.raises(clocks.TransferError):
+        clocks.accept(case, staff)
+    clocks.record_contact(case, staff)
+    with pytest.raises(clocks.TransferError):
+        clocks.record_contact(case, staff)
 
 
 def test_staff_of_another_organisation_cannot_stop_the_clock(app, client, senders, make_org, make_user, login):
@@ -142,9 +143,9 @@ def test_per_sender_figures_and_page(app, client, clock, senders, center, make_o
         case = case_of(f"R-{i}")
         if accept_after is not None:
             clock.now += timedelta(seconds=accept_after)
-            transfers.accept(case, staff)
+            clocks.accept(case, staff)
             clock.now += timedelta(seconds=contact_after - accept_after)
-            transfers.record_contact(case, staff)
+            clocks.record_contact(case, staff)
         db.session.commit()
     rows = {r.name: r for r in transfers.per_sender(queries.Scope(None, True), start - timedelta(days=1),
                                                     start + timedelta(days=1))}
