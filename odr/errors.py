@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from odr.extensions import db
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,14 @@ def init_app(app):
             resp = app.make_response(resp)
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp
+
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused):
+        """A refusal no view answered with its own page: nothing of the request is kept, and the
+        person reads why (409, or 422 for bad input)."""
+        db.session.rollback()
+        status = exc.status if exc.status in MESSAGES and 400 <= exc.status < 500 else 409
+        return problem(status, exc.reason) if wants_json() else error_page(status, exc.reason)
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -81,3 +81,37 @@ def test_layers_hold_and_a_cross_feature_import_breaks_them(tmp_path):
     assert broken.returncode == 1
     assert "odr.court is not allowed to import odr.mediate" in broken.stdout
     assert "odr.court.shortcut -> odr.mediate.outcomes" in broken.stdout
+
+
+def test_a_refusal_no_view_answers_is_rolled_back_and_explained(fresh_registries, _schema, database_url):
+    """Views let a domain refusal rise instead of each catching it: the app's handler rolls the
+    request back and answers 409 (422 for bad input) with the reason, as a page or problem details."""
+    import sqlalchemy as sa
+
+    from odr.cases.models import Organization, OrgType
+    from odr.refusal import Refused
+
+    class NotNow(Refused):
+        pass
+
+    class BadValue(Refused):
+        status = 422
+
+    app = odr.create_app(config_for(database_url), sockets=False)
+
+    def half_written(error):
+        db.session.add(Organization(name="Half written", type=OrgType.industry, district="朝阳区"))
+        db.session.flush()
+        raise error
+
+    app.add_url_rule("/test/refused", "refused", lambda: half_written(NotNow("Not in this state.")), methods=["POST"])
+    app.add_url_rule("/api/test/bad", "bad", lambda: half_written(BadValue("Amount must be positive.")),
+                     methods=["POST"])
+    client = app.test_client()
+    page = client.post("/test/refused")
+    assert page.status_code == 409 and "Not in this state." in page.get_data(as_text=True)
+    api = client.post("/api/test/bad")
+    assert api.status_code == 422 and api.content_type == "application/problem+json"
+    assert api.get_json()["detail"] == "Amount must be positive."
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(Organization.name == "Half written")) == 0

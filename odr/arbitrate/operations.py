@@ -94,6 +94,8 @@ class ArbitrationError(Refused):
 class BadInput(ArbitrationError):
     """What was sent is not acceptable (422)."""
 
+    status = 422
+
 
 # --- reading ---------------------------------------------------------------------------------
 

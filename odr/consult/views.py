@@ -129,10 +129,7 @@ def rate(cid):
     if not form.validate_on_submit():
         return render_template("consult/chat.html", c=consultation, place=None, suggested=[], rate_form=form,
                                max_chars=0), 400
-    try:
-        ops.rate(consultation, current_user, form.stars.data, form.comment.data or None)
-    except ops.ConsultError as exc:
-        abort(409, description=str(exc.reason))
+    ops.rate(consultation, current_user, form.stars.data, form.comment.data or None)
     db.session.commit()
     flash(_("Thank you for your rating."), "success")
     return redirect(url_for("consult.chat", cid=cid), code=303)

@@ -51,6 +51,8 @@ class CourtError(Refused):
 class InvalidReport(CourtError):
     """A court report with a missing or malformed value (422-type)."""
 
+    status = 422
+
 
 def courts() -> list[Organization]:
     return list(db.session.scalars(sa.select(Organization).where(Organization.type == OrgType.court)

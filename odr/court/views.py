@@ -211,9 +211,6 @@ def _report(handoff, step, form=None, field=None):
             getattr(form, field).errors = [exc.reason]
             return _render_show(handoff, 422, **{f"{field.split('_')[0]}_form": form})
         abort_with(422, exc.reason)
-    except ops.CourtError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
     db.session.commit()
     if changed:
         flash(_("Recorded."), "success")

@@ -59,6 +59,8 @@ class SigningError(Refused):
 class BadSignatureInput(SigningError):
     """What the browser sent is malformed or does not match (422)."""
 
+    status = 422
+
 
 class StaleDocument(SigningError):
     """Someone else signed first; the signer must sign the newer file (409, retry)."""

@@ -125,9 +125,6 @@ def proposal_new(number):
         db.session.rollback()
         form.form_errors.append(str(exc.reason))
         return _render_proposals(case, form, 400)
-    except props.ProposalError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
     db.session.commit()
     flash(_("Your proposal was sent."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
@@ -143,11 +140,7 @@ def proposal_answer(number, pid):
     form = ProposalAnswerForm()
     if not form.validate_on_submit():
         return _render_proposals(case, answer_forms={proposal.id: form}, status=400)
-    try:
-        props.answer(proposal, case, _me(), accept=form.decision.data == "accept", comment=form.comment.data or "")
-    except props.ProposalError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
+    props.answer(proposal, case, _me(), accept=form.decision.data == "accept", comment=form.comment.data or "")
     db.session.commit()
     flash(_("Your answer was recorded."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
@@ -173,9 +166,6 @@ def proposal_counter(number, pid):
         except props.InvalidProposal as exc:
             db.session.rollback()
             form.form_errors.append(str(exc.reason))
-        except props.ProposalError as exc:
-            db.session.rollback()
-            abort_with(409, exc.reason)
         else:
             db.session.commit()
             flash(_("Your counter-proposal was sent."), "success")
@@ -192,11 +182,7 @@ def proposal_withdraw(number, pid):
     proposal = _proposal_or_404(case, pid)
     if not props.may_withdraw(proposal, _me()):
         abort(403)
-    try:
-        props.withdraw(proposal, case, _me())
-    except props.ProposalError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
+    props.withdraw(proposal, case, _me())
     db.session.commit()
     flash(_("Your proposal was withdrawn."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
@@ -255,9 +241,6 @@ def outcome_edit(number, kind):
             except outcomes.InvalidDocument as exc:
                 db.session.rollback()
                 form.form_errors.append(str(exc.reason))
-            except outcomes.OutcomeError as exc:
-                db.session.rollback()
-                abort_with(409, exc.reason)
             else:
                 db.session.commit()
                 if doc is not None and saved.id != doc.id:
@@ -286,11 +269,7 @@ def outcome_send(number, kind):
     doc = outcomes.current_document(case, kind)
     if doc is None:
         abort_with(409, _("Write the document first."))
-    try:
-        outcomes.send(doc, case, _me())
-    except outcomes.OutcomeError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
+    outcomes.send(doc, case, _me())
     db.session.commit()
     flash(_("Sent to the parties for approval."), "success")
     return redirect(url_for("mediate.outcome", number=number), code=303)
@@ -313,9 +292,6 @@ def outcome_answer(number, kind):
         db.session.rollback()
         form.comment.errors.append(str(exc.reason))
         return _render_outcome(case, answer_forms={kind: form}, status=400)
-    except outcomes.OutcomeError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
     db.session.commit()
     if not case.is_open:
         flash(_("Both parties approved the agreement. The case is settled."), "success")
@@ -334,11 +310,7 @@ def outcome_next(number):
         return _render_outcome(case, next_form=form, status=400)
     if not (in_room(case, me) or case.can_manage(me)):
         abort(403)
-    try:
-        outcomes.go_to_court(case, me)
-    except outcomes.OutcomeError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
+    outcomes.go_to_court(case, me)
     db.session.commit()
     flash(_("The case moved on to the next stage."), "success")
     return redirect(url_for("cases.show", number=number), code=303)

@@ -60,6 +60,8 @@ class OutcomeError(Refused):
 class InvalidDocument(OutcomeError):
     """What was entered does not make a valid document or answer (400, nothing stored)."""
 
+    status = 422
+
 
 @lru_cache
 def templates_data() -> dict:

@@ -44,6 +44,8 @@ class ProposalError(Refused):
 class InvalidProposal(ProposalError):
     """What was entered does not make a valid proposal (answered with 400, nothing stored)."""
 
+    status = 422
+
 
 @dataclass(frozen=True)
 class Instalment:

@@ -144,11 +144,7 @@ def transfer_times():
 
 def _transfer_action(number, action):
     case = get_case_or_404(number, need="manage")
-    try:
-        action(case, current_user._get_current_object())
-    except clocks.TransferError as exc:
-        db.session.rollback()
-        abort_with(409, exc.reason)
+    action(case, current_user._get_current_object())
     db.session.commit()
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/ops/")
                     else url_for("ops.transfer_times"), code=303)
