@@ -76,7 +76,7 @@ def main() -> None:
     from odr.cli import upgrade_database
     from odr.samples import sample_case
     from odr.extensions import db
-    from odr.mediate import room
+    from odr.mediate.room import operations as room
     from odr.cases.evidence import Visibility
 
     app = create_app()

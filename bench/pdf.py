@@ -68,7 +68,7 @@ def main() -> None:
     from odr.documents.render import BASE_URL, LockedFetcher
     from odr.samples import sample_case
     from odr.extensions import db
-    from odr.mediate.pdf import mediation_html, mediation_pdf
+    from odr.mediate.outcomes.pdf import mediation_html, mediation_pdf
 
     app = create_app()
     with app.app_context():

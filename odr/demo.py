@@ -211,8 +211,8 @@ def _signed_agreement(case, users) -> None:
     outbox the demo just wrote it to), a key made here for this one signature, and signs what
     the platform prepared — the same operations the signing page's endpoints call.
     """
-    from odr.mediate import outcomes
-    from odr.mediate import signing as mediation_signing
+    from odr.mediate.outcomes import operations as outcomes
+    from odr.mediate.outcomes import signing as mediation_signing
     from odr.mediate.models import OutcomeKind
 
     mediator = users["mediator"]

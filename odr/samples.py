@@ -88,7 +88,7 @@ def sample_case(lang: str = "zh", failed: bool = False) -> SampleCase:
     from odr.cases import workflow
     from odr.cases.models import Category, Channel, Organization, OrgType, Stage
     from odr.extensions import db
-    from odr.mediate import outcomes
+    from odr.mediate.outcomes import operations as outcomes
     from odr.mediate.models import MediatorProfile, OutcomeKind
 
     zh = lang == "zh"
@@ -173,8 +173,8 @@ def render_sample(kind: str, lang: str) -> bytes:
                                 "北京市朝阳区安贞里一号楼301室" if zh else "Flat 301, 1 Anzhen Li, Chaoyang, Beijing"),
             on=date(2026, 11, 2))
     from odr.documents.case_index import render_case_index
-    from odr.mediate.confirmation import PartyIdentity, render_judicial_confirmation
-    from odr.mediate.pdf import mediation_pdf
+    from odr.mediate.outcomes.confirmation import PartyIdentity, render_judicial_confirmation
+    from odr.mediate.outcomes.pdf import mediation_pdf
 
     sample = sample_case(lang)
     if kind == "arbitration-agreement":

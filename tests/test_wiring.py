@@ -76,11 +76,11 @@ def test_layers_hold_and_a_cross_feature_import_breaks_them(tmp_path):
     assert _lint(ROOT).returncode == 0, _lint(ROOT).stdout[-3000:]
     shutil.copytree(ROOT / "odr", tmp_path / "odr", ignore=shutil.ignore_patterns("__pycache__"))
     shortcut = tmp_path / "odr" / "court" / "shortcut.py"
-    shortcut.write_text("from odr.mediate.outcomes import current_document  # a court reaching into mediation\n")
+    shortcut.write_text("from odr.mediate.outcomes.operations import current_document  # a court reaching into mediation\n")
     broken = _lint(tmp_path)
     assert broken.returncode == 1
     assert "odr.court is not allowed to import odr.mediate" in broken.stdout
-    assert "odr.court.shortcut -> odr.mediate.outcomes" in broken.stdout
+    assert "odr.court.shortcut -> odr.mediate.outcomes.operations" in broken.stdout
 
 
 def test_a_refusal_no_view_answers_is_rolled_back_and_explained(fresh_registries, _schema, database_url):

@@ -9,7 +9,15 @@ def init_app(app) -> None:
     from odr.cases.rooms import Purpose, register_purpose
     from odr.documents.case_file import provide
     from odr.documents.operations import register_kind
-    from odr.mediate import assignment, confirmation, models, outcomes, sessions, signing, views  # noqa: F401  (models: the tables)
+    from odr.mediate import models, views
+    from odr.mediate.assignment import operations as assignment
+    from odr.mediate.assignment import views as assignment_views
+    from odr.mediate.outcomes import confirmation, signing
+    from odr.mediate.outcomes import operations as outcomes
+    from odr.mediate.outcomes import views as outcome_views
+    from odr.mediate.room import views as room_views
+    from odr.mediate.sessions import operations as sessions
+    from odr.mediate.sessions import views as session_views
 
     for module in (sessions, assignment, outcomes):
         register_actions(module.ACTIONS)
@@ -21,4 +29,7 @@ def init_app(app) -> None:
     provide("judicial_confirmation", confirmation.render_judicial_confirmation)
     provide("undisputed_facts", outcomes.approved_undisputed_facts)
     register_purpose(Purpose("mediation", sessions.mediation_role))  # who is who in a session's video room
+    # The parts' routes join the stage's blueprint before it is registered.
+    for part in (assignment_views, session_views, room_views, outcome_views):
+        assert part.bp is views.bp
     app.register_blueprint(views.bp)

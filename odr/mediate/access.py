@@ -3,7 +3,7 @@
 ``roles`` come from ``Case.roles_of``: the joined parties (``claimant``, ``respondent``),
 the mediator who accepted the case (``mediator``), the handling organisation's ``staff``,
 ``admin``. A mediator who has only been *offered* the case is not its mediator yet: they
-see the offer (``odr.mediate.assignment``), not the case room.
+see the offer (``odr.mediate.assignment.operations``), not the case room.
 """
 
 from __future__ import annotations

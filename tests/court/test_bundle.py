@@ -18,7 +18,7 @@ import pytest
 
 from odr.court.bundle import MANIFEST, SIGNATURE
 from odr.extensions import db
-from odr.mediate import room
+from odr.mediate.room import operations as room
 from odr.cases.evidence import Visibility
 from tests.documents.signing import sign_all
 from tests.documents.test_signing import approved_agreement

@@ -20,7 +20,7 @@ from odr.documents import storage
 from odr.documents.ca import platform_ca
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
-from odr.mediate import outcomes
+from odr.mediate.outcomes import operations as outcomes
 from odr.mediate.models import OutcomeKind
 from odr.outbox import OutboxMessage
 from tests.documents.signing import BrowserKey, drawing, last_code, pdfsig, sign_in_process, sign_via_http

@@ -20,9 +20,9 @@ from odr.documents.case_index import FileEntry, pdf_page_count, render_case_inde
 from odr.documents.layout import SIGNATURE_BOX_MM, Signer
 from odr.documents.render import render_pdf
 from odr.extensions import db
-from odr.mediate import outcomes
-from odr.mediate.confirmation import NoApprovedAgreement, PartyIdentity, render_judicial_confirmation
-from odr.mediate.pdf import mediation_pdf
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes.confirmation import NoApprovedAgreement, PartyIdentity, render_judicial_confirmation
+from odr.mediate.outcomes.pdf import mediation_pdf
 from tests.documents.test_render import chinese_agreement, english_draft, inflated, poppler, text_of
 
 COURT = {"zh": "北京市朝阳区人民法院", "en": "Chaoyang District People's Court, Beijing"}

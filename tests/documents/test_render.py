@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from odr.cases import audit
-from odr.mediate import pdf as mediation_pdfs
+from odr.mediate.outcomes import pdf as mediation_pdfs
 from odr.documents.render import FONT_URL, FONTS, ForbiddenResource, render_pdf
 from odr.extensions import db
-from odr.mediate import outcomes
+from odr.mediate.outcomes import operations as outcomes
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
 from odr.timeutil import utcnow
 
@@ -169,7 +169,7 @@ def test_the_bundled_font_covers_level_1_hanzi_and_every_template_character():
     assert len(level1) == 3755
     template_chars = set()
     for path in [*ROOT.glob("odr/mediate/data/*.yaml"), *ROOT.glob("templates/documents/*.html"),
-                 *ROOT.glob("odr/documents/*.py"), ROOT / "odr/mediate/pdf.py", ROOT / "odr/mediate/confirmation.py",
+                 *ROOT.glob("odr/documents/*.py"), ROOT / "odr/mediate/outcomes/pdf.py", ROOT / "odr/mediate/outcomes/confirmation.py",
                  ROOT / "odr/court/complaint.py"]:
         template_chars.update(c for c in path.read_text(encoding="utf-8") if c.isprintable())
     missing = "".join(sorted(c for c in level1 | template_chars if ord(c) not in cmap))

@@ -17,7 +17,8 @@ from odr.documents.ca import platform_ca
 from odr.documents.models import SignedDocument, SignerStatus, SigningStatus
 from odr.documents.verify import verify
 from odr.extensions import db
-from odr.mediate import outcomes, signing
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import signing as signing
 from odr.mediate.models import OutcomeKind, OutcomeStatus
 from tests.documents.signing import BrowserKey, drawing, last_code, pdfsig, sign_all, sign_via_http
 

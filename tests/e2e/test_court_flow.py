@@ -35,7 +35,7 @@ def seed(server) -> str:
     from odr.cases import operations as ops
     from odr.cases import workflow
     from odr.cases.models import Channel, Organization, OrgType, Stage
-    from odr.mediate import outcomes
+    from odr.mediate.outcomes import operations as outcomes
     from odr.mediate.models import OutcomeKind
 
     with server.app.app_context():

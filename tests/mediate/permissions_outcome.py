@@ -4,8 +4,8 @@ In the world, the claimant has made a proposal (put to the respondent), the medi
 sent an agreement for approval and has a record of undisputed facts in draft.
 """
 
-from odr.mediate import outcomes
-from odr.mediate import proposals as props
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import proposals as props
 from odr.mediate.models import OutcomeKind
 
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",

@@ -7,7 +7,7 @@ Mediator-only evidence answers 404 to everyone but its uploader and the mediator
 
 import io
 
-from odr.mediate import room
+from odr.mediate.room import operations as room
 from odr.cases.evidence import Visibility
 
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",

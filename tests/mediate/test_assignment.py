@@ -13,7 +13,7 @@ from odr.cases import audit
 from odr.cases.models import OrgType, Outcome, Stage
 from odr.cases import workflow
 from odr.extensions import db
-from odr.mediate import assignment as ops
+from odr.mediate.assignment import operations as ops
 from odr.mediate.models import Assignment, AssignmentStatus, ChangeRequest, MediatorProfile
 from odr.outbox import OutboxMessage
 

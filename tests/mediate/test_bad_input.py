@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from odr.extensions import db
-from odr.mediate import outcomes, proposals, sessions
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import proposals as proposals
+from odr.mediate.sessions import operations as sessions
 from odr.mediate.models import OutcomeKind, SessionMode
 from odr.timeutil import utcnow
 from tests.test_bad_input import FUZZ, VALUES, _post

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from odr.extensions import db
-from odr.mediate import room
+from odr.mediate.room import operations as room
 from odr.cases.evidence import Visibility
 from odr.mediate.models import RoomChannel
 

@@ -1,6 +1,6 @@
 """A document is drafted in the language the mediator is working in."""
 
-from odr.mediate import outcomes
+from odr.mediate.outcomes import operations as outcomes
 from odr.mediate.models import OutcomeKind
 
 

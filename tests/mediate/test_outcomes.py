@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from odr.cases import audit
 from odr.cases.models import ArbitrationBasis, Category, Outcome, Stage
 from odr.extensions import db
-from odr.mediate import outcomes
-from odr.mediate import proposals as props
-from odr.mediate import signing
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import proposals as props
+from odr.mediate.outcomes import signing as signing
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
 from odr.outbox import OutboxMessage
 from tests.documents.signing import sign_all

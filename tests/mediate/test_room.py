@@ -14,7 +14,7 @@ from odr import uploads
 from odr.cases import workflow
 from odr.cases.models import Event, Outcome
 from odr.extensions import db
-from odr.mediate import room
+from odr.mediate.room import operations as room
 from odr.cases.evidence import Evidence, Visibility
 from odr.mediate.models import RoomChannel, RoomMessage
 from odr.outbox import OutboxMessage

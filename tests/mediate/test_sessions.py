@@ -14,7 +14,7 @@ from odr import jobs, outbox
 from odr.cases import audit, workflow
 from odr.cases.models import Outcome
 from odr.extensions import db
-from odr.mediate import sessions as session_ops
+from odr.mediate.sessions import operations as session_ops
 from odr.mediate.models import Attendance, MediationSession, SessionStatus
 from odr.outbox import OutboxMessage
 

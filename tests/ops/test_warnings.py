@@ -12,7 +12,7 @@ from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import Outcome, Stage
 from odr.extensions import db
-from odr.mediate import sessions as session_ops
+from odr.mediate.sessions import operations as session_ops
 from odr.mediate.models import SessionMode
 from odr.ops import queries, warnings
 from odr.ops.models import CaseSignal

@@ -3,7 +3,7 @@
 import io
 
 from odr.extensions import db
-from odr.mediate import room as room_ops
+from odr.mediate.room import operations as room_ops
 from odr.cases.evidence import Visibility
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow

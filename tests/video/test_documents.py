@@ -5,7 +5,7 @@ import io
 import weasyprint
 
 from odr.extensions import db
-from odr.mediate import room as room_ops
+from odr.mediate.room import operations as room_ops
 from odr.cases.evidence import Visibility
 from tests.video.conftest import Peer
 

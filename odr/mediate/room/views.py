@@ -1,4 +1,4 @@
-"""Routes of the case room: threads of messages and evidence (rules in ``odr.mediate.room``).
+"""Routes of the case room: threads of messages and evidence (rules in ``odr.mediate.room.operations``).
 
 - ``GET  /mediate/<number>/room[?thread=…]``: the threads the user may read, one shown;
 - ``POST /mediate/<number>/room``: write in a thread (parties: joint and their own; mediator: all);
@@ -24,10 +24,10 @@ from odr.cases import labels
 from odr.cases.models import Stage
 from odr.cases.evidence import EVIDENCE_TYPES, Visibility
 from odr.extensions import db
-from odr.mediate import room as ops
+from odr.mediate.room import operations as ops
 from odr.mediate.access import mediation_case
 from odr.mediate.models import RoomChannel
-from odr.mediate.room_forms import THREAD_LABELS, VISIBILITY_LABELS, EvidenceForm, MessageForm
+from odr.mediate.room.forms import THREAD_LABELS, VISIBILITY_LABELS, EvidenceForm, MessageForm
 from odr.mediate.views import bp
 
 

@@ -1,6 +1,6 @@
 """Routes of mediation sessions: propose times, pick, attendance, cancel, calendar file.
 
-The rules live in ``odr.mediate.sessions``; these views load, check who is asking, call
+The rules live in ``odr.mediate.sessions.operations``; these views load, check who is asking, call
 one operation, commit once, and answer a refusal with the page and its reason.
 """
 
@@ -17,10 +17,10 @@ from odr.cases.models import Stage
 from odr.cases.rooms import RoomStatus
 from odr.errors import abort_with
 from odr.extensions import db
-from odr.mediate import sessions as ops
+from odr.mediate.sessions import operations as ops
 from odr.mediate.access import in_room, is_mediator, mediation_case
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
-from odr.mediate.session_forms import CancelForm, PickForm, ProposeForm, attendance_form
+from odr.mediate.sessions.forms import CancelForm, PickForm, ProposeForm, attendance_form
 from odr.mediate.views import bp
 from odr.timeutil import display_zone, local_to_utc
 

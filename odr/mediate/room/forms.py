@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from odr.forms import no_control_chars, strip
 from odr.mediate.models import RoomChannel
 from odr.cases.evidence import DESCRIPTION_MAX_CHARS, Visibility
-from odr.mediate.room import MESSAGE_MAX_CHARS
+from odr.mediate.room.operations import MESSAGE_MAX_CHARS
 
 THREAD_LABELS = {
     RoomChannel.joint: _l("Everyone"),

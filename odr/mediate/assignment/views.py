@@ -21,9 +21,9 @@ from odr.cases.models import Organization, Outcome, Stage
 from odr.cases.stages import stage_status
 from odr.cases.workflow import available_moves
 from odr.extensions import db
-from odr.mediate import assignment as ops
+from odr.mediate.assignment import operations as ops
 from odr.mediate.access import mediation_case
-from odr.mediate.assignment_forms import (ChangeForm, DeclineForm, MediatorRateForm, OfferForm, ProfileForm,
+from odr.mediate.assignment.forms import (ChangeForm, DeclineForm, MediatorRateForm, OfferForm, ProfileForm,
                                           RosterAddForm)
 from odr.mediate.models import Assignment, MediatorProfile
 from odr.mediate.views import bp

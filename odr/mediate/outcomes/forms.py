@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from odr.forms import AmountField, no_control_chars, strip
-from odr.mediate.proposals import MAX_INSTALMENTS, Instalment
+from odr.mediate.outcomes.proposals import MAX_INSTALMENTS, Instalment
 
 #: Empty instalment rows offered on the form (more can be sent back after an error).
 INSTALMENT_ROWS = 4

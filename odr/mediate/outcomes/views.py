@@ -20,12 +20,12 @@ from flask_login import current_user, login_required
 from odr.cases.models import Stage
 from odr.errors import abort_with
 from odr.extensions import db
-from odr.mediate import outcomes
-from odr.mediate import proposals as props
-from odr.mediate import signing
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import proposals as props
+from odr.mediate.outcomes import signing as signing
 from odr.mediate.access import in_room, is_mediator, mediation_case
 from odr.mediate.models import OutcomeKind, OutcomeStatus, Proposal, ProposalStatus
-from odr.mediate.outcome_forms import (DocumentAnswerForm, NextStepForm, ProposalAnswerForm, ProposalForm,
+from odr.mediate.outcomes.forms import (DocumentAnswerForm, NextStepForm, ProposalAnswerForm, ProposalForm,
                                        document_form_class, section_fields)
 from odr.mediate.views import bp
 

@@ -30,7 +30,7 @@ from odr.links import absolute_url
 from odr.mediate.access import is_mediator
 from odr.mediate.models import OutcomeApproval, OutcomeDocument, OutcomeKind, OutcomeStatus, Proposal
 from odr.cases.notices import joined_parties, notify_users
-from odr.mediate.proposals import accepted_proposal, schedule_of
+from odr.mediate.outcomes.proposals import accepted_proposal, schedule_of
 from odr.refusal import Refused
 from odr.timeutil import utcnow
 
@@ -48,7 +48,7 @@ ACTIONS = {
 
 logger = logging.getLogger(__name__)
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 LANGS = ("zh", "en")
 MAX_SECTION_CHARS = 8000
 
@@ -212,7 +212,7 @@ def save(case: Case, kind: OutcomeKind, mediator, texts: dict[str, str],
         is given for changing an approved version.
     :raise OutcomeError: not the mediator, the case left mediation, or the document is signed.
     """
-    from odr.mediate import signing
+    from odr.mediate.outcomes import signing as signing
     _check_open(case)
     _check_mediator(case, mediator)
     ids = section_ids(kind)
@@ -288,7 +288,7 @@ def send(document: OutcomeDocument, case: Case, mediator) -> None:
 def editable(document: OutcomeDocument) -> bool:
     """Whether the mediator may still change this version: a draft, one waiting for answers, or an
     approved one that not everyone has signed yet (saving then starts a new version, with a reason)."""
-    from odr.mediate import signing
+    from odr.mediate.outcomes import signing as signing
     if document.status in (OutcomeStatus.draft, OutcomeStatus.approval):
         return True
     return document.status is OutcomeStatus.approved and not signing.is_signed(document)
@@ -297,7 +297,7 @@ def editable(document: OutcomeDocument) -> bool:
 def ready_to_settle(document: OutcomeDocument) -> bool:
     """Whether an approved agreement may settle the case now: both parties approved it and
     everyone (the parties, then the mediator) signed its PDF, which the platform then sealed."""
-    from odr.mediate import signing
+    from odr.mediate.outcomes import signing as signing
     return document.kind is OutcomeKind.agreement and document.status is OutcomeStatus.approved \
         and signing.is_signed(document)
 
@@ -341,7 +341,7 @@ def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, commen
     document.approved_at = utcnow()
     audit.record(case, user, "outcome_approved", {
         "kind": document.kind, "version": document.version, "content_sha256": content_digest(document.content)})
-    from odr.mediate import signing
+    from odr.mediate.outcomes import signing as signing
     signed = signing.put_up(document, case, user)
     notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
                  _("Both parties approved the document of case %(number)s. Please sign it: %(link)s",

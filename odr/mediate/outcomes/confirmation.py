@@ -24,7 +24,7 @@ from odr.cases.models import Case, Side
 from odr.documents import layout
 from odr.documents.layout import Signer
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
-from odr.mediate.outcomes import content_digest, current_document
+from odr.mediate.outcomes.operations import content_digest, current_document
 from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from odr.documents import layout
 from odr.documents.layout import Signer, local_date
 from odr.documents.render import render_pdf
 from odr.mediate.models import OutcomeDocument, OutcomeKind, OutcomeStatus
-from odr.mediate.outcomes import content_digest
+from odr.mediate.outcomes.operations import content_digest
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def signers_of(case: Case) -> list[tuple]:
 
 def put_up(document: OutcomeDocument, case: Case, actor, reason: str = "") -> SignedDocument:
     """Render the approved version and put it up for signing (in the caller's transaction)."""
-    from odr.mediate.pdf import mediation_pdf  # WeasyPrint loads when a document is first rendered
+    from odr.mediate.outcomes.pdf import mediation_pdf  # WeasyPrint loads when a document is first rendered
 
     pdf = mediation_pdf(case, document)
     return signing.start(case, actor, kind=KINDS[document.kind], subject=subject_of(document),
@@ -74,7 +74,7 @@ def supersede_for_new_version(document: OutcomeDocument, actor, new_version: int
 
 
 def agreement_sealed(sealed: SignedDocument) -> None:
-    from odr.mediate import outcomes
+    from odr.mediate.outcomes import operations as outcomes
 
     outcome_id = int(sealed.subject.split(":", 1)[1])
     document = db.session.get(OutcomeDocument, outcome_id)

@@ -12,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from odr.forms import IntegerField, no_control_chars, strip
 from odr.mediate.models import SessionMode
-from odr.mediate.sessions import MAX_MINUTES, MAX_SLOTS, MIN_MINUTES
+from odr.mediate.sessions.operations import MAX_MINUTES, MAX_SLOTS, MIN_MINUTES
 from odr.timeutil import parse_local
 
 MODES = [SelectChoice(SessionMode.video.value, _l("By video")),

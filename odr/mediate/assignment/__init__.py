@@ -1,0 +1,1 @@
+"""Assigning a case to a mediator: the directory, the roster, offers, change requests."""

@@ -1,0 +1,1 @@
+"""The case room: joint and private threads, and evidence."""

@@ -1,0 +1,1 @@
+"""Mediation sessions: proposed times, picks, invitations, attendance, the session's video room."""
