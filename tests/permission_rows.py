@@ -1,7 +1,8 @@
-"""What the permission-matrix extension modules share: the roles of the world and a row builder."""
+"""The permission matrix's roles and row builders, for tests/test_permissions.py and its extension modules."""
 
 ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
          "court_clerk", "other_clerk", "consultant", "admin"]
+SIGNED_IN = [r for r in ROLES if r != "anon"]
 
 
 def only(ok: dict, default=404, anon=302):
@@ -9,4 +10,22 @@ def only(ok: dict, default=404, anon=302):
     out = {r: default for r in ROLES}
     out["anon"] = anon
     out.update(ok)
+    return out
+
+
+def everyone(status, anon=None):
+    return {r: (anon if r == "anon" and anon is not None else status) for r in ROLES}
+
+
+def case_view(**overrides):
+    """Who may see the open case: its parties, its organisation's staff, its mediator, admins."""
+    out = {r: 404 for r in ROLES}
+    out.update(anon=302, claimant=200, respondent=200, staff=200, mediator=200, admin=200)
+    out.update(overrides)
+    return out
+
+
+def staff_only(ok):
+    out = {r: 403 for r in ROLES}
+    out.update(anon=302, staff=ok, other_staff=ok, admin=ok)
     return out

@@ -23,39 +23,13 @@ from odr.consult import operations as consult_ops
 from odr.consult.models import Article
 from odr.extensions import db, limiter
 from tests.conftest import empty_tables
+from tests.permission_rows import ROLES, case_view, everyone, only, staff_only
 
 #: The smallest valid PNG (1×1 pixel).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
 
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
 SIGNED_IN = [r for r in ROLES if r != "anon"]
-
-
-def everyone(status, anon=None):
-    return {r: (anon if r == "anon" and anon is not None else status) for r in ROLES}
-
-
-def case_view(**overrides):
-    """Who may see the open case: its parties, its organisation's staff, its mediator, admins."""
-    out = {r: 404 for r in ROLES}
-    out.update(anon=302, claimant=200, respondent=200, staff=200, mediator=200, admin=200)
-    out.update(overrides)
-    return out
-
-
-def staff_only(ok):
-    out = {r: 403 for r in ROLES}
-    out.update(anon=302, staff=ok, other_staff=ok, admin=ok)
-    return out
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
 
 
 # The consultation is the claimant's, taken by the consultant; the assessed case is in assessment.

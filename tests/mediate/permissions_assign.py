@@ -4,16 +4,7 @@ from odr.extensions import db
 from odr.mediate.models import Assignment, MediatorProfile
 from odr.timeutil import utcnow
 from datetime import timedelta
-
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
+from tests.permission_rows import only
 
 
 #: Staff and admins of the case's organisation manage it; its parties and mediator see it.

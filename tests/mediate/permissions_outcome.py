@@ -7,16 +7,7 @@ sent an agreement for approval and has a record of undisputed facts in draft.
 from odr.mediate.outcomes import operations as outcomes
 from odr.mediate.outcomes import proposals as props
 from odr.mediate.models import OutcomeKind
-
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404):
-    out = {r: default for r in ROLES}
-    out["anon"] = 302
-    out.update(ok)
-    return out
+from tests.permission_rows import only
 
 
 #: Everyone who may see the case: its parties, its mediator, its organisation's staff, admins.

@@ -9,20 +9,12 @@ import io
 
 from odr.mediate.room import operations as room
 from odr.cases.evidence import Visibility
+from tests.permission_rows import only
 
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
 
 #: The smallest valid PNG (1×1 pixel).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
 
 
 READERS = {"claimant": 200, "respondent": 200, "staff": 200, "mediator": 200, "admin": 200}

@@ -5,16 +5,7 @@ from datetime import timedelta
 from odr.extensions import db
 from odr.mediate.models import MediationSession, SessionMode, SessionSlot, SessionStatus
 from odr.timeutil import utcnow
-
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
+from tests.permission_rows import only
 
 
 #: Who sees the open case and is refused (403) unless the row says otherwise.

@@ -9,33 +9,24 @@ Managers are not a role of the shared matrix; tests/ops/test_permissions_ops.py 
 from odr.cases import operations as ops
 from odr.cases.models import Category, Channel
 from odr.cases import transfers
-
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=403, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
+from tests.permission_rows import ROLES, only
 
 
 DASHBOARD = {"staff": 200, "other_staff": 200, "admin": 200}
 #: The transferred case is in the center's queue, its parties invited but not joined.
-ACCEPT = only({"staff": 303, "admin": 303}, default=404)
+ACCEPT = only({"staff": 303, "admin": 303})
 
 ROWS = [
-    ("GET", "/ops/", None, only(DASHBOARD)),
-    ("GET", "/ops/export/open_by_stage.csv", None, only(DASHBOARD)),
-    ("GET", "/ops/cases", None, only(DASHBOARD)),
-    ("GET", "/ops/transfers", None, only(DASHBOARD)),
-    ("GET", "/ops/reports/2026-W45.csv", None, only(DASHBOARD)),
+    ("GET", "/ops/", None, only(DASHBOARD, default=403)),
+    ("GET", "/ops/export/open_by_stage.csv", None, only(DASHBOARD, default=403)),
+    ("GET", "/ops/cases", None, only(DASHBOARD, default=403)),
+    ("GET", "/ops/transfers", None, only(DASHBOARD, default=403)),
+    ("GET", "/ops/reports/2026-W45.csv", None, only(DASHBOARD, default=403)),
     ("POST", "/ops/transfers/{transfer}/accept", None, ACCEPT),
     ("POST", "/ops/transfers/{transfer}/contact", None, ACCEPT),
     # A web case did not come by transfer: those who may act on it are told so.
     ("POST", "/ops/transfers/{open}/accept", None,
-     only({"staff": 409, "admin": 409, "claimant": 403, "respondent": 403, "mediator": 403}, default=404)),
+     only({"staff": 409, "admin": 409, "claimant": 403, "respondent": 403, "mediator": 403})),
     ("GET", "/api/v1/intake/{transfer_ref}", None, {r: 401 for r in ROLES}),
 ]
 CHANGES_STATE = ("/accept", "/contact")

@@ -8,18 +8,10 @@ from odr.cases.evidence import Visibility
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import rooms
+from tests.permission_rows import only
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d1c6a30000000049454e44ae426082")
-ROLES = ["anon", "outsider", "claimant", "respondent", "staff", "other_staff", "mediator", "other_mediator",
-         "court_clerk", "other_clerk", "consultant", "admin"]
-
-
-def only(ok: dict, default=404, anon=302):
-    out = {r: default for r in ROLES}
-    out["anon"] = anon
-    out.update(ok)
-    return out
 
 
 #: Who sees the open case and is refused (403) unless the row says otherwise.
