@@ -11,7 +11,7 @@ from flask import Flask, g, has_request_context, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from odr.forms import DB_INT_MAX
+from odr.validation import DB_INT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,6 +22,7 @@ from odr.mediate.access import is_mediator, side_of
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.refusal import Refused
 from odr.timeutil import utcnow
+from odr.validation import is_database_id
 from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
 
 HOST = "host"
@@ -132,7 +133,7 @@ def take_seat(room: VideoRoom, user, role: str) -> VideoSeat:
 
 
 def _participant_seat(room: VideoRoom, user_id) -> VideoSeat:
-    seat = seat_of(room, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    seat = seat_of(room, user_id) if is_database_id(user_id) else None
     if seat is None or seat.role == HOST:
         raise RoomError(_("There is no such participant in this room."))
     return seat
