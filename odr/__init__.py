@@ -52,6 +52,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         static_folder=str(ROOT / "static"),
         instance_path=os.environ.get("ODR_INSTANCE_PATH") or str(ROOT / "instance"),
     )
+    from odr.json_provider import JSONProvider
+
+    app.json = JSONProvider(app)  # refuses JSON bodies nested too deep to parse safely
     # Ids in URLs fit the database's integer columns (PostgreSQL: 32 bits); a larger number
     # in an address is a page that does not exist (404), not a database error.
     app.url_map.converters["int"] = DatabaseId
