@@ -256,15 +256,20 @@ def verify_pdf(pdf, extra_roots):
     from asn1crypto import pem, x509 as asn1_x509
 
     from odr.documents.ca import platform_ca
-    from odr.documents.pades import NotAPdf
+    from odr.documents.pades import NotAPdf, TooComplex
     from odr.documents.verify import verify
 
     roots = [platform_ca().ca.asn1_cert]
     for path in extra_roots:
-        data = Path(path).read_bytes()
-        if pem.detect(data):
-            data = pem.unarmor(data)[2]
-        roots.append(asn1_x509.Certificate.load(data))
+        try:
+            data = Path(path).read_bytes()
+            if pem.detect(data):
+                data = pem.unarmor(data)[2]
+            root = asn1_x509.Certificate.load(data)
+        except (OSError, ValueError, TypeError) as exc:
+            click.echo(f"{path}: not a certificate ({str(exc)[:100]})", err=True)
+            sys.exit(2)
+        roots.append(root)
     try:
         data = Path(pdf).read_bytes()
     except OSError as exc:
@@ -272,6 +277,9 @@ def verify_pdf(pdf, extra_roots):
         sys.exit(2)
     try:
         report = verify(data, roots)
+    except TooComplex as exc:
+        click.echo(f"{pdf}: beyond what can be checked ({exc})", err=True)
+        sys.exit(2)
     except NotAPdf as exc:
         click.echo(f"{pdf}: not a readable PDF ({exc})", err=True)
         sys.exit(2)
