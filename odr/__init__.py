@@ -43,6 +43,11 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def set_secure_cookies(app: Flask, secure: bool) -> None:
+    """Whether the session and remember-me cookies are sent over HTTPS only."""
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+
+
 def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:
     """The platform's app; ``sockets=False`` leaves out the Socket.IO server (commands that do not serve)."""
     app = Flask(
@@ -63,6 +68,11 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     app.config.from_prefixed_env("ODR")
     if test_config:
         app.config.from_mapping(test_config)
+
+    secure = app.config["SECURE_COOKIES"]
+    if secure is None:
+        secure = app.config["PREFERRED_URL_SCHEME"] == "https"
+    set_secure_cookies(app, bool(secure))
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:

@@ -38,7 +38,8 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
+    for command in (init_db, demo, run, audit_group, create_user, end_sessions, revoke_role, api_token, outbox_group,
+                    kb_group, tick,
                     verify_pdf, documents_group, export_case, verify_bundle_command,
                     media_bridge, report, center_group, migration_commands):
         app.cli.add_command(command)
@@ -104,6 +105,11 @@ def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
     app = current_app._get_current_object()
     if self_signed:
         cert, key = self_signed_certificate(app, host)
+    if cert and key and app.config["SECURE_COOKIES"] is not False:
+        from odr import set_secure_cookies
+
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+        set_secure_cookies(app, True)  # served over HTTPS: the cookies never travel in the clear
     serve(app, host, port, threads=threads, workers=workers, with_bridge=with_bridge, cert=cert, key=key)
 
 
@@ -370,6 +376,60 @@ def create_user(contact, name, password, roles, org_id):
         auth_ops.grant_role(user, Role(role), org)
     db.session.commit()
     click.echo(f"Created user {user.id} ({contact}) with roles: {', '.join(roles) or 'none'}")
+
+
+def _account(contact: str):
+    from odr.auth import operations as auth_ops
+    from odr.auth.contacts import ContactError, normalize_contact
+
+    try:
+        user = auth_ops.find_user(normalize_contact(contact))
+    except ContactError as exc:
+        raise click.BadParameter(str(exc), param_hint="CONTACT") from None
+    if user is None:
+        raise click.ClickException(f"No account for {contact}.")
+    return user
+
+
+@click.command("end-sessions")
+@click.argument("contact")
+@with_appcontext
+def end_sessions(contact):
+    """Sign an account out on every device (a lost phone, someone leaving): its open pages and
+    chat or video connections end, and it must sign in again."""
+    from odr.auth import sessions
+
+    user = _account(contact)
+    ended = sessions.end_all(user, sessions.ENDED_BY_ADMIN, None)
+    db.session.commit()
+    sessions.close_connections(ended)
+    click.echo(f"Ended {len(ended)} session(s) of {user.contact}.")
+
+
+@click.command("revoke-role")
+@click.argument("contact")
+@click.option("--role", required=True,
+              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "manager", "court_clerk", "admin"]))
+@click.option("--org", "org_id", type=int, help="Only in this organisation (default: wherever it is held).")
+@with_appcontext
+def revoke_role(contact, role, org_id):
+    """Take a role away from an account; its sessions end, so no open page keeps the role."""
+    from odr.auth import operations as auth_ops
+    from odr.auth import sessions
+    from odr.auth.models import Role
+    from odr.cases.models import Organization
+
+    user = _account(contact)
+    org = db.session.get(Organization, org_id) if org_id else None
+    if org_id and org is None:
+        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
+    try:
+        ended = auth_ops.revoke_role(user, Role(role), org)
+    except auth_ops.AuthError as exc:
+        raise click.ClickException(str(exc.reason)) from None
+    db.session.commit()
+    sessions.close_connections(ended)
+    click.echo(f"{user.contact} no longer holds {role}; {len(ended)} session(s) ended.")
 
 
 @click.group("api-token")

@@ -1,5 +1,5 @@
-"""What every Socket.IO namespace shares: the refusal a handler answers with, and the check of
-the ids a payload carries.
+"""What every Socket.IO namespace shares: the refusal a handler answers with, the check of the
+ids a payload carries, and closing the connections of a session that ended.
 
 A handler refuses an event by raising :class:`odr.refusal.Refused` (through :func:`refuse`, which
 also logs why); the namespace's handler wrapper turns it into ``{"ok": false, "error": reason}``
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -41,3 +42,46 @@ def database_id(namespace: str, data: dict, key: str, *, optional: bool = False)
     if not is_database_id(value):
         refuse(namespace, _("Malformed request."), f"bad {key}")
     return value
+
+
+def session_ended(namespace: str) -> dict | None:
+    """The answer to an event whose sender's session ended since the connection was made
+    (signed out, on this device or all, or expired): the connection is told (``signed_out``) and
+    closed. ``None`` while the sender is signed in."""
+    if current_user.is_authenticated:
+        return None
+    from flask_socketio import disconnect, emit
+
+    logger.info("Closed %s connection %s: its session ended", namespace, request.sid)
+    emit("signed_out", {})
+    disconnect()
+    return {"ok": False, "error": _("You were signed out. Sign in again.")}
+
+
+def close_rooms(rooms: list[str]) -> None:
+    """Close every connection in ``rooms`` on every namespace, and tell each it was signed out.
+
+    The connections of this process are closed in a thread of their own, so each namespace's
+    disconnect handler runs as for any goodbye, in its own app context. Those held by another
+    app process (several behind a proxy) are told through the message queue, and refused at their
+    next event, which checks the session again.
+    """
+    if not rooms or "socketio" not in current_app.extensions:
+        return
+    socketio = current_app.extensions["socketio"]
+    server = socketio.server
+    for namespace in list(server.handlers):
+        for room in rooms:
+            socketio.emit("signed_out", {}, to=room, namespace=namespace)
+    here = [(sid, namespace) for namespace in list(server.manager.get_namespaces()) for room in rooms
+            for sid, _eio_sid in server.manager.get_participants(namespace, room)]
+    if here:
+        socketio.start_background_task(_disconnect, server, here)
+
+
+def _disconnect(server, connections) -> None:
+    for sid, namespace in connections:
+        try:
+            server.disconnect(sid, namespace=namespace)
+        except Exception:  # one connection failing to close must not keep the others open
+            logger.exception("Closing connection %s on %s failed", sid, namespace)

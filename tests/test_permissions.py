@@ -22,7 +22,7 @@ from odr.cases.models import Category
 from odr.consult import operations as consult_ops
 from odr.consult.models import Article
 from odr.extensions import db, limiter
-from tests.conftest import empty_tables
+from tests.conftest import empty_tables, sign_in_cookie
 
 #: The smallest valid PNG (1×1 pixel).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -121,6 +121,9 @@ MATRIX = [
     ("POST", "/auth/code", {}, everyone(400)),
     ("POST", "/auth/code/verify", {}, everyone(400)),
     ("POST", "/auth/logout", None, everyone(303, anon=302)),
+    ("GET", "/auth/account", None, everyone(200, anon=302)),
+    ("POST", "/auth/account/password", {}, everyone(400, anon=302)),
+    ("POST", "/auth/account/sessions/end", {}, everyone(303, anon=302)),
     ("GET", "/cases/", None, everyone(200, anon=302)),
     ("GET", "/cases/new", None, everyone(200, anon=302)),
     ("POST", "/cases/new", {}, everyone(400, anon=302)),
@@ -221,8 +224,7 @@ def _request(app, world, role, method, url, data):
     client = app.test_client()
     if role != "anon":
         with client.session_transaction() as session:
-            session["_user_id"] = str(users[role].id)
-            session["_fresh"] = True
+            sign_in_cookie(session, users[role])
     url = url.format(**values)
     if data is not None:
         data = {k: v.format(**values) for k, v in data.items()}

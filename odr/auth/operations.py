@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth import sessions
 from odr.auth.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
 from odr.cases import audit
@@ -76,6 +77,43 @@ def grant_role(user: User, role: Role, organization=None, actor=None) -> RoleGra
     audit.record(None, actor, "role_granted",
                  {"user": user.id, "role": role, "organization": grant.organization_id})
     return grant
+
+
+def revoke_role(user: User, role: Role, organization=None, actor=None) -> list[int]:
+    """Take ``role`` (in ``organization``, or everywhere when None) away from ``user``, and end
+    their sessions: a page or connection opened with the role must not keep it.
+
+    :return: the ids of the sessions ended, for ``sessions.close_connections`` after the commit.
+    :raise AuthError: the user does not hold the role there.
+    """
+    grants = [g for g in user.grants if g.role is role and (organization is None or g.organization_id == organization.id)]
+    if not grants:
+        raise AuthError(_l("This account does not hold that role."))
+    for grant in grants:
+        user.grants.remove(grant)
+        audit.record(None, actor, "role_revoked",
+                     {"user": user.id, "role": role, "organization": grant.organization_id})
+    db.session.flush()
+    return sessions.end_all(user, sessions.ROLE_REMOVED, actor)
+
+
+def change_password(user: User, current: str, new: str, keep=None) -> list[int]:
+    """Replace the password of ``user`` after checking the current one; every session of the
+    account but ``keep`` (the browser making the change) ends.
+
+    :return: the ids of the sessions ended, for ``sessions.close_connections`` after the commit.
+    :raise AuthError: the current password is wrong (or the account has none).
+    """
+    try:
+        if user.password_hash is None:
+            raise VerificationError("no password")
+        _hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AuthError(_l("The current password is wrong.")) from None
+    user.password_hash = hash_password(new)
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(None, user, "password_changed", {"user": user.id})
+    return sessions.end_all(user, sessions.PASSWORD_CHANGED, user, keep=keep)
 
 
 def holders(role: Role, organization_id: int | None) -> list[User]:

@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_socketio import emit, join_room
 
 from odr import realtime
+from odr.auth import sessions
 from odr.auth.models import Role
 from odr.consult import operations as ops
 from odr.consult.models import Consultation, ConsultationStatus
@@ -70,6 +71,9 @@ def handler(event):
 
     def register(fn):
         def wrapped(data=None):
+            if (ended := realtime.session_ended(NS)) is not None:
+                return ended
+            sessions.touch()
             try:
                 _flood_check()
                 return {"ok": True, **(fn(data) or {})}
@@ -97,13 +101,16 @@ def on_connect(auth=None):
         logger.warning("Refused anonymous /consult connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
     join_room(f"user-{current_user.id}")
+    join_room(sessions.room(sessions.current().id))  # closed when this session ends
     if current_user.has_role(Role.consultant):
         join_room("consultants")
+    sessions.touch()
 
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(reason=None):
     _recent.pop(request.sid, None)
+    sessions.connection_closed()
 
 
 @handler("join")

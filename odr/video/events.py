@@ -24,8 +24,10 @@ from collections import defaultdict, deque
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_socketio import join_room
 
 from odr import realtime
+from odr.auth import sessions
 from odr.extensions import db, socketio
 from odr.refusal import Refused
 from odr.video import presence, rooms
@@ -116,6 +118,9 @@ def handler(event):
 
     def register(fn):
         def wrapped(data=None):
+            if (ended := realtime.session_ended(NS)) is not None:
+                return ended
+            sessions.touch()
             try:
                 conn = _conn()
                 _flood_check(conn)
@@ -260,6 +265,8 @@ def on_connect(auth=None):
         logger.warning("Refused anonymous /video connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
     presence.current().connect(request.sid, current_user.id)
+    join_room(sessions.room(sessions.current().id))  # closed when this session ends
+    sessions.touch()
 
 
 @socketio.on("disconnect", namespace=NS)
@@ -277,6 +284,7 @@ def on_disconnect(reason=None):
             db.session.remove()
         return
     _recent.pop(request.sid, None)
+    sessions.connection_closed()
     store = presence.current()
     conn = store.conn(request.sid)
     if conn is None:

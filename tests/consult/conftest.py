@@ -11,6 +11,7 @@ import socketio
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.extensions import db
+from tests.conftest import sign_in_cookie
 
 
 class Person:
@@ -28,9 +29,8 @@ class Person:
 
     def cookie(self):
         client = self.server.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(self.user_id)
-            session["_fresh"] = True
+        with self.server.app.app_context(), client.session_transaction() as session:
+            sign_in_cookie(session, self.user_id)
             session["lang"] = "en"  # error messages are asserted in English
         return client.get_cookie("session").value
 

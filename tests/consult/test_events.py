@@ -11,6 +11,7 @@ from odr.cases.models import Category
 from odr.consult import operations as ops
 from odr.consult.models import ConsultMessage, Consultation
 from odr.extensions import db
+from tests.conftest import sign_in_cookie
 
 
 def start(user_id, topic="My deposit was not returned"):
@@ -163,8 +164,8 @@ def test_queue_positions_update_live(people, in_app):
         assert place["position"] == cids.index(cid) + 1
     # The consultant takes the longest waiting; the others move up, live.
     client = consultant.server.app.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = str(consultant.user_id)
+    with consultant.server.app.app_context(), client.session_transaction() as s:
+        sign_in_cookie(s, consultant.user_id)
     page = client.get("/consult/desk").get_data(as_text=True)
     import re
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -204,5 +205,7 @@ def test_ids_no_row_can_have_are_refused_without_a_traceback(pair, caplog, event
     for bad in BAD_IDS:
         ack = asker.call(event, {**valid, key: bad})
         assert ack == {"ok": False, "error": "Malformed request."}, (key, bad)
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    # The server logged no error (the test's own clients may log theirs: a closed earlier client's queue).
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR and not r.name.startswith(("engineio.client", "socketio.client"))] == []
     assert asker.call("send", {"consultation_id": cid, "client_id": "after", "body": "still here"})["ok"]

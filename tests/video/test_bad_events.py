@@ -63,6 +63,8 @@ def test_ids_no_row_can_have_are_refused_without_a_traceback(joint, video, caplo
     for bad in BAD_IDS:
         answer = host.call(event, {"room_id": rid, **payload, key: bad})
         assert answer == {"ok": False, "error": "Malformed request."}, (event, key, bad)
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    # The server logged no error (the test's own clients may log theirs: a closed earlier client's queue).
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR and not r.name.startswith(("engineio.client", "socketio.client"))] == []
     assert host.call("chat", {"room_id": rid, "body": "still here"})["ok"]
     assert a.wait_for("chat", lambda m: m["body"] == "still here")
