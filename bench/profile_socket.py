@@ -59,7 +59,8 @@ def main():
         from odr import create_app
         from odr.auth import operations as auth_ops
         from odr.cases.operations import grant_role
-        from odr.auth.models import Role
+        from odr.auth import sessions
+        from odr.auth.models import Role, User
         from odr.cases.models import Category
         from odr.consult import events
         from odr.consult import operations as ops
@@ -77,9 +78,9 @@ def main():
             person_id, cid = person.id, consultation.id
             engine = db.engine
         client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(person_id)
-            session["_fresh"] = True
+        with app.app_context(), client.session_transaction() as session:
+            sessions.stamp(session, db.session.get(User, person_id))
+            db.session.commit()
             session["lang"] = "en"
         sc = socketio.test_client(app, namespace=NS, flask_test_client=client)
         assert sc.is_connected(NS), "the signed-in test client was refused"

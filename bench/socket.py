@@ -106,7 +106,8 @@ def _make_pairs(env: dict, n_pairs: int, out) -> None:
     from odr import create_app
     from odr.auth import operations as auth_ops
     from odr.cases.operations import grant_role
-    from odr.auth.models import Role
+    from odr.auth import sessions
+    from odr.auth.models import Role, User
     from odr.cases.models import Category
     from odr.consult import operations as ops
     from odr.extensions import db
@@ -130,10 +131,10 @@ def _make_pairs(env: dict, n_pairs: int, out) -> None:
             for uid in pair["uids"]:
                 with client.session_transaction() as session:
                     session.clear()
-                    session["_user_id"] = str(uid)
-                    session["_fresh"] = True
+                    sessions.stamp(session, db.session.get(User, uid))
                     session["lang"] = "en"
                 pair["cookies"].append(f"session={client.get_cookie('session').value}")
+        db.session.commit()
         db.engine.dispose()
     out.put(pairs)
 

@@ -78,10 +78,14 @@ def seed(app, rooms: int):
 
 
 def session_cookie(app, user_id):
+    from odr.auth import sessions
+    from odr.auth.models import User
+    from odr.extensions import db
+
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    with app.app_context(), client.session_transaction() as session:
+        sessions.stamp(session, db.session.get(User, user_id))
+        db.session.commit()
     return client.get_cookie("session").value
 
 

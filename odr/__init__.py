@@ -11,7 +11,7 @@ from flask import Flask, g, has_request_context, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from odr.forms import DB_INT_MAX
+from odr.validation import DB_INT_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +68,11 @@ def check_wiring() -> None:
         raise RuntimeError("; ".join(problems) + ": a feature is not plugged in (odr._features)")
 
 
+def set_secure_cookies(app: Flask, secure: bool) -> None:
+    """Whether the session and remember-me cookies are sent over HTTPS only."""
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
+
+
 def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:
     """The platform's app; ``sockets=False`` leaves out the Socket.IO server (commands that do not serve)."""
     app = Flask(
@@ -77,6 +82,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         static_folder=str(ROOT / "static"),
         instance_path=os.environ.get("ODR_INSTANCE_PATH") or str(ROOT / "instance"),
     )
+    from odr.json_provider import JSONProvider
+
+    app.json = JSONProvider(app)  # refuses JSON bodies nested too deep to parse safely
     # Ids in URLs fit the database's integer columns (PostgreSQL: 32 bits); a larger number
     # in an address is a page that does not exist (404), not a database error.
     app.url_map.converters["int"] = DatabaseId
@@ -85,6 +93,11 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     app.config.from_prefixed_env("ODR")
     if test_config:
         app.config.from_mapping(test_config)
+
+    secure = app.config["SECURE_COOKIES"]
+    if secure is None:
+        secure = app.config["PREFERRED_URL_SCHEME"] == "https"
+    set_secure_cookies(app, bool(secure))
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:

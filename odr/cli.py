@@ -38,7 +38,8 @@ main.add_command(routes_command)
 
 
 def register_commands(app):
-    for command in (init_db, demo, run, audit_group, create_user, api_token, outbox_group, kb_group, tick,
+    for command in (init_db, demo, run, audit_group, create_user, end_sessions, revoke_role, api_token, outbox_group,
+                    kb_group, tick,
                     verify_pdf, documents_group, export_case, verify_bundle_command,
                     media_bridge, jobs_command, report, center_group, migration_commands):
         app.cli.add_command(command)
@@ -106,6 +107,11 @@ def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
     app = current_app._get_current_object()
     if self_signed:
         cert, key = self_signed_certificate(app, host)
+    if cert and key and app.config["SECURE_COOKIES"] is not False:
+        from odr import set_secure_cookies
+
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+        set_secure_cookies(app, True)  # served over HTTPS: the cookies never travel in the clear
     serve(app, host, port, threads=threads, workers=workers, with_bridge=with_bridge, cert=cert, key=key)
 
 
@@ -233,15 +239,20 @@ def verify_pdf(pdf, extra_roots):
     from asn1crypto import pem, x509 as asn1_x509
 
     from odr.documents.ca import platform_ca
-    from odr.documents.pades import NotAPdf
+    from odr.documents.pades import NotAPdf, TooComplex
     from odr.documents.verify import verify
 
     roots = [platform_ca().ca.asn1_cert]
     for path in extra_roots:
-        data = Path(path).read_bytes()
-        if pem.detect(data):
-            data = pem.unarmor(data)[2]
-        roots.append(asn1_x509.Certificate.load(data))
+        try:
+            data = Path(path).read_bytes()
+            if pem.detect(data):
+                data = pem.unarmor(data)[2]
+            root = asn1_x509.Certificate.load(data)
+        except (OSError, ValueError, TypeError) as exc:
+            click.echo(f"{path}: not a certificate ({str(exc)[:100]})", err=True)
+            sys.exit(2)
+        roots.append(root)
     try:
         data = Path(pdf).read_bytes()
     except OSError as exc:
@@ -249,6 +260,9 @@ def verify_pdf(pdf, extra_roots):
         sys.exit(2)
     try:
         report = verify(data, roots)
+    except TooComplex as exc:
+        click.echo(f"{pdf}: beyond what can be checked ({exc})", err=True)
+        sys.exit(2)
     except NotAPdf as exc:
         click.echo(f"{pdf}: not a readable PDF ({exc})", err=True)
         sys.exit(2)
@@ -340,6 +354,60 @@ def create_user(contact, name, password, roles, org_id):
         grant_role(user, Role(role), org)
     db.session.commit()
     click.echo(f"Created user {user.id} ({contact}) with roles: {', '.join(roles) or 'none'}")
+
+
+def _account(contact: str):
+    from odr.auth import operations as auth_ops
+    from odr.contacts import ContactError, normalize_contact
+
+    try:
+        user = auth_ops.find_user(normalize_contact(contact))
+    except ContactError as exc:
+        raise click.BadParameter(str(exc), param_hint="CONTACT") from None
+    if user is None:
+        raise click.ClickException(f"No account for {contact}.")
+    return user
+
+
+@click.command("end-sessions")
+@click.argument("contact")
+@with_appcontext
+def end_sessions(contact):
+    """Sign an account out on every device (a lost phone, someone leaving): its open pages and
+    chat or video connections end, and it must sign in again."""
+    from odr.auth import sessions
+
+    user = _account(contact)
+    ended = sessions.end_all(user, sessions.ENDED_BY_ADMIN, None)
+    db.session.commit()
+    sessions.close_connections(ended)
+    click.echo(f"Ended {len(ended)} session(s) of {user.contact}.")
+
+
+@click.command("revoke-role")
+@click.argument("contact")
+@click.option("--role", required=True,
+              type=click.Choice(["consultant", "mediator", "arbitrator", "staff", "manager", "court_clerk", "admin"]))
+@click.option("--org", "org_id", type=int, help="Only in this organisation (default: wherever it is held).")
+@with_appcontext
+def revoke_role(contact, role, org_id):
+    """Take a role away from an account; its sessions end, so no open page keeps the role."""
+    from odr.auth import sessions
+    from odr.auth.models import Role
+    from odr.cases import operations as case_ops
+    from odr.cases.models import Organization
+
+    user = _account(contact)
+    org = db.session.get(Organization, org_id) if org_id else None
+    if org_id and org is None:
+        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
+    try:
+        ended = case_ops.revoke_role(user, Role(role), org)
+    except case_ops.CaseError as exc:
+        raise click.ClickException(str(exc.reason)) from None
+    db.session.commit()
+    sessions.close_connections(ended)
+    click.echo(f"{user.contact} no longer holds {role}; {len(ended)} session(s) ended.")
 
 
 @click.group("api-token")

@@ -64,6 +64,15 @@ PHONE_REGION = "CN"
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+#: Send the session cookie only over HTTPS (``odr run --cert/--self-signed`` turns this on; set it
+#: behind a proxy that ends TLS). ``None``: whether the app is served over HTTPS (``PREFERRED_URL_SCHEME``).
+SECURE_COOKIES = None
+#: A signed-in browser is signed out after this many minutes without a request (an open chat or
+#: video connection counts as activity), and this many hours after signing in, whatever happens.
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
 
 #: Districts a case can be filed in (shown as a list on the dispute form).
 DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]

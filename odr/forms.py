@@ -14,8 +14,6 @@ from odr.contacts import ContactError, normalize_contact, normalize_email, norma
 from odr.timeutil import parse_local
 
 MAX_AMOUNT = Decimal("1000000000000")
-#: Largest id an integer column holds on every database the platform runs on (PostgreSQL: 32 bits).
-DB_INT_MAX = 2**31 - 1
 #: Digits with an optional decimal part: no signs, exponents, separators or NaN.
 PLAIN_AMOUNT = re.compile(r"^[0-9]{1,20}(\.[0-9]{1,10})?$")
 

@@ -117,7 +117,10 @@ socket.on("connect", () => {
     markSeen();
   });
 });
-socket.on("disconnect", () => showError(t.tOffline));
+// The server closes the connection when the session ended (signed out here or on every device,
+// or expired): reloading the page asks to sign in again.
+socket.on("signed_out", () => location.reload());
+socket.on("disconnect", (reason) => (reason === "io server disconnect" ? location.reload() : showError(t.tOffline)));
 socket.on("message", (m) => {
   render(m);
   if (m.sender_id !== me) {

@@ -136,6 +136,10 @@ function queue(uid, fn) {
   const next = (chains.get(uid) || Promise.resolve()).then(() => withTimeout(fn(), 10000)).catch((e) => console.warn("video:", e));
   chains.set(uid, next);
 }
+// The server closes the connection when the session ended (signed out here or on every device,
+// or expired): reloading the page asks to sign in again.
+socket.on("signed_out", () => location.reload());
+socket.on("disconnect", (reason) => { if (reason === "io server disconnect") location.reload(); });
 socket.on("roster", applyRoster);
 socket.on("signal", (d) => queue(d.from, () => onSignal(d)));
 socket.on("hangup", (d) => closePeer(d.peer));

@@ -71,6 +71,10 @@ def test_config(database_url, **extra):
         "JOBS_INTERVAL_SECONDS": 0,
         # Cheap hashing keeps the suite fast; production uses argon2's recommended cost.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # Tests move the platform clock by hours and days with a client signed in; the session
+        # time limits have their own tests (tests/auth/test_sessions.py), which set them.
+        "SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60,
+        "SESSION_MAX_HOURS": 10 * 365 * 24,
     }
     config.update(extra)
     return config
@@ -205,12 +209,21 @@ def make_user(app):
     return make
 
 
+def sign_in_cookie(cookie, user) -> None:
+    """Write into a session cookie what signing in writes, its session row included (committed):
+    a client signed in without the form. ``user``: a User or its id; needs an app context."""
+    from odr.auth import sessions
+    from odr.auth.models import User
+
+    sessions.stamp(cookie, user if isinstance(user, User) else db.session.get(User, int(user)))
+    db.session.commit()
+
+
 @pytest.fixture
 def login():
     def do(client, user):
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            sign_in_cookie(session, user)
         return client
 
     return do

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.extensions import db, limiter
+from odr.validation import DB_INT_MAX, is_database_id
+from tests.conftest import sign_in_cookie
 
 HOSTILE = [
     "", " ", "\x00", "\x1b[31m", "<script>alert(1)</script>", "' OR 1=1 --", "9" * 400, "-1", "-0.01",
@@ -69,7 +71,7 @@ def _post(app, world, url, as_user, **kwargs):
     client = app.test_client()
     if as_user:
         with client.session_transaction() as session:
-            session["_user_id"] = str(world[as_user].id)
+            sign_in_cookie(session, world[as_user])
     db.session.expire_all()
     before = snapshot()
     resp = client.post(url.format(**world), **kwargs)
@@ -128,5 +130,12 @@ def test_oversized_form_is_refused_with_413(app, world):
 def test_ids_beyond_the_database_integer_range_are_404(app, world, url):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(world["claimant"].id)
+        sign_in_cookie(session, world["claimant"])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("value, ok", [(1, True), (DB_INT_MAX, True), (DB_INT_MAX + 1, False), (2**70, False),
+                                       (0, False), (-1, False), (True, False), (False, False), (1.0, False),
+                                       ("1", False), (None, False)])
+def test_one_check_says_what_can_be_a_row_id(value, ok):
+    assert is_database_id(value) is ok

@@ -22,7 +22,7 @@ from odr.cases.models import Category
 from odr.consult import operations as consult_ops
 from odr.consult.models import Article
 from odr.extensions import db, limiter
-from tests.conftest import empty_tables
+from tests.conftest import empty_tables, sign_in_cookie
 from tests.permission_rows import ROLES, case_view, everyone, only, staff_only
 
 #: The smallest valid PNG (1×1 pixel).
@@ -95,6 +95,9 @@ MATRIX = [
     ("POST", "/auth/code", {}, everyone(400)),
     ("POST", "/auth/code/verify", {}, everyone(400)),
     ("POST", "/auth/logout", None, everyone(303, anon=302)),
+    ("GET", "/auth/account", None, everyone(200, anon=302)),
+    ("POST", "/auth/account/password", {}, everyone(400, anon=302)),
+    ("POST", "/auth/account/sessions/end", {}, everyone(303, anon=302)),
     ("GET", "/cases/", None, everyone(200, anon=302)),
     ("GET", "/cases/new", None, everyone(200, anon=302)),
     ("POST", "/cases/new", {}, everyone(400, anon=302)),
@@ -195,8 +198,7 @@ def _request(app, world, role, method, url, data):
     client = app.test_client()
     if role != "anon":
         with client.session_transaction() as session:
-            session["_user_id"] = str(users[role].id)
-            session["_fresh"] = True
+            sign_in_cookie(session, users[role])
     url = url.format(**values)
     if data is not None:
         data = {k: v.format(**values) for k, v in data.items()}

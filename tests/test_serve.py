@@ -23,6 +23,7 @@ from odr import create_app
 from odr.auth import operations as auth_ops
 from odr.cli import upgrade_database
 from odr.extensions import db
+from tests.conftest import sign_in_cookie
 
 OPEN_CHATS = 40
 
@@ -60,8 +61,7 @@ def served(tmp_path):
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            sign_in_cookie(session, user)
         cookie = client.get_cookie("session").value
         db.session.remove()
         db.engine.dispose()

@@ -37,3 +37,15 @@ class CodeVerifyForm(FlaskForm):
     name = StringField(_l("Your name (only for a new account)"), filters=[strip],
                        validators=[Optional(), Length(max=100), no_control_chars])
     next = HiddenField()
+
+
+class EndSessionsForm(FlaskForm):
+    """Sign out of all devices: nothing to fill in but the CSRF token."""
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=8, max=128, message=_l("Use 8 to 128 characters."))])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])

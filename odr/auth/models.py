@@ -114,6 +114,31 @@ class RoleGrant(db.Model):
         return f"<RoleGrant {self.user_id} {self.role.value}@{self.organization_id}>"
 
 
+class LoginSession(db.Model):
+    """One browser signed in to an account (see :mod:`odr.auth.sessions`): the session cookie
+    carries a random token whose hash is this row's key, and the browser is signed in while the
+    row is here and has not expired. Ending a session deletes its row."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 (hex) of the token in the cookie; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: When the browser signed in: the session ends ``SESSION_MAX_HOURS`` later whatever happens.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The last request or Socket.IO event (kept to the minute): the session ends after
+    #: ``SESSION_IDLE_MINUTES`` without one.
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The browser as it names itself, to tell a person's sessions apart on their account page.
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self):
+        return f"<LoginSession {self.id} of user {self.user_id}>"
+
+
 class OneTimeCode(db.Model):
     """A short code sent to a phone or e-mail address to sign in or confirm identity."""
 

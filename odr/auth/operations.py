@@ -16,8 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth import sessions
 from odr.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
+from odr.cases import audit
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -66,6 +68,25 @@ def create_user(contact: str, name: str, password: str | None = None, locale: st
     db.session.flush()
     logger.info("Account %s created", user)
     return user
+
+
+def change_password(user: User, current: str, new: str, keep=None) -> list[int]:
+    """Replace the password of ``user`` after checking the current one; every session of the
+    account but ``keep`` (the browser making the change) ends.
+
+    :return: the ids of the sessions ended, for ``sessions.close_connections`` after the commit.
+    :raise AuthError: the current password is wrong (or the account has none).
+    """
+    try:
+        if user.password_hash is None:
+            raise VerificationError("no password")
+        _hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AuthError(_l("The current password is wrong.")) from None
+    user.password_hash = hash_password(new)
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(None, user, "password_changed", {"user": user.id})
+    return sessions.end_all(user, sessions.PASSWORD_CHANGED, user, keep=keep)
 
 
 def holders(role: Role, organization_id: int | None) -> list[User]:

@@ -1,4 +1,4 @@
-"""Sign-up and sign-in with a password or a one-time code."""
+"""Sign-up and sign-in with a password or a one-time code; the account page (sessions, password)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from odr.auth import operations as ops
-from odr.auth.forms import CodeRequestForm, CodeVerifyForm, LoginForm, SignupForm
-from odr.auth.models import User
+from odr.auth import sessions
+from odr.auth.forms import CodeRequestForm, CodeVerifyForm, EndSessionsForm, LoginForm, PasswordForm, SignupForm
 from odr.extensions import db, limiter, login_manager
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -23,9 +23,20 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+    return sessions.user_for(user_id)
+
+
+@bp.before_app_request
+def _session_in_use():
+    """Note the request's session as used, or forget one that ended (signed out elsewhere,
+    expired): the browser is then simply not signed in."""
+    if "_user_id" not in session or request.endpoint == "static":
+        return
+    if current_user.is_authenticated:
+        sessions.touch()
+    else:
+        logout_user()
+        session.pop(sessions.TOKEN, None)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -60,8 +71,8 @@ def signup():
         else:
             user = ops.create_user(form.contact.data, form.name.data, form.password.data,
                                    locale=session.get("lang"))
+            sessions.sign_in(user)
             db.session.commit()
-            login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return _after_sign_in(form.next.data)
     return render_template("auth/signup.html", form=form), 400 if form.errors else 200
@@ -78,8 +89,8 @@ def login():
             db.session.commit()  # keep the failure count
             form.password.errors.append(exc.reason)
         else:
+            sessions.sign_in(user)
             db.session.commit()
-            login_user(user)
             return _after_sign_in(form.next.data)
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -118,8 +129,8 @@ def verify_code():
             else:
                 if user is None:
                     user = ops.create_user(form.contact.data, form.name.data, locale=session.get("lang"))
+                sessions.sign_in(user)
                 db.session.commit()
-                login_user(user)
                 return _after_sign_in(form.next.data)
     return render_template("auth/code_verify.html", form=form), 400
 
@@ -127,5 +138,58 @@ def verify_code():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    ended = sessions.sign_out()
+    db.session.commit()
+    sessions.close_connections(ended)
     return redirect(url_for("site.home"), code=303)
+
+
+def _account_page(password_form=None, status=200):
+    user = current_user._get_current_object()
+    return render_template("auth/account.html", user=user, sessions=sessions.active(user),
+                           this_session=sessions.current(), end_form=EndSessionsForm(),
+                           password_form=password_form or PasswordForm()), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.post("/account/sessions/end")
+@login_required
+def end_sessions():
+    """Sign out of all devices, this one included."""
+    form = EndSessionsForm()
+    if not form.validate_on_submit():
+        return _account_page(status=400)
+    user = current_user._get_current_object()
+    ended = sessions.end_all(user, sessions.SIGNED_OUT_EVERYWHERE, user)
+    logout_user()
+    session.pop(sessions.TOKEN, None)
+    db.session.commit()
+    sessions.close_connections(ended)
+    flash(_("You were signed out on every device."), "success")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/account/password")
+@login_required
+@limiter.limit(_login_limit)
+def change_password():
+    """A new password; the account's other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            ended = ops.change_password(user, form.current.data, form.password.data, keep=sessions.current())
+        except ops.AuthError as exc:
+            db.session.rollback()
+            form.current.errors.append(exc.reason)
+        else:
+            db.session.commit()
+            sessions.close_connections(ended)
+            flash(_("Your password was changed; you were signed out on your other devices."), "success")
+            return redirect(url_for("auth.account"), code=303)
+    return _account_page(password_form=form, status=400)

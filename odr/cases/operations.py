@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth import sessions
 from odr.cases import audit, sla
 from odr.cases.notices import joined_parties, notify_users
 from odr.cases.models import (
@@ -317,3 +318,21 @@ def grant_role(user, role, organization: Organization | None = None, actor=None)
     db.session.flush()
     audit.record(None, actor, "role_granted", {"user": user.id, "role": role, "organization": grant.organization_id})
     return grant
+
+
+def revoke_role(user, role, organization: Organization | None = None, actor=None) -> list[int]:
+    """Take ``role`` (in ``organization``, or everywhere when None) away from ``user``, and end
+    their sessions: a page or connection opened with the role must not keep it.
+
+    :return: the ids of the sessions ended, for ``sessions.close_connections`` after the commit.
+    :raise CaseError: the user does not hold the role there.
+    """
+    grants = [g for g in user.grants if g.role is role and (organization is None or g.organization_id == organization.id)]
+    if not grants:
+        raise CaseError(_l("This account does not hold that role."))
+    for grant in grants:
+        user.grants.remove(grant)
+        audit.record(None, actor, "role_revoked",
+                     {"user": user.id, "role": role, "organization": grant.organization_id})
+    db.session.flush()
+    return sessions.end_all(user, sessions.ROLE_REMOVED, actor)

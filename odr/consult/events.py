@@ -17,10 +17,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
+from odr import realtime
+from odr.auth import sessions
 from odr.auth.models import Role
 from odr.consult import operations as ops
 from odr.consult.models import Consultation, ConsultationStatus
 from odr.extensions import db, socketio
+from odr.refusal import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +38,12 @@ def room(consultation_id: int) -> str:
     return f"consult-{consultation_id}"
 
 
-class Refused(Exception):
-    pass
-
-
 def _refuse(message: str, log: str | None = None):
-    if log:
-        logger.warning("Refused /consult event from user %s: %s", getattr(current_user, "id", None), log)
-    raise Refused(message)
+    realtime.refuse(NS, message, log)
+
+
+def _id(data: dict, key: str, *, optional: bool = False) -> int | None:
+    return realtime.database_id(NS, data, key, optional=optional)
 
 
 def _flood_check():
@@ -58,9 +59,7 @@ def _flood_check():
 def _consultation(data) -> Consultation:
     if not isinstance(data, dict):
         _refuse(_("Malformed request."), "payload is not an object")
-    cid = data.get("consultation_id")
-    if not isinstance(cid, int) or isinstance(cid, bool):
-        _refuse(_("Malformed request."), "consultation_id missing")
+    cid = _id(data, "consultation_id")
     consultation = db.session.get(Consultation, cid)
     if consultation is None or not consultation.is_participant(current_user):
         _refuse(_("You are not in this consultation."), f"not a participant of consultation {cid}")
@@ -72,10 +71,13 @@ def handler(event):
 
     def register(fn):
         def wrapped(data=None):
+            if (ended := realtime.session_ended(NS)) is not None:
+                return ended
+            sessions.touch()
             try:
                 _flood_check()
                 return {"ok": True, **(fn(data) or {})}
-            except (Refused, ops.ConsultError) as exc:
+            except Refused as exc:  # a bad event, or a consultation's rule (ops.ConsultError)
                 db.session.rollback()
                 reason = str(getattr(exc, "reason", exc))
                 emit("problem", {"event": event, "error": reason})
@@ -99,21 +101,24 @@ def on_connect(auth=None):
         logger.warning("Refused anonymous /consult connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
     join_room(f"user-{current_user.id}")
+    join_room(sessions.room(sessions.current().id))  # closed when this session ends
     if current_user.has_role(Role.consultant):
         join_room("consultants")
+    sessions.touch()
 
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(reason=None):
     _recent.pop(request.sid, None)
+    sessions.connection_closed()
 
 
 @handler("join")
 def on_join(data):
     consultation = _consultation(data)
     after = data.get("after_id", 0)
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        _refuse(_("Malformed request."), "bad after_id")
+    if not (type(after) is int and after == 0):  # 0: from the start
+        after = _id(data, "after_id")
     join_room(room(consultation.id))
     place = ops.queue_place(consultation)
     return {
@@ -128,7 +133,8 @@ def on_join(data):
 @handler("send")
 def on_send(data):
     consultation = _consultation(data)
-    client_id, body, attachment_id = data.get("client_id"), data.get("body", ""), data.get("attachment_id")
+    client_id, body = data.get("client_id"), data.get("body", "")
+    attachment_id = _id(data, "attachment_id", optional=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         _refuse(_("Malformed request."), "bad client_id")
     if not isinstance(body, str):
@@ -136,8 +142,6 @@ def on_send(data):
     body = body.strip()
     if len(body) > current_app.config["CONSULT_MESSAGE_MAX_CHARS"]:
         _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
-    if attachment_id is not None and (not isinstance(attachment_id, int) or isinstance(attachment_id, bool)):
-        _refuse(_("Malformed request."), "bad attachment_id")
     if not body and attachment_id is None:
         _refuse(_("The message is empty."))
     message, new = ops.post_message(consultation, current_user, client_id, body, attachment_id)
@@ -160,8 +164,8 @@ def on_typing(data):
 @handler("mark")
 def on_mark(data):
     consultation = _consultation(data)
-    up_to, what = data.get("up_to_id"), data.get("what")
-    if not isinstance(up_to, int) or isinstance(up_to, bool) or what not in ("delivered", "read"):
+    up_to, what = _id(data, "up_to_id"), data.get("what")
+    if what not in ("delivered", "read"):
         _refuse(_("Malformed request."), "bad mark")
     ids = ops.mark(consultation, current_user, up_to, what)
     db.session.commit()

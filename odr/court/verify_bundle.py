@@ -7,7 +7,15 @@
 - every PDF's signatures are intact and trusted, and nothing changed after the last one (the
   index is an unsigned PDF/A and only checked by its hash).
 
-Files are read in chunks: checking a bundle of any size takes little memory.
+Files are read in chunks: checking a bundle of any size takes little memory. A ZIP is anyone's
+to make, so nothing in it is trusted before it is checked, and every way it can be broken is a
+problem line, never an exception: a member that cannot be read (a CRC error, damaged deflate
+data, an unknown compression method, encryption), JSON that is not JSON or nests too deep, a
+file that is not UTF-8. Its central directory is checked first against the limits below: the
+number of members, the size each declares and all of them together, and whether a member could
+hold what it declares (a deflated member cannot expand more than about 1,032 times; stored, it
+holds exactly its size), so a ZIP bomb is refused before a byte of it is decompressed, and no
+member is read past its declared size.
 """
 
 from __future__ import annotations
@@ -16,13 +24,29 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from odr.court.bundle import FORMAT, MANIFEST, SIGNATURE
+from odr.json_provider import MAX_DEPTH, nesting_depth
 
 #: PDFs smaller than this are checked for signatures (read whole: pyHanko needs random access).
 MAX_PDF_CHECK_BYTES = 200 * 1024 * 1024
 UNSIGNED = {"index.pdf"}
+#: What a bundle may hold: members, their declared sizes together (recordings make bundles
+#: large), and the manifest and its signature, which are read whole.
+MAX_MEMBERS = 10_000
+MAX_TOTAL_BYTES = 64 * 1024**3
+MAX_MANIFEST_BYTES = 16 * 1024**2
+MAX_SIGNATURE_BYTES = 1024**2
+#: An audit entry is a line of JSON of a few hundred bytes.
+MAX_AUDIT_LINE_BYTES = 1024**2
+#: Deflate's largest expansion is 1,032:1; a member declaring more lies about its size.
+MAX_DEFLATE_RATIO = 1040
+#: What reading a damaged or unusual member raises: a CRC or header error, damaged deflate data,
+#: a stream ending early, an unsupported method (NotImplementedError), encryption (RuntimeError).
+READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
 
 
 @dataclass
@@ -36,12 +60,58 @@ class BundleReport:
 
 
 def _sha256_of(zf: zipfile.ZipFile, name: str) -> tuple[str, int]:
+    """:raise READ_ERRORS: the member cannot be read to its end."""
     digest, size = hashlib.sha256(), 0
     with zf.open(name) as fh:
         while chunk := fh.read(1024 * 1024):
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def _directory_problems(infos: list[zipfile.ZipInfo], max_members: int, max_total_bytes: int) -> list[str]:
+    """What the central directory declares that no bundle can be (checked before reading a member)."""
+    if len(infos) > max_members:
+        return [f"the ZIP has {len(infos)} members (a bundle has at most {max_members})"]
+    problems = []
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            problems.append(f"{info.filename}: compressed by a method bundles do not use ({info.compress_type})")
+        elif info.flag_bits & 0x1:
+            problems.append(f"{info.filename}: encrypted")
+        elif info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+            problems.append(f"{info.filename}: declares {info.file_size} bytes but holds {info.compress_size}")
+        elif info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+            problems.append(f"{info.filename}: declares {info.file_size} bytes, more than its "
+                            f"{info.compress_size} compressed bytes can hold")
+    total = sum(info.file_size for info in infos)
+    if total > max_total_bytes:
+        problems.append(f"the ZIP declares {total} bytes in all (a bundle holds at most {max_total_bytes})")
+    return problems
+
+
+def _read_whole(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, report: BundleReport) -> bytes | None:
+    """A small member's bytes (the manifest, its signature), or None with the problem noted."""
+    if info.file_size > limit:
+        report.problems.append(f"{info.filename}: {info.file_size} bytes (at most {limit})")
+        return None
+    try:
+        return zf.read(info)
+    except READ_ERRORS as exc:
+        report.problems.append(f"{info.filename}: cannot be read ({str(exc)[:100]})")
+        return None
+
+
+def _json(text: bytes | str):
+    """Parsed JSON nested at most ``MAX_DEPTH`` levels.
+
+    :raise ValueError: not UTF-8 JSON, or nested deeper.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if nesting_depth(text) > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    return json.loads(text)
 
 
 def _check_signature(manifest: bytes, signature: bytes, roots) -> str | None:
@@ -56,8 +126,8 @@ def _check_signature(manifest: bytes, signature: bytes, roots) -> str | None:
         status = run_sync(async_validate_detached_cms(
             io.BytesIO(manifest), signed_data,
             signer_validation_context=ValidationContext(trust_roots=list(roots), allow_fetching=False)))
-    except (ValueError, KeyError, TypeError) as exc:
-        return f"{SIGNATURE}: not a readable CMS signature ({str(exc)[:100]})"
+    except Exception as exc:  # any bytes may be here: whatever fails to read is not a signature
+        return f"{SIGNATURE}: not a readable CMS signature ({type(exc).__name__}: {str(exc)[:100]})"
     if not status.intact or not status.valid:
         return f"{SIGNATURE}: the manifest was changed after it was signed"
     if not status.trusted:
@@ -68,18 +138,25 @@ def _check_signature(manifest: bytes, signature: bytes, roots) -> str | None:
 def _check_audit(zf: zipfile.ZipFile, report: BundleReport) -> None:
     from odr.cases.audit import verify_entries
 
-    entries = []
-    with zf.open("audit.jsonl") as fh:
-        for number, line in enumerate(io.TextIOWrapper(fh, encoding="utf-8"), 1):
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                report.problems.append(f"audit.jsonl line {number}: not JSON")
-                return
+    entries, number = [], 0
+    try:
+        with zf.open("audit.jsonl") as fh:
+            while line := fh.readline(MAX_AUDIT_LINE_BYTES + 1):
+                number += 1
+                if len(line) > MAX_AUDIT_LINE_BYTES:
+                    raise ValueError(f"longer than {MAX_AUDIT_LINE_BYTES} bytes")
+                entries.append(_json(line))
+    except ValueError as exc:  # not UTF-8, not JSON, nested too deep, too long
+        report.problems.append(f"audit.jsonl line {number}: not an audit entry ({str(exc)[:100]})")
+        return
     if not entries:
         report.problems.append("audit.jsonl: empty")
         return
-    broken = verify_entries(entries[0].get("chain") if isinstance(entries[0], dict) else None, entries)
+    try:
+        broken = verify_entries(entries[0].get("chain") if isinstance(entries[0], dict) else None, entries)
+    except (ValueError, TypeError) as exc:  # a value canonical JSON cannot hold (NaN …)
+        report.problems.append(f"audit.jsonl: not an audit chain ({str(exc)[:100]})")
+        return
     if broken is not None:
         report.problems.append(f"audit.jsonl: {broken}")
     else:
@@ -87,7 +164,7 @@ def _check_audit(zf: zipfile.ZipFile, report: BundleReport) -> None:
 
 
 def _check_pdf(zf: zipfile.ZipFile, name: str, size: int, roots, report: BundleReport) -> None:
-    from odr.documents.pades import NotAPdf
+    from odr.documents.pades import NotAPdf, TooComplex
     from odr.documents.verify import PROBLEMS, verify
 
     if size > MAX_PDF_CHECK_BYTES:
@@ -95,6 +172,9 @@ def _check_pdf(zf: zipfile.ZipFile, name: str, size: int, roots, report: BundleR
         return
     try:
         result = verify(zf.read(name), roots)
+    except TooComplex as exc:
+        report.problems.append(f"{name}: beyond what can be checked ({exc})")
+        return
     except NotAPdf as exc:
         report.problems.append(f"{name}: not a readable PDF ({exc})")
         return
@@ -107,46 +187,58 @@ def _check_pdf(zf: zipfile.ZipFile, name: str, size: int, roots, report: BundleR
         report.checked.append(f"{name}: {len(result.signatures)} signatures intact and trusted")
 
 
-def verify_bundle(path_or_file, roots) -> BundleReport:
+def verify_bundle(path_or_file, roots, *, max_members: int = MAX_MEMBERS,
+                  max_total_bytes: int = MAX_TOTAL_BYTES) -> BundleReport:
     """Check the bundle at ``path_or_file`` against the trust ``roots`` (asn1crypto certificates)."""
     report = BundleReport()
     try:
         zf = zipfile.ZipFile(path_or_file)
-    except (zipfile.BadZipFile, OSError) as exc:
-        report.problems.append(f"not a readable ZIP file ({exc})")
+    except Exception as exc:  # any bytes may be here: a directory zipfile cannot read is no ZIP
+        report.problems.append(f"not a readable ZIP file ({type(exc).__name__}: {str(exc)[:100]})")
         return report
     with zf:
-        names = [i.filename for i in zf.infolist()]
-        duplicates = {n for n in names if names.count(n) > 1}
-        for name in sorted(duplicates):
+        infos = zf.infolist()
+        report.problems += _directory_problems(infos, max_members, max_total_bytes)
+        if report.problems:
+            return report  # nothing is read from a ZIP that lies about its contents
+        members = {i.filename: i for i in infos}
+        names = Counter(i.filename for i in infos)
+        for name in sorted(n for n, count in names.items() if count > 1):
             report.problems.append(f"{name}: appears more than once")
-        if MANIFEST not in names or SIGNATURE not in names:
+        if MANIFEST not in members or SIGNATURE not in members:
             report.problems.append(f"{MANIFEST} or {SIGNATURE} is missing")
             return report
-        manifest_bytes = zf.read(MANIFEST)
-        problem = _check_signature(manifest_bytes, zf.read(SIGNATURE), roots)
-        if problem:
-            report.problems.append(problem)
+        manifest_bytes = _read_whole(zf, members[MANIFEST], MAX_MANIFEST_BYTES, report)
+        signature = _read_whole(zf, members[SIGNATURE], MAX_SIGNATURE_BYTES, report)
+        if manifest_bytes is None:
+            return report
+        if signature is not None:
+            problem = _check_signature(manifest_bytes, signature, roots)
+            if problem:
+                report.problems.append(problem)
         try:
-            manifest = json.loads(manifest_bytes)
+            manifest = _json(manifest_bytes)
             listed = {f["name"]: f for f in manifest["files"]}
             if manifest.get("format") != FORMAT:
                 raise ValueError("not an odr court bundle")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             report.problems.append(f"{MANIFEST}: not a bundle manifest ({str(exc)[:100]})")
             return report
         for name in sorted(set(names) - set(listed) - {MANIFEST, SIGNATURE}):
             report.problems.append(f"{name}: in the bundle but not in the manifest")
         for name, entry in listed.items():
-            if name not in names:
-                report.problems.append(f"{name}: listed in the manifest but missing")
+            if name not in members:
+                report.problems.append(f"{str(name)[:200]}: listed in the manifest but missing")
                 continue
             try:
                 sha, size = _sha256_of(zf, name)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # e.g. a CRC error from a changed byte
+            except READ_ERRORS as exc:  # e.g. a CRC error from a changed byte, damaged deflate data
                 report.problems.append(f"{name}: cannot be read ({str(exc)[:100]})")
                 continue
-            if sha != entry.get("sha256") or size != entry.get("size"):
+            if size != members[name].file_size:
+                report.problems.append(f"{name}: the ZIP declares {members[name].file_size} bytes but holds {size}")
+                continue
+            if not isinstance(entry, dict) or sha != entry.get("sha256") or size != entry.get("size"):
                 report.problems.append(f"{name}: content does not match the manifest (SHA-256 or size differ)")
                 continue
             report.checked.append(f"{name}: SHA-256 matches")

@@ -31,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import utils as ec_utils
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
@@ -54,6 +54,10 @@ SEAL_FIELD = "PlatformSeal"
 
 class NotAPdf(ValueError):
     """The bytes are not a PDF pyHanko can read (or add a signature to)."""
+
+
+class TooComplex(NotAPdf):
+    """The bytes may be a PDF, but reading or checking it would go past the limits set."""
 
 
 @dataclass(frozen=True)
@@ -341,13 +345,15 @@ async def _document_timestamp(pdf: bytes, timestamper) -> bytes:
     return output.getvalue()
 
 
-def read(pdf: bytes) -> PdfFileReader:
-    """A reader over ``pdf``.
+def read(pdf: bytes, decode_limits=None) -> PdfFileReader:
+    """A reader over ``pdf`` (``decode_limits``: pyHanko's, default those for untrusted input).
 
     :raise NotAPdf: not a PDF, or an encrypted one.
     """
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False, decode_limits=decode_limits)
+    except PdfDecodeLimitError as exc:
+        raise TooComplex(str(exc)[:200]) from None
     except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise NotAPdf(str(exc)[:200]) from None
     if reader.encrypted:

@@ -1,8 +1,16 @@
 """What a signed PDF says about itself: every signature, who made it and when, whether it is
 intact and trusted, what it covers, and whether anything changed after the last one.
 
-Used by ``odr verify FILE.pdf`` and the public ``/verify`` page. The trust root is the platform
-CA (and any further roots passed in).
+Used by ``odr verify FILE.pdf``, ``odr verify-bundle`` and the public ``/verify`` page. The trust
+root is the platform CA (and any further roots passed in).
+
+Anyone can hand in any bytes, so every input gets an answer: a report (each signature that
+cannot be read is named as such, which fails the check), :class:`NotAPdf` for a file whose
+structure cannot be read, or :class:`TooComplex` for one beyond the limits below. Decoding is
+bounded by pyHanko's decode limits (no stream expands past them, nor the whole document's
+streams together), and the work by the number of signatures and revisions checked, so a file
+of at most ``VERIFY_MAX_BYTES`` is answered in bounded time and memory. Nothing else escapes:
+whatever goes wrong while a signature is checked counts against that signature, never for it.
 
 Certificates are checked at the time each signature was made, not today: signer certificates
 live for minutes on purpose. That time is the signature's timestamp when it has one (a timestamp
@@ -13,18 +21,33 @@ visible stamp. Each result says which of the two it used.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pyhanko.sign.validation.errors import SignatureValidationError
+from asn1crypto import parser as asn1_parser
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError
+from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
+from pyhanko.sign.validation import (EmbeddedPdfSignature, async_validate_pdf_signature,
+                                     async_validate_pdf_timestamp)
 from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
-from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from odr.documents.pades import SEAL_FIELD, NotAPdf, read, run_sync
+from odr.documents.pades import SEAL_FIELD, NotAPdf, TooComplex, read, run_sync
 
 logger = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+#: How far a file's compressed streams may expand: pyHanko's limits for untrusted input, tighter
+#: (a signed agreement's largest stream, a page image, decodes to a few MiB).
+DECODE_LIMITS = DecodeLimits(per_stream=StreamDecodeLimits(max_output_size=64 * MiB),
+                             document_budget=DocumentDecodeBudget(base_allowance=128 * MiB, max_ratio=20))
+#: Checking a signature reads the file's later revisions; a platform document has one revision
+#: per signature (and one for the seal and its timestamp).
+MAX_SIGNATURES = 50
+MAX_REVISIONS = 200
 
 #: Problems a signature or a document can have: code → English sentence (the page translates).
 PROBLEMS = {
@@ -33,6 +56,7 @@ PROBLEMS = {
     "untrusted": "The signer's certificate does not lead to a trusted authority (or was not valid when signing).",
     "modified_after": "The document was changed after this signature in a way signatures do not allow.",
     "unreadable": "The signature cannot be read.",
+    "value_changed": "Bytes in the signature's value that no signature covers were changed after signing.",
     "changed_after_last": "The file was changed after its last signature.",
     "no_signatures": "The document has no signatures.",
 }
@@ -102,15 +126,61 @@ def _signing_time(sig) -> tuple[datetime | None, str]:
     return _aware(sig.self_reported_timestamp), "claimed"
 
 
+_HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
+
+
+def _value_intact(sig: EmbeddedPdfSignature, pdf: bytes) -> bool:
+    """The bytes a signature's own byte range leaves out are its value alone: a hex string of
+    the CMS signature followed by zeros (the room reserved for it).
+
+    No signature covers these bytes, not even its own, so a change in the padding (or spaces
+    slipped into the hex digits, which readers skip) passes every cryptographic check; the
+    platform writes nothing else there, so anything else is a change after signing.
+    """
+    start, covered, resumes, _ = (int(n) for n in sig.byte_range)
+    gap = pdf[start + covered:resumes]
+    if not _HEX_STRING.fullmatch(gap) or len(gap) % 2:
+        return False
+    value = bytes.fromhex(gap[1:-1].decode("ascii"))
+    _class, _method, _tag, header, contents, trailer = asn1_parser.parse(value)
+    return not value[len(header) + len(contents) + len(trailer):].strip(b"\0")
+
+
+def _readable_signatures(reader) -> tuple[list[EmbeddedPdfSignature], list[str]]:
+    """The filled signature fields that can be read, in signing order, and the names of those
+    that cannot (a damaged signature dictionary, an unknown kind of signature).
+
+    pyHanko's own list (``reader.embedded_signatures``) stops at the first damaged signature
+    and leaves out those of an unknown kind: here each is kept, to be reported.
+    """
+    fields = list(enumerate_sig_fields(reader, filled_status=True))
+    if len(fields) > MAX_SIGNATURES:
+        raise TooComplex(f"{len(fields)} signatures (at most {MAX_SIGNATURES} are checked)")
+    readable, unreadable = [], []
+    for name, sig_object, sig_field in fields:
+        try:
+            SigSeedSubFilter(sig_object.get_object().get("/SubFilter"))
+            signature = EmbeddedPdfSignature(reader, sig_field, name)
+            revision = signature.signed_revision  # found from the byte range, which may be damaged
+        except PdfDecodeLimitError as exc:
+            raise TooComplex(str(exc)[:200]) from None
+        except Exception as exc:  # damage of any kind makes this signature unreadable
+            logger.info("Unreadable signature field %r: %s: %s", name, type(exc).__name__, str(exc)[:200])
+            unreadable.append(name or "")
+        else:
+            readable.append((revision, signature))
+    return [signature for _, signature in sorted(readable, key=lambda pair: pair[0])], unreadable
+
+
 def _context(roots, moment):
     return ValidationContext(trust_roots=list(roots), allow_fetching=False, moment=moment,
                              revocation_mode="soft-fail")
 
 
-async def _check(reader, roots) -> Report:
+async def _check(reader, pdf: bytes, roots) -> Report:
     report = Report()
-    sigs = list(reader.embedded_signatures)
-    if not sigs:
+    sigs, unreadable = _readable_signatures(reader)
+    if not sigs and not unreadable:
         report.problems.append("no_signatures")
         return report
     for sig in sigs:
@@ -141,11 +211,17 @@ async def _check(reader, roots) -> Report:
             if getattr(status, "docmdp_ok", True) is False or (
                     not is_timestamp and status.coverage is SignatureCoverageLevel.UNCLEAR):
                 result.problems.append("modified_after")
-        except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
-            logger.info("Unreadable signature %r: %s", result.field, exc)
+            if not _value_intact(sig, pdf):
+                result.problems.append("value_changed")
+        except PdfDecodeLimitError as exc:
+            raise TooComplex(str(exc)[:200]) from None
+        except Exception as exc:  # whatever fails counts against the signature, never for it
+            logger.info("Unreadable signature %r: %s: %s", result.field, type(exc).__name__, str(exc)[:200])
             result.problems.append("unreadable")
         report.signatures.append(result)
-    if not report.signatures[-1].whole_document and "changed_after_last" not in report.problems:
+    report.signatures += [SignatureResult(field=name, kind="seal" if name == SEAL_FIELD else "signature",
+                                          problems=["unreadable"]) for name in unreadable]
+    if sigs and not report.signatures[len(sigs) - 1].whole_document:
         report.problems.append("changed_after_last")
     return report
 
@@ -153,13 +229,17 @@ async def _check(reader, roots) -> Report:
 def verify(pdf: bytes, roots) -> Report:
     """Check every signature of ``pdf`` against the trust ``roots`` (asn1crypto certificates).
 
-    :raise NotAPdf: not a PDF, truncated beyond repair, or encrypted.
+    :raise TooComplex: checking it would go past the decoding, signature or revision limits.
+    :raise NotAPdf: not a PDF, damaged beyond reading its structure, or encrypted.
     """
-    reader = read(pdf)
     try:
-        return run_sync(_check(reader, roots))
+        reader = read(pdf, decode_limits=DECODE_LIMITS)
+        if reader.xrefs.total_revisions > MAX_REVISIONS:
+            raise TooComplex(f"{reader.xrefs.total_revisions} revisions (at most {MAX_REVISIONS} are checked)")
+        return run_sync(_check(reader, pdf, roots))
     except NotAPdf:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        # pyHanko reads lazily: a damaged file can fail only once its signatures are looked at.
-        raise NotAPdf(str(exc)[:200]) from None
+    except PdfDecodeLimitError as exc:
+        raise TooComplex(str(exc)[:200]) from None
+    except Exception as exc:  # the file's structure: pyHanko reads lazily, any part may be broken
+        raise NotAPdf(f"{type(exc).__name__}: {exc}"[:200]) from None

@@ -47,6 +47,7 @@ PROBLEM_LABELS = {
     "untrusted": _l("The signer's certificate does not lead to a trusted authority, or was not valid when signing."),
     "modified_after": _l("The document was changed after this signature in a way signatures do not allow."),
     "unreadable": _l("The signature cannot be read."),
+    "value_changed": _l("Bytes in the signature's value that no signature covers were changed after signing."),
     "changed_after_last": _l("The file was changed after its last signature."),
     "no_signatures": _l("The document has no signatures."),
 }
@@ -207,6 +208,10 @@ def verify_page():
     from odr.documents.verify import verify
     try:
         report = verify(data, [platform_ca().ca.asn1_cert])
+    except pades.TooComplex as exc:
+        logger.info("Verification stopped at its limits: %s", exc)
+        return _verify_error(_("The PDF has more signatures, revisions or compressed data than can be "
+                               "checked here."), 422)
     except pades.NotAPdf as exc:
         logger.info("Verification refused a file: %s", exc)
         message = _("The PDF is encrypted; only unencrypted documents can be checked.") \

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from odr.cases import audit
 from odr.extensions import db, socketio
+from odr.validation import is_database_id
 from odr.video import presence
 from odr.video.models import SeatState, VideoRecording, VideoRoom
 from odr.video.recording import recordings_dir
@@ -165,13 +166,13 @@ def bridge_signal(data):
     if not isinstance(data, dict) or data.get("type") not in events.SIGNAL_TYPES:
         raise ValueError("malformed signal")
     room_id, to, as_ = data.get("room_id"), data.get("to"), data.get("as")
-    room = db.session.get(VideoRoom, room_id) if isinstance(room_id, int) else None
+    room = db.session.get(VideoRoom, room_id) if is_database_id(room_id) else None
     if room is None:
         raise ValueError("no such room")
     here = events.present(room.id)
-    target = here.get(to) if isinstance(to, int) else None
+    target = here.get(to) if is_database_id(to) else None
     if as_ is not None:  # standing in for a peer of a relayed pair
-        if target is None or not isinstance(as_, int) or as_ not in here or not events.relayed(room.id, to, as_):
+        if target is None or not is_database_id(as_) or as_ not in here or not events.relayed(room.id, to, as_):
             raise ValueError("not relaying this pair")
         sender, sender_epoch = as_, here[as_].epoch
     else:
@@ -194,9 +195,9 @@ def bridge_recorded(data):
     the case and its SHA-256 written into the audit trail."""
     if not isinstance(data, dict):
         raise ValueError("malformed report")
-    room = db.session.get(VideoRoom, data.get("room_id")) if isinstance(data.get("room_id"), int) else None
+    room = db.session.get(VideoRoom, data.get("room_id")) if is_database_id(data.get("room_id")) else None
     user_id, name = data.get("user_id"), data.get("filename")
-    if room is None or not isinstance(user_id, int) or not isinstance(name, str):
+    if room is None or not is_database_id(user_id) or not isinstance(name, str):
         raise ValueError("malformed report")
     seat = next((s for s in room.seats if s.user_id == user_id and s.state is not SeatState.waiting), None)
     if seat is None:

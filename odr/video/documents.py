@@ -18,6 +18,7 @@ from flask import current_app
 from odr import uploads
 from odr.extensions import db
 from odr.cases.evidence import Evidence, Visibility
+from odr.validation import is_database_id
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 PDF = "application/pdf"
@@ -33,7 +34,7 @@ def showable(case_id: int) -> list[Evidence]:
 
 
 def get_showable(case_id: int, evidence_id) -> Evidence | None:
-    if not isinstance(evidence_id, int) or isinstance(evidence_id, bool):
+    if not is_database_id(evidence_id):
         return None
     item = db.session.get(Evidence, evidence_id)
     if item is None or item.case_id != case_id or item.visibility is not Visibility.all \

@@ -24,8 +24,12 @@ from collections import defaultdict, deque
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_socketio import join_room
 
+from odr import realtime
+from odr.auth import sessions
 from odr.extensions import db, socketio
+from odr.refusal import Refused
 from odr.video import presence, rooms
 from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
 from odr.video.presence import Conn
@@ -48,14 +52,12 @@ SIGNAL_TYPES = ("offer", "answer", "candidate")
 _recent: dict[str, deque] = defaultdict(deque)
 
 
-class Refused(Exception):
-    pass
-
-
 def _refuse(message: str, log: str | None = None):
-    if log:
-        logger.warning("Refused /video event from user %s: %s", getattr(current_user, "id", None), log)
-    raise Refused(message)
+    realtime.refuse(NS, message, log)
+
+
+def _id(data: dict, key: str, *, optional: bool = False) -> int | None:
+    return realtime.database_id(NS, data, key, optional=optional)
 
 
 def _conn() -> Conn:
@@ -75,17 +77,10 @@ def _flood_check(conn: Conn):
     q.append(now)
 
 
-def _int(data, key, log):
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        _refuse(_("Malformed request."), f"bad {log}")
-    return value
-
-
 def _room(data) -> VideoRoom:
     if not isinstance(data, dict):
         _refuse(_("Malformed request."), "payload is not an object")
-    room_id = _int(data, "room_id", "room_id")
+    room_id = _id(data, "room_id")
     room = db.session.get(VideoRoom, room_id)
     if room is None or rooms.role_in_room(room, current_user) is None:
         _refuse(_("You are not in this video room."), f"not allowed in room {room_id}")
@@ -123,11 +118,14 @@ def handler(event):
 
     def register(fn):
         def wrapped(data=None):
+            if (ended := realtime.session_ended(NS)) is not None:
+                return ended
+            sessions.touch()
             try:
                 conn = _conn()
                 _flood_check(conn)
                 return {"ok": True, **(fn(conn, data) or {})}
-            except (Refused, rooms.RoomError) as exc:
+            except Refused as exc:  # a bad event, or a room's rule (rooms.RoomError)
                 db.session.rollback()
                 reason = str(getattr(exc, "reason", exc))
                 socketio.emit("problem", {"event": event, "error": reason}, to=request.sid, namespace=NS)
@@ -267,6 +265,8 @@ def on_connect(auth=None):
         logger.warning("Refused anonymous /video connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
     presence.current().connect(request.sid, current_user.id)
+    join_room(sessions.room(sessions.current().id))  # closed when this session ends
+    sessions.touch()
 
 
 @socketio.on("disconnect", namespace=NS)
@@ -284,6 +284,7 @@ def on_disconnect(reason=None):
             db.session.remove()
         return
     _recent.pop(request.sid, None)
+    sessions.connection_closed()
     store = presence.current()
     conn = store.conn(request.sid)
     if conn is None:
@@ -330,8 +331,8 @@ def on_leave(conn: Conn, data):
         broadcast(room)
 
 
-def _target(data):
-    return data.get("user_id")
+def _target(data) -> int:
+    return _id(data, "user_id")
 
 
 @handler("admit")
@@ -417,12 +418,11 @@ def on_media(conn: Conn, data):
     broadcast(room)
 
 
-def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to):
-    """The connection (sid) of ``to`` if the sender may exchange media with them now."""
+def _group_peer(conn: Conn, room: VideoRoom, seat: VideoSeat, to: int):
+    """The connection (sid) of user ``to`` (or of the media bridge) if the sender may exchange
+    media with them now."""
     from odr.video import bridge
 
-    if not isinstance(to, int) or isinstance(to, bool):
-        _refuse(_("Malformed request."), "bad signal target")
     here = present(room.id)
     if to == bridge.BRIDGE_ID:
         if not bridge.recording_runs(room, set(here)):
@@ -488,11 +488,14 @@ def on_signal(conn: Conn, data):
         out["sdp"] = _sdp(data.get("sdp"))
     if (tag := offer_tag(data.get("offer"))) is not None:
         out["offer"] = tag
-    sid = _group_peer(conn, room, seat, data.get("to"))
     from odr.video import bridge
 
-    if data.get("to") != bridge.BRIDGE_ID and relayed(room.id, conn.user_id, data["to"]):
-        out["for"] = data["to"]  # the bridge's connection standing in for that peer
+    to = data.get("to")
+    if not (type(to) is int and to == bridge.BRIDGE_ID):  # the media bridge's own number, else a person
+        to = _id(data, "to")
+    sid = _group_peer(conn, room, seat, to)
+    if to != bridge.BRIDGE_ID and relayed(room.id, conn.user_id, to):
+        out["for"] = to  # the bridge's connection standing in for that peer
         sid = bridge.bridge_sid()
     socketio.emit("signal", out, to=sid, namespace=NS)
 
@@ -515,7 +518,7 @@ def on_show(conn: Conn, data):
 
     room = _room(data)
     _host(conn, room)
-    evidence_id, page = data.get("evidence_id"), data.get("page", 1)
+    evidence_id, page = _id(data, "evidence_id", optional=True), data.get("page", 1)
     if evidence_id is None:
         presence.current().show(room.id, None)
     else:

@@ -21,6 +21,7 @@ from odr.cases.rooms import HOST, PANEL, RoomRef, RoomStatus, purpose
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.timeutil import utcnow
+from odr.validation import is_database_id
 from odr.video.models import SeatState, VideoRoom, VideoSeat
 
 SIDES = ("claimant", "respondent")
@@ -138,7 +139,7 @@ def take_seat(room: VideoRoom, user, role: str) -> VideoSeat:
 
 
 def _participant_seat(room: VideoRoom, user_id) -> VideoSeat:
-    seat = seat_of(room, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    seat = seat_of(room, user_id) if is_database_id(user_id) else None
     if seat is None or seat.role == HOST:
         raise RoomError(_("There is no such participant in this room."))
     return seat

@@ -388,6 +388,35 @@ def test_body_that_is_not_an_object_is_refused(client, sender, spec, raw):
     assert row_counts() == before
 
 
+#: JSON nested deeper than Python's parser can recurse (it raised RecursionError: a 500).
+DEEP_ARRAYS = "[" * 5000 + "]" * 5000
+DEEP_OBJECTS = '{"a": ' * 5000 + "1" + "}" * 5000
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param(DEEP_ARRAYS, id="arrays"),
+    pytest.param(DEEP_OBJECTS, id="objects"),
+    pytest.param(json.dumps({**GOOD, "description": json.loads("[" * 33 + "]" * 33)}), id="a-field-33-deep"),
+    pytest.param("[" * 5000, id="unclosed"),
+])
+def test_deeply_nested_json_is_refused_before_parsing(client, sender, spec, raw):
+    _, token = sender
+    before = row_counts()
+    resp = post(client, token, data=raw, content_type="application/json")
+    assert assert_problem(resp, 400)["detail"] == "The JSON is nested more than 32 levels deep."
+    assert_documented(spec, resp)
+    assert row_counts() == before
+
+
+def test_nesting_up_to_the_limit_is_parsed(client, sender):
+    _, token = sender
+    # 32 levels in all: the body, a field holding 31 (refused as a field of the wrong type, not as JSON).
+    resp = post(client, token, with_changes(description=json.loads("[" * 31 + "]" * 31)))
+    assert assert_problem(resp, 422)["errors"] == [{"field": "description", "message": "must be a string"}]
+    brackets_in_text = with_changes(description="[[[[" * 20 + "{{{{" * 20 + " loud music every night")
+    assert post(client, token, brackets_in_text).status_code == 201
+
+
 def test_too_large_body_is_refused(app, client, sender, spec):
     _, token = sender
     app.config["MAX_CONTENT_LENGTH"] = 1000

@@ -17,6 +17,7 @@ from odr.extensions import socketio as flask_socketio
 from odr.timeutil import utcnow
 from odr.video import events, rooms
 from odr.video.models import VideoRoom
+from tests.conftest import sign_in_cookie
 from tests.video.conftest import Peer, peer_ids
 
 
@@ -67,7 +68,7 @@ def test_the_tribunal_hears_together_and_the_parties_are_admitted(server, make_o
             peer.close()
         events.reset()
     with server.app.test_client() as client:
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = str(member.id), True
+        with server.app.app_context(), client.session_transaction() as session:
+            sign_in_cookie(session, member.id)
         page = client.get(f"/video/{case.number}/rooms/{room.id}").get_data(as_text=True)
         assert 'data-role="panel"' in page and 'data-t-host="首席仲裁员"' in page  # the hearing's words

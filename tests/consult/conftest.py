@@ -12,6 +12,7 @@ from odr.auth import operations as auth_ops
 from odr.cases.operations import grant_role
 from odr.auth.models import Role
 from odr.extensions import db
+from tests.conftest import sign_in_cookie
 
 
 class Person:
@@ -29,9 +30,8 @@ class Person:
 
     def cookie(self):
         client = self.server.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(self.user_id)
-            session["_fresh"] = True
+        with self.server.app.app_context(), client.session_transaction() as session:
+            sign_in_cookie(session, self.user_id)
             session["lang"] = "en"  # error messages are asserted in English
         return client.get_cookie("session").value
 

@@ -1,5 +1,7 @@
 """Live chat over real Socket.IO connections to a live server: delivery, queue, reconnects, refusals."""
 
+import logging
+
 import pytest
 import socketio
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from odr.cases.models import Category
 from odr.consult import operations as ops
 from odr.consult.models import ConsultMessage, Consultation
 from odr.extensions import db
+from tests.conftest import sign_in_cookie
 
 
 def start(user_id, topic="My deposit was not returned"):
@@ -161,8 +164,8 @@ def test_queue_positions_update_live(people, in_app):
         assert place["position"] == cids.index(cid) + 1
     # The consultant takes the longest waiting; the others move up, live.
     client = consultant.server.app.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = str(consultant.user_id)
+    with consultant.server.app.app_context(), client.session_transaction() as s:
+        sign_in_cookie(s, consultant.user_id)
     page = client.get("/consult/desk").get_data(as_text=True)
     import re
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -183,3 +186,26 @@ def test_messages_after_the_end_are_refused(pair, in_app):
     in_app(end)
     ack = asker.call("send", {"consultation_id": cid, "client_id": "late", "body": "one more thing"})
     assert ack["ok"] is False and "ended" in ack["error"]
+
+
+#: Ids a client can send that no row can have: beyond a 64-bit integer, beyond the database's
+#: 32-bit columns, and a bool (``True == 1`` in Python).
+BAD_IDS = [2**70, 2**31, True]
+
+
+@pytest.mark.parametrize("event, key", [("join", "consultation_id"), ("join", "after_id"),
+                                        ("send", "consultation_id"), ("send", "attachment_id"),
+                                        ("typing", "consultation_id"), ("mark", "consultation_id"),
+                                        ("mark", "up_to_id")])
+def test_ids_no_row_can_have_are_refused_without_a_traceback(pair, caplog, event, key):
+    asker, _consultant, cid = pair
+    valid = {"join": {"consultation_id": cid}, "send": {"consultation_id": cid, "client_id": "x", "body": "hi"},
+             "typing": {"consultation_id": cid, "typing": True},
+             "mark": {"consultation_id": cid, "up_to_id": 1, "what": "read"}}[event]
+    for bad in BAD_IDS:
+        ack = asker.call(event, {**valid, key: bad})
+        assert ack == {"ok": False, "error": "Malformed request."}, (key, bad)
+    # The server logged no error (the test's own clients may log theirs: a closed earlier client's queue).
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR and not r.name.startswith(("engineio.client", "socketio.client"))] == []
+    assert asker.call("send", {"consultation_id": cid, "client_id": "after", "body": "still here"})["ok"]

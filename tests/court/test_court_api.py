@@ -110,3 +110,22 @@ def test_the_court_system_takes_and_reports_back(server):
         assert handoff.result.value == "judgment" and handoff.docket_number == "(2026)京0105民初1号"
         actors = db.session.scalars(sa.text("select actor from event where action = 'court_result'")).all()
         assert actors == ["api:court-system"]
+
+
+@pytest.mark.parametrize("step, body", [
+    ("receipt", "[" * 5000 + "]" * 5000),
+    ("docket", '{"docket_number": ' * 5000 + '"1"' + "}" * 5000),
+    ("result", '{"result": "judgment", "note": ' + "[" * 40 + "]" * 40 + "}"),
+])
+def test_deeply_nested_json_is_refused_and_changes_nothing(server, step, body):
+    token, _centre, _revoked, (mine, _theirs) = seed(server)
+    with server.app.app_context():
+        events_before = db.session.scalar(sa.text("select count(*) from event"))
+    resp = requests.post(f"{server.url}/api/court/v1/handoffs/{mine}/{step}", data=body, timeout=10,
+                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.headers["Content-Type"] == "application/problem+json"
+    assert resp.json()["detail"] == "The JSON is nested more than 32 levels deep."
+    with server.app.app_context():
+        handoff = db.session.get(Handoff, mine)
+        assert handoff.received_at is None and handoff.docket_number is None and handoff.result is None
+        assert db.session.scalar(sa.text("select count(*) from event")) == events_before

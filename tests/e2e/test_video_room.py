@@ -22,6 +22,7 @@ from odr.timeutil import utcnow
 from odr.video import presence, rooms
 from odr.video.views import DEFAULT_MEDIA
 from tests.conftest import PASSWORD, dispute
+from tests.conftest import sign_in_cookie
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, TIMEOUT_MS
 from tests.video.test_recording import media_bridge  # noqa: F401  (fixture: the bridge process)
 
@@ -75,9 +76,8 @@ def people(server, av_browser):
 
     def make(user_id, desk=False):
         client = server.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
+        with server.app.app_context(), client.session_transaction() as session:
+            sign_in_cookie(session, user_id)
             session["lang"] = "en"
         context = av_browser.new_context(viewport=DESK if desk else PHONE, is_mobile=not desk, has_touch=not desk,
                                          base_url=server.url, permissions=["camera", "microphone"])

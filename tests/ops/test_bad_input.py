@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from odr.auth.models import Role
 from odr.cases import operations as ops
 from odr.extensions import db, limiter
+from tests.conftest import sign_in_cookie
 from tests.test_bad_input import FUZZ, VALUES
 
 PAGES = {
@@ -41,7 +42,7 @@ def test_dashboard_pages_never_fail(app, world, url, data):
               if data.draw(st.booleans(), label=f"send {name}")}
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(world["staff"].id)
+        sign_in_cookie(session, world["staff"])
     resp = client.get(f"{url}?{urlencode(params)}")
     assert resp.status_code in (200, 400, 404), resp.get_data(as_text=True)[:300]
     if resp.status_code == 400:

@@ -17,6 +17,7 @@ from odr.extensions import socketio as flask_socketio
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import events, rooms
+from tests.conftest import sign_in_cookie
 from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
 
 NS = "/video"
@@ -46,9 +47,8 @@ class Peer:
 
     def cookie(self):
         client = self.server.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(self.user_id)
-            session["_fresh"] = True
+        with self.server.app.app_context(), client.session_transaction() as session:
+            sign_in_cookie(session, self.user_id)
             session["lang"] = "en"
         return client.get_cookie("session").value
 

@@ -4,6 +4,9 @@ working, and nothing reaches the other participant unless the event was valid.""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,3 +44,27 @@ def test_random_payloads_never_crash_a_handler(joint, video):
     # Still connected and in the room; the others still get a valid message.
     assert a.call("chat", {"room_id": rid, "body": "still here"})["ok"]
     assert b.wait_for("chat", lambda m: m["body"] == "still here")
+
+
+#: Ids no row can have: beyond a 64-bit integer, beyond the database's 32-bit columns, a bool.
+BAD_IDS = [2**70, 2**31, True]
+
+
+@pytest.mark.parametrize("event, payload, key", [
+    ("join", {}, "room_id"), ("chat", {"body": "hi"}, "room_id"), ("media", {"audio": True, "video": True}, "room_id"),
+    ("signal", {"type": "offer", "sdp": "v=0\r\n", "to": 1}, "room_id"),
+    ("signal", {"type": "offer", "sdp": "v=0\r\n"}, "to"),
+    ("admit", {"admit": True}, "user_id"), ("mute", {"muted": True}, "user_id"), ("remove", {}, "user_id"),
+    ("show", {"page": 1}, "evidence_id"), ("leave", {}, "room_id"), ("consent", {"consent": True}, "room_id"),
+])
+def test_ids_no_row_can_have_are_refused_without_a_traceback(joint, video, caplog, event, payload, key):
+    host, a, b = joint
+    rid = video.room_id
+    for bad in BAD_IDS:
+        answer = host.call(event, {"room_id": rid, **payload, key: bad})
+        assert answer == {"ok": False, "error": "Malformed request."}, (event, key, bad)
+    # The server logged no error (the test's own clients may log theirs: a closed earlier client's queue).
+    assert [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR and not r.name.startswith(("engineio.client", "socketio.client"))] == []
+    assert host.call("chat", {"room_id": rid, "body": "still here"})["ok"]
+    assert a.wait_for("chat", lambda m: m["body"] == "still here")

@@ -9,7 +9,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from odr.cases import labels
 from odr.cases.models import Category
-from odr.forms import DB_INT_MAX, ContactValidator, IntegerField, no_control_chars, strip
+from odr.forms import ContactValidator, IntegerField, no_control_chars, strip
+from odr.validation import DatabaseId
 
 LANGUAGES = [SelectChoice("zh", "中文"), SelectChoice("en", "English")]
 
@@ -35,7 +36,7 @@ class ProfileForm(FlaskForm):
 
 
 class OfferForm(FlaskForm):
-    mediator = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
+    mediator = IntegerField(validators=[DataRequired(), DatabaseId()])
 
 
 class DeclineForm(FlaskForm):

@@ -1,0 +1,200 @@
+"""Sign-in sessions: which browsers are signed in to an account, until when, and ending them.
+
+A session cookie only proves that the platform signed it once; kept by someone else, it would
+stay good after signing out. So each sign-in also makes a :class:`LoginSession` row, the cookie
+carries a random token whose hash is the row's key, and a request or Socket.IO event is signed in
+only while that row is there and has not expired (:func:`user_for`, the user loader):
+
+- idle: no request for ``SESSION_IDLE_MINUTES`` (an open chat or video connection is activity:
+  its events are not held to the idle limit, and it notes the session as used when it opens,
+  on its events and when it closes, so a two-hour hearing signs no one out);
+- absolute: ``SESSION_MAX_HOURS`` after signing in, whatever happens.
+
+Ending sessions deletes their rows: signing out ends this browser's; "sign out of all devices",
+a role taken away or an administrator end all of an account's; a password change ends all but
+the browser that changed it. Each of these is an audit event (signing in and out of one browser
+are not, like before). The caller commits, then
+:func:`close_connections` closes the ended sessions' open Socket.IO connections in this process;
+one held by another app process is refused at its next event, which checks the session again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import MutableMapping
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context, request, session
+from flask_login import login_user, logout_user
+
+from odr import jobs, realtime
+from odr.auth.models import LoginSession, User
+from odr.cases import audit
+from odr.extensions import db
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+#: The cookie's key holding the session's token (next to Flask-Login's ``_user_id``).
+TOKEN = "_odr_session"
+#: ``seen_at`` is written at most this often (a page's requests and a call's events come in bursts).
+TOUCH_SECONDS = 60
+
+#: Why sessions ended, as the audit trail records it.
+SIGNED_OUT = "signed_out"
+SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+PASSWORD_CHANGED = "password_changed"
+ROLE_REMOVED = "role_removed"
+ENDED_BY_ADMIN = "ended_by_admin"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def room(session_id: int) -> str:
+    """The Socket.IO room of one session's connections (every namespace joins it at connect)."""
+    return f"login-{session_id}"
+
+
+def stamp(cookie: MutableMapping, user: User, user_agent: str = "") -> LoginSession:
+    """Start a session for ``user`` and write it into ``cookie`` (the session mapping), flushed.
+
+    Signing in calls this through :func:`sign_in`; tests and benchmarks call it directly to sign
+    a client in without the form.
+    """
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = LoginSession(user_id=user.id, token_hash=_digest(token), created_at=now, seen_at=now,
+                       user_agent=user_agent[:200])
+    db.session.add(row)
+    db.session.flush()
+    cookie["_user_id"] = user.get_id()
+    cookie["_fresh"] = True
+    cookie[TOKEN] = token
+    return row
+
+
+def sign_in(user: User) -> LoginSession:
+    """Sign ``user`` in on the browser of this request, in a fresh cookie session (nothing a
+    visitor had in the cookie before carries over, but the language they chose). Flushes; the
+    caller commits."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    row = stamp(session, user, request.user_agent.string or "")
+    login_user(user)  # after stamp: Flask-Login reads the same _user_id, and records the sign-in
+    g._odr_login_session = row
+    return row
+
+
+def user_for(user_id: str) -> User | None:
+    """The user the cookie signs in, if its session is still on and has not expired (Flask-Login's
+    user loader; runs once per request and once per Socket.IO event)."""
+    token = session.get(TOKEN)
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
+    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if row is None or str(row.user_id) != user_id or _expired(row, utcnow()):
+        return None
+    g._odr_login_session = row
+    return db.session.get(User, row.user_id)
+
+
+def _expired(row: LoginSession, now: datetime) -> bool:
+    cfg = current_app.config
+    if row.created_at <= now - timedelta(hours=cfg["SESSION_MAX_HOURS"]):
+        return True
+    # The events of an open Socket.IO connection are activity; the connection itself was
+    # checked against the idle limit when it was made.
+    event = getattr(request, "event", None) if has_request_context() else None
+    if event is not None and event.get("message") != "connect":
+        return False
+    return row.seen_at <= now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+
+
+def current() -> LoginSession | None:
+    """The session the current request or event is signed in with (after the user was loaded)."""
+    return g.get("_odr_login_session")
+
+
+def touch() -> None:
+    """Note that the current session was used now (at most once a minute). Commits at once: it
+    is called before a request or event does anything else."""
+    row = current()
+    now = utcnow()
+    if row is not None and row.seen_at <= now - timedelta(seconds=TOUCH_SECONDS):
+        db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(seen_at=now))
+        db.session.commit()
+
+
+def connection_closed() -> None:
+    """A Socket.IO connection of the current session closed: the time it was open counts as
+    activity for the next page. One statement on the session's row, without loading the user
+    (a goodbye comes at any time; it must not hold locks on more than that row). An ended
+    session stays ended: its row is gone."""
+    token = session.get(TOKEN)
+    if not isinstance(token, str):
+        return
+    now = utcnow()
+    try:
+        db.session.execute(sa.update(LoginSession).where(
+            LoginSession.token_hash == _digest(token),
+            LoginSession.seen_at <= now - timedelta(seconds=TOUCH_SECONDS)).values(seen_at=now))
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:  # the namespace's own goodbye must go on
+        db.session.rollback()
+        logger.warning("The closed connection's session could not be noted as used", exc_info=True)
+
+
+def sign_out() -> list[int]:
+    """End the session of this request's browser and forget it in the cookie; the ids of the
+    sessions ended, for :func:`close_connections` after the commit."""
+    row = current()
+    logout_user()
+    session.pop(TOKEN, None)
+    if row is None:
+        return []
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.id == row.id))
+    logger.info("Session %s of user %s ended (%s)", row.id, row.user_id, SIGNED_OUT)
+    return [row.id]
+
+
+def end_all(user: User, reason: str, actor, *, keep: LoginSession | None = None) -> list[int]:
+    """End every session of ``user`` (but ``keep``) and record it; the ids ended, for
+    :func:`close_connections` after the commit."""
+    query = sa.select(LoginSession.id).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(LoginSession.id != keep.id)
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.id.in_(ids)))
+    audit.record(None, actor, "sessions_ended", {"user": user.id, "reason": reason, "sessions": len(ids)})
+    logger.info("%d session(s) of %s ended (%s) by %s", len(ids), user, reason, actor)
+    return ids
+
+
+def active(user: User) -> list[LoginSession]:
+    """The sessions of ``user`` that have not expired, the most recently used first."""
+    now = utcnow()
+    rows = db.session.scalars(sa.select(LoginSession).where(LoginSession.user_id == user.id)
+                              .order_by(LoginSession.seen_at.desc(), LoginSession.id.desc())).all()
+    return [row for row in rows if not _expired(row, now)]
+
+
+def close_connections(session_ids: list[int]) -> None:
+    """Close the open Socket.IO connections of the ended sessions (call it after the commit, or
+    a browser reconnecting at once would find its session still there)."""
+    realtime.close_rooms([room(i) for i in session_ids])
+
+
+@jobs.register
+def delete_expired_sessions(now: datetime) -> int:
+    """Forget sessions past their absolute lifetime (their cookies are refused already). Idle
+    ones stay until then: an open connection keeps its session alive without touching it."""
+    oldest = now - timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    return db.session.execute(sa.delete(LoginSession).where(LoginSession.created_at <= oldest)).rowcount

@@ -1,0 +1,87 @@
+"""What every Socket.IO namespace shares: the refusal a handler answers with, the check of the
+ids a payload carries, and closing the connections of a session that ended.
+
+A handler refuses an event by raising :class:`odr.refusal.Refused` (through :func:`refuse`, which
+also logs why); the namespace's handler wrapper turns it into ``{"ok": false, "error": reason}``
+and a ``problem`` event. Every id in a payload goes through :func:`database_id` before it reaches
+a query.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from odr.refusal import Refused
+from odr.validation import is_database_id
+
+logger = logging.getLogger(__name__)
+
+
+def refuse(namespace: str, message, log: str | None = None):
+    """Refuse the event being handled: ``message`` goes to the sender, ``log`` (if any) to the log.
+
+    :raise Refused: always.
+    """
+    if log:
+        logger.warning("Refused %s event from user %s: %s", namespace, getattr(current_user, "id", None), log)
+    raise Refused(message)
+
+
+def database_id(namespace: str, data: dict, key: str, *, optional: bool = False) -> int | None:
+    """``data[key]`` if it is a row's id (``None`` when ``optional`` and absent).
+
+    :raise Refused: anything else, e.g. a string, a bool, 0 or 2**70.
+    """
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not is_database_id(value):
+        refuse(namespace, _("Malformed request."), f"bad {key}")
+    return value
+
+
+def session_ended(namespace: str) -> dict | None:
+    """The answer to an event whose sender's session ended since the connection was made
+    (signed out, on this device or all, or expired): the connection is told (``signed_out``) and
+    closed. ``None`` while the sender is signed in."""
+    if current_user.is_authenticated:
+        return None
+    from flask_socketio import disconnect, emit
+
+    logger.info("Closed %s connection %s: its session ended", namespace, request.sid)
+    emit("signed_out", {})
+    disconnect()
+    return {"ok": False, "error": _("You were signed out. Sign in again.")}
+
+
+def close_rooms(rooms: list[str]) -> None:
+    """Close every connection in ``rooms`` on every namespace, and tell each it was signed out.
+
+    The connections of this process are closed in a thread of their own, so each namespace's
+    disconnect handler runs as for any goodbye, in its own app context. Those held by another
+    app process (several behind a proxy) are told through the message queue, and refused at their
+    next event, which checks the session again.
+    """
+    if not rooms or "socketio" not in current_app.extensions:
+        return
+    socketio = current_app.extensions["socketio"]
+    server = socketio.server
+    for namespace in list(server.handlers):
+        for room in rooms:
+            socketio.emit("signed_out", {}, to=room, namespace=namespace)
+    here = [(sid, namespace) for namespace in list(server.manager.get_namespaces()) for room in rooms
+            for sid, _eio_sid in server.manager.get_participants(namespace, room)]
+    if here:
+        socketio.start_background_task(_disconnect, server, here)
+
+
+def _disconnect(server, connections) -> None:
+    for sid, namespace in connections:
+        try:
+            server.disconnect(sid, namespace=namespace)
+        except Exception:  # one connection failing to close must not keep the others open
+            logger.exception("Closing connection %s on %s failed", sid, namespace)
