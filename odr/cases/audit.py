@@ -38,6 +38,19 @@ def chain_name(case: Case | None) -> str:
     return f"case:{case.id}" if case is not None else PLATFORM_CHAIN
 
 
+def case_id_of(chain: str) -> int | None:
+    """The case whose chain this is (``None`` for the platform chain or a name that is no chain)."""
+    prefix, _, number = (chain or "").partition(":")
+    return int(number) if prefix == "case" and number.isdigit() else None
+
+
+def chain_label(chain: str) -> str:
+    """How people name a chain: a case's chain by its case number, the platform chain by its name."""
+    case_id = case_id_of(chain)
+    number = db.session.scalar(sa.select(Case.number).where(Case.id == case_id)) if case_id is not None else None
+    return number or chain
+
+
 def actor_label(actor) -> str:
     """How the actor reads in the case file."""
     if actor is None:
@@ -118,23 +131,29 @@ class BrokenLink:
     chain: str
     seq: int
     reason: str
+    #: How people name the chain (a case number); the chain's own name when not given.
+    label: str | None = None
 
     def __str__(self):
-        return f"{self.chain} entry {self.seq}: {self.reason}"
+        return f"{self.label or self.chain} entry {self.seq}: {self.reason}"
 
 
 def verify_events(chain: str, events) -> BrokenLink | None:
-    """Recompute a chain from its events in order; return the first broken link, if any."""
-    return verify_entries(chain, ({**entry_fields(ev), "hash": ev.hash} for ev in events))
+    """Recompute a chain from its events in order; return the first broken link, if any. An
+    event may also be given as a string: the reason it could not be read."""
+    return verify_entries(chain, (ev if isinstance(ev, str) else {**entry_fields(ev), "hash": ev.hash}
+                                  for ev in events))
 
 
 def verify_entries(chain: str, entries) -> BrokenLink | None:
     """The same for entries as the court export writes them (``entry_fields`` plus ``hash``),
     e.g. the lines of a bundle's ``audit.jsonl``: a missing, added, reordered or changed entry is
-    the first broken link."""
+    the first broken link. An entry may also be given as a string: the reason it could not be read."""
     prev = GENESIS
     expected_seq = 1
     for entry in entries:
+        if isinstance(entry, str):
+            return BrokenLink(chain, expected_seq, entry)
         seq = entry.get("seq") if isinstance(entry, dict) else None
         if not isinstance(entry, dict) or entry.get("chain") != chain:
             return BrokenLink(chain, expected_seq, "an entry of another chain, or not an entry")
@@ -150,14 +169,74 @@ def verify_entries(chain: str, entries) -> BrokenLink | None:
     return None
 
 
-def verify_chain(chain: str) -> BrokenLink | None:
-    events = db.session.scalars(
-        sa.select(Event).where(Event.chain == chain).order_by(Event.seq).execution_options(yield_per=1000)
-    )
+class _AsStored(sa.types.TypeDecorator):
+    """A column read as the database driver gives it: a payload that is not JSON or a time that
+    is no time (SQLite keeps whatever is written) is then named as a broken link, not raised."""
+
+    impl = sa.String
+    cache_ok = True
+
+
+@dataclass
+class _Stored:
+    """An entry as read from its columns (what :func:`entry_fields` needs)."""
+
+    chain: str
+    seq: int
+    case_id: int | None
+    actor_id: int | None
+    actor: str
+    action: str
+    payload: object
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+
+def _read(row) -> _Stored | str:
+    """An entry from its stored columns, or the reason it cannot be read."""
+    payload, created_at = row.payload, row.created_at
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return "its payload is not JSON"
+    if isinstance(created_at, str):
+        try:
+            created_at = datetime.fromisoformat(created_at)
+        except ValueError:
+            return f"its time cannot be read ({created_at[:40]!r})"
+    if not isinstance(created_at, datetime):
+        return "its time cannot be read"
+    return _Stored(**{**row._mapping, "payload": payload, "created_at": created_at})
+
+
+def stored_events(chain: str):
+    """The chain's entries in order as stored, each an event-like row or the reason it cannot be
+    read. Streams: a chain of any length."""
+    e = Event
+    rows = db.session.execute(
+        sa.select(e.chain, e.seq, e.case_id, e.actor_id, e.actor, e.action,
+                  sa.type_coerce(e.payload, _AsStored()).label("payload"),
+                  sa.type_coerce(e.created_at, _AsStored()).label("created_at"), e.prev_hash, e.hash)
+        .where(e.chain == chain).order_by(e.seq).execution_options(yield_per=1000))
     try:
-        return verify_events(chain, events)
+        for row in rows:
+            yield _read(row)
+    finally:
+        rows.close()
+
+
+def verify_chain(chain: str) -> BrokenLink | None:
+    """Check the stored chain; the first broken link is named by the case's number."""
+    events = stored_events(chain)
+    try:
+        broken = verify_events(chain, events)
     finally:
         events.close()  # the chain may be left unread after a broken link
+    if broken is not None:
+        broken.label = chain_label(chain)
+    return broken
 
 
 def all_chains() -> list[str]:

@@ -126,11 +126,18 @@ def _evidence(case: Case) -> tuple[list[BundleFile], int]:
 
 
 def audit_lines(case: Case) -> Iterator[bytes]:
-    """The case's chain as JSON lines: each entry's hashed fields plus its hash."""
-    events = db.session.scalars(sa.select(audit.Event).where(audit.Event.chain == audit.chain_name(case))
-                                .order_by(audit.Event.seq).execution_options(yield_per=1000))
-    for ev in events:
-        yield audit.canonical_json({**audit.entry_fields(ev), "hash": ev.hash}) + b"\n"
+    """The case's chain as JSON lines: each entry's hashed fields plus its hash.
+
+    :raise ExportError: an entry cannot be read (its payload is not JSON, its time no time).
+    """
+    events = audit.stored_events(audit.chain_name(case))
+    try:
+        for number, ev in enumerate(events, 1):
+            if isinstance(ev, str):
+                raise ExportError(f"audit.jsonl: entry {number} of the case's audit trail cannot be read: {ev}")
+            yield audit.canonical_json({**audit.entry_fields(ev), "hash": ev.hash}) + b"\n"
+    finally:
+        events.close()
 
 
 def _iso(moment) -> str | None:

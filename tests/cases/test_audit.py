@@ -1,5 +1,6 @@
 """The hash chain: appended in order, verified, and broken links named."""
 
+import pytest
 import sqlalchemy as sa
 
 from odr.cases import audit, workflow
@@ -85,7 +86,8 @@ def test_cli_verify_reports_and_exits_non_zero(make_case, runner):
     _tamper("UPDATE event SET actor = 'user:999 Someone Else' WHERE id = :id", id=ev.id)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"case:{bad.id} entry 2" in result.output and "1 broken" in result.output
+    assert f"BROKEN {bad.number} entry 2: " in result.output and "1 broken" in result.output
+    assert f"case:{bad.id}" not in result.output  # named as people know the case, not by its row
     result = runner.invoke(args=["audit", "verify", good.number])
     assert result.exit_code == 0
     result = runner.invoke(args=["audit", "verify", bad.number])
@@ -99,3 +101,24 @@ def test_workflow_move_without_commit_leaves_no_event_behind(make_case):
     workflow.move(case, Stage.assessment, case.claimant.user)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Event.id)).where(Event.case_id == case.id)) == 1
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("payload", "{not json", "its payload is not JSON"),
+    ("created_at", "yesterday at noon", "its time cannot be read"),
+])
+def test_an_unreadable_entry_is_named_not_raised(app, make_case, runner, tmp_path, column, value, reason):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json and timestamp columns refuse such values")
+    case = make_case(stages=(Stage.assessment, Stage.mediation))
+    ev = audit.case_events(case)[1]
+    _tamper(f"UPDATE event SET {column} = :v WHERE id = :id", v=value, id=ev.id)
+    broken = audit.verify_chain(audit.chain_name(case))
+    assert (broken.seq, broken.label) == (2, case.number) and reason in broken.reason
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"BROKEN {case.number} entry 2: {reason}" in result.output, result.output
+    out = tmp_path / "bundle.zip"
+    result = runner.invoke(args=["export", case.number, "-o", str(out)])
+    assert result.exit_code == 1 and f"entry 2 of the case's audit trail cannot be read: {reason}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()
