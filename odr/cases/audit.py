@@ -4,6 +4,17 @@ Every entry's ``hash`` is SHA-256 over the canonical JSON of the entry and the
 previous entry's hash, so changing, removing or reordering any entry breaks
 every later link. Entries are written in the same transaction as the change
 they record; the ORM refuses to update or delete them.
+
+**Hash versions.** Version 1 covered the chain, position, actor's label, action,
+payload, time and previous hash. Version 2 (``"v": 2`` in the entry) also covers
+the case and the actor's account (``case_id``, ``actor_id``): every column that
+gives an entry its meaning. Entries written before version 2 keep their version-1
+hashes — recomputing them would rewrite the history courts already hold — and the
+migration that brought version 2 appended an ``audit_reanchored`` entry (version 2)
+to every chain, linked to its last version-1 entry: from there on every entry is
+version 2, and a chain never falls back. For version-1 entries the two columns
+their hash does not cover are checked against what it does cover (the chain names
+the case, the actor's label names the account).
 """
 
 from __future__ import annotations
@@ -28,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 PLATFORM_CHAIN = "platform"
+#: The hash formula new entries are written with (see the module's docstring).
+HASH_VERSION = 2
+#: The entry that moves a chain from hash version 1 to 2 (written by the migration that brought 2).
+REANCHORED = "audit_reanchored"
+_V1_FIELDS = frozenset({"chain", "seq", "actor", "action", "payload", "time", "prev_hash"})
+#: The fields each hash version covers (besides ``hash`` itself).
+FIELDS = {1: _V1_FIELDS, 2: _V1_FIELDS | {"v", "case_id", "actor_id"}}
 
 
 class AuditTamperingError(RuntimeError):
@@ -79,9 +97,10 @@ def canonical_json(data) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_fields(ev: Event) -> dict:
-    """The fields an entry's hash covers, in the form written to the court export."""
-    return {
+def entry_fields(ev) -> dict:
+    """The fields an entry's hash covers, in the form written to the court export (by its hash
+    version: an entry made before version 2 has the version-1 fields, and no ``v``)."""
+    fields = {
         "chain": ev.chain,
         "seq": ev.seq,
         "actor": ev.actor,
@@ -90,9 +109,13 @@ def entry_fields(ev: Event) -> dict:
         "time": ev.created_at.isoformat(timespec="microseconds") + "Z",
         "prev_hash": ev.prev_hash,
     }
+    version = ev.hash_version or HASH_VERSION
+    if version >= 2:
+        fields.update(v=version, case_id=ev.case_id, actor_id=ev.actor_id)
+    return fields
 
 
-def compute_hash(ev: Event) -> str:
+def compute_hash(ev) -> str:
     return hashlib.sha256(canonical_json(entry_fields(ev))).hexdigest()
 
 
@@ -115,6 +138,7 @@ def record(case: Case | None, actor, action: str, payload: dict | None = None) -
         payload=_plain(payload or {}),
         created_at=utcnow(),
         prev_hash=last.hash if last else GENESIS,
+        hash_version=HASH_VERSION,
     )
     ev.hash = compute_hash(ev)
     db.session.add(ev)
@@ -141,8 +165,25 @@ class BrokenLink:
 def verify_events(chain: str, events) -> BrokenLink | None:
     """Recompute a chain from its events in order; return the first broken link, if any. An
     event may also be given as a string: the reason it could not be read."""
-    return verify_entries(chain, (ev if isinstance(ev, str) else {**entry_fields(ev), "hash": ev.hash}
-                                  for ev in events))
+    def entries():
+        for ev in events:
+            if isinstance(ev, str):
+                yield ev
+            else:
+                yield _columns_disagree(chain, ev) or {**entry_fields(ev), "hash": ev.hash}
+
+    return verify_entries(chain, entries())
+
+
+def _columns_disagree(chain: str, ev) -> str | None:
+    """What is wrong with the columns a version-1 hash does not cover: the case must be the
+    chain's, the actor's account the one its label names ("user:12 Li Wei": account 12)."""
+    if ev.case_id != case_id_of(chain):
+        return f"its case (case_id {ev.case_id}) is not the chain's"
+    named = ev.actor.split(" ", 1)[0] if isinstance(ev.actor, str) else ""
+    if (f"user:{ev.actor_id}" if ev.actor_id is not None else None) != (named if named.startswith("user:") else None):
+        return f"its actor's account (actor_id {ev.actor_id}) is not the one its actor names"
+    return None
 
 
 def verify_entries(chain: str, entries) -> BrokenLink | None:
@@ -151,6 +192,7 @@ def verify_entries(chain: str, entries) -> BrokenLink | None:
     the first broken link. An entry may also be given as a string: the reason it could not be read."""
     prev = GENESIS
     expected_seq = 1
+    version = None
     for entry in entries:
         if isinstance(entry, str):
             return BrokenLink(chain, expected_seq, entry)
@@ -159,6 +201,10 @@ def verify_entries(chain: str, entries) -> BrokenLink | None:
             return BrokenLink(chain, expected_seq, "an entry of another chain, or not an entry")
         if seq != expected_seq:
             return BrokenLink(chain, expected_seq, f"entry {expected_seq} is missing (found {seq})")
+        problem = _version_problem(chain, entry, version)
+        if problem:
+            return BrokenLink(chain, seq, problem)
+        version = entry.get("v", 1)
         if entry.get("prev_hash") != prev:
             return BrokenLink(chain, seq, "does not link to the previous entry")
         fields = {k: v for k, v in entry.items() if k != "hash"}
@@ -166,6 +212,23 @@ def verify_entries(chain: str, entries) -> BrokenLink | None:
             return BrokenLink(chain, seq, "content does not match its hash")
         prev = entry["hash"]
         expected_seq += 1
+    return None
+
+
+def _version_problem(chain: str, entry: dict, before: int | None) -> str | None:
+    """Whether the entry has exactly the fields of its hash version, and that version may follow
+    the one ``before`` it: never an older one; from 1 to 2 only at the re-anchoring entry."""
+    version = entry.get("v", 1)
+    if type(version) is not int or version not in FIELDS:
+        return f"unknown hash version {version!r}"
+    if set(entry) - {"hash"} != FIELDS[version]:
+        return f"its fields are not those of hash version {version}"
+    if before is not None and version < before:
+        return f"hash version {version} after version {before}: a chain never goes back to an older formula"
+    if before == 1 and version == 2 and entry.get("action") != REANCHORED:
+        return f"the hash formula changes without the {REANCHORED} entry"
+    if version >= 2 and entry.get("case_id") != case_id_of(chain):
+        return f"its case (case_id {entry.get('case_id')}) is not the chain's"
     return None
 
 
@@ -191,6 +254,7 @@ class _Stored:
     created_at: datetime
     prev_hash: str
     hash: str
+    hash_version: int
 
 
 def _read(row) -> _Stored | str:
@@ -218,7 +282,8 @@ def stored_events(chain: str):
     rows = db.session.execute(
         sa.select(e.chain, e.seq, e.case_id, e.actor_id, e.actor, e.action,
                   sa.type_coerce(e.payload, _AsStored()).label("payload"),
-                  sa.type_coerce(e.created_at, _AsStored()).label("created_at"), e.prev_hash, e.hash)
+                  sa.type_coerce(e.created_at, _AsStored()).label("created_at"), e.prev_hash, e.hash,
+                  e.hash_version)
         .where(e.chain == chain).order_by(e.seq).execution_options(yield_per=1000))
     try:
         for row in rows:
