@@ -1,9 +1,10 @@
 """Migrations that change data, run on a database of their own holding what the older schema held.
 
 The audit trail's hash version 2 (migration 4b8e2d7c9f13): a database with chains hashed by
-version 1 is upgraded; every chain ends with the version-2 re-anchoring entry linked to its last
-old one, ``odr audit verify`` passes, new entries are version 2, the columns the old hashes left
-out are still checked, and a downgrade is refused once version-2 entries were written.
+version 1 is upgraded to the newest schema; every chain ends with the version-2 re-anchoring entry
+linked to its last old one, ``odr audit verify`` passes, new entries are version 2 and the first
+checkpoint signs every chain's head, the columns the old hashes left out are still checked, and a
+downgrade is refused once version-2 entries were written.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def test_hash_version_2_reanchors_every_chain_and_the_trail_verifies(old_app, ca
             (None, "system", "api_token_issued", {"client": "hotline"}),
         ])
 
-    _migrate(old_app, HASH_V2)
+    _migrate(old_app, "head")
     db.session.expire_all()
     for chain, head in heads.items():
         events = db.session.scalars(sa.select(Event).where(Event.chain == chain).order_by(Event.seq)).all()
@@ -112,12 +113,15 @@ def test_hash_version_2_reanchors_every_chain_and_the_trail_verifies(old_app, ca
         assert last.case_id == audit.case_id_of(chain) and last.payload["entries_before"] == len(events) - 1
     runner = old_app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0 and "3 chain(s) checked, 0 broken" in result.output, result.output
+    assert result.exit_code == 0 and "3 chain(s) checked against 0 checkpoint(s), 0 broken" in result.output, result.output
 
     new = audit.record(first, user, "stage_changed", {"from": "assessment", "to": "mediation"})
     db.session.commit()
     assert new.hash_version == 2 and new.seq == 4
-    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    result = runner.invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 0 and "3 chain head(s) signed" in result.output, result.output
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "3 chain(s) checked against 1 checkpoint(s), 0 broken" in result.output
 
     # An old entry's case is outside its version-1 hash, and still checked.
     with db.engine.begin() as conn:
@@ -130,6 +134,7 @@ def test_hash_version_2_reanchors_every_chain_and_the_trail_verifies(old_app, ca
                      {"id": first.id, "chain": f"case:{first.id}"})
 
     # Version-2 entries were written: the old code could not check them, so no way back.
+    _migrate(old_app, HASH_V2, down=True)  # the checkpoints' tables go
     with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's error and exits
         _migrate(old_app, BEFORE_HASH_V2, down=True)
     assert "1 audit entries were written with hash version 2" in capfd.readouterr().err
@@ -141,7 +146,7 @@ def test_the_downgrade_removes_only_the_reanchoring_entries(old_app):
     db.session.commit()
     with db.engine.begin() as conn:
         head = _old_chain(conn, f"case:{case.id}", case.id, [(None, "system", "case_filed", {})])
-    _migrate(old_app, HASH_V2)
+    _migrate(old_app, "head")
     _migrate(old_app, BEFORE_HASH_V2, down=True)
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT seq, action, hash FROM event")).all()

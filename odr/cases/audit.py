@@ -15,6 +15,12 @@ to every chain, linked to its last version-1 entry: from there on every entry is
 version 2, and a chain never falls back. For version-1 entries the two columns
 their hash does not cover are checked against what it does cover (the chain names
 the case, the actor's label names the account).
+
+A chain alone does not stop whoever holds the database from cutting off its end, or
+from changing an entry and computing every later hash again: the platform signs
+checkpoints of the chains' heads and hands them to witnesses
+(:mod:`odr.documents.checkpoints`), and a chain is checked against the heads they
+state (:class:`Witnessed`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -162,7 +169,18 @@ class BrokenLink:
         return f"{self.label or self.chain} entry {self.seq}: {self.reason}"
 
 
-def verify_events(chain: str, events) -> BrokenLink | None:
+@dataclass(frozen=True)
+class Witnessed:
+    """A chain's head as a signed checkpoint states it: the chain had ``seq`` entries, the last
+    one's hash was ``head``."""
+
+    seq: int
+    head: str
+    #: The checkpoint that says so, as a broken link names it ("the checkpoint 1a2b3c4d5e6f of …").
+    source: str
+
+
+def verify_events(chain: str, events, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
     """Recompute a chain from its events in order; return the first broken link, if any. An
     event may also be given as a string: the reason it could not be read."""
     def entries():
@@ -172,7 +190,7 @@ def verify_events(chain: str, events) -> BrokenLink | None:
             else:
                 yield _columns_disagree(chain, ev) or {**entry_fields(ev), "hash": ev.hash}
 
-    return verify_entries(chain, entries())
+    return verify_entries(chain, entries(), witnessed)
 
 
 def _columns_disagree(chain: str, ev) -> str | None:
@@ -186,10 +204,15 @@ def _columns_disagree(chain: str, ev) -> str | None:
     return None
 
 
-def verify_entries(chain: str, entries) -> BrokenLink | None:
+def verify_entries(chain: str, entries, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
     """The same for entries as the court export writes them (``entry_fields`` plus ``hash``),
     e.g. the lines of a bundle's ``audit.jsonl``: a missing, added, reordered or changed entry is
-    the first broken link. An entry may also be given as a string: the reason it could not be read."""
+    the first broken link; so is a chain that disagrees with a ``witnessed`` head: another hash at
+    its position (changed, every later hash computed again), or fewer entries than it counted (cut
+    off at the end). An entry may also be given as a string: the reason it could not be read."""
+    heads: dict[int, list[Witnessed]] = {}
+    for head in witnessed:
+        heads.setdefault(head.seq, []).append(head)
     prev = GENESIS
     expected_seq = 1
     version = None
@@ -210,8 +233,17 @@ def verify_entries(chain: str, entries) -> BrokenLink | None:
         fields = {k: v for k, v in entry.items() if k != "hash"}
         if hashlib.sha256(canonical_json(fields)).hexdigest() != entry.get("hash"):
             return BrokenLink(chain, seq, "content does not match its hash")
+        for head in heads.get(seq, ()):
+            if head.head != entry["hash"]:
+                return BrokenLink(chain, seq, f"its hash is not the one {head.source} states: the chain was "
+                                              "changed up to here and its hashes computed again")
         prev = entry["hash"]
         expected_seq += 1
+    count = expected_seq - 1
+    longest = max(heads, default=0)
+    if longest > count:
+        return BrokenLink(chain, count + 1, f"is missing: {heads[longest][0].source} counted {longest} entries, "
+                                            f"the chain has {count} (its end was cut off)")
     return None
 
 
@@ -292,11 +324,12 @@ def stored_events(chain: str):
         rows.close()
 
 
-def verify_chain(chain: str) -> BrokenLink | None:
-    """Check the stored chain; the first broken link is named by the case's number."""
+def verify_chain(chain: str, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
+    """Check the stored chain, also against the ``witnessed`` heads; the first broken link is
+    named by the case's number."""
     events = stored_events(chain)
     try:
-        broken = verify_events(chain, events)
+        broken = verify_events(chain, events, witnessed)
     finally:
         events.close()  # the chain may be left unread after a broken link
     if broken is not None:
@@ -308,13 +341,25 @@ def all_chains() -> list[str]:
     return list(db.session.scalars(sa.select(Event.chain).distinct().order_by(Event.chain)))
 
 
+#: Models whose rows are written once: the ORM refuses to change or delete them.
+APPEND_ONLY: list[type] = [Event]
+
+
+def append_only(model):
+    """Class decorator: rows of ``model`` are refused changes and deletions, like audit entries."""
+    if model not in APPEND_ONLY:
+        APPEND_ONLY.append(model)
+    return model
+
+
 @sa_event.listens_for(Session, "before_flush")
 def _refuse_changes_to_events(session, flush_context, instances):
+    kinds = tuple(APPEND_ONLY)
     for obj in session.deleted:
-        if isinstance(obj, Event):
+        if isinstance(obj, kinds):
             raise AuditTamperingError(f"audit entries cannot be deleted ({obj!r})")
     for obj in session.dirty:
-        if isinstance(obj, Event) and session.is_modified(obj):
+        if isinstance(obj, kinds) and session.is_modified(obj):
             raise AuditTamperingError(f"audit entries cannot be changed ({obj!r})")
 
 

@@ -258,47 +258,8 @@ def _json(data) -> bytes:
 
 
 def sign_manifest(manifest: bytes) -> bytes:
-    """A detached CMS (PKCS #7) signature of the manifest by the platform seal, DER.
+    """A detached CMS (PKCS #7) signature of the manifest by the platform seal, DER
+    (:func:`odr.documents.cms.sign_detached`, built without loading pyHanko's signers)."""
+    from odr.documents.cms import sign_detached
 
-    The SignedData pyHanko's generic signer makes — signed attributes content type, algorithm
-    protection (RFC 6211), message digest and ESS signing certificate v2; the seal's and the CA's
-    certificates — built here with asn1crypto and signed with cryptography, because importing
-    pyHanko's signers for this one signature would load its PDF and time-stamping machinery (with
-    aiohttp: ~17 MB resident) into the export. The seal's key is ECDSA P-256 (:mod:`odr.documents.ca`).
-    """
-    from asn1crypto import algos, cms
-    from asn1crypto import tsp  # noqa: F401  (registers the signing_certificate_v2 attribute)
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from odr.documents.ca import platform_ca
-
-    ca = platform_ca()
-    seal = ca.seal.asn1_cert
-    digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
-    signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
-    signed_attrs = cms.CMSAttributes([
-        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-        cms.CMSAttribute({"type": "cms_algorithm_protection",
-                          "values": [{"digest_algorithm": digest_algorithm,
-                                      "signature_algorithm": signature_algorithm}]}),
-        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(manifest).digest()]}),
-        cms.CMSAttribute({"type": "signing_certificate_v2", "values": [{"certs": [{
-            "cert_hash": hashlib.sha256(seal.dump()).digest(),
-            "issuer_serial": {"issuer": [asn1_x509.GeneralName({"directory_name": seal.issuer})],
-                              "serial_number": seal.serial_number}}]}]}),
-    ])
-    signature = ca.seal.key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
-    signer = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {"issuer": seal.issuer,
-                                                                  "serial_number": seal.serial_number}}),
-        "digest_algorithm": digest_algorithm, "signed_attrs": signed_attrs,
-        "signature_algorithm": signature_algorithm, "signature": signature,
-    })
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData({
-        "version": "v1", "digest_algorithms": [digest_algorithm],
-        "encap_content_info": {"content_type": "data"},
-        "certificates": [seal, ca.ca.asn1_cert], "signer_infos": [signer],
-    })}).dump()
+    return sign_detached(manifest)
