@@ -1,12 +1,14 @@
 """The case file a court receives: one ZIP that proves itself.
 
-Layout (format ``odr-court-bundle`` 1.0; JSON Schemas in ``docs/court-bundle-*.schema.json``)::
+Layout (format ``odr-court-bundle`` 1.1; JSON Schemas in ``docs/court-bundle-*.schema.json``)::
 
     manifest.json            format, case summary, every other file with SHA-256, size, type
     manifest.json.p7s        detached CMS signature of manifest.json by the platform seal
     case.json                the case's data
     index.pdf                cover and table of contents (PDF/A-3b, odr.documents.case_index)
     audit.jsonl              the case's audit chain, one entry per line, each with its hash
+    audit-checkpoints.json   every signed checkpoint of that chain (odr.documents.checkpoints),
+                             oldest first: the chain must agree with each (format 1.1)
     documents/…pdf           the signed documents (agreement, record of undisputed facts, …)
     evidence/…               evidence originals the parties shared with everyone
     recordings/…             (added by features that record, through :func:`contributes`)
@@ -39,9 +41,10 @@ from odr.timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 FORMAT = "odr-court-bundle"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
+CHECKPOINTS = "audit-checkpoints.json"
 CHUNK = 1024 * 1024
 #: Media types kept as they are in the ZIP (already compressed: deflating costs time for nothing).
 STORED = ("image/", "audio/", "video/", "application/pdf", "application/zip")
@@ -140,6 +143,15 @@ def audit_lines(case: Case) -> Iterator[bytes]:
         events.close()
 
 
+def checkpoint_data(case: Case) -> dict:
+    """``audit-checkpoints.json``: every signed checkpoint of the case's chain, oldest first, each
+    with the chain's head and its proof (as :func:`odr.documents.checkpoints.chain_document`)."""
+    from odr.documents import checkpoints
+
+    return {"format": "odr-audit-checkpoints", "chain": audit.chain_name(case),
+            "checkpoints": [checkpoints.chain_document(head) for head in checkpoints.case_heads(case)]}
+
+
 def _iso(moment) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment is not None else None
 
@@ -218,10 +230,13 @@ def export(case: Case, out) -> dict:
         audit_file = BundleFile("audit.jsonl", "The case's audit trail: one entry per line, hash-chained",
                                 "application/jsonl", lambda: audit_lines(case))
         _copy(zf, audit_file)
+        checkpoints_file = BundleFile(CHECKPOINTS, "Signed checkpoints of the audit trail: the chain agrees with each",
+                                      "application/json", _chunks_of_bytes(_json(checkpoint_data(case))))
+        _copy(zf, checkpoints_file)
         case_file = BundleFile("case.json", "The case's data", "application/json",
                                _chunks_of_bytes(_json(case_data(case, files, withheld))))
         _copy(zf, case_file)
-        files += [audit_file, case_file]
+        files += [audit_file, checkpoints_file, case_file]
         lang = document_lang(None)
         entries = [FileEntry(f.name, f.description, f.size, f.sha256, f.pages) for f in files]
         index_pdf = render_case_index(case, entries, lang)
