@@ -145,7 +145,8 @@ def checkpoint_feed():
     rows = db.session.scalars(sa.select(CheckpointHead).where(CheckpointHead.id > int(after),
                                                               CheckpointHead.case_id.in_(court_cases))
                               .order_by(CheckpointHead.id).limit(size + 1)).all()
-    return {"items": [{"cursor": row.id, **checkpoints.chain_document(row)} for row in rows[:size]],
+    return {"items": [{"cursor": row.id, **document}
+                      for row, document in zip(rows, checkpoints.chain_documents(rows[:size]))],
             "next": url_for("api_court.checkpoint_feed", after=rows[size - 1].id, _external=True)
             if len(rows) > size else None}
 

@@ -149,7 +149,7 @@ def checkpoint_data(case: Case) -> dict:
     from odr.documents import checkpoints
 
     return {"format": "odr-audit-checkpoints", "chain": audit.chain_name(case),
-            "checkpoints": [checkpoints.chain_document(head) for head in checkpoints.case_heads(case)]}
+            "checkpoints": checkpoints.chain_documents(checkpoints.case_heads(case))}
 
 
 def _iso(moment) -> str | None:

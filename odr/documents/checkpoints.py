@@ -80,26 +80,32 @@ def _node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _split(n: int) -> int:
-    """The largest power of two smaller than ``n`` (``n`` > 1)."""
-    return 1 << ((n - 1).bit_length() - 1)
+def _levels(hashes: list[bytes]) -> list[list[bytes]]:
+    """The tree bottom up: each level pairs the one below, an odd last node going up as it is —
+    the same tree as RFC 9162's split at the largest power of two below the size."""
+    levels = [list(hashes)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append([_node(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+                      + ([below[-1]] if len(below) % 2 else []))
+    return levels
 
 
 def merkle_root(hashes: list[bytes]) -> bytes:
-    if len(hashes) == 1:
-        return hashes[0]
-    k = _split(len(hashes))
-    return _node(merkle_root(hashes[:k]), merkle_root(hashes[k:]))
+    return _levels(hashes)[-1][0]
 
 
-def inclusion_proof(hashes: list[bytes], index: int) -> list[bytes]:
-    """The audit path of leaf ``index``: the sibling subtrees' hashes, from the leaf up."""
-    if len(hashes) == 1:
-        return []
-    k = _split(len(hashes))
-    if index < k:
-        return inclusion_proof(hashes[:k], index) + [merkle_root(hashes[k:])]
-    return inclusion_proof(hashes[k:], index - k) + [merkle_root(hashes[:k])]
+def inclusion_proof(hashes: list[bytes] | list[list[bytes]], index: int) -> list[bytes]:
+    """The audit path of leaf ``index``: the sibling subtrees' hashes, from the leaf up. Given the
+    tree's levels (:func:`_levels`) instead of its leaves, nothing is hashed again."""
+    levels = hashes if hashes and isinstance(hashes[0], list) else _levels(hashes)
+    path = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):
+            path.append(level[sibling])
+        index //= 2
+    return path
 
 
 def root_from_proof(leaf: bytes, index: int, size: int, path: list[bytes]) -> bytes | None:
@@ -286,9 +292,21 @@ def public_document(checkpoint: AuditCheckpoint) -> dict:
 def chain_document(row: CheckpointHead) -> dict:
     """One chain's checkpoint: the signed statement, the chain's leaf (``chain``) and the proof
     that the leaf is in the signed tree (``proof``: its index and audit path, hex)."""
-    path = inclusion_proof(_leaf_hashes(row.checkpoint_id), row.position)
-    return {**public_document(row.checkpoint), "chain": leaf_of(row),
-            "proof": {"index": row.position, "path": [h.hex() for h in path]}}
+    return chain_documents([row])[0]
+
+
+def chain_documents(rows: list[CheckpointHead]) -> list[dict]:
+    """The checkpoints of several chain heads, each checkpoint's leaves read once (a page of a
+    court's feed is often one periodic checkpoint's)."""
+    trees: dict[int, list[list[bytes]]] = {}
+    documents = []
+    for row in rows:
+        if row.checkpoint_id not in trees:
+            trees[row.checkpoint_id] = _levels(_leaf_hashes(row.checkpoint_id))
+        path = inclusion_proof(trees[row.checkpoint_id], row.position)
+        documents.append({**public_document(row.checkpoint), "chain": leaf_of(row),
+                          "proof": {"index": row.position, "path": [h.hex() for h in path]}})
+    return documents
 
 
 def case_heads(case: Case) -> list[CheckpointHead]:

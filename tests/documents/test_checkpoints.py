@@ -82,11 +82,20 @@ def test_the_tree_is_rfc_9162s():
     assert checkpoints.merkle_root(hashes[:3]).hex() == "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77"
 
 
+def _rfc_root(hashes):
+    """MTH as RFC 9162 defines it: split at the largest power of two below the size."""
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1 << ((len(hashes) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + _rfc_root(hashes[:k]) + _rfc_root(hashes[k:])).digest()
+
+
 @settings(max_examples=60, deadline=None)
 @given(size=st.integers(1, 70), data=st.data())
 def test_every_leaf_proves_its_place_and_no_other(size, data):
     hashes = [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(size)]
     root = checkpoints.merkle_root(hashes)
+    assert root == _rfc_root(hashes)
     index = data.draw(st.integers(0, size - 1))
     path = checkpoints.inclusion_proof(hashes, index)
     assert checkpoints.root_from_proof(hashes[index], index, size, path) == root
