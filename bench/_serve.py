@@ -1,4 +1,4 @@
-"""Serve the odr app plus a hello-world route, for bench/http.py.
+"""Serve the odr app plus a hello-world route, for bench/http_load.py.
 
 Usage: python bench/_serve.py PORT [THREADS] [WORKERS]
 
@@ -6,7 +6,7 @@ The app is built by ``odr.create_app()`` exactly as ``odr run`` builds it, and i
 served by the same function ``odr run`` uses (``odr.serve.serve``: gunicorn,
 gthread worker). The only difference is one extra route, ``GET /bench/hello``,
 registered here so the app's own code is untouched (plus ``GET /bench/me``, used
-only by ``bench/http.py --floor``). Everything the app does for
+only by ``bench/http_load.py --floor``). Everything the app does for
 every request (before_request hooks, session loading, context processors that
 are not template-related …) still runs for it.
 """
@@ -14,7 +14,7 @@ are not template-related …) still runs for it.
 import os
 import sys
 
-# This file lives next to bench/http.py. Running ``python bench/_serve.py`` puts
+# This file lives next to bench/http_load.py. Running ``python bench/_serve.py`` puts
 # bench/ first on sys.path, where ``http.py`` would shadow the standard
 # library's ``http`` package for Werkzeug and gunicorn. Drop that entry first.
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +35,7 @@ def main() -> None:
     def _bench_hello():
         return "hello"
 
-    # Reference point for ``bench/http.py --floor``: the least a signed-in page
+    # Reference point for ``bench/http_load.py --floor``: the least a signed-in page
     # does (load the session's user from the database), without a template.
     @app.get("/bench/me")
     def _bench_me():

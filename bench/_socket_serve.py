@@ -1,4 +1,4 @@
-"""The two servers ``bench/socket.py`` starts: the odr app, or a bare python-socketio echo server.
+"""The two servers ``bench/socket_load.py`` starts: the odr app, or a bare python-socketio echo server.
 
 Usage: python bench/_socket_serve.py app|ceiling PORT THREADS WORKER_CONNECTIONS
 
@@ -78,7 +78,7 @@ def ceiling_app():
 
 
 def install_diagnostics(app=None) -> None:
-    """With ODR_BENCH_DIAG=1: log ``DIAG`` lines for ``bench/socket.py --diagnose``: every full
+    """With ODR_BENCH_DIAG=1: log ``DIAG`` lines for ``bench/socket_load.py --diagnose``: every full
     (generation 2) garbage collection, SQL statements slower than 50 ms, and database connections
     held longer than 200 ms (checkout to checkin: queries, commit, lock waits). All are wall times,
     so they include waiting for the GIL."""

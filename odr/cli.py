@@ -204,27 +204,61 @@ def audit_group():
 
 @audit_group.command("verify")
 @click.argument("case_number", required=False)
+@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A signed checkpoint a witness kept (one case's, a public one, or a bundle's "
+                   "audit-checkpoints.json); the chains must agree with it. May be given more than once.")
 @with_appcontext
-def audit_verify(case_number):
-    """Recompute audit chains; name the first broken link. Exit status 1 if any chain is broken."""
+def audit_verify(case_number, checkpoint_files):
+    """Recompute audit chains and check each against every signed checkpoint of it (in the database
+    and in the files given); name the first broken link. Exit status 1 on any problem."""
+    import json
+
     from odr.cases import audit
     from odr.cases.models import Case
+    from odr.documents.ca import platform_ca
+    from odr.documents.checkpoints import AuditVerification
 
+    check = AuditVerification([platform_ca().ca.asn1_cert])
+    for path in checkpoint_files:
+        try:
+            data = json.loads(Path(path).read_bytes())
+        except OSError as exc:
+            raise click.ClickException(f"Cannot read {path}: {exc.strerror}") from None
+        except ValueError:
+            raise click.ClickException(f"{path}: not JSON") from None
+        check.add_file(Path(path).name, data)
     if case_number:
-        case = db.session.scalar(sa.select(Case).where(Case.number == case_number))
+        case = db.session.scalar(sa.select(Case).where(Case.number == case_number[:20]))
         if case is None:
             raise click.ClickException(f"No case {case_number}")
-        chains = [audit.chain_name(case)]
+        check.check_chain(audit.chain_name(case))
     else:
-        chains = audit.all_chains()
-    broken = 0
-    for chain in chains:
-        problem = audit.verify_chain(chain)
-        if problem:
-            broken += 1
-            click.echo(f"BROKEN {problem}")
-    click.echo(f"{len(chains)} chain(s) checked, {broken} broken.")
-    sys.exit(1 if broken else 0)
+        check.check_all()
+    for problem in check.problems:
+        click.echo(f"BROKEN {problem}")
+    click.echo(f"{check.chains} chain(s) checked against {check.checkpoints} checkpoint(s), "
+               f"{len(check.problems)} broken.")
+    sys.exit(1 if check.problems else 0)
+
+
+@audit_group.command("checkpoint")
+@with_appcontext
+def audit_checkpoint():
+    """Sign a checkpoint of every chain that moved since the last periodic one, now (the periodic
+    job does it every AUDIT_CHECKPOINT_MINUTES)."""
+    from odr.documents.checkpoints import CheckpointError, checkpoint_moved_chains
+
+    try:
+        heads = checkpoint_moved_chains(force=True)
+    except CheckpointError as exc:
+        db.session.rollback()
+        from flask_babel import force_locale
+
+        with current_app.test_request_context(), force_locale("en"):  # like the command's other messages
+            reason = str(exc.reason)
+        raise click.ClickException(reason) from None
+    db.session.commit()
+    click.echo(f"{heads} chain head(s) signed." if heads else "No chain moved since the last checkpoint.")
 
 
 @click.command("verify")

@@ -138,6 +138,18 @@ VERIFY_RATE_LIMIT = "20 per minute"
 #: Where court bundles are kept as handed over, by their SHA-256 (default: ``court-bundles/`` in
 #: the instance folder).
 COURT_BUNDLE_FOLDER = None
+# Signed checkpoints of the audit chains (odr.documents.checkpoints), handed to witnesses.
+#: Minutes between periodic checkpoints of the chains that moved since the last one.
+AUDIT_CHECKPOINT_MINUTES = 60
+#: Audit entries younger than this wait for the next checkpoint (a transaction still open may
+#: commit an entry with a lower id than one already read).
+AUDIT_CHECKPOINT_LAG_SECONDS = 30
+#: Heads (leaves of its Merkle tree) per checkpoint, and checkpoints per run of the periodic job:
+#: a longer backlog (the first run checkpoints every chain) is signed over the next runs.
+AUDIT_CHECKPOINT_MAX_HEADS = 4096
+AUDIT_CHECKPOINT_MAX_PER_RUN = 25
+#: Checkpoints per page of the public list ``/checkpoints`` and of the court API's feed.
+AUDIT_CHECKPOINT_PAGE = 100
 # Video rooms (odr.video). No public STUN server is built in: browsers on one network (and the
 # tests, loopback only) need none; across the internet configure your own STUN/TURN (coturn).
 #: STUN URLs given to browsers, e.g. ``["stun:turn.example.org:3478"]``.

@@ -74,6 +74,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.mediate.permissions_sessions",
     "tests.mediate.permissions_outcome",
     "tests.documents.permissions_signing",
+    "tests.documents.permissions_checkpoints",
     "tests.court.permissions_court",
     "tests.court.permissions_complaint",
     "tests.video.permissions_video",

@@ -1,7 +1,7 @@
 """login sessions: each signed-in browser is a row, so signing out, expiry and "sign out of all devices" end sessions on the server
 
 Revision ID: 6a9d3c1e7f25
-Revises: 8c4e1f2a6b30
+Revises: 6c1f9a3d2b58
 Create Date: 2026-12-06 03:00:00.000000
 
 Sessions signed in before this revision carry no token and are refused: everyone signs in once more.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6a9d3c1e7f25'
-down_revision = '8c4e1f2a6b30'
+down_revision = '6c1f9a3d2b58'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,23 @@ Every entry's ``hash`` is SHA-256 over the canonical JSON of the entry and the
 previous entry's hash, so changing, removing or reordering any entry breaks
 every later link. Entries are written in the same transaction as the change
 they record; the ORM refuses to update or delete them.
+
+**Hash versions.** Version 1 covered the chain, position, actor's label, action,
+payload, time and previous hash. Version 2 (``"v": 2`` in the entry) also covers
+the case and the actor's account (``case_id``, ``actor_id``): every column that
+gives an entry its meaning. Entries written before version 2 keep their version-1
+hashes — recomputing them would rewrite the history courts already hold — and the
+migration that brought version 2 appended an ``audit_reanchored`` entry (version 2)
+to every chain, linked to its last version-1 entry: from there on every entry is
+version 2, and a chain never falls back. For version-1 entries the two columns
+their hash does not cover are checked against what it does cover (the chain names
+the case, the actor's label names the account).
+
+A chain alone does not stop whoever holds the database from cutting off its end, or
+from changing an entry and computing every later hash again: the platform signs
+checkpoints of the chains' heads and hands them to witnesses
+(:mod:`odr.documents.checkpoints`), and a chain is checked against the heads they
+state (:class:`Witnessed`).
 """
 
 from __future__ import annotations
@@ -11,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +46,13 @@ logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 PLATFORM_CHAIN = "platform"
+#: The hash formula new entries are written with (see the module's docstring).
+HASH_VERSION = 2
+#: The entry that moves a chain from hash version 1 to 2 (written by the migration that brought 2).
+REANCHORED = "audit_reanchored"
+_V1_FIELDS = frozenset({"chain", "seq", "actor", "action", "payload", "time", "prev_hash"})
+#: The fields each hash version covers (besides ``hash`` itself).
+FIELDS = {1: _V1_FIELDS, 2: _V1_FIELDS | {"v", "case_id", "actor_id"}}
 
 
 class AuditTamperingError(RuntimeError):
@@ -36,6 +61,19 @@ class AuditTamperingError(RuntimeError):
 
 def chain_name(case: Case | None) -> str:
     return f"case:{case.id}" if case is not None else PLATFORM_CHAIN
+
+
+def case_id_of(chain: str) -> int | None:
+    """The case whose chain this is (``None`` for the platform chain or a name that is no chain)."""
+    prefix, _, number = (chain or "").partition(":")
+    return int(number) if prefix == "case" and number.isdigit() else None
+
+
+def chain_label(chain: str) -> str:
+    """How people name a chain: a case's chain by its case number, the platform chain by its name."""
+    case_id = case_id_of(chain)
+    number = db.session.scalar(sa.select(Case.number).where(Case.id == case_id)) if case_id is not None else None
+    return number or chain
 
 
 def actor_label(actor) -> str:
@@ -66,9 +104,10 @@ def canonical_json(data) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_fields(ev: Event) -> dict:
-    """The fields an entry's hash covers, in the form written to the court export."""
-    return {
+def entry_fields(ev) -> dict:
+    """The fields an entry's hash covers, in the form written to the court export (by its hash
+    version: an entry made before version 2 has the version-1 fields, and no ``v``)."""
+    fields = {
         "chain": ev.chain,
         "seq": ev.seq,
         "actor": ev.actor,
@@ -77,9 +116,13 @@ def entry_fields(ev: Event) -> dict:
         "time": ev.created_at.isoformat(timespec="microseconds") + "Z",
         "prev_hash": ev.prev_hash,
     }
+    version = ev.hash_version or HASH_VERSION
+    if version >= 2:
+        fields.update(v=version, case_id=ev.case_id, actor_id=ev.actor_id)
+    return fields
 
 
-def compute_hash(ev: Event) -> str:
+def compute_hash(ev) -> str:
     return hashlib.sha256(canonical_json(entry_fields(ev))).hexdigest()
 
 
@@ -102,6 +145,7 @@ def record(case: Case | None, actor, action: str, payload: dict | None = None) -
         payload=_plain(payload or {}),
         created_at=utcnow(),
         prev_hash=last.hash if last else GENESIS,
+        hash_version=HASH_VERSION,
     )
     ev.hash = compute_hash(ev)
     db.session.add(ev)
@@ -118,64 +162,209 @@ class BrokenLink:
     chain: str
     seq: int
     reason: str
+    #: How people name the chain (a case number); the chain's own name when not given.
+    label: str | None = None
 
     def __str__(self):
-        return f"{self.chain} entry {self.seq}: {self.reason}"
+        return f"{self.label or self.chain} entry {self.seq}: {self.reason}"
 
 
-def verify_events(chain: str, events) -> BrokenLink | None:
-    """Recompute a chain from its events in order; return the first broken link, if any."""
-    return verify_entries(chain, ({**entry_fields(ev), "hash": ev.hash} for ev in events))
+@dataclass(frozen=True)
+class Witnessed:
+    """A chain's head as a signed checkpoint states it: the chain had ``seq`` entries, the last
+    one's hash was ``head``."""
+
+    seq: int
+    head: str
+    #: The checkpoint that says so, as a broken link names it ("the checkpoint 1a2b3c4d5e6f of …").
+    source: str
 
 
-def verify_entries(chain: str, entries) -> BrokenLink | None:
+def verify_events(chain: str, events, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
+    """Recompute a chain from its events in order; return the first broken link, if any. An
+    event may also be given as a string: the reason it could not be read."""
+    def entries():
+        for ev in events:
+            if isinstance(ev, str):
+                yield ev
+            else:
+                yield _columns_disagree(chain, ev) or {**entry_fields(ev), "hash": ev.hash}
+
+    return verify_entries(chain, entries(), witnessed)
+
+
+def _columns_disagree(chain: str, ev) -> str | None:
+    """What is wrong with the columns a version-1 hash does not cover: the case must be the
+    chain's, the actor's account the one its label names ("user:12 Li Wei": account 12)."""
+    if ev.case_id != case_id_of(chain):
+        return f"its case (case_id {ev.case_id}) is not the chain's"
+    named = ev.actor.split(" ", 1)[0] if isinstance(ev.actor, str) else ""
+    if (f"user:{ev.actor_id}" if ev.actor_id is not None else None) != (named if named.startswith("user:") else None):
+        return f"its actor's account (actor_id {ev.actor_id}) is not the one its actor names"
+    return None
+
+
+def verify_entries(chain: str, entries, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
     """The same for entries as the court export writes them (``entry_fields`` plus ``hash``),
     e.g. the lines of a bundle's ``audit.jsonl``: a missing, added, reordered or changed entry is
-    the first broken link."""
+    the first broken link; so is a chain that disagrees with a ``witnessed`` head: another hash at
+    its position (changed, every later hash computed again), or fewer entries than it counted (cut
+    off at the end). An entry may also be given as a string: the reason it could not be read."""
+    heads: dict[int, list[Witnessed]] = {}
+    for head in witnessed:
+        heads.setdefault(head.seq, []).append(head)
     prev = GENESIS
     expected_seq = 1
+    version = None
     for entry in entries:
+        if isinstance(entry, str):
+            return BrokenLink(chain, expected_seq, entry)
         seq = entry.get("seq") if isinstance(entry, dict) else None
         if not isinstance(entry, dict) or entry.get("chain") != chain:
             return BrokenLink(chain, expected_seq, "an entry of another chain, or not an entry")
         if seq != expected_seq:
             return BrokenLink(chain, expected_seq, f"entry {expected_seq} is missing (found {seq})")
+        problem = _version_problem(chain, entry, version)
+        if problem:
+            return BrokenLink(chain, seq, problem)
+        version = entry.get("v", 1)
         if entry.get("prev_hash") != prev:
             return BrokenLink(chain, seq, "does not link to the previous entry")
         fields = {k: v for k, v in entry.items() if k != "hash"}
         if hashlib.sha256(canonical_json(fields)).hexdigest() != entry.get("hash"):
             return BrokenLink(chain, seq, "content does not match its hash")
+        for head in heads.get(seq, ()):
+            if head.head != entry["hash"]:
+                return BrokenLink(chain, seq, f"its hash is not the one {head.source} states: the chain was "
+                                              "changed up to here and its hashes computed again")
         prev = entry["hash"]
         expected_seq += 1
+    count = expected_seq - 1
+    longest = max(heads, default=0)
+    if longest > count:
+        return BrokenLink(chain, count + 1, f"is missing: {heads[longest][0].source} counted {longest} entries, "
+                                            f"the chain has {count} (its end was cut off)")
     return None
 
 
-def verify_chain(chain: str) -> BrokenLink | None:
-    events = db.session.scalars(
-        sa.select(Event).where(Event.chain == chain).order_by(Event.seq).execution_options(yield_per=1000)
-    )
+def _version_problem(chain: str, entry: dict, before: int | None) -> str | None:
+    """Whether the entry has exactly the fields of its hash version, and that version may follow
+    the one ``before`` it: never an older one; from 1 to 2 only at the re-anchoring entry."""
+    version = entry.get("v", 1)
+    if type(version) is not int or version not in FIELDS:
+        return f"unknown hash version {version!r}"
+    if set(entry) - {"hash"} != FIELDS[version]:
+        return f"its fields are not those of hash version {version}"
+    if before is not None and version < before:
+        return f"hash version {version} after version {before}: a chain never goes back to an older formula"
+    if before == 1 and version == 2 and entry.get("action") != REANCHORED:
+        return f"the hash formula changes without the {REANCHORED} entry"
+    if version >= 2 and entry.get("case_id") != case_id_of(chain):
+        return f"its case (case_id {entry.get('case_id')}) is not the chain's"
+    return None
+
+
+class _AsStored(sa.types.TypeDecorator):
+    """A column read as the database driver gives it: a payload that is not JSON or a time that
+    is no time (SQLite keeps whatever is written) is then named as a broken link, not raised."""
+
+    impl = sa.String
+    cache_ok = True
+
+
+@dataclass
+class _Stored:
+    """An entry as read from its columns (what :func:`entry_fields` needs)."""
+
+    chain: str
+    seq: int
+    case_id: int | None
+    actor_id: int | None
+    actor: str
+    action: str
+    payload: object
+    created_at: datetime
+    prev_hash: str
+    hash: str
+    hash_version: int
+
+
+def _read(row) -> _Stored | str:
+    """An entry from its stored columns, or the reason it cannot be read."""
+    payload, created_at = row.payload, row.created_at
+    if isinstance(payload, (str, bytes)):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return "its payload is not JSON"
+    if isinstance(created_at, str):
+        try:
+            created_at = datetime.fromisoformat(created_at)
+        except ValueError:
+            return f"its time cannot be read ({created_at[:40]!r})"
+    if not isinstance(created_at, datetime):
+        return "its time cannot be read"
+    return _Stored(**{**row._mapping, "payload": payload, "created_at": created_at})
+
+
+def stored_events(chain: str):
+    """The chain's entries in order as stored, each an event-like row or the reason it cannot be
+    read. Streams: a chain of any length."""
+    e = Event
+    rows = db.session.execute(
+        sa.select(e.chain, e.seq, e.case_id, e.actor_id, e.actor, e.action,
+                  sa.type_coerce(e.payload, _AsStored()).label("payload"),
+                  sa.type_coerce(e.created_at, _AsStored()).label("created_at"), e.prev_hash, e.hash,
+                  e.hash_version)
+        .where(e.chain == chain).order_by(e.seq).execution_options(yield_per=1000))
     try:
-        return verify_events(chain, events)
+        for row in rows:
+            yield _read(row)
+    finally:
+        rows.close()
+
+
+def verify_chain(chain: str, witnessed: Iterable[Witnessed] = ()) -> BrokenLink | None:
+    """Check the stored chain, also against the ``witnessed`` heads; the first broken link is
+    named by the case's number."""
+    events = stored_events(chain)
+    try:
+        broken = verify_events(chain, events, witnessed)
     finally:
         events.close()  # the chain may be left unread after a broken link
+    if broken is not None:
+        broken.label = chain_label(chain)
+    return broken
 
 
 def all_chains() -> list[str]:
     return list(db.session.scalars(sa.select(Event.chain).distinct().order_by(Event.chain)))
 
 
+#: Models whose rows are written once: the ORM refuses to change or delete them.
+APPEND_ONLY: list[type] = [Event]
+
+
+def append_only(model):
+    """Class decorator: rows of ``model`` are refused changes and deletions, like audit entries."""
+    if model not in APPEND_ONLY:
+        APPEND_ONLY.append(model)
+    return model
+
+
 def install_append_only_guard() -> None:
-    """Refuse, in every session, a flush that changes or deletes an audit entry (``cases.init_app``)."""
+    """Refuse, in every session, a flush that changes or deletes an append-only row (``cases.init_app``)."""
     if not sa_event.contains(Session, "before_flush", _refuse_changes_to_events):
         sa_event.listen(Session, "before_flush", _refuse_changes_to_events)
 
 
 def _refuse_changes_to_events(session, flush_context, instances):
+    kinds = tuple(APPEND_ONLY)
     for obj in session.deleted:
-        if isinstance(obj, Event):
+        if isinstance(obj, kinds):
             raise AuditTamperingError(f"audit entries cannot be deleted ({obj!r})")
     for obj in session.dirty:
-        if isinstance(obj, Event) and session.is_modified(obj):
+        if isinstance(obj, kinds) and session.is_modified(obj):
             raise AuditTamperingError(f"audit entries cannot be changed ({obj!r})")
 
 

@@ -78,6 +78,7 @@ ACTION = {
     "handler_assigned": _l("Handler assigned"),
     "room_message": _l("Message in the case room"),
     "evidence_added": _l("Evidence added"),
+    "audit_reanchored": _l("Audit trail re-anchored (hash version 2)"),
 }
 
 

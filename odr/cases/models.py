@@ -373,7 +373,8 @@ class Event(db.Model):
     """One link of an append-only, hash-chained audit trail.
 
     Each case has its own chain (``case:<id>``); platform-wide actions (tokens
-    issued, roles granted) go to the ``platform`` chain.
+    issued, roles granted) go to the ``platform`` chain. The hash of an entry
+    written since hash version 2 covers every column but ``id`` (``odr.cases.audit``).
     """
 
     __tablename__ = "event"
@@ -391,6 +392,9 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    #: Which formula ``hash`` was computed with (``odr.cases.audit``: 1 before the case and the
+    #: actor's account were covered, 2 since).
+    hash_version: Mapped[int] = mapped_column(sa.SmallInteger)
 
     __table_args__ = (
         sa.UniqueConstraint("chain", "seq"),

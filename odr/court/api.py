@@ -5,17 +5,24 @@ Authenticated by a bearer token issued to the court (``odr api-token create --or
 a token of any other kind of organisation is refused, and a court's token sees only the
 hand-offs to that court (another court's hand-off is "not found"). Answers and problems are JSON
 in English (RFC 9457 problem details); reports are idempotent.
+
+The court is a witness of the audit trail of each case handed to it: it receives every signed
+checkpoint of the case's chain (:mod:`odr.documents.checkpoints`) — those of one hand-off, and a
+feed of those signed since it last asked, of its own cases only.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, request, send_file, url_for
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request, send_file, url_for
 from flask_babel import force_locale
 
 from odr.cases import operations as case_ops
 from odr.cases.models import OrgType
 from odr.court import operations as ops
 from odr.court.models import Handoff, HandoffStatus
+from odr.documents import checkpoints
+from odr.documents.models import CheckpointHead
 from odr.errors import problem
 from odr.extensions import db
 
@@ -74,7 +81,17 @@ def _json(h: Handoff) -> dict:
         "docket_number": h.docket_number,
         "result": h.result.value if h.result is not None else None,
         "result_note": h.result_note or None,
+        "checkpoints": {"url": url_for("api_court.handoff_checkpoints", handoff_id=h.id, _external=True),
+                        "latest": _latest_checkpoint(case)},
     }
+
+
+def _latest_checkpoint(case) -> dict | None:
+    head = checkpoints.latest_head(case)
+    if head is None:
+        return None
+    return {"id": head.checkpoint_id, "sha256": head.checkpoint.sha256, "entries": head.seq,
+            "created_at": head.checkpoint.created_at.isoformat(timespec="seconds") + "Z"}
 
 
 @bp.get("/handoffs")
@@ -104,6 +121,34 @@ def bundle(handoff_id):
         return problem(404)
     return send_file(ops.bundle_path(handoff), mimetype="application/zip", as_attachment=True,
                      download_name=f"{handoff.case.number}.zip", etag=handoff.bundle_sha256)
+
+
+@bp.get("/handoffs/<int:handoff_id>/checkpoints")
+def handoff_checkpoints(handoff_id):
+    """Every signed checkpoint of the case's audit trail so far, oldest first (as in the bundle)."""
+    from odr.court.bundle import checkpoint_data
+
+    handoff = _handoff(handoff_id)
+    return checkpoint_data(handoff.case) if handoff is not None else problem(404)
+
+
+@bp.get("/checkpoints")
+def checkpoint_feed():
+    """The checkpoints signed of this court's cases after ``after`` (each item's ``cursor``), oldest
+    first, a page at a time: what a court keeps as the witness of its cases' audit trails."""
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 9:
+        return problem(422, "Some fields are not valid.", errors=[{"field": "after",
+                                                                   "message": "a cursor: a whole number"}])
+    size = current_app.config["AUDIT_CHECKPOINT_PAGE"]
+    court_cases = sa.select(Handoff.case_id).where(Handoff.court_id == request.court_client.organization_id)
+    rows = db.session.scalars(sa.select(CheckpointHead).where(CheckpointHead.id > int(after),
+                                                              CheckpointHead.case_id.in_(court_cases))
+                              .order_by(CheckpointHead.id).limit(size + 1)).all()
+    return {"items": [{"cursor": row.id, **document}
+                      for row, document in zip(rows, checkpoints.chain_documents(rows[:size]))],
+            "next": url_for("api_court.checkpoint_feed", after=rows[size - 1].id, _external=True)
+            if len(rows) > size else None}
 
 
 def _body(allowed: dict) -> tuple[dict | None, object]:

@@ -1,12 +1,14 @@
 """The case file a court receives: one ZIP that proves itself.
 
-Layout (format ``odr-court-bundle`` 1.0; JSON Schemas in ``docs/court-bundle-*.schema.json``)::
+Layout (format ``odr-court-bundle`` 1.1; JSON Schemas in ``docs/court-bundle-*.schema.json``)::
 
     manifest.json            format, case summary, every other file with SHA-256, size, type
     manifest.json.p7s        detached CMS signature of manifest.json by the platform seal
     case.json                the case's data
     index.pdf                cover and table of contents (PDF/A-3b, odr.documents.case_index)
     audit.jsonl              the case's audit chain, one entry per line, each with its hash
+    audit-checkpoints.json   every signed checkpoint of that chain (odr.documents.checkpoints),
+                             oldest first: the chain must agree with each (format 1.1)
     documents/…pdf           the signed documents (agreement, record of undisputed facts, …)
     evidence/…               evidence originals the parties shared with everyone
     recordings/…             (added by features that record: odr.documents.case_file)
@@ -39,9 +41,10 @@ from odr.timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 FORMAT = "odr-court-bundle"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
+CHECKPOINTS = "audit-checkpoints.json"
 #: Media types kept as they are in the ZIP (already compressed: deflating costs time for nothing).
 STORED = ("image/", "audio/", "video/", "application/pdf", "application/zip")
 
@@ -86,11 +89,27 @@ def _evidence(case: Case) -> tuple[list[BundleFile], int]:
 
 
 def audit_lines(case: Case) -> Iterator[bytes]:
-    """The case's chain as JSON lines: each entry's hashed fields plus its hash."""
-    events = db.session.scalars(sa.select(audit.Event).where(audit.Event.chain == audit.chain_name(case))
-                                .order_by(audit.Event.seq).execution_options(yield_per=1000))
-    for ev in events:
-        yield audit.canonical_json({**audit.entry_fields(ev), "hash": ev.hash}) + b"\n"
+    """The case's chain as JSON lines: each entry's hashed fields plus its hash.
+
+    :raise ExportError: an entry cannot be read (its payload is not JSON, its time no time).
+    """
+    events = audit.stored_events(audit.chain_name(case))
+    try:
+        for number, ev in enumerate(events, 1):
+            if isinstance(ev, str):
+                raise ExportError(f"audit.jsonl: entry {number} of the case's audit trail cannot be read: {ev}")
+            yield audit.canonical_json({**audit.entry_fields(ev), "hash": ev.hash}) + b"\n"
+    finally:
+        events.close()
+
+
+def checkpoint_data(case: Case) -> dict:
+    """``audit-checkpoints.json``: every signed checkpoint of the case's chain, oldest first, each
+    with the chain's head and its proof (as :func:`odr.documents.checkpoints.chain_document`)."""
+    from odr.documents import checkpoints
+
+    return {"format": "odr-audit-checkpoints", "chain": audit.chain_name(case),
+            "checkpoints": checkpoints.chain_documents(checkpoints.case_heads(case))}
 
 
 def _iso(moment) -> str | None:
@@ -171,10 +190,13 @@ def export(case: Case, out) -> dict:
         audit_file = BundleFile("audit.jsonl", "The case's audit trail: one entry per line, hash-chained",
                                 "application/jsonl", lambda: audit_lines(case))
         _copy(zf, audit_file)
+        checkpoints_file = BundleFile(CHECKPOINTS, "Signed checkpoints of the audit trail: the chain agrees with each",
+                                      "application/json", chunks_of_bytes(_json(checkpoint_data(case))))
+        _copy(zf, checkpoints_file)
         case_file = BundleFile("case.json", "The case's data", "application/json",
                                chunks_of_bytes(_json(case_data(case, files, withheld))))
         _copy(zf, case_file)
-        files += [audit_file, case_file]
+        files += [audit_file, checkpoints_file, case_file]
         lang = document_lang(None)
         entries = [FileEntry(f.name, f.description, f.size, f.sha256, f.pages) for f in files]
         index_pdf = render_case_index(case, entries, lang)
@@ -211,47 +233,8 @@ def _json(data) -> bytes:
 
 
 def sign_manifest(manifest: bytes) -> bytes:
-    """A detached CMS (PKCS #7) signature of the manifest by the platform seal, DER.
+    """A detached CMS (PKCS #7) signature of the manifest by the platform seal, DER
+    (:func:`odr.documents.cms.sign_detached`, built without loading pyHanko's signers)."""
+    from odr.documents.cms import sign_detached
 
-    The SignedData pyHanko's generic signer makes — signed attributes content type, algorithm
-    protection (RFC 6211), message digest and ESS signing certificate v2; the seal's and the CA's
-    certificates — built here with asn1crypto and signed with cryptography, because importing
-    pyHanko's signers for this one signature would load its PDF and time-stamping machinery (with
-    aiohttp: ~17 MB resident) into the export. The seal's key is ECDSA P-256 (:mod:`odr.documents.ca`).
-    """
-    from asn1crypto import algos, cms
-    from asn1crypto import tsp  # noqa: F401  (registers the signing_certificate_v2 attribute)
-    from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from odr.documents.ca import platform_ca
-
-    ca = platform_ca()
-    seal = ca.seal.asn1_cert
-    digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
-    signature_algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
-    signed_attrs = cms.CMSAttributes([
-        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-        cms.CMSAttribute({"type": "cms_algorithm_protection",
-                          "values": [{"digest_algorithm": digest_algorithm,
-                                      "signature_algorithm": signature_algorithm}]}),
-        cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(manifest).digest()]}),
-        cms.CMSAttribute({"type": "signing_certificate_v2", "values": [{"certs": [{
-            "cert_hash": hashlib.sha256(seal.dump()).digest(),
-            "issuer_serial": {"issuer": [asn1_x509.GeneralName({"directory_name": seal.issuer})],
-                              "serial_number": seal.serial_number}}]}]}),
-    ])
-    signature = ca.seal.key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
-    signer = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {"issuer": seal.issuer,
-                                                                  "serial_number": seal.serial_number}}),
-        "digest_algorithm": digest_algorithm, "signed_attrs": signed_attrs,
-        "signature_algorithm": signature_algorithm, "signature": signature,
-    })
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData({
-        "version": "v1", "digest_algorithms": [digest_algorithm],
-        "encap_content_info": {"content_type": "data"},
-        "certificates": [seal, ca.ca.asn1_cert], "signer_infos": [signer],
-    })}).dump()
+    return sign_detached(manifest)

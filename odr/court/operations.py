@@ -1,8 +1,9 @@
 """Handing a case to a court, and what the court reports back.
 
-A hand-off writes the case's bundle (:mod:`odr.court.bundle`) once, stores it by its SHA-256
-and records it: what the court downloads later is exactly what was handed over, whatever happens
-to the case afterwards. Two kinds:
+A hand-off signs a checkpoint of the case's audit trail (:mod:`odr.documents.checkpoints`: the
+court becomes a witness of it), writes the case's bundle (:mod:`odr.court.bundle`, the checkpoints
+in it) once, stores it by its SHA-256 and records it: what the court downloads later is exactly
+what was handed over, whatever happens to the case afterwards. Two kinds:
 
 - **filing** — mediation failed and the case is at the litigation stage: the claimant signed the
   complaint (:mod:`odr.court.complaint`) and the centre hands the case to the court it is
@@ -34,6 +35,7 @@ from odr.cases import operations as case_ops
 from odr.cases.notices import joined_users, notify_users
 from odr.cases.models import Case, Organization, OrgType, Outcome, Stage
 from odr.court.models import CourtResult, Handoff, HandoffKind, HandoffStatus
+from odr.documents import checkpoints
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -99,7 +101,8 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
     """Write the bundle and hand the case to ``court`` (in the caller's transaction).
 
     :raise CourtError: not a court, the case is not ready (filing: at the litigation stage with the
-        claimant's sealed complaint to this court; confirmation: settled), or it was handed already.
+        claimant's sealed complaint to this court; confirmation: settled), it was handed already, or
+        the timestamp authority did not answer.
     """
     if court is None or court.type is not OrgType.court:
         raise CourtError(_l("Choose a court."))
@@ -123,13 +126,18 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
         except workflow.WorkflowError as exc:
             raise CourtError(exc.reason) from None
     db.session.flush()
+    try:
+        checkpoint = checkpoints.checkpoint_case(case)
+    except checkpoints.CheckpointError as exc:
+        raise CourtError(exc.reason) from None
     sha, size = _write_bundle(case)
     handoff = Handoff(case_id=case.id, court_id=court.id, kind=kind, bundle_sha256=sha, bundle_size=size,
                       created_at=utcnow())
     db.session.add(handoff)
     db.session.flush()
     audit.record(case, actor, "court_handoff", {"handoff": handoff.id, "court": court.name, "kind": kind.value,
-                                                "bundle_sha256": sha, "bundle_size": size})
+                                                "bundle_sha256": sha, "bundle_size": size,
+                                                "checkpoint": checkpoint.sha256})
     _notify(case, _("Case %(number)s was handed to %(court)s.", number=case.number, court=court.name))
     logger.info("Case %s handed to %s (%s, bundle %s)", case, court.name, kind.value, sha[:12])
     return handoff

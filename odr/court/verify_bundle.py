@@ -4,6 +4,9 @@
   and made by a key certified by the platform CA;
 - every file the manifest lists is there, with that size and SHA-256; nothing else is there;
 - the audit trail is one unbroken chain (a changed, missing, added or reordered line is named);
+- every signed checkpoint of it (``audit-checkpoints.json``, format 1.1) is the platform seal's and
+  holds the chain's head, and the chain agrees with each: not shorter than a checkpoint counted
+  (its end cut off), the same hash where it states one (not changed and hashed again);
 - every PDF's signatures are intact and trusted, and nothing changed after the last one (the
   index is an unsigned PDF/A and only checked by its hash).
 
@@ -28,7 +31,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from odr.court.bundle import FORMAT, MANIFEST, SIGNATURE
+from odr.court.bundle import CHECKPOINTS, FORMAT, MANIFEST, SIGNATURE
 from odr.json_provider import MAX_DEPTH, nesting_depth
 
 #: PDFs smaller than this are checked for signatures (read whole: pyHanko needs random access).
@@ -135,7 +138,31 @@ def _check_signature(manifest: bytes, signature: bytes, roots) -> str | None:
     return None
 
 
-def _check_audit(zf: zipfile.ZipFile, report: BundleReport) -> None:
+def _check_checkpoints(zf: zipfile.ZipFile, roots, report: BundleReport) -> list:
+    """The signed checkpoints of the audit trail: ``[(chain, Witnessed)]`` of those that hold."""
+    from odr.documents.checkpoints import check_chain_document, documents_in
+
+    try:
+        documents = documents_in(json.loads(zf.read(CHECKPOINTS)))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        report.problems.append(f"{CHECKPOINTS}: cannot be read ({str(exc)[:100]})")
+        return []
+    except ValueError:
+        report.problems.append(f"{CHECKPOINTS}: not JSON")
+        return []
+    witnessed = []
+    for number, document in enumerate(documents, 1):
+        found = check_chain_document(document, roots)
+        if isinstance(found, str):
+            report.problems.append(f"{CHECKPOINTS}: checkpoint {number}: {found}")
+        else:
+            witnessed.append(found)
+    report.checked.append(f"{CHECKPOINTS}: {len(witnessed)} of {len(documents)} checkpoints signed by the "
+                          "platform seal, each holding the chain's head")
+    return witnessed
+
+
+def _check_audit(zf: zipfile.ZipFile, report: BundleReport, witnessed=()) -> None:
     from odr.cases.audit import verify_entries
 
     entries, number = [], 0
@@ -152,15 +179,20 @@ def _check_audit(zf: zipfile.ZipFile, report: BundleReport) -> None:
     if not entries:
         report.problems.append("audit.jsonl: empty")
         return
+    chain = entries[0].get("chain") if isinstance(entries[0], dict) else None
+    for other, seen in witnessed:
+        if other != chain:
+            report.problems.append(f"{CHECKPOINTS}: {seen.source} is of another chain ({other})")
     try:
-        broken = verify_entries(entries[0].get("chain") if isinstance(entries[0], dict) else None, entries)
+        broken = verify_entries(chain, entries, [seen for other, seen in witnessed if other == chain])
     except (ValueError, TypeError) as exc:  # a value canonical JSON cannot hold (NaN …)
         report.problems.append(f"audit.jsonl: not an audit chain ({str(exc)[:100]})")
         return
     if broken is not None:
         report.problems.append(f"audit.jsonl: {broken}")
     else:
-        report.checked.append(f"audit.jsonl: {len(entries)} entries, chain intact")
+        report.checked.append(f"audit.jsonl: {len(entries)} entries, chain intact"
+                              + (f" and as its {len(witnessed)} checkpoints state" if witnessed else ""))
 
 
 def _check_pdf(zf: zipfile.ZipFile, name: str, size: int, roots, report: BundleReport) -> None:
@@ -226,6 +258,7 @@ def verify_bundle(path_or_file, roots, *, max_members: int = MAX_MEMBERS,
             return report
         for name in sorted(set(names) - set(listed) - {MANIFEST, SIGNATURE}):
             report.problems.append(f"{name}: in the bundle but not in the manifest")
+        witnessed = _check_checkpoints(zf, roots, report) if CHECKPOINTS in listed and CHECKPOINTS in names else []
         for name, entry in listed.items():
             if name not in members:
                 report.problems.append(f"{str(name)[:200]}: listed in the manifest but missing")
@@ -243,9 +276,11 @@ def verify_bundle(path_or_file, roots, *, max_members: int = MAX_MEMBERS,
                 continue
             report.checked.append(f"{name}: SHA-256 matches")
             if name == "audit.jsonl":
-                _check_audit(zf, report)
+                _check_audit(zf, report, witnessed)
             elif name.endswith(".pdf") and name not in UNSIGNED:
                 _check_pdf(zf, name, size, roots, report)
         if "audit.jsonl" not in listed:
             report.problems.append("audit.jsonl: missing from the manifest")
+        if CHECKPOINTS not in listed and manifest.get("format_version") != "1.0":
+            report.problems.append(f"{CHECKPOINTS}: missing from the manifest")
     return report

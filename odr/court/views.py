@@ -5,13 +5,14 @@
 - ``/court/<number>/handoff``: the centre hands the case over — a filing to the court of the
   claimant's sealed complaint (the bundle is written and kept as handed).
 - ``/court/inbox``: a clerk sees the hand-offs to their court(s) — only those; downloads each
-  bundle, and records receipt, the docket number and the result, which the parties are told.
+  bundle and the signed checkpoints of the case's audit trail (the court is their witness), and
+  records receipt, the docket number and the result, which the parties are told.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -194,6 +195,18 @@ def bundle(handoff_id):
     handoff = get_handoff_or_404(handoff_id)
     return send_file(ops.bundle_path(handoff), mimetype="application/zip", as_attachment=True,
                      download_name=f"{handoff.case.number}.zip", etag=handoff.bundle_sha256)
+
+
+@bp.get("/handoffs/<int:handoff_id>/checkpoints.json")
+@login_required
+def checkpoints(handoff_id):
+    """Every signed checkpoint of the case's audit trail so far, as the bundle holds them."""
+    from odr.court.bundle import checkpoint_data
+
+    handoff = get_handoff_or_404(handoff_id)
+    resp = jsonify(checkpoint_data(handoff.case))
+    resp.headers["Content-Disposition"] = f'attachment; filename="{handoff.case.number}-checkpoints.json"'
+    return resp
 
 
 def _render_show(handoff, status=200, docket_form=None, result_form=None):

@@ -1,4 +1,5 @@
-"""Documents being signed: one row per version, one row per person who must sign it.
+"""Documents being signed: one row per version, one row per person who must sign it; and the
+signed checkpoints of the audit chains (:mod:`odr.documents.checkpoints`).
 
 A version's file changes with each signature (each is an incremental update), but every file
 ever current is kept, by its SHA-256, in the document store (:mod:`odr.documents.storage`).
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.auth.models import User, enum_column
+from odr.cases import audit
 from odr.cases.models import Case
 from odr.extensions import db
 from odr.timeutil import utcnow
@@ -108,3 +110,68 @@ class DocumentSigner(db.Model):
     user: Mapped[User] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("document_id", "position", name="one_signer_per_slot"),)
+
+
+class CheckpointReason(enum.StrEnum):
+    periodic = "periodic"  # the periodic job: every chain that moved since the last one
+    handoff = "handoff"    # a case handed to a court: its chain as the bundle holds it
+
+
+@audit.append_only
+class AuditCheckpoint(db.Model):
+    """A statement signed by the platform seal: the Merkle root over the heads of some audit chains
+    (:class:`CheckpointHead`, one leaf each) at a time. Written once, never changed."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The time the statement gives: when the heads were read.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[CheckpointReason] = mapped_column(enum_column(CheckpointReason))
+    #: How many chains' heads it holds (the Merkle tree's leaves).
+    heads: Mapped[int]
+    root: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 of ``statement``: how witnesses outside name the checkpoint.
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: The signed bytes: the statement's canonical JSON (UTF-8).
+    statement: Mapped[str] = mapped_column(sa.Text)
+    #: Detached CMS signature (DER) of ``statement`` by the platform seal, with an RFC 3161
+    #: signature timestamp when a timestamp authority is configured.
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    #: The timestamp authority's time, when timestamped.
+    timestamped_at: Mapped[datetime | None]
+    #: A periodic checkpoint: the last audit event it read (the next one reads on from there).
+    events_through: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    def __repr__(self):
+        return f"<AuditCheckpoint {self.id} {self.reason} {self.heads} heads {self.sha256[:12]}>"
+
+
+@audit.append_only
+class CheckpointHead(db.Model):
+    """One chain's head in a checkpoint: the leaf at ``position`` of its Merkle tree."""
+
+    __tablename__ = "audit_checkpoint_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("audit_checkpoint.id"))
+    position: Mapped[int]
+    chain: Mapped[str] = mapped_column(sa.String(32))
+    #: The chain's case (none for the platform chain): whose parties and court receive it.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("case.id"))
+    #: The case's number as the leaf states it.
+    case_number: Mapped[str | None] = mapped_column(sa.String(20))
+    #: The chain had this many entries; the last one's hash was ``head``.
+    seq: Mapped[int]
+    head: Mapped[str] = mapped_column(sa.String(64))
+
+    checkpoint: Mapped[AuditCheckpoint] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("checkpoint_id", "position", name="one_head_per_leaf"),
+        sa.Index("ix_audit_checkpoint_head_chain", "chain", "seq"),
+        sa.Index("ix_audit_checkpoint_head_case", "case_id", "id"),
+    )
+
+    def __repr__(self):
+        return f"<CheckpointHead {self.chain}#{self.seq} in {self.checkpoint_id}>"

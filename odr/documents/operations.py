@@ -40,6 +40,7 @@ from odr.cases import audit
 from odr.cases.models import Case
 from odr.documents import storage
 from odr.documents.ca import KeyMismatch, load_public_key, platform_ca
+from odr.documents.cms import SIGNER_SERIAL_PREFIX
 from odr.documents.models import DocumentSigner, SignedDocument, SignerStatus, SigningStatus
 from odr.extensions import db
 from odr.refusal import Refused
@@ -232,7 +233,7 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
             db.session.commit()
             raise BadSignatureInput(exc.reason) from None
         minutes = current_app.config["SIGNING_CERT_MINUTES"]
-        cert = ca.issue_signer(key_der, name=signer.name, user_ref=f"odr-user-{user.id}",
+        cert = ca.issue_signer(key_der, name=signer.name, user_ref=f"{SIGNER_SERIAL_PREFIX}{user.id}",
                                case_number=document.case.number, minutes=minutes)
         signer.public_key = key_der
         signer.cert_der = cert.public_bytes(Encoding.DER)
@@ -289,7 +290,7 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
         prepared = pades.Prepared(pdf=storage.get(signer.prepared_sha256), to_be_signed=signer.to_be_signed,
                                   document_digest=signer.document_digest, reserved_start=signer.reserved_start,
                                   reserved_end=signer.reserved_end, signed_at=signer.prepared_at)
-        signed = pades.finish(prepared, cert, platform_ca(), der, timestamper=_timestamper())
+        signed = pades.finish(prepared, cert, platform_ca(), der, timestamper=timestamper())
     except (KeyMismatch, ValueError):
         raise BadSignatureInput(_l("The signature does not match the key certified for you. Start again.")) from None
     except OSError as exc:  # the timestamp authority did not answer (pyHanko's TimestampRequestError)
@@ -315,9 +316,9 @@ def _seal(document: SignedDocument) -> None:
     from odr.documents import pades
 
     ca = platform_ca()
-    timestamper = _timestamper()
+    stamper = timestamper()
     try:
-        sealed = pades.seal(storage.get(document.current_sha256), ca.seal, ca, timestamper=timestamper)
+        sealed = pades.seal(storage.get(document.current_sha256), ca.seal, ca, timestamper=stamper)
     except pades.NotAPdf as exc:
         raise SigningError(_l("The document could not be sealed; the centre has been told.")) from exc
     except OSError as exc:
@@ -330,13 +331,14 @@ def _seal(document: SignedDocument) -> None:
     audit.record(document.case, None, "document_sealed", {
         "document": document.id, "kind": document.kind, "version": document.version,
         "before_sha256": before, "sha256": document.current_sha256,
-        "level": "B-T + document timestamp" if timestamper else "B-B"})
+        "level": "B-T + document timestamp" if stamper else "B-B"})
     on_complete = KINDS.get(document.kind)
     if on_complete is not None:
         on_complete(document)
 
 
-def _timestamper():
+def timestamper():
+    """pyHanko's client of the configured RFC 3161 timestamp authority (``SIGNING_TSA_URL``), or ``None``."""
     url = current_app.config.get("SIGNING_TSA_URL")
     if not url:
         return None

@@ -6,6 +6,10 @@
   browser). The two signing steps are JSON endpoints the script calls.
 - ``/verify``: anyone uploads a PDF and sees every signature checked (public, rate-limited).
 - ``/documents/ca``: the platform CA certificate, for courts and PDF readers to trust.
+- ``/cases/<number>/checkpoint``: the latest signed checkpoint of the case's audit trail
+  (:mod:`odr.documents.checkpoints`), for whoever may see the case to keep;
+  ``/checkpoints/<id or SHA-256>`` and ``/checkpoints?after=<id>``: the signed statements, public,
+  for witnesses outside the platform (they name no case).
 
 Who may see a document: whoever may see its case.
 """
@@ -16,15 +20,18 @@ import base64
 import io
 import logging
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from odr.cases.access import get_case_or_404
+from odr.documents import checkpoints
 from odr.documents import operations as ops
 from odr.documents import pages, storage
 from odr.documents.ca import fingerprint, platform_ca
-from odr.documents.models import SignedDocument, SignerStatus, SigningStatus
+from odr.documents.models import AuditCheckpoint, SignedDocument, SignerStatus, SigningStatus
+from odr.errors import problem
 from odr.extensions import db, limiter
 
 logger = logging.getLogger(__name__)
@@ -55,7 +62,8 @@ PROBLEM_LABELS = {
 
 @bp.app_context_processor
 def _labels():
-    return {"signer_role": ROLE_LABELS, "signing_status": STATUS_LABELS, "problem_label": PROBLEM_LABELS}
+    return {"signer_role": ROLE_LABELS, "signing_status": STATUS_LABELS, "problem_label": PROBLEM_LABELS,
+            "latest_checkpoint": checkpoints.latest_head}
 
 
 def get_document_or_404(doc_id: int) -> SignedDocument:
@@ -240,3 +248,53 @@ def ca_pem():
 def ca_der():
     return send_file(io.BytesIO(platform_ca().der()), mimetype="application/pkix-cert", as_attachment=True,
                      download_name="odr-platform-ca.cer")
+
+
+# --- signed checkpoints of the audit trail ------------------------------------------------------
+
+def _checkpoint_json(document: dict, filename: str):
+    resp = jsonify(document)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+@bp.get("/cases/<number>/checkpoint")
+@login_required
+def case_checkpoint(number):
+    """The case's latest signed checkpoint: the statement, its signature, the chain's head and its proof.
+
+    :raise 404: the user may not see the case, or no checkpoint of it was signed yet.
+    """
+    case = get_case_or_404(number)
+    head = checkpoints.latest_head(case)
+    if head is None:
+        return problem(404, _("No checkpoint of this case's audit trail has been signed yet."))
+    return _checkpoint_json(checkpoints.chain_document(head),
+                            f"{case.number}-checkpoint-{head.checkpoint.sha256[:12]}.json")
+
+
+@bp.get("/checkpoints/<reference>")
+def public_checkpoint(reference):
+    """A signed statement by its id or SHA-256, for anyone (it names no case).
+
+    :raise 404: no such checkpoint.
+    """
+    checkpoint = checkpoints.find(reference)
+    if checkpoint is None:
+        return problem(404, _("There is no checkpoint %(reference)s.", reference=reference[:64]))
+    return _checkpoint_json(checkpoints.public_document(checkpoint), f"checkpoint-{checkpoint.sha256[:12]}.json")
+
+
+@bp.get("/checkpoints")
+def public_checkpoints():
+    """The signed statements after the id ``after``, oldest first, a page at a time (``next``: the
+    address of the following page), for witnesses that keep every one."""
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 9:
+        return problem(422, _("after must be a checkpoint id (a whole number)."))
+    size = current_app.config["AUDIT_CHECKPOINT_PAGE"]
+    rows = db.session.scalars(db.select(AuditCheckpoint).where(AuditCheckpoint.id > int(after))
+                              .order_by(AuditCheckpoint.id).limit(size + 1)).all()
+    return {"items": [checkpoints.public_document(c) for c in rows[:size]],
+            "next": url_for("documents.public_checkpoints", after=rows[size - 1].id, _external=True)
+            if len(rows) > size else None}

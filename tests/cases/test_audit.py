@@ -1,5 +1,8 @@
 """The hash chain: appended in order, verified, and broken links named."""
 
+import hashlib
+
+import pytest
 import sqlalchemy as sa
 
 from odr.cases import audit, workflow
@@ -42,7 +45,8 @@ def test_removed_entry_is_named(make_case):
 def test_rehashed_entry_still_breaks_the_next_link(make_case):
     case = make_case(stages=(Stage.assessment, Stage.mediation))
     ev = audit.case_events(case)[1]
-    ev_copy = Event(**{c: getattr(ev, c) for c in ("chain", "seq", "actor", "action", "created_at", "prev_hash")},
+    ev_copy = Event(**{c: getattr(ev, c) for c in ("chain", "seq", "case_id", "actor_id", "actor", "action",
+                                                   "created_at", "prev_hash", "hash_version")},
                     payload={"from": "consultation", "to": "arbitration"})
     _tamper("UPDATE event SET payload = :p, hash = :h WHERE id = :id",
             p='{"from": "consultation", "to": "arbitration"}', h=audit.compute_hash(ev_copy), id=ev.id)
@@ -85,7 +89,8 @@ def test_cli_verify_reports_and_exits_non_zero(make_case, runner):
     _tamper("UPDATE event SET actor = 'user:999 Someone Else' WHERE id = :id", id=ev.id)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"case:{bad.id} entry 2" in result.output and "1 broken" in result.output
+    assert f"BROKEN {bad.number} entry 2: " in result.output and "1 broken" in result.output
+    assert f"case:{bad.id}" not in result.output  # named as people know the case, not by its row
     result = runner.invoke(args=["audit", "verify", good.number])
     assert result.exit_code == 0
     result = runner.invoke(args=["audit", "verify", bad.number])
@@ -99,3 +104,104 @@ def test_workflow_move_without_commit_leaves_no_event_behind(make_case):
     workflow.move(case, Stage.assessment, case.claimant.user)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Event.id)).where(Event.case_id == case.id)) == 1
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("payload", "{not json", "its payload is not JSON"),
+    ("created_at", "yesterday at noon", "its time cannot be read"),
+])
+def test_an_unreadable_entry_is_named_not_raised(app, make_case, runner, tmp_path, column, value, reason):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json and timestamp columns refuse such values")
+    case = make_case(stages=(Stage.assessment, Stage.mediation))
+    ev = audit.case_events(case)[1]
+    _tamper(f"UPDATE event SET {column} = :v WHERE id = :id", v=value, id=ev.id)
+    broken = audit.verify_chain(audit.chain_name(case))
+    assert (broken.seq, broken.label) == (2, case.number) and reason in broken.reason
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"BROKEN {case.number} entry 2: {reason}" in result.output, result.output
+    out = tmp_path / "bundle.zip"
+    result = runner.invoke(args=["export", case.number, "-o", str(out)])
+    assert result.exit_code == 1 and f"entry 2 of the case's audit trail cannot be read: {reason}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()
+
+
+def test_new_entries_cover_the_case_and_the_actors_account(make_case):
+    case = make_case(stages=(Stage.assessment,))
+    ev = audit.case_events(case)[1]
+    assert ev.hash_version == audit.HASH_VERSION == 2
+    fields = audit.entry_fields(ev)
+    assert set(fields) == audit.FIELDS[2] and (fields["v"], fields["case_id"]) == (2, case.id)
+    assert fields["actor_id"] == case.claimant.user.id
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE event SET case_id = :other WHERE id = :id",
+    "UPDATE event SET actor_id = :actor WHERE id = :id",
+    "UPDATE event SET actor_id = NULL WHERE id = :id",
+])
+def test_an_edited_case_or_actor_account_is_named(make_case, make_user, runner, sql):
+    case, other = make_case(stages=(Stage.assessment,)), make_case()
+    ev = audit.case_events(case)[1]
+    _tamper(sql, other=other.id, actor=make_user().id, id=ev.id)
+    broken = audit.verify_chain(audit.chain_name(case))
+    assert broken.seq == 2 and "is not the" in broken.reason, broken
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"BROKEN {case.number} entry 2: its " in result.output
+
+
+def test_an_edited_case_is_named_even_with_its_hash_computed_again(make_case):
+    case, other = make_case(stages=(Stage.assessment,)), make_case()
+    ev = audit.case_events(case)[1]
+    moved = Event(**{c: getattr(ev, c) for c in ("chain", "seq", "actor_id", "actor", "action", "payload",
+                                                 "created_at", "prev_hash", "hash_version")}, case_id=other.id)
+    _tamper("UPDATE event SET case_id = :other, hash = :h WHERE id = :id", other=other.id,
+            h=audit.compute_hash(moved), id=ev.id)
+    broken = audit.verify_chain(audit.chain_name(case))
+    assert broken.seq == 2 and f"its case (case_id {other.id}) is not the chain's" == broken.reason
+
+
+def _chain(*specs, chain="case:7"):
+    """Entries of ``chain`` as the export writes them, each hashed by its own version:
+    ``(version, action)`` per entry."""
+    entries, prev = [], audit.GENESIS
+    for seq, (version, action) in enumerate(specs, 1):
+        entry = {"chain": chain, "seq": seq, "actor": "system", "action": action, "payload": {},
+                 "time": f"2026-11-0{seq}T00:00:00.000000Z", "prev_hash": prev}
+        if version == 2:
+            entry.update(v=2, case_id=audit.case_id_of(chain), actor_id=None)
+        entry["hash"] = hashlib.sha256(audit.canonical_json(entry)).hexdigest()
+        entries.append(entry)
+        prev = entry["hash"]
+    return entries
+
+
+def test_old_entries_then_the_reanchoring_entry_then_new_ones_verify():
+    assert audit.verify_entries("case:7", _chain((1, "case_filed"), (1, "stage_changed"),
+                                                 (2, audit.REANCHORED), (2, "stage_changed"))) is None
+    assert audit.verify_entries("case:7", _chain((2, "case_filed"), (2, "stage_changed"))) is None
+
+
+@pytest.mark.parametrize("specs, seq, reason", [
+    (((1, "case_filed"), (2, "stage_changed")), 2, "changes without the audit_reanchored entry"),
+    (((1, "case_filed"), (2, audit.REANCHORED), (1, "stage_changed")), 3, "never goes back"),
+    (((2, "case_filed"), (1, "stage_changed")), 2, "never goes back"),
+])
+def test_a_chain_changes_its_hash_version_only_once_and_forward(specs, seq, reason):
+    broken = audit.verify_entries("case:7", _chain(*specs))
+    assert broken.seq == seq and reason in broken.reason, broken
+
+
+def test_an_entry_with_fields_of_another_version_or_an_unknown_one_is_named():
+    entries = _chain((2, "case_filed"))
+    del entries[0]["actor_id"]
+    assert "not those of hash version 2" in audit.verify_entries("case:7", entries).reason
+    entries = _chain((1, "case_filed"))
+    entries[0]["case_id"] = 7
+    assert "not those of hash version 1" in audit.verify_entries("case:7", entries).reason
+    entries = _chain((2, "case_filed"))
+    entries[0]["v"] = 3
+    assert "unknown hash version 3" in audit.verify_entries("case:7", entries).reason
+    entries = _chain((2, "case_filed"), chain="case:8")
+    assert "is not the chain's" in audit.verify_entries("case:8", [{**entries[0], "case_id": 9}]).reason

@@ -1,9 +1,12 @@
 """The court bundle: written by ``odr export``, checked by ``odr verify-bundle``.
 
 A settled case with a signed agreement and evidence (one item shared, one for the mediator
-only) is exported; the bundle verifies; then each way of breaking it is tried on a copy and
-must be named: a byte changed in any file, a file removed, a file added, an audit line removed
-or two swapped, the manifest edited. The schemas in docs/ describe manifest.json and case.json.
+only), and a signed checkpoint of its audit trail, is exported; the bundle verifies; then each
+way of breaking it is tried on a copy and must be named: a byte changed in any file, a file
+removed, a file added, an audit line removed or two swapped, the manifest edited, a checkpoint
+forged. A chain cut off or rewritten in the database after its checkpoint is exported as it is
+now, and the bundle names it. The schemas in docs/ describe manifest.json, case.json and
+audit-checkpoints.json.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from odr.court.bundle import MANIFEST, SIGNATURE
+from odr.cases import audit
+from odr.court.bundle import CHECKPOINTS, MANIFEST, SIGNATURE
+from odr.documents import checkpoints
 from odr.extensions import db
 from odr.mediate.room import operations as room
 from odr.cases.evidence import Visibility
@@ -34,10 +39,20 @@ def bundle(app, client, login, mediation, runner, tmp_path):
     room.add_evidence(m.case, m.respondent, io.BytesIO(JPEG + b"x"), "private.jpg", Visibility.mediator, "For the mediator")
     db.session.commit()
     sign_all(client, login, m, approved_agreement(m))
+    sign_checkpoint()
     path = tmp_path / "bundle.zip"
     result = runner.invoke(args=["export", m.case.number, "-o", str(path)])
     assert result.exit_code == 0, result.output
     return path
+
+
+def sign_checkpoint():
+    from datetime import timedelta
+
+    from odr.timeutil import utcnow
+
+    checkpoints.checkpoint_moved_chains(utcnow() + timedelta(minutes=1), force=True)
+    db.session.commit()
 
 
 def check(runner, path):
@@ -62,7 +77,7 @@ def test_the_bundle_holds_the_case_and_verifies(app, bundle, runner, mediation):
         names = set(zf.namelist())
         manifest = json.loads(zf.read(MANIFEST))
         case = json.loads(zf.read("case.json"))
-    assert {MANIFEST, SIGNATURE, "case.json", "index.pdf", "audit.jsonl",
+    assert {MANIFEST, SIGNATURE, "case.json", "index.pdf", "audit.jsonl", CHECKPOINTS,
             "documents/mediation_agreement-v1.pdf"} <= names
     assert [n for n in names if n.startswith("evidence/")] == [next(
         f["name"] for f in manifest["files"] if f["name"].startswith("evidence/"))]
@@ -70,9 +85,14 @@ def test_the_bundle_holds_the_case_and_verifies(app, bundle, runner, mediation):
     assert case["outcome"] == "settled" and case["documents"][0]["signers"][0]["role"] == "claimant"
     jsonschema.validate(manifest, json.loads((DOCS / "court-bundle-manifest.schema.json").read_text()))
     jsonschema.validate(case, json.loads((DOCS / "court-bundle-case.schema.json").read_text()))
+    with zipfile.ZipFile(bundle) as zf:
+        signed = json.loads(zf.read(CHECKPOINTS))
+    jsonschema.validate(signed, json.loads((DOCS / "court-bundle-checkpoints.schema.json").read_text()))
+    assert manifest["format_version"] == "1.1" and len(signed["checkpoints"]) == 1
     verbose = runner.invoke(args=["verify-bundle", "-v", str(bundle)]).output
     assert "documents/mediation_agreement-v1.pdf: 4 signatures intact and trusted" in verbose
-    assert "audit.jsonl:" in verbose and "chain intact" in verbose
+    assert "audit.jsonl:" in verbose and "chain intact and as its 1 checkpoints state" in verbose
+    assert f"{CHECKPOINTS}: 1 of 1 checkpoints signed by the platform seal" in verbose
 
 
 @pytest.mark.parametrize("victim", ["documents/mediation_agreement-v1.pdf", "case.json", "index.pdf",
@@ -180,3 +200,59 @@ def test_the_manifest_signature_is_what_pyhanko_would_make(app):
     check_signature(ca.seal.cert, ours_signer["signature"].native, ours_signer["signed_attrs"].untag().dump(force=True))
     theirs["content"]["signer_infos"][0]["signature"] = ours_signer["signature"].native
     assert ours.dump() == theirs.dump(force=True)
+
+
+def _tamper(sql, **params):
+    import sqlalchemy as sa
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+    db.session.expire_all()
+
+
+@pytest.mark.parametrize("tampering", ["cut", "rewritten"])
+def test_a_chain_cut_or_rewritten_after_its_checkpoint_is_named(app, bundle, runner, mediation, tmp_path, tampering):
+    """Whoever holds the database changes the chain so that it verifies by itself; the next bundle
+    carries the chain as it is now and the checkpoints signed before, and names what happened."""
+    from tests.documents.test_checkpoints import _rewrite_from
+
+    case = mediation.case
+    count = len(audit.case_events(case))
+    if tampering == "cut":
+        _tamper("DELETE FROM event WHERE chain = :chain AND seq > 3", chain=audit.chain_name(case))
+    else:
+        _rewrite_from(case, 3, {"forged": "a different entry"})
+    assert audit.verify_chain(audit.chain_name(case)) is None
+    path = tmp_path / "again.zip"
+    assert runner.invoke(args=["export", case.number, "-o", str(path)]).exit_code == 0
+    code, output = check(runner, path)
+    assert code == 1, output
+    assert "manifest.json.p7s" not in output  # the platform signed this bundle: only the chain tells
+    if tampering == "cut":
+        assert f"audit.jsonl: case:{case.id} entry 4: is missing: the checkpoint " in output
+        assert f"counted {count} entries, the chain has 3 (its end was cut off)" in output
+    else:
+        assert f"audit.jsonl: case:{case.id} entry {count}: its hash is not the one the checkpoint " in output
+
+
+def _replace(bundle, tmp_path, name, data, out):
+    """Put ``data`` in the bundle as ``name`` and the manifest's hash of it too — as a forger would."""
+    import hashlib
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+    for f in manifest["files"]:
+        if f["name"] == name:
+            f["sha256"], f["size"] = hashlib.sha256(data).hexdigest(), len(data)
+    new_manifest = json.dumps(manifest).encode()
+    return rewrite(bundle, tmp_path / out, lambda n, d: data if n == name else new_manifest if n == MANIFEST else d)
+
+
+def test_a_forged_or_missing_checkpoint_is_named(app, bundle, runner, tmp_path):
+    with zipfile.ZipFile(bundle) as zf:
+        signed = json.loads(zf.read(CHECKPOINTS))
+    statement = signed["checkpoints"][0]["checkpoint"]
+    statement["heads"] += 1  # a forger's statement, with the platform's signature of another one
+    code, output = check(runner, _replace(bundle, tmp_path, CHECKPOINTS, json.dumps(signed).encode(), "forged.zip"))
+    assert code == 1 and f"{CHECKPOINTS}: checkpoint 1: its signature does not match it" in output, output
+    code, output = check(runner, rewrite(bundle, tmp_path / "none.zip", lambda n, d: None if n == CHECKPOINTS else d))
+    assert code == 1 and f"{CHECKPOINTS}: listed in the manifest but missing" in output, output

@@ -129,3 +129,54 @@ def test_deeply_nested_json_is_refused_and_changes_nothing(server, step, body):
         handoff = db.session.get(Handoff, mine)
         assert handoff.received_at is None and handoff.docket_number is None and handoff.result is None
         assert db.session.scalar(sa.text("select count(*) from event")) == events_before
+
+
+def test_the_court_receives_the_checkpoints_of_its_own_cases_only(server):
+    """The court is the witness of its cases' audit trails: every checkpoint of a case handed to it
+    (the hand-off's, then the periodic ones), per hand-off and as a feed; another court's case is
+    "not found" and never in the feed."""
+    from datetime import timedelta
+
+    from odr.cases import audit
+    from odr.documents import checkpoints
+    from odr.documents.ca import platform_ca
+    from odr.timeutil import utcnow
+
+    token, _centre_token, _revoked, (mine, theirs) = seed(server)
+    api = f"{server.url}/api/court/v1"
+    auth = {"Authorization": f"Bearer {token}"}
+    with server.app.app_context():
+        my_case = db.session.get(Handoff, mine).case
+        my_chain, my_number = audit.chain_name(my_case), my_case.number
+
+    item = requests.get(f"{api}/handoffs/{mine}", headers=auth, timeout=10).json()
+    latest = item["checkpoints"]["latest"]
+    assert latest["entries"] >= 1 and len(latest["sha256"]) == 64
+    assert requests.get(f"{api}/handoffs/{theirs}/checkpoints", headers=auth, timeout=10).status_code == 404
+    resp = requests.get(item["checkpoints"]["url"], headers=auth, timeout=10)
+    assert resp.status_code == 200 and resp.json()["chain"] == my_chain
+    [document] = resp.json()["checkpoints"]
+    assert document["sha256"] == latest["sha256"] and document["chain"]["case"] == my_number
+
+    feed = requests.get(f"{api}/checkpoints", headers=auth, timeout=10).json()
+    assert [i["chain"]["chain"] for i in feed["items"]] == [my_chain] and feed["next"] is None
+    cursor = feed["items"][0]["cursor"]
+    assert requests.get(f"{api}/checkpoints?after={cursor}", headers=auth, timeout=10).json()["items"] == []
+    bad = requests.get(f"{api}/checkpoints?after=yesterday", headers=auth, timeout=10)
+    assert bad.status_code == 422 and bad.headers["Content-Type"] == "application/problem+json"
+
+    # The periodic checkpoint covers both cases (and the platform chain); the court gets its own case's.
+    with server.app.app_context():
+        assert checkpoints.checkpoint_moved_chains(utcnow() + timedelta(minutes=1)) >= 2
+        db.session.commit()
+    newer = requests.get(f"{api}/checkpoints?after={cursor}", headers=auth, timeout=10).json()["items"]
+    assert [i["chain"]["chain"] for i in newer] == [my_chain]
+    assert newer[0]["checkpoint"]["reason"] == "periodic" and newer[0]["chain"]["seq"] > document["chain"]["seq"]
+    with server.app.app_context():
+        found = checkpoints.check_chain_document(newer[0], [platform_ca().ca.asn1_cert])
+        assert found[0] == my_chain and audit.verify_chain(my_chain, [found[1]]) is None
+    spec = yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
+    jsonschema.validate(item, spec["components"]["schemas"]["Handoff"])
+    # The whole document as the root, so that the references between its schemas resolve.
+    jsonschema.validate(newer[0], {**spec, "$ref": "#/components/schemas/FeedCheckpoint"})
+    jsonschema.validate(resp.json(), {**spec, "$ref": "#/components/schemas/CaseCheckpoints"})

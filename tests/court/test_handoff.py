@@ -124,3 +124,69 @@ def test_only_a_case_at_the_hand_off_stage_can_be_filed(app, make_user, make_org
     else:
         raise AssertionError("a mediation committee received a hand-off")
     assert case_ops  # (imported for the fixtures' operations)
+
+
+def test_the_court_receives_the_checkpoints_of_the_case_and_no_others(client, login_en, make_user, make_org,
+                                                                     make_case, tmp_path):
+    """A hand-off signs a checkpoint of the case's chain as its bundle holds it; the clerk of the
+    court sees it, downloads every checkpoint of the case, and so verifies the bundle against it;
+    another court's clerk gets nothing."""
+    import json
+    import zipfile
+
+    from odr.cases import audit
+    from odr.court.bundle import CHECKPOINTS
+    from odr.documents.checkpoints import check_chain_document
+    from odr.documents.models import AuditCheckpoint, CheckpointReason
+
+    case, staff, claimant, court, other_court, clerk, other_clerk = failed_case(make_user, make_org, make_case)
+    seal_complaint(case, court)
+    db.session.commit()
+    login_en(client, staff)
+    assert client.post(f"/court/{case.number}/handoff", data={"court": str(court.id)}).status_code == 303
+    db.session.expire_all()
+    handoff = db.session.scalar(sa.select(Handoff))
+    checkpoint = db.session.scalar(sa.select(AuditCheckpoint))
+    assert checkpoint.reason is CheckpointReason.handoff and checkpoint.heads == 1
+    handed = db.session.scalar(sa.select(Event).where(Event.action == "court_handoff"))
+    assert handed.payload["checkpoint"] == checkpoint.sha256
+    # The bundle's chain ends just before the hand-off's own entry: the checkpoint states that head.
+    with zipfile.ZipFile(ops_bundle_path(handoff)) as zf:
+        documents = json.loads(zf.read(CHECKPOINTS))["checkpoints"]
+    assert [d["sha256"] for d in documents] == [checkpoint.sha256]
+    assert documents[0]["chain"]["seq"] == handed.seq - 1 and documents[0]["chain"]["case"] == case.number
+
+    login_en(client, other_clerk)
+    assert client.get(f"/court/handoffs/{handoff.id}/checkpoints.json").status_code == 404
+    login_en(client, clerk)
+    page = client.get(f"/court/handoffs/{handoff.id}").get_data(as_text=True)
+    assert checkpoint.sha256 in page and 'id="download-checkpoints"' in page
+    resp = client.get(f"/court/handoffs/{handoff.id}/checkpoints.json")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    data = resp.get_json()
+    assert data["chain"] == audit.chain_name(case) and len(data["checkpoints"]) == 1
+    chain, seen = check_chain_document(data["checkpoints"][0], [platform_ca().ca.asn1_cert])
+    assert chain == audit.chain_name(case) and seen.seq == handed.seq - 1
+
+
+def test_a_hand_off_waits_when_the_timestamp_authority_does_not_answer(app, client, login_en, make_user, make_org,
+                                                                      make_case):
+    from tests.documents.test_timestamps import _closed_port
+
+    case, staff, claimant, court, other_court, clerk, other_clerk = failed_case(make_user, make_org, make_case)
+    seal_complaint(case, court)
+    db.session.commit()
+    login_en(client, staff)
+    app.config["SIGNING_TSA_URL"] = f"http://127.0.0.1:{_closed_port()}/tsa"
+    try:
+        resp = client.post(f"/court/{case.number}/handoff", data={"court": str(court.id)})
+    finally:
+        app.config["SIGNING_TSA_URL"] = None
+    assert resp.status_code == 409 and "The timestamp service did not answer" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Handoff)) is None and case.outcome is None
+
+
+def ops_bundle_path(handoff):
+    from odr.court.operations import bundle_path
+    return bundle_path(handoff)

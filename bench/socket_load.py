@@ -3,9 +3,9 @@
 Run by hand from the project root (python-socketio's asyncio client needs ``aiohttp``,
 which the project does not install: ``.venv/bin/pip install aiohttp``)::
 
-    .venv/bin/python bench/socket.py                  # 1,000 clients, SQLite (about 3.5 minutes)
-    .venv/bin/python bench/socket.py --db postgres    # PostgreSQL at 127.0.0.1:5432, database odr_bench_socket
-    .venv/bin/python bench/socket.py --only app --clients 200
+    .venv/bin/python bench/socket_load.py                  # 1,000 clients, SQLite (about 3.5 minutes)
+    .venv/bin/python bench/socket_load.py --db postgres    # PostgreSQL at 127.0.0.1:5432, database odr_bench_socket
+    .venv/bin/python bench/socket_load.py --only app --clients 200
 
 What it does:
 
@@ -43,8 +43,8 @@ Goal: chat p99 < 100 ms; saturation msgs/s >= 0.7 of the ceiling's. Loopback onl
 import os
 import sys
 
-# Running ``python bench/socket.py`` puts bench/ first on sys.path, where this very
-# file would shadow the standard library's ``socket`` module (and bench/http.py the
+# Running ``python bench/socket_load.py`` puts bench/ first on sys.path, where this very
+# file would shadow the standard library's ``socket`` module (and bench/http_load.py the
 # ``http`` package) for asyncio, aiohttp, gunicorn … Drop that entry first.
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here] + [_here]

@@ -2,8 +2,8 @@
 
 Run by hand from the project root::
 
-    .venv/bin/python bench/http.py                 # SQLite (the default install)
-    .venv/bin/python bench/http.py --db postgres   # PostgreSQL at 127.0.0.1:5432, database odr_bench
+    .venv/bin/python bench/http_load.py                 # SQLite (the default install)
+    .venv/bin/python bench/http_load.py --db postgres   # PostgreSQL at 127.0.0.1:5432, database odr_bench
 
 What it does:
 
@@ -23,7 +23,7 @@ Goal: case page / hello >= 0.6. Loopback only; the whole run takes about 75 s (a
 import os
 import sys
 
-# Running ``python bench/http.py`` puts bench/ first on sys.path, where this very
+# Running ``python bench/http_load.py`` puts bench/ first on sys.path, where this very
 # file would shadow the standard library's ``http`` package (http.client,
 # http.cookies …). Drop that entry before anything imports ``http``.
 _here = os.path.dirname(os.path.abspath(__file__))
