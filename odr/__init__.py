@@ -86,7 +86,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from odr import errors, outbox
+    from odr import errors, headers, outbox
     from odr.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
@@ -112,6 +112,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                           logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     from odr.video import presence
 
     presence.init_app(app)  # where the video rooms' live state is kept: this process, or Redis

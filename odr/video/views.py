@@ -16,6 +16,7 @@ from odr.cases.models import Stage
 from odr.cases.stages import stage_blueprint
 from odr.errors import abort_with
 from odr.extensions import db
+from odr.headers import uses_camera
 from odr.mediate.access import mediation_case
 from odr.mediate.models import MediationSession, SessionMode
 from odr.video import rooms
@@ -60,6 +61,7 @@ def open_room(number, session_id):
 
 
 @bp.get("/<number>/rooms/<int:room_id>")
+@uses_camera
 @login_required
 def room(number, room_id):
     case = mediation_case(number, need="view")
