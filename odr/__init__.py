@@ -111,7 +111,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from odr import errors, outbox
+    from odr import errors, headers, outbox
     from odr.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
@@ -137,6 +137,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                           logger=False, engineio_logger=False)
     outbox.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
 
     @app.before_request
     def _languages():

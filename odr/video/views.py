@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from odr.cases.access import get_case_or_404
 from odr.cases.rooms import RoomStatus
 from odr.extensions import db
+from odr.headers import uses_camera
 from odr.video import rooms
 from odr.video.models import VideoRoom
 
@@ -20,6 +21,7 @@ bp = Blueprint("video", __name__, url_prefix="/video")
 
 
 @bp.get("/<number>/rooms/<int:room_id>")
+@uses_camera
 @login_required
 def room(number, room_id):
     case = get_case_or_404(number)

@@ -7,6 +7,8 @@ a party with no direct path falls back to the media bridge's relay by itself."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,8 +23,7 @@ from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import presence, rooms
 from odr.video.views import DEFAULT_MEDIA
-from tests.conftest import PASSWORD, dispute
-from tests.conftest import sign_in_cookie
+from tests.conftest import PASSWORD, dispute, sign_in_cookie
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, TIMEOUT_MS
 from tests.video.test_recording import media_bridge  # noqa: F401  (fixture: the bridge process)
 
@@ -96,8 +97,23 @@ def people(server, av_browser):
     assert not problems, problems
 
 
-#: Playwright's wait_for_function does not await a predicate's promise (an async predicate is
-#: always "true"), so the predicates below are synchronous and compare each poll with the last.
+def wait_for(page, predicate: str, arg=None, timeout: int = TIMEOUT_MS, polling: int = 100) -> None:
+    """Wait until ``predicate`` (a JavaScript expression or function of ``arg``) holds in the page.
+
+    Playwright's ``wait_for_function`` runs its predicate through ``eval`` inside the page,
+    which the page's Content-Security-Policy refuses (no 'unsafe-eval'); ``evaluate`` goes
+    through the DevTools protocol instead, so the predicate is asked from here, every
+    ``polling`` milliseconds.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} ms: {predicate[:200]}")
+        time.sleep(polling / 1000)
+
+
+#: The predicates below are synchronous and compare each poll with the last (one poll is one
+#: evaluation, as it was with Playwright's wait_for_function, which awaited no promise).
 #: They count the video frames shown (``currentTime`` would go on with the audio alone).
 FRAMES = "(v) => v.getVideoPlaybackQuality().totalVideoFrames"
 PLAYING = f"""(count) => {{
@@ -114,13 +130,13 @@ PLAYING = f"""(count) => {{
 def remote_videos_playing(page, count, timeout=15_000):
     """Wait until exactly ``count`` remote videos show frames and their time advances."""
     page.evaluate("window.__seen = null")
-    page.wait_for_function(PLAYING, arg=count, timeout=timeout, polling=200)
+    wait_for(page, PLAYING, arg=count, timeout=timeout, polling=200)
 
 
 def join(page, number, session_id):
     page.goto(f"/mediate/{number}/sessions/{session_id}/video")
     expect(page.locator("#preview")).to_be_visible()
-    page.wait_for_function("document.getElementById('preview').videoWidth > 0")
+    wait_for(page, "document.getElementById('preview').videoWidth > 0")
     page.locator("#join").click()
 
 
@@ -216,7 +232,7 @@ FROZEN = f"""() => {{
 
 def remote_video_frozen(page, timeout=15_000):
     page.evaluate("window.__still = null")
-    page.wait_for_function(FROZEN, timeout=timeout, polling=250)
+    wait_for(page, FROZEN, timeout=timeout, polling=250)
 
 
 def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(server, people):
@@ -227,10 +243,10 @@ def test_a_weak_link_drops_to_180p_then_to_audio_only_and_video_comes_back(serve
     join(claimant, number, sid)
     admit(host, "张三")
     remote_videos_playing(host, 1)
-    host.wait_for_function(f"({RECEIVED_HEIGHT})() > 200", timeout=15_000, polling=250)  # 360p while the link is good
+    wait_for(host, f"({RECEIVED_HEIGHT})() > 200", timeout=15_000, polling=250)  # 360p while the link is good
     # Less than the 360p bitrate, more than the audio-only floor: the 180p tier.
     claimant.evaluate("window.__available = 120000")
-    host.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 200", timeout=30_000, polling=500)
+    wait_for(host, f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 200", timeout=30_000, polling=500)
     expect(claimant.locator("#weak-link")).to_be_hidden()
     # Below the floor: audio only; the page says why, and the other side gets no more frames.
     claimant.evaluate("window.__available = 40000")
@@ -268,17 +284,17 @@ def test_mid_call_the_camera_switches_and_a_desktop_screen_is_shared_on_the_same
     join(claimant, number, sid)
     admit(host, "张三")
     remote_videos_playing(host, 1)
-    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    wait_for(claimant, f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
     claimant.evaluate(f"window.__first = {CONNECTED}[0]")
     # The party's back camera: the same connection now sends the other camera, and the mediator
     # keeps receiving frames (a failed switch freezes the picture there).
     claimant.locator("#camera-switch").click()
-    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_2'", polling=100)
+    wait_for(claimant, f"({SENT_CAMERA})() === 'fake_device_2'", polling=100)
     expect(claimant.locator("#camera-switch")).to_have_text("Front camera")
     remote_videos_playing(host, 1)
     # And the front camera again, still without a new connection.
     claimant.locator("#camera-switch").click()
-    claimant.wait_for_function(f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
+    wait_for(claimant, f"({SENT_CAMERA})() === 'fake_device_0'", polling=100)
     remote_videos_playing(host, 1)
     assert claimant.evaluate(f"{CONNECTED}.length === 1 && {CONNECTED}[0] === window.__first")
     self_view = "document.getElementById('self-view').srcObject.getVideoTracks()[0].label"
@@ -286,12 +302,12 @@ def test_mid_call_the_camera_switches_and_a_desktop_screen_is_shared_on_the_same
 
     # The mediator shares the desktop screen: the fake screen is 1280×720 and keeps its
     # resolution at the other end, where the camera arrives with at most 360 lines.
-    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", polling=200)
+    wait_for(claimant, f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", polling=200)
     host.locator("#share-screen").click()
-    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() >= 700", timeout=15_000, polling=200)
+    wait_for(claimant, f"({RECEIVED_HEIGHT})() >= 700", timeout=15_000, polling=200)
     remote_videos_playing(claimant, 1)
     host.locator("#share-screen").click()  # sharing stops: the camera again
-    claimant.wait_for_function(f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", timeout=15_000,
+    wait_for(claimant, f"({RECEIVED_HEIGHT})() > 0 && ({RECEIVED_HEIGHT})() <= 360", timeout=15_000,
                                polling=200)
     remote_videos_playing(claimant, 1)
 
