@@ -10,6 +10,8 @@ a query.
 from __future__ import annotations
 
 import logging
+import time
+from collections import defaultdict, deque
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -29,6 +31,33 @@ def refuse(namespace: str, message, log: str | None = None):
     if log:
         logger.warning("Refused %s event from user %s: %s", namespace, getattr(current_user, "id", None), log)
     raise Refused(message)
+
+
+class FloodLimit:
+    """At most ``events`` events per connection in any ``seconds``; more are refused. A
+    connection's events all reach the process it is connected to, so the count stays there."""
+
+    def __init__(self, namespace: str, events: int, seconds: float):
+        self.namespace, self.events, self.seconds = namespace, events, seconds
+        self._recent: dict[str, deque] = defaultdict(deque)
+
+    def check(self, sid: str) -> None:
+        """:raise Refused: the connection ``sid`` sent too many events lately."""
+        now = time.monotonic()
+        q = self._recent[sid]
+        while q and now - q[0] > self.seconds:
+            q.popleft()
+        if len(q) >= self.events:
+            refuse(self.namespace, _("Too many messages at once. Wait a moment."), "flood")
+        q.append(now)
+
+    def forget(self, sid: str) -> None:
+        """The connection closed."""
+        self._recent.pop(sid, None)
+
+    def reset(self) -> None:
+        """Forget every connection (tests start from nothing)."""
+        self._recent.clear()
 
 
 def database_id(namespace: str, data: dict, key: str, *, optional: bool = False) -> int | None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections import defaultdict, deque
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -31,7 +29,7 @@ NS = "/consult"
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: At most this many events per connection in the window below (floods are refused).
 FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
-_recent: dict[str, deque] = defaultdict(deque)
+flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 
 
 def room(consultation_id: int) -> str:
@@ -46,14 +44,6 @@ def _id(data: dict, key: str, *, optional: bool = False) -> int | None:
     return realtime.database_id(NS, data, key, optional=optional)
 
 
-def _flood_check():
-    now = time.monotonic()
-    q = _recent[request.sid]
-    while q and now - q[0] > FLOOD_SECONDS:
-        q.popleft()
-    if len(q) >= FLOOD_EVENTS:
-        _refuse(_("Too many messages at once. Wait a moment."), "flood")
-    q.append(now)
 
 
 def _consultation(data) -> Consultation:
@@ -75,7 +65,7 @@ def handler(event):
                 return ended
             sessions.touch()
             try:
-                _flood_check()
+                flood.check(request.sid)
                 return {"ok": True, **(fn(data) or {})}
             except Refused as exc:  # a bad event, or a consultation's rule (ops.ConsultError)
                 db.session.rollback()
@@ -109,7 +99,7 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect", namespace=NS)
 def on_disconnect(reason=None):
-    _recent.pop(request.sid, None)
+    flood.forget(request.sid)
     sessions.connection_closed()
 
 

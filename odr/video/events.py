@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections import defaultdict, deque
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -47,9 +45,7 @@ CANDIDATE = re.compile(r"^(a=)?candidate:[\x20-\x7e]+$")
 SIGNAL_TYPES = ("offer", "answer", "candidate")
 
 
-#: Each connection's recent events, for the flood check: a connection's events all reach the
-#: process it is connected to, so this stays in that process.
-_recent: dict[str, deque] = defaultdict(deque)
+flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 
 
 def _refuse(message: str, log: str | None = None):
@@ -65,16 +61,6 @@ def _conn() -> Conn:
     if conn is None:  # connected before a restart of this module's state; treat as new
         _refuse(_("Malformed request."), "unknown connection")
     return conn
-
-
-def _flood_check(conn: Conn):
-    now = time.monotonic()
-    q = _recent[conn.sid]
-    while q and now - q[0] > FLOOD_SECONDS:
-        q.popleft()
-    if len(q) >= FLOOD_EVENTS:
-        _refuse(_("Too many messages at once. Wait a moment."), "flood")
-    q.append(now)
 
 
 def _room(data) -> VideoRoom:
@@ -123,7 +109,7 @@ def handler(event):
             sessions.touch()
             try:
                 conn = _conn()
-                _flood_check(conn)
+                flood.check(conn.sid)
                 return {"ok": True, **(fn(conn, data) or {})}
             except Refused as exc:  # a bad event, or a room's rule (rooms.RoomError)
                 db.session.rollback()
@@ -283,7 +269,7 @@ def on_disconnect(reason=None):
         finally:
             db.session.remove()
         return
-    _recent.pop(request.sid, None)
+    flood.forget(request.sid)
     sessions.connection_closed()
     store = presence.current()
     conn = store.conn(request.sid)
@@ -608,7 +594,7 @@ def ice_servers(user_id: int) -> list[dict]:
 
 def reset() -> None:
     """Forget every connection and room (tests start each from nothing)."""
-    _recent.clear()
+    flood.reset()
     presence.MEMORY.reset()
     if presence.current() is not presence.MEMORY:
         presence.current().reset()
