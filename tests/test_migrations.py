@@ -47,6 +47,8 @@ def _migrate(app, revision, down=False):
 
     from odr.cli import migrations
 
+    # The session's open transaction would hold locks the migration waits for (PostgreSQL).
+    db.session.remove()
     migrations(app)
     (downgrade if down else upgrade)(revision=revision)
 
