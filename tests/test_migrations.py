@@ -47,6 +47,8 @@ def _migrate(app, revision, down=False):
 
     from odr.cli import migrations
 
+    # The session's open transaction would hold locks the migration waits for (PostgreSQL).
+    db.session.remove()
     migrations(app)
     (downgrade if down else upgrade)(revision=revision)
 
@@ -66,9 +68,9 @@ def _old_chain(conn, chain, case_id, entries):
         conn.execute(sa.text("INSERT INTO event (chain, seq, case_id, actor_id, actor, action, payload, created_at, "
                              "prev_hash, hash) VALUES (:chain, :seq, :case_id, :actor_id, :actor, :action, :payload, "
                              ":created_at, :prev_hash, :hash)"),
-                     dict(chain=chain, seq=seq, case_id=case_id, actor_id=actor_id, actor=actor, action=action,
-                          payload=json.dumps(payload, ensure_ascii=False), created_at=when, prev_hash=prev,
-                          hash=_v1_hash(fields)))
+                     {"chain": chain, "seq": seq, "case_id": case_id, "actor_id": actor_id, "actor": actor,
+                      "action": action, "payload": json.dumps(payload, ensure_ascii=False), "created_at": when,
+                      "prev_hash": prev, "hash": _v1_hash(fields)})
         prev = _v1_hash(fields)
     return prev
 

@@ -160,6 +160,8 @@ def sign_heads(heads: list[Head], reason: CheckpointReason, now: datetime | None
     """
     from odr.documents.operations import timestamper
 
+    if not heads:
+        raise ValueError("a checkpoint signs at least one chain head")
     now = now or utcnow()
     heads = sorted(heads, key=lambda h: h.chain)
     root = merkle_root([leaf_hash(h.leaf) for h in heads]).hex()

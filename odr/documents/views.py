@@ -268,7 +268,7 @@ def case_checkpoint(number):
     case = get_case_or_404(number)
     head = checkpoints.latest_head(case)
     if head is None:
-        return problem(404, _("No checkpoint of this case's audit trail has been signed yet."))
+        return problem(404, _l("No checkpoint of this case's audit trail has been signed yet."))
     return _checkpoint_json(checkpoints.chain_document(head),
                             f"{case.number}-checkpoint-{head.checkpoint.sha256[:12]}.json")
 
@@ -281,7 +281,7 @@ def public_checkpoint(reference):
     """
     checkpoint = checkpoints.find(reference)
     if checkpoint is None:
-        return problem(404, _("There is no checkpoint %(reference)s.", reference=reference[:64]))
+        return problem(404, _l("There is no checkpoint %(reference)s.", reference=reference[:64]))
     return _checkpoint_json(checkpoints.public_document(checkpoint), f"checkpoint-{checkpoint.sha256[:12]}.json")
 
 
@@ -291,7 +291,7 @@ def public_checkpoints():
     address of the following page), for witnesses that keep every one."""
     after = request.args.get("after", "0")
     if not after.isdigit() or len(after) > 9:
-        return problem(422, _("after must be a checkpoint id (a whole number)."))
+        return problem(422, _l("after must be a checkpoint id (a whole number)."))
     size = current_app.config["AUDIT_CHECKPOINT_PAGE"]
     rows = db.session.scalars(db.select(AuditCheckpoint).where(AuditCheckpoint.id > int(after))
                               .order_by(AuditCheckpoint.id).limit(size + 1)).all()

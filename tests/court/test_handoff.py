@@ -139,7 +139,7 @@ def test_the_court_receives_the_checkpoints_of_the_case_and_no_others(client, lo
     from odr.documents.checkpoints import check_chain_document
     from odr.documents.models import AuditCheckpoint, CheckpointReason
 
-    case, staff, claimant, court, other_court, clerk, other_clerk = failed_case(make_user, make_org, make_case)
+    case, staff, _claimant, court, _other_court, clerk, other_clerk = failed_case(make_user, make_org, make_case)
     seal_complaint(case, court)
     db.session.commit()
     login_en(client, staff)
@@ -173,7 +173,7 @@ def test_a_hand_off_waits_when_the_timestamp_authority_does_not_answer(app, clie
                                                                       make_case):
     from tests.documents.test_timestamps import _closed_port
 
-    case, staff, claimant, court, other_court, clerk, other_clerk = failed_case(make_user, make_org, make_case)
+    case, staff, _claimant, court, *_ = failed_case(make_user, make_org, make_case)
     seal_complaint(case, court)
     db.session.commit()
     login_en(client, staff)

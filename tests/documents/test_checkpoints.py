@@ -303,6 +303,65 @@ def test_a_forged_checkpoint_in_the_database_is_refused(app, case, runner, clock
     assert "in the database: its signature cannot be read" in _verify(runner)[1]
 
 
+def test_who_gets_a_case_checkpoint_and_what_anyone_gets(app, case, make_case, client, login, make_user, clock):
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    login(client, case.claimant.user)
+    resp = client.get(f"/cases/{case.number}/checkpoint")
+    assert resp.status_code == 404 and resp.content_type == "application/problem+json"
+    assert "No checkpoint of this case's audit trail has been signed yet" in resp.get_json()["detail"]
+    app.config["AUDIT_CHECKPOINT_PAGE"] = 1
+    make_case()
+    db.session.commit()
+    _periodic(clock)
+    audit.record(case, None, "note", {})
+    db.session.commit()
+    _periodic(clock, minutes=61)
+    page = client.get(f"/cases/{case.number}")
+    assert "下载已签名的检查点" in page.get_data(as_text=True)  # the page in the default language
+    mine = client.get(f"/cases/{case.number}/checkpoint")
+    assert mine.status_code == 200 and "attachment" in mine.headers["Content-Disposition"]
+    document = mine.get_json()
+    assert document["chain"] == {"chain": audit.chain_name(case), "case": case.number, "seq": 4,
+                                 "head": audit.case_events(case)[-1].hash}
+    assert checkpoints.check_chain_document(document, [platform_ca().ca.asn1_cert])[1].seq == 4
+    login(client, make_user())
+    assert client.get(f"/cases/{case.number}/checkpoint").status_code == 404  # not even that it exists
+
+    spec = yaml.safe_load((Path(__file__).parents[2] / "docs" / "openapi.yaml").read_text())
+    first = client.get("/checkpoints").get_json()
+    assert len(first["items"]) == 1 and first["next"].endswith(f"/checkpoints?after={first['items'][0]['id']}")
+    second = client.get(first["next"]).get_json()
+    assert second["next"] is None and second["items"][0]["id"] > first["items"][0]["id"]
+    public = second["items"][0]
+    assert "chain" not in public and public["checkpoint"]["heads"] == 1  # names no case
+    jsonschema.validate(public, {**spec, "$ref": "#/components/schemas/SignedCheckpoint"})
+    assert client.get(f"/checkpoints/{public['sha256']}").get_json() == public
+    assert client.get(f"/checkpoints/{public['id']}").get_json() == public
+    for bad in ("/checkpoints/99999", "/checkpoints/" + "0" * 64, "/checkpoints/nonsense"):
+        resp = client.get(bad)
+        assert resp.status_code == 404 and resp.get_json()["status"] == 404
+    resp = client.get("/checkpoints?after=-1")
+    assert resp.status_code == 422 and "after must be a checkpoint id" in resp.get_json()["detail"]
+
+
+def test_a_file_that_is_no_checkpoint_is_named_not_raised(app, case, runner, clock, tmp_path):
+    _periodic(clock)
+    code, output = _verify(runner, "--checkpoint", str(tmp_path / "missing.json"))
+    assert code == 1 and "Cannot read" in output and "missing.json" in output
+    (tmp_path / "junk.json").write_text("{not json")
+    code, output = _verify(runner, "--checkpoint", str(tmp_path / "junk.json"))
+    assert code == 1 and "junk.json: not JSON" in output
+    for name, data in [("number.json", 5), ("list.json", [{"chain": 1}]), ("leafless.json", {"signature": 5}),
+                       ("bad-leaf.json", {"checkpoint": {}, "chain": {"seq": True}, "signature": "AA=="})]:
+        (tmp_path / name).write_text(json.dumps(data))
+        code, output = _verify(runner, "--checkpoint", str(tmp_path / name))
+        assert code == 1 and f"BROKEN checkpoint in {name}: " in output and "Traceback" not in output, output
+
+
 def test_a_checkpoint_is_timestamped_when_an_authority_is_configured(app, make_case, runner, tsa_url):  # noqa: F811
     """(On the real clock: the timestamp is checked at the time it states.)"""
     from odr.documents.cms import check_detached
