@@ -256,3 +256,21 @@ def test_a_forged_or_missing_checkpoint_is_named(app, bundle, runner, tmp_path):
     assert code == 1 and f"{CHECKPOINTS}: checkpoint 1: its signature does not match it" in output, output
     code, output = check(runner, rewrite(bundle, tmp_path / "none.zip", lambda n, d: None if n == CHECKPOINTS else d))
     assert code == 1 and f"{CHECKPOINTS}: listed in the manifest but missing" in output, output
+
+
+def test_a_manifest_signed_with_a_signers_key_is_refused(app, bundle, runner, tmp_path):
+    """Every person who signs a document holds, for minutes, a key the platform CA certified: such a
+    key must not vouch for a bundle's manifest, only the platform seal may (found by review: the
+    check asked only that the CA certified the signer)."""
+    from tests.documents.test_checkpoints import _signed_by, _signer_pair
+
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = zf.read(MANIFEST).replace(b'"settled"', b'"withdrawn"')
+    forged = _signed_by(_signer_pair(), manifest)
+
+    def change(name, data):
+        return {MANIFEST: manifest, SIGNATURE: forged}.get(name, data)
+
+    code, output = check(runner, rewrite(bundle, tmp_path / "forged.zip", change))
+    assert code == 1
+    assert "manifest.json.p7s: the manifest's signer is not the platform seal certified by the platform CA" in output
