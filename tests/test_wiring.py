@@ -114,4 +114,8 @@ def test_a_refusal_no_view_answers_is_rolled_back_and_explained(fresh_registries
     assert api.status_code == 422 and api.content_type == "application/problem+json"
     assert api.get_json()["detail"] == "Amount must be positive."
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(Organization.name == "Half written")) == 0
+        try:
+            assert db.session.scalar(sa.select(sa.func.count()).where(Organization.name == "Half written")) == 0
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # this app's pool: its connections are not left to the garbage collector

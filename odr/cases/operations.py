@@ -218,6 +218,9 @@ def api_client_for_token(token: str) -> ApiClient | None:
 
 
 def find_transfer(client: ApiClient, reference: str) -> Case | None:
+    """The case ``client`` transferred with this reference, if any."""
+    if "\x00" in reference:  # no reference holds NUL (the intake form refuses it; PostgreSQL text cannot)
+        return None
     return db.session.scalar(
         sa.select(Case).where(Case.api_client_id == client.id, Case.external_ref == reference)
     )

@@ -364,7 +364,7 @@ def search_cases(scope: Scope, q: str, page: int = 1, per_page: int = 25) -> Pag
     needs, and the three walks are merged here: a page costs the same however many cases match
     and however many there are (ordering every match by date would read all of them first)."""
     q = (q or "").strip()[:100]
-    if not q:
+    if not q or "\x00" in q:  # no number, name or phone holds NUL (PostgreSQL text cannot)
         return Page([], 1, per_page, False)
     upper = q + "\U0010ffff"  # prefix ranges use the indexes, unlike LIKE on every database
     page = max(1, min(page, 10_000))

@@ -670,3 +670,17 @@ def test_bearer_scheme_is_documented(spec):
     scheme = spec["components"]["securitySchemes"]["bearerToken"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert spec["paths"][URL]["post"]["security"] == [{"bearerToken": []}]
+
+
+def test_a_nul_byte_is_never_looked_up(client, sender, login, make_user):
+    """PostgreSQL text cannot hold NUL: looking one up answered 500 there (found by the fuzz tests of
+    tests/ops/test_bad_input.py, a reference and a dashboard search). Nothing holds one, so nothing
+    is found, on both databases."""
+    _, token = sender
+    resp = client.get("/api/v1/intake/HL%00", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 404 and resp.content_type == "application/problem+json"
+    login(client, make_user(role=Role.admin))
+    assert client.get("/ops/cases?q=ODR%00").status_code == 200
+    before = row_counts()
+    assert post(client, token, {**GOOD, "reference": "HL-\x00"}).status_code == 422
+    assert row_counts() == before
