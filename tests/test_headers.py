@@ -12,10 +12,8 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from odr.extensions import db
-from odr.mediate.models import MediationSession, SessionMode, SessionStatus
-from odr.timeutil import utcnow
-from odr.video import rooms
 from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
+from tests.video.conftest import opened_video_room
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -55,12 +53,7 @@ def assert_secure(resp, camera: bool = False):
 
 @pytest.fixture
 def open_room(mediation):
-    m = mediation
-    session = MediationSession(case_id=m.case.id, mediator_id=m.mediator.id, mode=SessionMode.video,
-                               status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
-    db.session.add(session)
-    db.session.commit()
-    room = rooms.open_room(session.case, m.mediator, "mediation", session_id=session.id)
+    room = opened_video_room(mediation)
     db.session.commit()
     return room
 

@@ -121,18 +121,23 @@ def peer_ids(roster):
     return sorted(p["user_id"] for p in roster["peers"])
 
 
+def opened_video_room(mediation):
+    """A scheduled video session of the mediation, its room opened by the mediator (not committed)."""
+    session = MediationSession(case_id=mediation.case.id, mediator_id=mediation.mediator.id, mode=SessionMode.video,
+                               status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
+    db.session.add(session)
+    db.session.commit()
+    return rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
+
+
 @pytest.fixture
 def video(server, mediation):  # noqa: F811  (server first: it empties the tables)
     """The mediation case with a scheduled video session whose room the mediator has opened."""
     flask_socketio.server = server.sio_server  # the ``app`` fixture rebound the extension
     events.reset()
-    session = MediationSession(case_id=mediation.case.id, mediator_id=mediation.mediator.id, mode=SessionMode.video,
-                               status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
-    db.session.add(session)
+    room = opened_video_room(mediation)
     db.session.commit()
-    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
-    db.session.commit()
-    yield VideoWorld(mediation, session.id, room.id)
+    yield VideoWorld(mediation, room.session_id, room.id)
     events.reset()
 
 

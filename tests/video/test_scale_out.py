@@ -29,12 +29,10 @@ from flask import Flask
 from odr.auth.models import User
 from odr.cases.models import Event
 from odr.extensions import db
-from odr.mediate.models import MediationSession, SessionMode, SessionStatus
-from odr.timeutil import utcnow
 from odr.video import bridge, presence, rooms
 from odr.video.models import SeatState, VideoRoom
 from tests import conftest as base
-from tests.video.conftest import NS, Peer, peer_ids
+from tests.video.conftest import NS, Peer, opened_video_room, peer_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
@@ -102,11 +100,7 @@ def processes(_schema, database_url, redis_url, instance_path):
 @pytest.fixture
 def room(app, mediation, processes):
     """The mediation's scheduled video session with its room opened by the mediator."""
-    session = MediationSession(case_id=mediation.case.id, mediator_id=mediation.mediator.id, mode=SessionMode.video,
-                               status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
-    db.session.add(session)
-    db.session.commit()
-    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
+    room = opened_video_room(mediation)
     db.session.commit()
     return SimpleNamespace(id=room.id, m=mediation)
 
@@ -223,11 +217,7 @@ def until(check, what, timeout=5.0):
 
 def test_of_two_processes_changing_a_seat_or_the_caucus_at_once_one_does_it(app, mediation):
     """Each process decided from its own copy of the seat (waiting); the database decides."""
-    session = MediationSession(case_id=mediation.case.id, mediator_id=mediation.mediator.id, mode=SessionMode.video,
-                               status=SessionStatus.scheduled, starts_at=utcnow(), minutes=60)
-    db.session.add(session)
-    db.session.commit()
-    room = rooms.open_room(session.case, mediation.mediator, "mediation", session_id=session.id)
+    room = opened_video_room(mediation)
     rooms.take_seat(room, mediation.claimant, "claimant")
     db.session.commit()
     rid, uid = room.id, mediation.claimant.id

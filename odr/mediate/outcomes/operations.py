@@ -29,7 +29,7 @@ from odr.extensions import db
 from odr.links import absolute_url
 from odr.mediate.access import is_mediator
 from odr.mediate.models import OutcomeApproval, OutcomeDocument, OutcomeKind, OutcomeStatus, Proposal
-from odr.cases.notices import joined_parties, notify_users
+from odr.cases.notices import joined_parties, joined_users, notify_users
 from odr.mediate.outcomes.proposals import accepted_proposal, schedule_of
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -282,7 +282,7 @@ def send(document: OutcomeDocument, case: Case, mediator) -> None:
     else:
         text = _("The record of undisputed facts of case %(number)s is ready. Please read it and approve it or ask for changes: %(link)s",
                  number=case.number, link=absolute_url("mediate.outcome", number=case.number))
-    notify_users(case, [p.user for p in joined_parties(case)], text)
+    notify_users(case, joined_users(case), text)
 
 
 def editable(document: OutcomeDocument) -> bool:
@@ -343,7 +343,7 @@ def answer(document: OutcomeDocument, case: Case, user, *, approve: bool, commen
         "kind": document.kind, "version": document.version, "content_sha256": content_digest(document.content)})
     from odr.mediate.outcomes import signing as signing
     signed = signing.put_up(document, case, user)
-    notify_users(case, [p.user for p in joined_parties(case)] + [case.mediator],
+    notify_users(case, joined_users(case) + [case.mediator],
                  _("Both parties approved the document of case %(number)s. Please sign it: %(link)s",
                    number=case.number, link=absolute_url("documents.view", doc_id=signed.id)))
 

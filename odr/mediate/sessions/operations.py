@@ -68,13 +68,8 @@ def when(value: datetime) -> str:
 
 # --- who takes part ----------------------------------------------------------------------
 
-def party_users(case: Case) -> list:
-    """The accounts of the joined parties, claimant first."""
-    return joined_users(case)
-
-
 def participants(session: MediationSession) -> list:
-    return party_users(session.case) + [session.mediator]
+    return joined_users(session.case) + [session.mediator]
 
 
 def for_case(case: Case) -> list[MediationSession]:
@@ -204,7 +199,7 @@ def propose(case: Case, actor, mode: SessionMode, location: str | None, minutes:
     audit.record(case, actor, "session_proposed", {
         "session": session.id, "mode": mode, "location": session.location, "minutes": minutes,
         "slots": [s.starts_at for s in session.slots]})
-    _tell(party_users(case), case, _("Choose a time for mediation (%(number)s)", number=case.number),
+    _tell(joined_users(case), case, _("Choose a time for mediation (%(number)s)", number=case.number),
           _("%(mediator)s proposes times for a mediation session in case %(number)s. "
             "Choose every time you can make: %(url)s", mediator=actor.name, number=case.number,
             url=sessions_url(case)))
@@ -252,7 +247,7 @@ def _lock(session: MediationSession) -> None:
 
 
 def _schedule_if_agreed(session: MediationSession) -> None:
-    parties = {user.id for user in party_users(session.case)}
+    parties = {user.id for user in joined_users(session.case)}
     if not parties:
         return
     # Read from the table, not the loaded collections: the other party may have just committed.
@@ -297,7 +292,7 @@ def record_attendance(session: MediationSession, actor, present: dict[int, bool]
         raise SessionError(_l("Attendance is recorded for a scheduled session."), 409)
     if not has_started(session):
         raise SessionError(_l("Attendance can be recorded once the session has started."), 409)
-    parties = party_users(case)
+    parties = joined_users(case)
     if {u.id for u in parties} != present.keys():
         raise SessionError(_l("Say for every party whether they came."))
     session.attendance = [Attendance(user_id=u.id, present=present[u.id]) for u in parties]
@@ -325,7 +320,7 @@ def cancel(session: MediationSession, actor) -> None:
     text = (_("The mediation session of case %(number)s on %(time)s is cancelled.", number=case.number,
               time=when(session.starts_at)) if session.starts_at else
             _("The mediator withdrew the proposed session times of case %(number)s.", number=case.number))
-    _tell(party_users(case), case, _("Mediation session cancelled (%(number)s)", number=case.number),
+    _tell(joined_users(case), case, _("Mediation session cancelled (%(number)s)", number=case.number),
           text + " " + sessions_url(case))
     logger.info("Session %s of case %s cancelled by %s", session.id, case, actor)
 

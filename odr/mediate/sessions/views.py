@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from odr.cases.models import Stage
+from odr.cases.notices import joined_users
 from odr.cases.rooms import RoomStatus
 from odr.errors import abort_with
 from odr.extensions import db
@@ -69,7 +70,7 @@ def _render_list(case, status=200, forms=None, errors=None):
             item["pick_form"] = forms.get(("pick", session.id)) or _pick_form(session, user)
         if ops.can_record_attendance(session, user):
             item["attendance_form"] = forms.get(("attendance", session.id)) or \
-                attendance_form(ops.party_users(case))
+                attendance_form(joined_users(case))
         items.append(item)
     return render_template(
         "mediate/sessions.html", case=case, items=items,
@@ -135,7 +136,7 @@ def session_pick(number, sid):
 def session_attendance(number, sid):
     case = mediation_case(number, need="mediator", open_only=True)
     session = get_session_or_404(case, sid)
-    parties = ops.party_users(case)
+    parties = joined_users(case)
     form = attendance_form(parties, formdata=request.form)
     if not form.validate_on_submit():
         return _render_list(case, 400, forms={("attendance", sid): form},
