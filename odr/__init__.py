@@ -111,7 +111,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from odr import errors, headers, outbox
+    from odr import errors, headers, transaction
     from odr.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
@@ -135,7 +135,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                           channel=app.config["SOCKETIO_CHANNEL"],
                           cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                           logger=False, engineio_logger=False)
-    outbox.init_app(app)
+    transaction.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
 

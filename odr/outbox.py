@@ -17,9 +17,10 @@ from datetime import datetime
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
+from odr import transaction
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -80,7 +81,7 @@ def enqueue(recipient: str, subject: str, body: str, case=None,
     )
     db.session.add(msg)
     if has_request_context():
-        g.outbox_pending = True
+        transaction.after_commit(deliver_pending, once=True)
     return msg
 
 
@@ -155,14 +156,3 @@ def deliver_pending(limit: int = 100) -> int:
             sent += 1
         db.session.commit()
     return sent
-
-
-def init_app(app):
-    @app.after_request
-    def _deliver_after_commit(response):
-        # Only after the request's own transaction committed: a rolled-back
-        # request has no pending message left in the table.
-        if g.pop("outbox_pending", False):
-            db.session.rollback()
-            deliver_pending()
-        return response

@@ -149,7 +149,7 @@ def intake():
             organization=client.organization, api_client=client, external_ref=form.reference.data,
         )
         transfers.received(case)
-        db.session.commit()
+        db.session.flush()  # a reference sent twice at once collides here, not at the commit
     except IntegrityError:
         # The same reference arrived twice at the same moment: answer with the first one's case.
         db.session.rollback()

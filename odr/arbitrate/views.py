@@ -123,7 +123,6 @@ def case_stage(number):
 
 
 def _done(case, message: str):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("arbitrate.case_stage", number=case.number), code=303)
 
@@ -174,7 +173,6 @@ def request_arbitration(number):
             db.session.rollback()
             error = exc.reason
         else:
-            db.session.commit()
             return redirect(url_for("documents.view", doc_id=document.id), code=303)
     status = 422 if error else 400 if form.errors else 200
     return render_template("arbitrate/request.html", case=case, arb=arb, form=form, error=error), status
@@ -345,7 +343,6 @@ def hearing(number):
 def hearing_open(number):
     case, arb, roles = _case(number)
     room = ops.open_hearing(case, _arb(case, arb), _me())
-    db.session.commit()
     return redirect(url_for("video.room", number=case.number, room_id=room.id), code=303)
 
 
@@ -358,7 +355,6 @@ def award(number):
         return _invalid(case, arb, roles, "award", form)
     document = ops.draft_award(case, _arb(case, arb), _me(), facts=form.facts.data, reasoning=form.reasoning.data,
                                decision=form.decision.data.splitlines(), costs=form.costs.data, lang=form.lang.data)
-    db.session.commit()
     return redirect(url_for("documents.view", doc_id=document.id), code=303)
 
 

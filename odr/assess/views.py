@@ -46,7 +46,6 @@ def questionnaire(number):
         except ops.AssessError as exc:
             db.session.rollback()
             return render_template("assess/questionnaire.html", case=case, form=form, error=exc.reason), 409
-        db.session.commit()
         return redirect(url_for("assess.result", number=case.number, aid=assessment.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("assess/questionnaire.html", case=case, form=form), status
@@ -76,6 +75,5 @@ def choose(number, aid):
     except ops.AssessError as exc:
         db.session.rollback()
         return render_template("assess/result.html", case=case, a=assessment, error=exc.reason), 409
-    db.session.commit()
     flash(_("Your case moves on to: %(path)s.", path=PATH_LABELS[assessment.chosen_path]), "success")
     return redirect(url_for("cases.show", number=case.number), code=303)

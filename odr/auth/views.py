@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
+from odr import transaction
 from odr.auth import operations as ops
 from odr.auth import sessions
 from odr.auth.forms import CodeRequestForm, CodeVerifyForm, EndSessionsForm, LoginForm, PasswordForm, SignupForm
@@ -72,7 +74,6 @@ def signup():
             user = ops.create_user(form.contact.data, form.name.data, form.password.data,
                                    locale=session.get("lang"))
             sessions.sign_in(user)
-            db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return _after_sign_in(form.next.data)
     return render_template("auth/signup.html", form=form), 400 if form.errors else 200
@@ -90,7 +91,6 @@ def login():
             form.password.errors.append(exc.reason)
         else:
             sessions.sign_in(user)
-            db.session.commit()
             return _after_sign_in(form.next.data)
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -105,7 +105,6 @@ def request_code():
         except ops.AuthError as exc:
             form.contact.errors.append(exc.reason)
         else:
-            db.session.commit()
             verify = CodeVerifyForm(contact=form.contact.data, next=form.next.data, formdata=None)
             flash(_("We sent a 6-digit code to %(contact)s.", contact=form.contact.data), "info")
             return render_template("auth/code_verify.html", form=verify)
@@ -130,7 +129,6 @@ def verify_code():
                 if user is None:
                     user = ops.create_user(form.contact.data, form.name.data, locale=session.get("lang"))
                 sessions.sign_in(user)
-                db.session.commit()
                 return _after_sign_in(form.next.data)
     return render_template("auth/code_verify.html", form=form), 400
 
@@ -139,8 +137,7 @@ def verify_code():
 @login_required
 def logout():
     ended = sessions.sign_out()
-    db.session.commit()
-    sessions.close_connections(ended)
+    transaction.after_commit(partial(sessions.close_connections, ended))
     return redirect(url_for("site.home"), code=303)
 
 
@@ -168,8 +165,7 @@ def end_sessions():
     ended = sessions.end_all(user, sessions.SIGNED_OUT_EVERYWHERE, user)
     logout_user()
     session.pop(sessions.TOKEN, None)
-    db.session.commit()
-    sessions.close_connections(ended)
+    transaction.after_commit(partial(sessions.close_connections, ended))
     flash(_("You were signed out on every device."), "success")
     return redirect(url_for("auth.login"), code=303)
 
@@ -188,8 +184,7 @@ def change_password():
             db.session.rollback()
             form.current.errors.append(exc.reason)
         else:
-            db.session.commit()
-            sessions.close_connections(ended)
+            transaction.after_commit(partial(sessions.close_connections, ended))
             flash(_("Your password was changed; you were signed out on your other devices."), "success")
             return redirect(url_for("auth.account"), code=303)
     return _account_page(password_form=form, status=400)

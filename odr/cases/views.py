@@ -48,7 +48,6 @@ def new_case():
     if form.validate_on_submit():
         me = ops.PartyDetails(name=current_user.name, phone=current_user.phone, email=current_user.email)
         case = ops.file_case(current_user, Channel.web, dispute_details(form), me, party_details(form, "respondent"))
-        db.session.commit()
         flash(_("Your case %(number)s is filed. Share the invitation with the other party.", number=case.number),
               "success")
         return redirect(url_for("cases.show", number=case.number), code=303)
@@ -113,7 +112,7 @@ def move(number):
         return render_case(case, 400, move_error=_("Choose a valid next step."))
     try:
         workflow.move(case, target, current_user._get_current_object(), reason=form.reason.data or None)
-        db.session.commit()
+        db.session.flush()  # two moves at the same moment collide here, not at the commit
     except workflow.WorkflowError as exc:
         db.session.rollback()
         return render_case(case, 409, move_error=exc.reason)
@@ -138,7 +137,6 @@ def route(number):
         db.session.rollback()
         form.organization.errors.append(exc.reason)
         return render_case(case, 409, route_form=form)
-    db.session.commit()
     flash(_("Case sent to %(org)s.", org=case.organization.name), "success")
     return redirect(url_for("cases.show", number=case.number), code=303)
 
@@ -167,7 +165,6 @@ def accept_invitation(token):
     except ops.CaseError as exc:
         db.session.rollback()
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=DeclineForm(), error=exc.reason), 409
-    db.session.commit()
     flash(_("You joined case %(number)s.", number=party.case.number), "success")
     return redirect(url_for("cases.show", number=party.case.number), code=303)
 
@@ -184,7 +181,6 @@ def decline_invitation(token):
     except ops.CaseError as exc:
         db.session.rollback()
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form, error=exc.reason), 409
-    db.session.commit()
     return redirect(url_for("cases.declined", number=party.case.number), code=303)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import partial, wraps
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from odr import uploads
+from odr import transaction, uploads
 from odr.auth.models import Role
 from odr.cases.forms import DisputeForm
 from odr.cases.models import Category, Stage
@@ -87,8 +87,7 @@ def start():
             db.session.rollback()
             form.topic.errors.append(exc.reason)
         else:
-            db.session.commit()
-            broadcast_queue()
+            transaction.after_commit(broadcast_queue, once=True)
             return redirect(url_for("consult.chat", cid=consultation.id), code=303)
     mine = db.session.scalars(sa.select(Consultation).where(Consultation.user_id == current_user.id)
                               .order_by(Consultation.id.desc()).limit(20)).all()
@@ -114,10 +113,9 @@ def end(cid):
     consultation = get_consultation_or_404(cid, need="participate")
     was_waiting = consultation.status is ConsultationStatus.waiting
     ops.end(consultation, current_user)
-    db.session.commit()
-    broadcast_status(consultation)
+    transaction.after_commit(partial(broadcast_status, consultation))
     if was_waiting:
-        broadcast_queue()
+        transaction.after_commit(broadcast_queue, once=True)
     return redirect(url_for("consult.chat", cid=cid), code=303)
 
 
@@ -130,7 +128,6 @@ def rate(cid):
         return render_template("consult/chat.html", c=consultation, place=None, suggested=[], rate_form=form,
                                max_chars=0), 400
     ops.rate(consultation, current_user, form.stars.data, form.comment.data or None)
-    db.session.commit()
     flash(_("Thank you for your rating."), "success")
     return redirect(url_for("consult.chat", cid=cid), code=303)
 
@@ -150,7 +147,6 @@ def upload(cid):
     except ops.ConsultError as exc:
         db.session.rollback()
         return problem(422, str(exc.reason))
-    db.session.commit()
     return jsonify(attachment.to_json()), 201
 
 
@@ -186,7 +182,6 @@ def to_case(cid):
     if form.validate_on_submit():
         case = ops.file_case_from(consultation, current_user, dispute_details(form),
                                   party_details(form, "respondent"))
-        db.session.commit()
         flash(_("Your case %(number)s is filed. Next: a short assessment of your options.", number=case.number),
               "success")
         return redirect(url_for("assess.questionnaire", number=case.number), code=303)
@@ -210,8 +205,7 @@ def duty():
     from odr.consult.events import broadcast_queue
 
     ops.set_duty(current_user, request.form.get("on_duty") == "1")
-    db.session.commit()
-    broadcast_queue()
+    transaction.after_commit(broadcast_queue, once=True)
     return redirect(url_for("consult.desk"), code=303)
 
 
@@ -225,9 +219,8 @@ def take_next():
         db.session.rollback()
         flash(_("Nobody is waiting."), "info")
         return redirect(url_for("consult.desk"), code=303)
-    db.session.commit()
-    broadcast_status(consultation)
-    broadcast_queue()
+    transaction.after_commit(partial(broadcast_status, consultation))
+    transaction.after_commit(broadcast_queue, once=True)
     return redirect(url_for("consult.chat", cid=consultation.id), code=303)
 
 
@@ -268,7 +261,6 @@ def kb_edit(slug):
         article.title, article.tags, article.body = form.title.data, form.tags.data or "", form.body.data
         article.category = Category(form.category.data)
         article.updated_by_id = current_user.id
-        db.session.commit()
         flash(_("Article saved."), "success")
         return redirect(url_for("consult.kb_article", slug=article.slug), code=303)
     return render_template("consult/kb_edit.html", form=form, article=article), 400 if form.errors else 200

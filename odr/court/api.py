@@ -182,7 +182,6 @@ def _report(handoff_id, allowed, step):
         db.session.rollback()
         with force_locale("en"):
             return problem(409, str(exc.reason))
-    db.session.commit()
     return _json(handoff), 200 if not changed else 201
 
 

@@ -86,7 +86,6 @@ def handoff(number):
                 form.court.errors.append(exc.reason)
                 status = 409
             else:
-                db.session.commit()
                 flash(_("The case was handed to %(court)s.", court=court.name), "success")
                 return redirect(url_for("cases.show", number=number), code=303)
     elif sealed is not None:
@@ -128,7 +127,6 @@ def complaint(number):
             db.session.rollback()
             form.court.errors.append(exc.reason)
         else:
-            db.session.commit()
             return redirect(url_for("documents.view", doc_id=document.id), code=303)
     elif request.method == "GET" and current is not None:
         form.court.data = str(complaints.court_of(current).id)
@@ -161,7 +159,6 @@ def confirmation(number):
             db.session.rollback()
             form.court.errors.append(exc.reason)
         else:
-            db.session.commit()
             return redirect(url_for("documents.view", doc_id=document.id), code=303)
     return render_template("court/confirmation.html", case=case, form=form, application=application), \
         400 if form.errors else 200
@@ -224,7 +221,6 @@ def _report(handoff, step, form=None, field=None):
             getattr(form, field).errors = [exc.reason]
             return _render_show(handoff, 422, **{f"{field.split('_')[0]}_form": form})
         abort_with(422, exc.reason)
-    db.session.commit()
     if changed:
         flash(_("Recorded."), "success")
     return redirect(url_for("court.show", handoff_id=handoff.id), code=303)

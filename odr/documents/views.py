@@ -141,7 +141,6 @@ def _signing_step(doc_id: int, step):
     except ops.SigningError as exc:
         db.session.rollback()
         return _refusal(409, exc.reason)
-    db.session.commit()
     return result
 
 

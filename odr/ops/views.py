@@ -145,7 +145,6 @@ def transfer_times():
 def _transfer_action(number, action):
     case = get_case_or_404(number, need="manage")
     action(case, current_user._get_current_object())
-    db.session.commit()
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/ops/")
                     else url_for("ops.transfer_times"), code=303)
 

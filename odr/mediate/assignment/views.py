@@ -115,7 +115,6 @@ def roster_add(org):
         db.session.rollback()
         form.contact.errors = [exc.reason]
         return _roster_page(org, form, 409)
-    db.session.commit()
     flash(_("%(name)s is on the roster. Fill in their profile below.", name=profile.user.name), "success")
     return redirect(url_for("mediate.roster", org=org.id), code=303)
 
@@ -136,7 +135,6 @@ def roster_update(org, uid):
         return _roster_page(org, status=400, forms={uid: form})
     ops.update_profile(profile, _me(), specialties=form.specialties.data, languages=form.languages.data,
                        bio=form.bio.data or "", capacity=form.capacity.data, accepting=form.accepting.data)
-    db.session.commit()
     flash(_("Profile of %(name)s saved.", name=profile.user.name), "success")
     return redirect(url_for("mediate.roster", org=org.id), code=303)
 
@@ -152,7 +150,6 @@ def roster_remove(org, uid):
         db.session.rollback()
         flash(exc.reason, "error")
         return redirect(url_for("mediate.roster", org=org.id), code=303)
-    db.session.commit()
     flash(_("%(name)s is off the roster.", name=name), "success")
     return redirect(url_for("mediate.roster", org=org.id), code=303)
 
@@ -161,7 +158,6 @@ def roster_remove(org, uid):
 
 def _assign_page(case, error=None, status=200):
     ops.escalate_overdue()
-    db.session.commit()
     return render_template("mediate/assign.html", case=case, suggestions=ops.suggest(case),
                            offer=ops.open_offer(case), history=ops.history(case),
                            requests=ops.open_change_requests(case), escalated=ops.escalated(case),
@@ -189,7 +185,6 @@ def assign_offer(number):
     except ops.AssignmentError as exc:
         db.session.rollback()
         return _assign_page(case, exc.reason, 409)
-    db.session.commit()
     flash(_("Offered to %(name)s.", name=mediator.name), "success")
     return redirect(url_for("mediate.assign", number=case.number), code=303)
 
@@ -202,7 +197,6 @@ def assign_withdraw(number):
     if offer is None:
         return _assign_page(case, _("There is no open offer to withdraw."), 409)
     ops.withdraw(offer, _me())
-    db.session.commit()
     return redirect(url_for("mediate.assign", number=case.number), code=303)
 
 
@@ -214,7 +208,6 @@ def offers():
     if not current_user.has_role(Role.mediator):
         abort(403)
     ops.escalate_overdue()
-    db.session.commit()
     return render_template("mediate/offers.html", offers=ops.open_offers_of(current_user.id),
                            cases=ops.cases_of_mediator(current_user.id))
 
@@ -247,7 +240,6 @@ def offer_accept(aid):
     except ops.AssignmentError as exc:
         db.session.rollback()
         return _offer_page(assignment, error=exc.reason, status=409)
-    db.session.commit()
     flash(_("You mediate case %(number)s now.", number=assignment.case.number), "success")
     return redirect(url_for("mediate.case_stage", number=assignment.case.number), code=303)
 
@@ -264,7 +256,6 @@ def offer_decline(aid):
     except ops.AssignmentError as exc:
         db.session.rollback()
         return _offer_page(assignment, form, exc.reason, 409)
-    db.session.commit()
     flash(_("You declined case %(number)s. Staff will find someone else.", number=assignment.case.number), "info")
     return redirect(url_for("mediate.offers"), code=303)
 
@@ -291,7 +282,6 @@ def change(number):
     except ops.AssignmentError as exc:
         db.session.rollback()
         return _stage_page(case, exc.reason, 409)
-    db.session.commit()
     flash(_("Your request went to the staff. They will offer the case to another mediator."), "success")
     return redirect(url_for("mediate.case_stage", number=case.number), code=303)
 
@@ -308,7 +298,6 @@ def rate(number):
     except ops.AssignmentError as exc:
         db.session.rollback()
         return _stage_page(case, exc.reason, 409)
-    db.session.commit()
     flash(_("Thank you for rating the mediator."), "success")
     return redirect(url_for("mediate.case_stage", number=case.number), code=303)
 

@@ -125,7 +125,6 @@ def proposal_new(number):
         db.session.rollback()
         form.form_errors.append(str(exc.reason))
         return _render_proposals(case, form, 400)
-    db.session.commit()
     flash(_("Your proposal was sent."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
 
@@ -141,7 +140,6 @@ def proposal_answer(number, pid):
     if not form.validate_on_submit():
         return _render_proposals(case, answer_forms={proposal.id: form}, status=400)
     props.answer(proposal, case, _me(), accept=form.decision.data == "accept", comment=form.comment.data or "")
-    db.session.commit()
     flash(_("Your answer was recorded."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
 
@@ -167,7 +165,6 @@ def proposal_counter(number, pid):
             db.session.rollback()
             form.form_errors.append(str(exc.reason))
         else:
-            db.session.commit()
             flash(_("Your counter-proposal was sent."), "success")
             return redirect(url_for("mediate.proposals", number=number), code=303)
     return render_template("mediate/proposal_counter.html", case=case, proposal=proposal, form=form,
@@ -183,7 +180,6 @@ def proposal_withdraw(number, pid):
     if not props.may_withdraw(proposal, _me()):
         abort(403)
     props.withdraw(proposal, case, _me())
-    db.session.commit()
     flash(_("Your proposal was withdrawn."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
 
@@ -242,7 +238,6 @@ def outcome_edit(number, kind):
                 db.session.rollback()
                 form.form_errors.append(str(exc.reason))
             else:
-                db.session.commit()
                 if doc is not None and saved.id != doc.id:
                     flash(_("Saved as a new version. The parties' answers to the old one no longer count; send it again."),
                           "warning")
@@ -270,7 +265,6 @@ def outcome_send(number, kind):
     if doc is None:
         abort_with(409, _("Write the document first."))
     outcomes.send(doc, case, _me())
-    db.session.commit()
     flash(_("Sent to the parties for approval."), "success")
     return redirect(url_for("mediate.outcome", number=number), code=303)
 
@@ -292,7 +286,6 @@ def outcome_answer(number, kind):
         db.session.rollback()
         form.comment.errors.append(str(exc.reason))
         return _render_outcome(case, answer_forms={kind: form}, status=400)
-    db.session.commit()
     if not case.is_open:
         flash(_("Both parties approved the agreement. The case is settled."), "success")
     else:
@@ -311,6 +304,5 @@ def outcome_next(number):
     if not (in_room(case, me) or case.can_manage(me)):
         abort(403)
     outcomes.go_to_court(case, me)
-    db.session.commit()
     flash(_("The case moved on to the next stage."), "success")
     return redirect(url_for("cases.show", number=number), code=303)

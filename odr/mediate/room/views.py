@@ -105,7 +105,6 @@ def room_send(number):
         db.session.rollback()
         form.body.errors = [*form.body.errors, exc.reason]
         return _room_page(case, thread, form, 400)
-    db.session.commit()
     return redirect(url_for("mediate.room", number=case.number, thread=thread.value, _anchor=f"m{message.id}"),
                     code=303)
 
@@ -152,7 +151,6 @@ def evidence_upload(number):
     except ops.RoomError as exc:
         db.session.rollback()
         return _evidence_page(case, form, error=exc.reason, status=400)
-    db.session.commit()
     flash(_("The file %(name)s was added.", name=item.filename), "success")
     return redirect(url_for("mediate.evidence", number=case.number), code=303)
 

@@ -101,7 +101,6 @@ def session_new(number):
             db.session.rollback()
             error = exc.reason
         else:
-            db.session.commit()
             flash(_("The times are sent to the parties."), "success")
             return redirect(url_for("mediate.sessions", number=case.number, _anchor=f"s{session.id}"), code=303)
     return render_template("mediate/session_new.html", case=case, form=form, error=error,
@@ -122,7 +121,6 @@ def session_pick(number, sid):
     except ops.SessionError as exc:
         db.session.rollback()
         return _render_list(case, exc.status, forms={("pick", sid): form}, errors={sid: exc.reason})
-    db.session.commit()
     if session.status is SessionStatus.scheduled:
         flash(_("Everyone can make %(time)s: the session is fixed. Invitations are on their way.",
                 time=slot_label(session.starts_at)), "success")
@@ -147,7 +145,6 @@ def session_attendance(number, sid):
     except ops.SessionError as exc:
         db.session.rollback()
         return _render_list(case, exc.status, forms={("attendance", sid): form}, errors={sid: exc.reason})
-    db.session.commit()
     flash(_("Attendance recorded."), "success")
     return redirect(url_for("mediate.sessions", number=case.number, _anchor=f"s{sid}"), code=303)
 
@@ -165,7 +162,6 @@ def session_cancel(number, sid):
     except ops.SessionError as exc:
         db.session.rollback()
         return _render_list(case, exc.status, errors={sid: exc.reason})
-    db.session.commit()
     flash(_("The session is cancelled and the parties are told."), "success")
     return redirect(url_for("mediate.sessions", number=case.number), code=303)
 
@@ -212,5 +208,4 @@ def open_session_video(number, sid):
     except ops.SessionError as exc:
         db.session.rollback()
         abort_with(exc.status if exc.status != 400 else 409, exc.reason)
-    db.session.commit()
     return redirect(url_for("video.room", number=case.number, room_id=room.id), code=303)
