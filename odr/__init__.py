@@ -120,21 +120,17 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     if sockets:
-        # Socket handlers must be registered before init_app, which hands them to this app's server.
-        from odr.consult import events as _consult_events  # noqa: F401
-        from odr.extensions import socketio
-        from odr.video import events as _video_events  # noqa: F401
+        from flask_socketio import SocketIO
 
-        # The extension keeps its options from one init_app to the next: an earlier app's queue
-        # (several apps in one process, as in the tests) must not carry over to this one.
-        socketio.server_options.pop("client_manager", None)
-        # One client's events are handled one after another, in the order sent: WebRTC
-        # signalling depends on it (an ICE candidate handled before the answer it follows is
-        # lost), and so does a chat's order. python-socketio's default runs each in its own thread.
-        socketio.init_app(app, async_mode="threading", async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-                          channel=app.config["SOCKETIO_CHANNEL"],
-                          cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
-                          logger=False, engineio_logger=False)
+        # This app's own server (app.extensions["socketio"]): each feature's init_app registers
+        # its namespace on it. One client's events are handled one after another, in the order
+        # sent: WebRTC signalling depends on it (an ICE candidate handled before the answer it
+        # follows is lost), and so does a chat's order. python-socketio's default runs each in
+        # its own thread.
+        SocketIO(app, async_mode="threading", async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                 channel=app.config["SOCKETIO_CHANNEL"],
+                 cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
+                 logger=False, engineio_logger=False)
     transaction.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

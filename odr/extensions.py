@@ -1,7 +1,6 @@
 """Flask extensions, created unbound once and bound in :func:`odr.create_app`."""
 
 import sqlite3
-import threading
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -32,23 +31,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
-
-
-_socketio_made = threading.Lock()
-
-
-def __getattr__(name):
-    # ``socketio`` is made when first imported: Flask-SocketIO imports python-socketio, whose package
-    # imports its clients and every message-queue backend installed (aiohttp, redis, requests …,
-    # ~20 MB resident). Commands that do not serve the site (odr export, odr tick …) never ask for it.
-    if name != "socketio":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _socketio_made:
-        if "socketio" not in globals():
-            from flask_socketio import SocketIO
-
-            globals()["socketio"] = SocketIO()
-    return globals()["socketio"]
 
 
 @event.listens_for(Engine, "connect")

@@ -1,10 +1,15 @@
-"""What every Socket.IO namespace shares: the refusal a handler answers with, the check of the
-ids a payload carries, and closing the connections of a session that ended.
+"""What every Socket.IO namespace shares: its handlers registered on each app's own server
+(:class:`Namespace`), the checks around every event (session still alive, flood limit, refusal
+answered in the acknowledgement), the check of the ids a payload carries, sending to an app's
+connections (:func:`emit`), and closing the connections of a session that ended.
 
 A handler refuses an event by raising :class:`odr.refusal.Refused` (through :func:`refuse`, which
-also logs why); the namespace's handler wrapper turns it into ``{"ok": false, "error": reason}``
-and a ``problem`` event. Every id in a payload goes through :func:`database_id` before it reaches
-a query.
+also logs why); :meth:`Namespace.event` turns it into ``{"ok": false, "error": reason}`` and a
+``problem`` event. Every id in a payload goes through :func:`database_id` before it reaches a query.
+
+There is no global Socket.IO server: ``create_app`` gives each app its own
+(``app.extensions["socketio"]``) and each feature's ``init_app`` registers its namespace on it, so
+an app in a test, a second app in one process and a served worker each answer with their own.
 """
 
 from __future__ import annotations
@@ -13,14 +18,84 @@ import logging
 import time
 from collections import defaultdict, deque
 
-from flask import current_app, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from odr.extensions import db
 from odr.refusal import Refused
 from odr.validation import is_database_id
 
 logger = logging.getLogger(__name__)
+
+
+def emit(event: str, data, *, to: str, namespace: str) -> None:
+    """Send ``event`` to the connections in ``to`` (a room or one connection's sid) through this
+    app's server, and through the message queue to those of the app's other processes."""
+    current_app.extensions["socketio"].emit(event, data, to=to, namespace=namespace)
+
+
+class Namespace:
+    """A namespace's handlers, collected when its module is read and registered on an app's
+    server by :meth:`register` (the feature's ``init_app``).
+
+    :meth:`event` handlers are checked: a sender whose session ended is told and disconnected; the
+    session's last use is noted (``touch``); ``args`` gives the handler what it needs before the
+    payload (the video namespace: the sender's connection); the flood limit counts the event; a
+    refusal is rolled back and answered (acknowledgement and ``problem`` event), any other failure
+    too, with its traceback in the log only. :meth:`on` handlers (connect, disconnect, events of
+    the media bridge) are registered as they are.
+    """
+
+    def __init__(self, name: str, flood: FloodLimit, *, touch: Callable[[], None] = lambda: None,
+                 args: Callable[[], tuple] = tuple):
+        self.name, self.flood, self.touch, self.args = name, flood, touch, args
+        self._handlers: dict[str, Callable] = {}
+
+    def on(self, event: str):
+        def add(fn):
+            self._handlers[event] = fn
+            return fn
+
+        return add
+
+    def event(self, event: str):
+        def add(fn):
+            def checked(data=None):
+                if (ended := session_ended(self.name)) is not None:
+                    return ended
+                self.touch()
+                try:
+                    args = self.args()
+                    self.flood.check(request.sid)
+                    return {"ok": True, **(fn(*args, data) or {})}
+                except Refused as exc:  # a bad event, or the feature's rule
+                    db.session.rollback()
+                    reason = str(exc.reason)
+                except Exception:
+                    db.session.rollback()
+                    logger.exception("%s %s failed", self.name, event)
+                    emit("problem", {"event": event, "error": _("Something went wrong. Try again.")},
+                         to=request.sid, namespace=self.name)
+                    return {"ok": False, "error": "server error"}
+                emit("problem", {"event": event, "error": reason}, to=request.sid, namespace=self.name)
+                return {"ok": False, "error": reason}
+
+            checked.__name__ = f"on_{event}"
+            self._handlers[event] = checked
+            return fn
+
+        return add
+
+    def register(self, app: Flask) -> None:
+        """Hand the handlers to ``app``'s Socket.IO server (none when the app serves no sockets)."""
+        server = app.extensions.get("socketio")
+        if server is None:
+            return
+        for event, handler in self._handlers.items():
+            server.on_event(event, handler, namespace=self.name)
 
 
 def refuse(namespace: str, message, log: str | None = None):

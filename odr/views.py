@@ -4,7 +4,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 
 from odr.auth.views import safe_next
-from odr.extensions import db
 
 bp = Blueprint("site", __name__)
 

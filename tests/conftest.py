@@ -28,7 +28,7 @@ from odr.cases import operations as ops
 from odr.cases import workflow
 from odr.cases.models import Channel, Organization, OrgType
 from odr import timeutil
-from odr.extensions import db, limiter, socketio
+from odr.extensions import db, limiter
 
 PASSWORD = "correct horse 42"
 _counter = itertools.count(1)
@@ -274,22 +274,18 @@ def make_case(app, make_user):
 class LiveServer:
     app: Flask
     url: str
-    #: This app's Socket.IO server. The ``socketio`` extension is one object bound to the
-    #: app made last; tests make many apps, so the live server's is put back before each test.
-    sio_server: object = None
 
 
 @pytest.fixture(scope="module")
 def live_server(_schema, database_url):
     app = new_app(test_config(database_url, WTF_CSRF_ENABLED=True))
-    sio_server = socketio.server
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url  # before the first request; links in SMS/QR codes use it
     thread = threading.Thread(target=server.serve_forever, name="odr-e2e-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app, url, sio_server)
+        yield LiveServer(app, url)
     finally:
         server.shutdown()
         server.server_close()
@@ -301,7 +297,6 @@ def live_server(_schema, database_url):
 @pytest.fixture
 def server(live_server):
     """The live server, with empty tables and rate-limit counters reset for this test."""
-    socketio.server = live_server.sio_server
     with live_server.app.app_context():
         empty_tables()
         db.session.remove()

@@ -20,8 +20,7 @@ from odr.auth import sessions
 from odr.auth.models import Role
 from odr.consult import operations as ops
 from odr.consult.models import Consultation, ConsultationStatus
-from odr.extensions import db, socketio
-from odr.refusal import Refused
+from odr.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +29,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: At most this many events per connection in the window below (floods are refused).
 FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
 flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
+#: Registered on each app's server by the feature's ``init_app``.
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
 
 
 def room(consultation_id: int) -> str:
@@ -56,36 +57,7 @@ def _consultation(data) -> Consultation:
     return consultation
 
 
-def handler(event):
-    """Register a checked handler: answers problems instead of raising, rolls back on failure."""
-
-    def register(fn):
-        def wrapped(data=None):
-            if (ended := realtime.session_ended(NS)) is not None:
-                return ended
-            sessions.touch()
-            try:
-                flood.check(request.sid)
-                return {"ok": True, **(fn(data) or {})}
-            except Refused as exc:  # a bad event, or a consultation's rule (ops.ConsultError)
-                db.session.rollback()
-                reason = str(getattr(exc, "reason", exc))
-                emit("problem", {"event": event, "error": reason})
-                return {"ok": False, "error": reason}
-            except Exception:
-                db.session.rollback()
-                logger.exception("/consult %s failed", event)
-                emit("problem", {"event": event, "error": _("Something went wrong. Try again.")})
-                return {"ok": False, "error": "server error"}
-
-        wrapped.__name__ = f"on_{event}"
-        socketio.on_event(event, wrapped, namespace=NS)
-        return fn
-
-    return register
-
-
-@socketio.on("connect", namespace=NS)
+@namespace.on("connect")
 def on_connect(auth=None):
     if not current_user.is_authenticated:
         logger.warning("Refused anonymous /consult connection from %s", request.remote_addr)
@@ -97,13 +69,13 @@ def on_connect(auth=None):
     sessions.touch()
 
 
-@socketio.on("disconnect", namespace=NS)
+@namespace.on("disconnect")
 def on_disconnect(reason=None):
     flood.forget(request.sid)
     sessions.connection_closed()
 
 
-@handler("join")
+@namespace.event("join")
 def on_join(data):
     consultation = _consultation(data)
     after = data.get("after_id", 0)
@@ -120,7 +92,7 @@ def on_join(data):
     }
 
 
-@handler("send")
+@namespace.event("send")
 def on_send(data):
     consultation = _consultation(data)
     client_id, body = data.get("client_id"), data.get("body", "")
@@ -144,14 +116,14 @@ def on_send(data):
     return {"message": payload}
 
 
-@handler("typing")
+@namespace.event("typing")
 def on_typing(data):
     consultation = _consultation(data)
     emit("typing", {"user_id": current_user.id, "typing": bool(data.get("typing"))},
          to=room(consultation.id), include_self=False)
 
 
-@handler("mark")
+@namespace.event("mark")
 def on_mark(data):
     consultation = _consultation(data)
     up_to, what = _id(data, "up_to_id"), data.get("what")
@@ -166,12 +138,12 @@ def on_mark(data):
 
 def broadcast_status(consultation: Consultation):
     """Tell both sides the consultation's state changed (taken, ended)."""
-    socketio.emit("status", {
+    realtime.emit("status", {
         "consultation_id": consultation.id, "status": consultation.status.value,
         "consultant": consultation.consultant.name if consultation.consultant else None,
     }, to=room(consultation.id), namespace=NS)
     if consultation.status is not ConsultationStatus.waiting:
-        socketio.emit("status", {"consultation_id": consultation.id, "status": consultation.status.value},
+        realtime.emit("status", {"consultation_id": consultation.id, "status": consultation.status.value},
                       to=f"user-{consultation.user_id}", namespace=NS)
 
 
@@ -182,7 +154,7 @@ def broadcast_queue():
         minutes = ops.typical_minutes()
         on_duty = len(ops.consultants_on_duty())
         for position, c in enumerate(waiting, start=1):
-            socketio.emit("queue", {"consultation_id": c.id, "position": position,
+            realtime.emit("queue", {"consultation_id": c.id, "position": position,
                                     "eta_minutes": ops.eta_minutes(position, minutes, on_duty)},
                           to=f"user-{c.user_id}", namespace=NS)
-    socketio.emit("queue_size", {"waiting": len(waiting)}, to="consultants", namespace=NS)
+    realtime.emit("queue_size", {"waiting": len(waiting)}, to="consultants", namespace=NS)

@@ -13,3 +13,8 @@ def init_app(app) -> None:
     register_keeper(rooms.Keeper())  # mediation and arbitration open their rooms through it
     register_contribution(recording.bundle_recordings)
     app.register_blueprint(views.bp)
+    if "socketio" in app.extensions:  # commands that do not serve leave Socket.IO unloaded
+        from odr.video import bridge, events
+
+        events.namespace.register(app)  # signalling, room controls, chat
+        bridge.register(app)  # the media bridge's own events on the same namespace

@@ -22,8 +22,9 @@ from pathlib import Path
 from flask import current_app, request
 from flask_babel import gettext as _
 
+from odr import realtime
 from odr.cases import audit
-from odr.extensions import db, socketio
+from odr.extensions import db
 from odr.validation import is_database_id
 from odr.video import presence
 from odr.video.models import SeatState, VideoRecording, VideoRoom
@@ -125,14 +126,14 @@ def room_changed(room: VideoRoom, views: dict) -> None:
     from odr.video.views import DEFAULT_MEDIA, media_config
 
     stall_ms = media_config().get("stall_ms", DEFAULT_MEDIA["stall_ms"])
-    socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay,
+    realtime.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": recorded, "relay": relay,
                                   "stall_ms": stall_ms}, to=sid, namespace=NS)
 
 
 def room_ended(room: VideoRoom) -> None:
     sid = bridge_sid()
     if sid is not None:
-        socketio.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": []},
+        realtime.emit("bridge_room", {"room_id": room.id, "case_id": room.case_id, "peers": []},
                       to=sid, namespace=NS)
 
 
@@ -186,7 +187,7 @@ def bridge_signal(data):
         out["sdp"] = data.get("sdp")
     if events.valid_offer_tag(data.get("offer")):
         out["offer"] = data["offer"]
-    socketio.emit("signal", out, to=target.sid, namespace=NS)
+    realtime.emit("signal", out, to=target.sid, namespace=NS)
 
 
 @_bridge_only
@@ -225,5 +226,8 @@ def bridge_recorded(data):
     return {"recording": rec.id}
 
 
-socketio.on_event("bridge_signal", bridge_signal, namespace=NS)
-socketio.on_event("bridge_recorded", bridge_recorded, namespace=NS)
+def register(app) -> None:
+    """The bridge's events on ``app``'s server (none when the app serves no sockets)."""
+    if (server := app.extensions.get("socketio")) is not None:
+        server.on_event("bridge_signal", bridge_signal, namespace=NS)
+        server.on_event("bridge_recorded", bridge_recorded, namespace=NS)

@@ -26,8 +26,7 @@ from flask_socketio import join_room
 
 from odr import realtime
 from odr.auth import sessions
-from odr.extensions import db, socketio
-from odr.refusal import Refused
+from odr.extensions import db
 from odr.video import presence, rooms
 from odr.video.models import RoomStatus, SeatState, VideoRoom, VideoSeat
 from odr.video.presence import Conn
@@ -99,35 +98,9 @@ def _host(conn: Conn, room: VideoRoom) -> VideoSeat:
     return seat
 
 
-def handler(event):
-    """Register a checked handler: answers problems instead of raising, rolls back on failure."""
-
-    def register(fn):
-        def wrapped(data=None):
-            if (ended := realtime.session_ended(NS)) is not None:
-                return ended
-            sessions.touch()
-            try:
-                conn = _conn()
-                flood.check(conn.sid)
-                return {"ok": True, **(fn(conn, data) or {})}
-            except Refused as exc:  # a bad event, or a room's rule (rooms.RoomError)
-                db.session.rollback()
-                reason = str(getattr(exc, "reason", exc))
-                socketio.emit("problem", {"event": event, "error": reason}, to=request.sid, namespace=NS)
-                return {"ok": False, "error": reason}
-            except Exception:
-                db.session.rollback()
-                logger.exception("/video %s failed", event)
-                socketio.emit("problem", {"event": event, "error": _("Something went wrong. Try again.")},
-                              to=request.sid, namespace=NS)
-                return {"ok": False, "error": "server error"}
-
-        wrapped.__name__ = f"on_{event}"
-        socketio.on_event(event, wrapped, namespace=NS)
-        return fn
-
-    return register
+#: Registered on each app's server by the feature's ``init_app``; each checked handler gets the
+#: sender's connection before the payload.
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, args=lambda: (_conn(),))
 
 
 # --- presence and the roster each person is sent ----------------------------------------------
@@ -138,7 +111,7 @@ def present(room_id: int) -> dict[int, Conn]:
 
 
 def _emit(event, data, conn: Conn):
-    socketio.emit(event, data, to=conn.sid, namespace=NS)
+    realtime.emit(event, data, to=conn.sid, namespace=NS)
 
 
 def view(room: VideoRoom, user_id: int, here: dict[int, Conn] | None = None) -> dict:
@@ -240,7 +213,7 @@ def _rebroadcast(room_id):
 
 # --- connection -------------------------------------------------------------------------------
 
-@socketio.on("connect", namespace=NS)
+@namespace.on("connect")
 def on_connect(auth=None):
     from odr.video import bridge
 
@@ -255,7 +228,7 @@ def on_connect(auth=None):
     sessions.touch()
 
 
-@socketio.on("disconnect", namespace=NS)
+@namespace.on("disconnect")
 def on_disconnect(reason=None):
     from odr.video import bridge
 
@@ -288,7 +261,7 @@ def on_disconnect(reason=None):
 
 # --- events -----------------------------------------------------------------------------------
 
-@handler("join")
+@namespace.event("join")
 def on_join(conn: Conn, data):
     room = _room(data)
     role = rooms.role_in_room(room, current_user)
@@ -303,13 +276,13 @@ def on_join(conn: Conn, data):
     conn.epoch, old_sid = presence.current().sit(conn.sid, room.id)
     conn.room_id = room.id
     if old_sid is not None:
-        socketio.emit("replaced", {"room_id": room.id}, to=old_sid, namespace=NS)
+        realtime.emit("replaced", {"room_id": room.id}, to=old_sid, namespace=NS)
     broadcast(room)
     return {"seat": seat.state.value, "epoch": conn.epoch, "ice_servers": ice_servers(conn.user_id),
             "roster": view(room, conn.user_id)}
 
 
-@handler("leave")
+@namespace.event("leave")
 def on_leave(conn: Conn, data):
     room = _room(data)
     _here(conn, room)
@@ -321,7 +294,7 @@ def _target(data) -> int:
     return _id(data, "user_id")
 
 
-@handler("admit")
+@namespace.event("admit")
 def on_admit(conn: Conn, data):
     room = _room(data)
     _host(conn, room)
@@ -336,7 +309,7 @@ def on_admit(conn: Conn, data):
     broadcast(room)
 
 
-@handler("caucus")
+@namespace.event("caucus")
 def on_caucus(conn: Conn, data):
     room = _room(data)
     _host(conn, room)
@@ -345,7 +318,7 @@ def on_caucus(conn: Conn, data):
     broadcast(room)
 
 
-@handler("mute")
+@namespace.event("mute")
 def on_mute(conn: Conn, data):
     room = _room(data)
     _host(conn, room)
@@ -362,7 +335,7 @@ def on_mute(conn: Conn, data):
     broadcast(room)
 
 
-@handler("remove")
+@namespace.event("remove")
 def on_remove(conn: Conn, data):
     room = _room(data)
     _host(conn, room)
@@ -375,7 +348,7 @@ def on_remove(conn: Conn, data):
     broadcast(room)
 
 
-@handler("end")
+@namespace.event("end")
 def on_end(conn: Conn, data):
     room = _room(data)
     _host(conn, room)
@@ -390,7 +363,7 @@ def on_end(conn: Conn, data):
     presence.current().forget_room(room.id)
 
 
-@handler("media")
+@namespace.event("media")
 def on_media(conn: Conn, data):
     """The sender's own microphone / camera state, shown to the others."""
     room = _room(data)
@@ -459,7 +432,7 @@ def offer_tag(value):
     return value
 
 
-@handler("signal")
+@namespace.event("signal")
 def on_signal(conn: Conn, data):
     """Relay an offer, answer or ICE candidate to a peer in the sender's group."""
     room = _room(data)
@@ -483,10 +456,10 @@ def on_signal(conn: Conn, data):
     if to != bridge.BRIDGE_ID and relayed(room.id, conn.user_id, to):
         out["for"] = to  # the bridge's connection standing in for that peer
         sid = bridge.bridge_sid()
-    socketio.emit("signal", out, to=sid, namespace=NS)
+    realtime.emit("signal", out, to=sid, namespace=NS)
 
 
-@handler("documents")
+@namespace.event("documents")
 def on_documents(conn: Conn, data):
     """The shared case documents the host can show (fresh: evidence may have arrived meanwhile)."""
     from odr.video import documents
@@ -497,7 +470,7 @@ def on_documents(conn: Conn, data):
                           for e in documents.showable(room.case_id)]}
 
 
-@handler("show")
+@namespace.event("show")
 def on_show(conn: Conn, data):
     """The host shows a page of a shared case document to their group (``evidence_id`` None: stop)."""
     from odr.video import documents
@@ -519,7 +492,7 @@ def on_show(conn: Conn, data):
     broadcast(room)
 
 
-@handler("relay")
+@namespace.event("relay")
 def on_relay(conn: Conn, data):
     """The sender's direct connections fail: their media goes through the media bridge."""
     from odr.video import bridge
@@ -535,7 +508,7 @@ def on_relay(conn: Conn, data):
     broadcast(room)
 
 
-@handler("chat")
+@namespace.event("chat")
 def on_chat(conn: Conn, data):
     """A text message to everyone who can hear the sender now (their group)."""
     room = _room(data)
@@ -556,7 +529,7 @@ def on_chat(conn: Conn, data):
     return {"message": message}
 
 
-@handler("consent")
+@namespace.event("consent")
 def on_consent(conn: Conn, data):
     """The sender's answer to the recording question."""
     room = _room(data)
@@ -571,7 +544,7 @@ def on_consent(conn: Conn, data):
     broadcast(room)
 
 
-@handler("record")
+@namespace.event("record")
 def on_record(conn: Conn, data):
     """The host starts or stops recording; it runs only while everyone present has consented."""
     room = _room(data)

@@ -13,7 +13,6 @@ from odr.cases import operations as case_ops
 from odr.cases import workflow
 from odr.cases.models import ArbitrationBasis, OrgType, Stage
 from odr.extensions import db
-from odr.extensions import socketio as flask_socketio
 from odr.timeutil import utcnow
 from odr.video import events, rooms
 from odr.video.models import VideoRoom
@@ -22,7 +21,6 @@ from tests.video.conftest import Peer, peer_ids
 
 
 def test_the_tribunal_hears_together_and_the_parties_are_admitted(server, make_org, make_user, make_case):
-    flask_socketio.server = server.sio_server  # the ``app`` fixture rebound the extension
     events.reset()
     commission = make_org(OrgType.arbitration_commission)
     presiding, member, other = (make_user(Role.arbitrator, commission, name=n) for n in ("Chen", "Sun", "Wu"))

@@ -20,7 +20,6 @@ from odr.auth import sessions
 from odr.auth.models import LoginSession, Role, User
 from odr.cases.models import Event
 from odr.extensions import db
-from odr.extensions import socketio as socketio_extension
 from odr.mediate.models import RoomMessage
 from tests.conftest import PASSWORD, sign_in_cookie
 from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
@@ -91,7 +90,6 @@ def open_sockets():
 def live_sockets(server, app):
     """The Socket.IO server whose connections are closed is the live server's (the ``app``
     fixture, made after it, rebound the extension)."""
-    socketio_extension.server = server.sio_server
 
 
 def refused_socket(browser: Browser, namespace="/consult") -> bool:
@@ -191,7 +189,8 @@ def test_a_role_taken_away_or_an_administrator_ends_every_session(server, make_u
     browser = Browser(server).sign_in(consultant)
     live = browser.socket()
     open_sockets.append(live)
-    result = server.app.test_cli_runner().invoke(args=["end-sessions", consultant.email])
+    with server.app.app_context():  # the command runs in the served app, whose connections it closes
+        result = server.app.test_cli_runner().invoke(args=["end-sessions", consultant.email])
     assert result.exit_code == 0 and "1 session" in result.output, result.output
     assert not browser.signed_in() and closed_soon(live)
     db.session.expire_all()

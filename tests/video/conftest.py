@@ -13,7 +13,6 @@ import socketio
 
 from odr.auth.models import User
 from odr.extensions import db
-from odr.extensions import socketio as flask_socketio
 from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import events, rooms
@@ -133,7 +132,6 @@ def opened_video_room(mediation):
 @pytest.fixture
 def video(server, mediation):  # noqa: F811  (server first: it empties the tables)
     """The mediation case with a scheduled video session whose room the mediator has opened."""
-    flask_socketio.server = server.sio_server  # the ``app`` fixture rebound the extension
     events.reset()
     room = opened_video_room(mediation)
     db.session.commit()
