@@ -268,25 +268,25 @@ def _arbitration(case, users, award: bool) -> None:
     """Take ``case`` to arbitration at the demo commission as its people would: both parties sign
     the agreement, staff accept, both name the demo arbitrator, who declares; the claim (and, for
     an award, the defence) come in; then a hearing is set, or the award is drafted and signed."""
-    from odr.arbitrate import operations as arbitration
+    from odr.arbitrate import award as awards, basis, common, proceedings, tribunal
     from odr.arbitrate.models import Procedure
 
     commission = db.session.scalar(sa.select(Organization).where(Organization.type == OrgType.arbitration_commission))
     claimant, respondent, arbitrator = users["claimant"], users["respondent"], users["arbitrator"]
     staff = users["commission_staff"]
-    _sign_as_browsers(arbitration.propose_agreement(case, claimant, commission, "zh"))
-    arb = arbitration.of(case)
-    arbitration.accept(case, arb, staff, Procedure.documents_only if award else Procedure.hearing)
+    _sign_as_browsers(basis.propose_agreement(case, claimant, commission, "zh"))
+    arb = common.of(case)
+    basis.accept(case, arb, staff, Procedure.documents_only if award else Procedure.hearing)
     for party in (claimant, respondent):
-        arbitration.nominate(case, arb, party, arbitrator.id)
-    arbitration.appoint(case, arb, staff)
-    arbitration.declare(case, arb, arbitrator, True)
-    arbitration.submit_statement(case, arb, claimant, case.claim + "\n" + "承担本案仲裁费用。")
+        tribunal.nominate(case, arb, party, arbitrator.id)
+    tribunal.appoint(case, arb, staff)
+    tribunal.declare(case, arb, arbitrator, True)
+    proceedings.submit_statement(case, arb, claimant, case.claim + "\n" + "承担本案仲裁费用。")
     if not award:
-        arbitration.schedule_hearing(case, arb, arbitrator, utcnow() + timedelta(days=3))
+        proceedings.schedule_hearing(case, arb, arbitrator, utcnow() + timedelta(days=3))
         return
-    arbitration.submit_statement(case, arb, respondent, "公司认为停工期间已支付基本生活费，不应再支付全额工资。")
-    document = arbitration.draft_award(
+    proceedings.submit_statement(case, arb, respondent, "公司认为停工期间已支付基本生活费，不应再支付全额工资。")
+    document = awards.draft_award(
         case, arb, arbitrator, lang="zh",
         facts="申请人在被申请人处工作期间受伤，经认定为工伤；停工留薪期为三个月，被申请人未支付该期间工资。",
         reasoning="依照《工伤保险条例》第三十三条，停工留薪期内原工资福利待遇不变，由所在单位按月支付。"

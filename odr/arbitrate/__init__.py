@@ -1,19 +1,48 @@
-"""Arbitration: from the parties' basis (agreement or clause) to the sealed award."""
+"""Arbitration: from the parties' basis (agreement or clause) to the sealed award, one module per step.
+
+1. **Basis** (``basis``). A party of an open case (at assessment or after mediation) asks for
+   arbitration at a commission, either by an online arbitration agreement that both parties sign (a
+   signed document; when it is sealed the case is filed) or by an arbitration clause in their
+   contract, uploaded and confirmed by the commission's staff. Filing routes the case to the
+   commission and moves it to the arbitration stage (``odr.cases.workflow``, which checks the basis).
+2. **Acceptance** (``basis``). Commission staff accept the case: the fee comes from the schedule
+   (``fees``), the amount decides one arbitrator or three, and small claims may be decided on the
+   documents alone. The parties then have ``ARBITRATION_NOMINATION_DAYS`` to name an arbitrator from
+   the commission's roster and the claimant ``ARBITRATION_CLAIM_DAYS`` for the statement of claim.
+3. **Tribunal** (``tribunal``). Staff appoint once both parties named someone or the time to do so is
+   over: a sole arbitrator both named is *jointly chosen*; in a tribunal of three each party's nominee
+   sits as a member and the commission appoints the presiding arbitrator. Each arbitrator declares
+   independence (disclosing what the parties should know) or stands down; a party may challenge an
+   arbitrator with reasons, and the commission decides — an upheld challenge vacates the seat.
+4. **Statements and evidence** (``proceedings``). The claim, then the defence
+   (``ARBITRATION_DEFENCE_DAYS`` after the claim), each before its deadline, which the presiding
+   arbitrator may extend; evidence is exchanged under the case file's rules and everyone in the
+   case sees it.
+5. **Hearing** (``proceedings``) in a video room hosted by the presiding arbitrator, or none for
+   documents only.
+6. **Award** (``award``), drafted by the presiding arbitrator (``odr.documents.award``), signed by
+   every arbitrator in their own browser and sealed; the sealed award closes the case as *award
+   issued*.
+
+``common`` holds what every step shares (errors, audit actions, reading a case's arbitration); the
+read-only questions about one arbitration (who chairs, which seats are open, is the tribunal
+formed) are methods of ``models.Arbitration``. Each step is one transaction with its audit entry.
+"""
 
 
 def init_app(app) -> None:
     """The arbitration pages; the tribunal's part in a case; the award as the only way to end one."""
-    from odr.arbitrate import models, operations, views  # noqa: F401  (models: the tables)
+    from odr.arbitrate import award, basis, common, proceedings, tribunal, views
     from odr.cases import workflow
     from odr.cases.labels import register_actions
     from odr.cases.models import register_role_source
     from odr.cases.rooms import Purpose, register_purpose
     from odr.documents.operations import register_kind
 
-    register_actions(operations.ACTIONS)
-    register_role_source(operations.tribunal_roles)
-    workflow.register_guard("award_sealed", operations.award_sealed_rule)
-    register_kind(operations.AGREEMENT_KIND, operations.agreement_sealed)  # files the case
-    register_kind(operations.AWARD_KIND, operations.award_sealed)  # closes it: award issued
-    register_purpose(Purpose("hearing", operations.hearing_role, no_caucus=operations.NO_CAUCUS))
+    register_actions(common.ACTIONS)
+    register_role_source(tribunal.tribunal_roles)
+    workflow.register_guard("award_sealed", award.award_sealed_rule)
+    register_kind(common.AGREEMENT_KIND, basis.agreement_sealed)  # files the case
+    register_kind(common.AWARD_KIND, award.award_sealed)  # closes it: award issued
+    register_purpose(Purpose("hearing", proceedings.hearing_role, no_caucus=proceedings.NO_CAUCUS))
     app.register_blueprint(views.bp)

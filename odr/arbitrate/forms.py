@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from odr.arbitrate.models import Procedure
-from odr.arbitrate.operations import REASON_MAX, TEXT_MAX
+from odr.arbitrate.common import REASON_MAX, TEXT_MAX
 from odr.forms import IntegerField, LocalTimeField, no_control_chars, strip
 
 PROCEDURE_LABELS = {Procedure.hearing: _l("Hearing by video"),

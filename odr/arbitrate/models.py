@@ -90,6 +90,52 @@ class Arbitration(db.Model):
     def active_seats(self) -> list[ArbitratorSeat]:
         return [s for s in self.seats if s.active]
 
+    def seat_of(self, user) -> ArbitratorSeat | None:
+        return next((s for s in self.active_seats if s.user_id == getattr(user, "id", None)), None)
+
+    def chair(self) -> ArbitratorSeat | None:
+        """The sole or presiding arbitrator's seat, who runs the procedure and drafts the award."""
+        return next((s for s in self.active_seats if s.role in (SeatRole.sole, SeatRole.presiding)), None)
+
+    def is_chair(self, user) -> bool:
+        seat = self.chair()
+        return seat is not None and seat.user_id == getattr(user, "id", None)
+
+    def nominations(self) -> dict[str, Nomination]:
+        """The arbitrator each party named, by side."""
+        rows = db.session.scalars(sa.select(Nomination).where(Nomination.case_id == self.case_id))
+        return {n.side: n for n in rows}
+
+    def nominations_closed(self) -> bool:
+        """Both parties named their arbitrator, or their time to do so is over."""
+        return len(self.nominations()) == 2 or (self.nomination_due is not None and utcnow() >= self.nomination_due)
+
+    def open_challenges(self) -> list[Challenge]:
+        return [c for s in self.seats for c in s.challenges if c.decided_at is None]
+
+    def tribunal_formed(self) -> bool:
+        """Every seat is filled by an arbitrator who declared independence, and no challenge is pending."""
+        seats = self.active_seats
+        return (self.tribunal_size is not None and len(seats) == self.tribunal_size
+                and all(s.status is SeatStatus.serving for s in seats) and not self.open_challenges())
+
+    def open_seats(self) -> list[tuple[SeatRole, str | None]]:
+        """The seats still to fill, each with the side whose member it is (in a tribunal of three)."""
+        filled = self.active_seats
+        if self.tribunal_size == 1:
+            return [] if filled else [(SeatRole.sole, None)]
+        # The parties' members first, so the commission's choice of presiding arbitrator cannot take a
+        # party's nominee away from them.
+        out = [(SeatRole.member, side) for side in ("claimant", "respondent")
+               if not any(s.role is SeatRole.member and s.side == side for s in filled)]
+        if not any(s.role is SeatRole.presiding for s in filled):
+            out.append((SeatRole.presiding, None))
+        return out
+
+    def vacated(self) -> set[int]:
+        """Arbitrators who left this case (recused or removed): not appointed again."""
+        return {s.user_id for s in self.seats if not s.active}
+
 
 class SeatRole(enum.StrEnum):
     sole = "sole"

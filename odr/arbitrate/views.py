@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from odr import uploads
 from odr.timeutil import local_to_utc
 from odr.arbitrate import forms
-from odr.arbitrate import operations as ops
-from odr.arbitrate.models import Procedure, SeatRole, SeatStatus
+from odr.arbitrate import award as awards, basis, common, proceedings, tribunal
+from odr.arbitrate.fees import schedule
+from odr.arbitrate.models import Arbitration, Procedure, SeatRole, SeatStatus
 from odr.cases.models import Case, Stage
 from odr.cases.stages import stage_status
 from odr.cases.workflow import available_moves
@@ -43,7 +44,7 @@ def _me():
     return current_user._get_current_object()
 
 
-def _case(number: str) -> tuple[Case, ops.Arbitration | None, set[str]]:
+def _case(number: str) -> tuple[Case, Arbitration | None, set[str]]:
     """The case and its arbitration, for someone in the case or on the staff of the commission asked.
 
     :raise 404: no such case, or the user may not learn that it exists.
@@ -51,8 +52,8 @@ def _case(number: str) -> tuple[Case, ops.Arbitration | None, set[str]]:
     case = db.session.scalar(sa.select(Case).where(Case.number == number[:20]))
     if case is None:
         abort(404)
-    arb = ops.of(case)
-    roles = ops.roles(case, arb, _me())
+    arb = common.of(case)
+    roles = common.roles(case, arb, _me())
     if not roles:
         abort(404)
     return case, arb, roles
@@ -61,7 +62,7 @@ def _case(number: str) -> tuple[Case, ops.Arbitration | None, set[str]]:
 @bp.app_context_processor
 def _helpers():
     return {"seat_label": SEAT_LABELS, "procedure_label": forms.PROCEDURE_LABELS,
-            "arbitration_may_request": lambda case: ops.may_request(case, _me())}
+            "arbitration_may_request": lambda case: basis.may_request(case, _me())}
 
 
 def _page(case, arb, roles, *, error=None, status=200, **given):
@@ -73,17 +74,17 @@ def _page(case, arb, roles, *, error=None, status=200, **given):
     return render_template(
         "cases/stage.html", case=case, stage=Stage.arbitration, status=stage_status(case, Stage.arbitration),
         moves=[m for m in available_moves(case, me) if case.stage is Stage.arbitration],
-        arb=arb, roles=roles, ops=ops, me=me, forms=built, error=error,
-        seat=ops.seat_of(arb, me) if arb else None,
-        evidence=ops.evidence(case) if arb else [],
-        agreement=ops.agreement(case), award=ops.award(case),
-        nominations=ops.nominations(arb) if arb else {},
-        award_refusal=ops.award_refusal(arb) if arb is not None and arb.status.value == "accepted" else None,
-        may_request=ops.may_request(case, me)), status
+        arb=arb, roles=roles, proceedings=proceedings, fee_schedule=schedule, me=me, forms=built, error=error,
+        seat=arb.seat_of(me) if arb else None,
+        evidence=proceedings.evidence(case) if arb else [],
+        agreement=common.agreement(case), award=common.award(case),
+        nominations=arb.nominations() if arb else {},
+        award_refusal=awards.award_refusal(arb) if arb is not None and arb.status.value == "accepted" else None,
+        may_request=basis.may_request(case, me)), status
 
 
 def _forms(case, arb) -> dict:
-    roster = ops.roster(arb.commission_id)
+    roster = common.roster(arb.commission_id)
     return {
         "clause": forms.ClauseDecisionForm(formdata=None),
         "accept": forms.AcceptForm(formdata=None),
@@ -108,11 +109,11 @@ def _default_costs(arb) -> str:
     return _("The arbitration fee of %(fee)s yuan is borne by the respondent.", fee=f"{arb.fee:,.2f}")
 
 
-@bp.errorhandler(ops.ArbitrationError)
+@bp.errorhandler(common.ArbitrationError)
 def _refused(exc):
     db.session.rollback()
     case, arb, roles = _case(request.view_args["number"])
-    return _page(case, arb, roles, error=exc.reason, status=422 if isinstance(exc, ops.BadInput) else 409)
+    return _page(case, arb, roles, error=exc.reason, status=422 if isinstance(exc, common.BadInput) else 409)
 
 
 @bp.get("/<number>")
@@ -133,7 +134,7 @@ def _invalid(case, arb, roles, name, form):
 
 def _arb(case, arb):
     if arb is None:
-        raise ops.ArbitrationError(_("Nobody has asked for arbitration in this case."))
+        raise common.ArbitrationError(_("Nobody has asked for arbitration in this case."))
     return arb
 
 
@@ -144,8 +145,8 @@ def _arb(case, arb):
 def request_arbitration(number):
     case, arb, roles = _case(number)
     me = _me()
-    if not ops.may_request(case, me):
-        current = ops.agreement(case)
+    if not basis.may_request(case, me):
+        current = common.agreement(case)
         if current is not None and current.signer_for(me) is not None and current.status.value == "signing":
             return redirect(url_for("documents.view", doc_id=current.id), code=303)
         return _page(case, arb, roles, status=409, error=_(
@@ -154,10 +155,10 @@ def request_arbitration(number):
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     request.max_content_length = limit + 64 * 1024
     try:
-        form = forms.RequestForm().set_choices(ops.commissions())
+        form = forms.RequestForm().set_choices(common.commissions())
         file = request.files.get("contract") if request.method == "POST" else None
     except RequestEntityTooLarge:
-        form = forms.RequestForm(formdata=None).set_choices(ops.commissions())
+        form = forms.RequestForm(formdata=None).set_choices(common.commissions())
         return render_template("arbitrate/request.html", case=case, arb=arb, form=form, error=_(
             "The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024))), 413
     error = None
@@ -165,11 +166,11 @@ def request_arbitration(number):
         try:
             if form.route.data == "clause":
                 if file is None or not file.filename:
-                    raise ops.BadInput(_("Upload the contract that holds the arbitration clause."))
-                ops.submit_clause(case, me, form.chosen, file.stream, file.filename, form.clause_text.data)
+                    raise common.BadInput(_("Upload the contract that holds the arbitration clause."))
+                basis.submit_clause(case, me, form.chosen, file.stream, file.filename, form.clause_text.data)
                 return _done(case, _("The commission will check the clause of your contract."))
-            document = ops.propose_agreement(case, me, form.chosen, str(get_locale() or "zh"))
-        except ops.ArbitrationError as exc:
+            document = basis.propose_agreement(case, me, form.chosen, str(get_locale() or "zh"))
+        except common.ArbitrationError as exc:
             db.session.rollback()
             error = exc.reason
         else:
@@ -194,7 +195,7 @@ def clause(number):
     form = forms.ClauseDecisionForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "clause", form)
-    ops.decide_clause(case, _arb(case, arb), _me(), form.decision.data == "confirm", form.reason.data or "")
+    basis.decide_clause(case, _arb(case, arb), _me(), form.decision.data == "confirm", form.reason.data or "")
     return _done(case, _("The decision on the clause was recorded."))
 
 
@@ -207,7 +208,7 @@ def accept(number):
     form = forms.AcceptForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "accept", form)
-    ops.accept(case, _arb(case, arb), _me(), Procedure(form.procedure.data))
+    basis.accept(case, _arb(case, arb), _me(), Procedure(form.procedure.data))
     return _done(case, _("The case was accepted."))
 
 
@@ -216,10 +217,10 @@ def accept(number):
 def nominate(number):
     case, arb, roles = _case(number)
     arb = _arb(case, arb)
-    form = forms.NominateForm().set_choices(ops.roster(arb.commission_id))
+    form = forms.NominateForm().set_choices(common.roster(arb.commission_id))
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "nominate", form)
-    ops.nominate(case, arb, _me(), form.chosen.id)
+    tribunal.nominate(case, arb, _me(), form.chosen.id)
     return _done(case, _("Your choice of arbitrator was recorded."))
 
 
@@ -228,10 +229,10 @@ def nominate(number):
 def appoint(number):
     case, arb, roles = _case(number)
     arb = _arb(case, arb)
-    form = forms.AppointForm().set_choices(ops.roster(arb.commission_id))
+    form = forms.AppointForm().set_choices(common.roster(arb.commission_id))
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "appoint", form)
-    ops.appoint(case, arb, _me(), form.chosen.id if form.chosen else None)
+    tribunal.appoint(case, arb, _me(), form.chosen.id if form.chosen else None)
     return _done(case, _("The arbitrators were appointed."))
 
 
@@ -242,7 +243,7 @@ def declare(number):
     form = forms.DeclareForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "declare", form)
-    ops.declare(case, _arb(case, arb), _me(), form.independent.data == "yes", form.disclosure.data or "")
+    tribunal.declare(case, _arb(case, arb), _me(), form.independent.data == "yes", form.disclosure.data or "")
     return _done(case, _("Your declaration was recorded."))
 
 
@@ -254,7 +255,7 @@ def challenge(number):
     form = forms.ChallengeForm().set_choices(arb.active_seats, label=lambda s: s.user.name)
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "challenge", form)
-    ops.challenge(case, arb, _me(), form.chosen.id, form.reason.data)
+    tribunal.challenge(case, arb, _me(), form.chosen.id, form.reason.data)
     return _done(case, _("Your challenge was sent to the commission."))
 
 
@@ -265,7 +266,7 @@ def decide_challenge(number, challenge_id):
     form = forms.ChallengeDecisionForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "decide", form)
-    ops.decide_challenge(case, _arb(case, arb), _me(), challenge_id, form.upheld.data == "yes", form.reason.data)
+    tribunal.decide_challenge(case, _arb(case, arb), _me(), challenge_id, form.upheld.data == "yes", form.reason.data)
     return _done(case, _("The challenge was decided."))
 
 
@@ -278,7 +279,7 @@ def statement(number):
     form = forms.StatementForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "defence" if "respondent" in roles else "claim", form)
-    ops.submit_statement(case, _arb(case, arb), _me(), form.text.data)
+    proceedings.submit_statement(case, _arb(case, arb), _me(), form.text.data)
     return _done(case, _("Your statement was submitted."))
 
 
@@ -289,7 +290,7 @@ def deadline(number):
     form = forms.DeadlineForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "deadline", form)
-    ops.extend_deadline(case, _arb(case, arb), _me(), form.which.data, form.days.data, form.reason.data)
+    proceedings.extend_deadline(case, _arb(case, arb), _me(), form.which.data, form.days.data, form.reason.data)
     return _done(case, _("The deadline was extended."))
 
 
@@ -307,11 +308,11 @@ def evidence_upload(number):
                                                            mb=limit // (1024 * 1024)))
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "evidence", form)
-    if not ops.may_add_evidence(case, _arb(case, arb), _me()):
-        raise ops.ArbitrationError(_("Only the parties and the arbitrators can add evidence."))
+    if not proceedings.may_add_evidence(case, _arb(case, arb), _me()):
+        raise common.ArbitrationError(_("Only the parties and the arbitrators can add evidence."))
     if file is None or not file.filename:
-        raise ops.BadInput(_("Choose a file to upload."))
-    item = ops.add_evidence(case, _arb(case, arb), _me(), file.stream, file.filename, form.description.data or "")
+        raise common.BadInput(_("Choose a file to upload."))
+    item = proceedings.add_evidence(case, _arb(case, arb), _me(), file.stream, file.filename, form.description.data or "")
     return _done(case, _("The file %(name)s was added.", name=item.filename))
 
 
@@ -319,7 +320,7 @@ def evidence_upload(number):
 @login_required
 def evidence_file(number, eid):
     case, arb, roles = _case(number)
-    item = next((e for e in ops.evidence(case) if e.id == eid), None) if arb is not None else None
+    item = next((e for e in proceedings.evidence(case) if e.id == eid), None) if arb is not None else None
     if item is None:
         abort(404)
     return uploads.send_stored(item.sha256, item.mimetype, item.filename)
@@ -334,7 +335,7 @@ def hearing(number):
     form = forms.HearingForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "hearing", form)
-    ops.schedule_hearing(case, _arb(case, arb), _me(), local_to_utc(form.when.data))
+    proceedings.schedule_hearing(case, _arb(case, arb), _me(), local_to_utc(form.when.data))
     return _done(case, _("The hearing was scheduled and the parties told."))
 
 
@@ -342,7 +343,7 @@ def hearing(number):
 @login_required
 def hearing_open(number):
     case, arb, roles = _case(number)
-    room = ops.open_hearing(case, _arb(case, arb), _me())
+    room = proceedings.open_hearing(case, _arb(case, arb), _me())
     return redirect(url_for("video.room", number=case.number, room_id=room.id), code=303)
 
 
@@ -353,7 +354,7 @@ def award(number):
     form = forms.AwardForm()
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "award", form)
-    document = ops.draft_award(case, _arb(case, arb), _me(), facts=form.facts.data, reasoning=form.reasoning.data,
+    document = awards.draft_award(case, _arb(case, arb), _me(), facts=form.facts.data, reasoning=form.reasoning.data,
                                decision=form.decision.data.splitlines(), costs=form.costs.data, lang=form.lang.data)
     return redirect(url_for("documents.view", doc_id=document.id), code=303)
 
@@ -366,10 +367,10 @@ def desk():
     me = _me()
     from odr.auth.models import Role
 
-    is_staff = me.is_admin or any(o.id in me.organizations_for(Role.staff) for o in ops.commissions())
+    is_staff = me.is_admin or any(o.id in me.organizations_for(Role.staff) for o in common.commissions())
     is_arbitrator = bool(me.organizations_for(Role.arbitrator))
     if not (is_staff or is_arbitrator):
         abort(403)
-    return render_template("arbitrate/desk.html", arbitrations=ops.cases_for_commission(me) if is_staff else [],
-                           seats=ops.seats_of_arbitrator(me) if is_arbitrator else [], ops=ops,
+    return render_template("arbitrate/desk.html", arbitrations=common.cases_for_commission(me) if is_staff else [],
+                           seats=common.seats_of_arbitrator(me) if is_arbitrator else [],
                            SeatStatus=SeatStatus)

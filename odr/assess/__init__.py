@@ -2,6 +2,6 @@
 
 
 def init_app(app) -> None:
-    from odr.assess import models, views  # noqa: F401  (models: the tables)
+    from odr.assess import views
 
     app.register_blueprint(views.bp)

@@ -2,8 +2,7 @@
 
 
 def init_app(app) -> None:
-    """Accounts' tables and the sign-in pages."""
-    from odr.auth import models  # noqa: F401  (the tables)
+    """The sign-in pages (the account tables come with the views that use them)."""
     from odr.auth import views
 
     app.register_blueprint(views.bp)

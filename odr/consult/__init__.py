@@ -2,7 +2,7 @@
 
 
 def init_app(app) -> None:
-    from odr.consult import models, views  # noqa: F401  (models: the tables)
+    from odr.consult import views
 
     app.register_blueprint(views.bp)
     if "socketio" in app.extensions:  # commands that do not serve leave Socket.IO unloaded

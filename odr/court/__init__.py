@@ -4,7 +4,7 @@ inbox and API."""
 
 def init_app(app) -> None:
     """The court's pages and API, and what its signed documents do."""
-    from odr.court import api, complaint, confirmation, models, views  # noqa: F401  (models: the tables)
+    from odr.court import api, complaint, confirmation, views
     from odr.documents.case_file import require
     from odr.documents.operations import register_kind
     from odr.extensions import csrf

@@ -4,6 +4,6 @@ signed in the browser, sealed and verified (PAdES)."""
 
 def init_app(app) -> None:
     """Signed documents' tables, the signing and verification pages."""
-    from odr.documents import models, views  # noqa: F401  (models: the tables)
+    from odr.documents import views
 
     app.register_blueprint(views.bp)

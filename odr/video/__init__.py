@@ -6,7 +6,7 @@ def init_app(app) -> None:
     from odr.cases.labels import register_actions
     from odr.cases.rooms import register_keeper
     from odr.documents.case_file import register_contribution
-    from odr.video import models, presence, recording, rooms, views  # noqa: F401  (models: the tables)
+    from odr.video import presence, recording, rooms, views
 
     presence.init_app(app)  # where the rooms' live state is kept: this process, or Redis
     register_actions(rooms.ACTIONS)

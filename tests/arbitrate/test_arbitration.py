@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from odr.arbitrate import operations as ops
+from odr.arbitrate import common, proceedings
 from odr.arbitrate.models import ArbitrationStatus, SeatStatus
 from odr.cases import audit
 from odr.cases.models import ArbitrationBasis, Event, Outcome, Stage
@@ -51,14 +51,14 @@ def test_agreement_to_signed_award_on_the_documents(client, login_en, world, tmp
     resp = client.post(f"/arbitrate/{w.case.number}/request",
                        data={"commission": str(w.commission.id), "route": "agreement"})
     assert resp.status_code == 303 and "/documents/" in resp.location
-    agreement = ops.agreement(w.case)
+    agreement = common.agreement(w.case)
     assert [s.role for s in agreement.signers] == ["claimant", "respondent"]
-    assert ops.of(w.case).status is ArbitrationStatus.requested
+    assert common.of(w.case).status is ArbitrationStatus.requested
     assert w.case.stage is Stage.assessment  # nothing moves before both signed
     sign(client, login_en, agreement, w.claimant)
     assert w.case.stage is Stage.assessment
     sign(client, login_en, agreement, w.respondent)
-    arb = ops.of(w.case)
+    arb = common.of(w.case)
     assert agreement.status is SigningStatus.complete
     assert arb.status is ArbitrationStatus.filed
     assert (w.case.stage, w.case.arbitration_basis, w.case.organization_id) == \
@@ -89,7 +89,7 @@ def test_agreement_to_signed_award_on_the_documents(client, login_en, world, tmp
     login_en(client, arbitrator)
     assert post(client, w, "award", facts="f", reasoning="r", decision="d", costs="c", lang="en").status_code == 409
     assert post(client, w, "declare", independent="yes", disclosure="").status_code == 303
-    assert seat.status is SeatStatus.serving and ops.tribunal_formed(arb)
+    assert seat.status is SeatStatus.serving and arb.tribunal_formed()
 
     # Statements and evidence.
     login_en(client, w.respondent)
@@ -101,7 +101,7 @@ def test_agreement_to_signed_award_on_the_documents(client, login_en, world, tmp
     assert resp.status_code == 303
     login_en(client, w.respondent)
     assert post(client, w, "statement", text="I paid back 3,000 yuan in cash.").status_code == 303
-    [item] = ops.evidence(w.case)
+    [item] = proceedings.evidence(w.case)
     with client.get(f"/arbitrate/{w.case.number}/evidence/{item.id}") as resp:
         assert resp.data == PDF
 
@@ -112,7 +112,7 @@ def test_agreement_to_signed_award_on_the_documents(client, login_en, world, tmp
                 decision="Li Si pays Zhang San 5,000 yuan within 15 days.\nOther claims are dismissed.",
                 costs="The fee of 430 yuan is borne by Li Si.", lang="en")
     assert resp.status_code == 303 and "/documents/" in resp.location
-    award = ops.award(w.case)
+    award = common.award(w.case)
     assert [s.user_id for s in award.signers] == [arbitrator.id]
     assert w.case.outcome is None
     sign(client, login_en, award, arbitrator)
@@ -149,7 +149,7 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
         "clause_text": "Article 12: disputes go to the Beijing Arbitration Commission."},
         content_type="multipart/form-data")
     assert resp.status_code == 303
-    arb = ops.of(w.case)
+    arb = common.of(w.case)
     assert (arb.status, arb.basis, w.case.stage) == (ArbitrationStatus.requested, ArbitrationBasis.clause,
                                                      Stage.assessment)
     login_en(client, w.other_staff)
@@ -206,7 +206,7 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
     assert post(client, w, "challenge", choice=str(claimant_member.id), reason="").status_code == 400
     assert post(client, w, "challenge", choice=str(claimant_member.id),
                 reason="He is the claimant's brother-in-law.").status_code == 303
-    assert not ops.tribunal_formed(arb)
+    assert not arb.tribunal_formed()
     assert post(client, w, "challenges/1", upheld="yes", reason="x").status_code == 409  # not the commission
     challenge_id = claimant_member.challenges[0].id
     login_en(client, w.staff)
@@ -218,7 +218,7 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
     assert replacement.user_id not in (a[0].id, respondent_member.user_id)
     login_en(client, replacement.user)
     assert post(client, w, "declare", independent="yes", disclosure="").status_code == 303
-    assert ops.tribunal_formed(arb)
+    assert arb.tribunal_formed()
 
     # Statements with deadlines the presiding arbitrator extends.
     clock.advance(days=5)  # 11 days after acceptance: the claim is late
@@ -242,7 +242,7 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
     assert post(client, w, "hearing", when="2026-12-01T10:00").status_code == 303
     resp = post(client, w, "hearing/room")
     assert resp.status_code == 303 and "/video/" in resp.location
-    room = ops.hearing_room(arb)
+    room = proceedings.hearing_room(arb)
     assert room.host_id == a[1].id
     login_en(client, w.respondent)
     assert 'id="join-hearing"' in page(client, w).get_data(as_text=True)
@@ -255,7 +255,7 @@ def test_clause_three_arbitrators_challenge_hearing_and_award(client, login_en, 
     resp = post(client, w, "award", facts="The loan was made.", reasoning="The contract binds.",
                 decision="The respondent pays 2,500,000 yuan.", costs="The respondent bears the fee.", lang="zh")
     assert resp.status_code == 303
-    award = ops.award(w.case)
+    award = common.award(w.case)
     assert [s.user_id for s in award.signers][0] == a[1].id and len(award.signers) == 3
     # Signing certificates are issued at the platform's time; the platform CA (made once per test
     # run, perhaps by another test) dates from the real now, so the signatures are made at it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from odr.arbitrate import operations as ops
+from odr.arbitrate import proceedings
 from odr.arbitrate.models import Arbitration, ArbitrationStatus, ArbitratorSeat, Procedure, SeatRole, SeatStatus
 from odr.auth.models import Role
 from odr.cases import operations as case_ops
@@ -40,7 +40,7 @@ def test_the_tribunal_hears_together_and_the_parties_are_admitted(server, make_o
         db.session.add(ArbitratorSeat(case_id=case.id, user_id=user.id, role=role, side=side, chosen_by="commission",
                                       status=SeatStatus.serving))
     case_ops.assign_handler(case, None, arbitrator=presiding)
-    room = db.session.get(VideoRoom, ops.open_hearing(case, arb, presiding).id)
+    room = db.session.get(VideoRoom, proceedings.open_hearing(case, arb, presiding).id)
     db.session.commit()
     assert [rooms.role_in_room(room, u) for u in (presiding, member, claimant, outsider)] == \
         [rooms.HOST, rooms.PANEL, "claimant", None]

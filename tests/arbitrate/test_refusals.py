@@ -6,7 +6,7 @@ import io
 
 import sqlalchemy as sa
 
-from odr.arbitrate import operations as ops
+from odr.arbitrate import basis, proceedings, tribunal
 from odr.arbitrate.models import Arbitration, Procedure
 from odr.cases.models import Event, Outcome, Stage
 from odr.extensions import db
@@ -16,13 +16,13 @@ from tests.arbitrate.test_arbitration import PDF, page, post
 
 def filed(client, login, w, procedure=Procedure.documents_only):
     """Clause route, confirmed and accepted; the sole arbitrator appointed and declared."""
-    arb = ops.submit_clause(w.case, w.claimant, w.commission, io.BytesIO(PDF), "contract.pdf", "Clause 9.")
-    ops.decide_clause(w.case, arb, w.staff, True)
-    ops.accept(w.case, arb, w.staff, procedure)
+    arb = basis.submit_clause(w.case, w.claimant, w.commission, io.BytesIO(PDF), "contract.pdf", "Clause 9.")
+    basis.decide_clause(w.case, arb, w.staff, True)
+    basis.accept(w.case, arb, w.staff, procedure)
     for side, user in (("claimant", w.claimant), ("respondent", w.respondent)):
-        ops.nominate(w.case, arb, user, w.arbitrators[0].id)
-    ops.appoint(w.case, arb, w.staff)
-    ops.declare(w.case, arb, w.arbitrators[0], True)
+        tribunal.nominate(w.case, arb, user, w.arbitrators[0].id)
+    tribunal.appoint(w.case, arb, w.staff)
+    tribunal.declare(w.case, arb, w.arbitrators[0], True)
     db.session.commit()
     return arb
 
@@ -109,7 +109,7 @@ def test_bad_input_is_refused_with_a_reason(client, login_en, app, world):
                          ({"file": (io.BytesIO(PDF), "ok.pdf"), "description": "x" * 301}, 400)]:
         resp = client.post(f"/arbitrate/{w.case.number}/evidence", data=data, content_type="multipart/form-data")
         assert resp.status_code == status, (data, resp.status_code)
-    assert ops.evidence(w.case) == []
+    assert proceedings.evidence(w.case) == []
     login_en(client, w.arbitrators[0])
     for data, status in [({"which": "claim", "days": "0", "reason": "x"}, 400),
                          ({"which": "claim", "days": "ten", "reason": "x"}, 400),

@@ -265,7 +265,7 @@ def test_undisputed_facts_then_court(client, login, mediation):
 
 
 def test_after_a_failed_mediation_the_parties_sign_an_arbitration_agreement(client, login, mediation, make_org):
-    from odr.arbitrate import operations as arbitration
+    from odr.arbitrate import common
     from odr.cases.models import OrgType
     from tests.documents.signing import sign_via_http
 
@@ -283,7 +283,7 @@ def test_after_a_failed_mediation_the_parties_sign_an_arbitration_agreement(clie
     resp = client.post(f"/arbitrate/{m.case.number}/request", data={"commission": str(commission.id),
                                                                      "route": "agreement"})
     assert resp.status_code == 303
-    document = arbitration.agreement(m.case)
+    document = common.agreement(m.case)
     for user in (m.claimant, m.respondent):
         login(client, user)
         assert sign_via_http(client, document, user).status_code == 200
