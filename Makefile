@@ -31,7 +31,7 @@ layers: install
 	$(BIN)/lint-imports --no-cache
 
 test-sqlite: install
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	ODR_REQUIRE_BROWSER=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # The browser tests drive pages and scripts the database does not change; they run once, on SQLite.
 # Every other test (HTTP, Socket.IO, WebRTC, signatures, migrations, queries) runs on both.

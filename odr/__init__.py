@@ -56,10 +56,13 @@ def check_wiring() -> None:
     """Refuse to start when the workflow names a guard that no feature registered, or a feature's
     documents need what no feature provides: a feature is not plugged in, and the platform would
     fail later, at a person's step (a sealed award that does not close its case)."""
+    from odr.auth import recorder
     from odr.cases.workflow import unregistered_guards
     from odr.documents.case_file import missing_providers
 
     problems = []
+    if not recorder.has_recorder():
+        problems.append("account events have no audit trail to go to")
     if missing := unregistered_guards():
         problems.append(f"the workflow's guards {sorted(missing)} have no rule")
     if missing := missing_providers():

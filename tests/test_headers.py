@@ -12,7 +12,6 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from odr.extensions import db
-from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
 from tests.video.conftest import opened_video_room
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -16,10 +16,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
-from odr.auth import sessions
+from odr.auth import recorder, sessions
 from odr.contacts import is_email
 from odr.auth.models import OneTimeCode, Role, RoleGrant, User
-from odr.cases import audit
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -85,7 +84,7 @@ def change_password(user: User, current: str, new: str, keep=None) -> list[int]:
         raise AuthError(_l("The current password is wrong.")) from None
     user.password_hash = hash_password(new)
     user.failed_logins, user.locked_until = 0, None
-    audit.record(None, user, "password_changed", {"user": user.id})
+    recorder.record(user, "password_changed", {"user": user.id})
     return sessions.end_all(user, sessions.PASSWORD_CHANGED, user, keep=keep)
 
 

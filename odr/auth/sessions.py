@@ -31,8 +31,8 @@ from flask import current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 
 from odr import jobs, realtime
+from odr.auth import recorder
 from odr.auth.models import LoginSession, User
-from odr.cases import audit
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -173,7 +173,7 @@ def end_all(user: User, reason: str, actor, *, keep: LoginSession | None = None)
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(sa.delete(LoginSession).where(LoginSession.id.in_(ids)))
-    audit.record(None, actor, "sessions_ended", {"user": user.id, "reason": reason, "sessions": len(ids)})
+    recorder.record(actor, "sessions_ended", {"user": user.id, "reason": reason, "sessions": len(ids)})
     logger.info("%d session(s) of %s ended (%s) by %s", len(ids), user, reason, actor)
     return ids
 

@@ -3,8 +3,10 @@
 
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
+    from odr.auth import recorder
     from odr.cases import audit, staff, views
 
     audit.install_append_only_guard()
+    recorder.set_recorder(audit.record)  # account events join the platform's audit trail
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 
 from odr.cases.models import Case, Side
 from odr.documents import layout

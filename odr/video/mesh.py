@@ -286,6 +286,15 @@ class LoopThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
+            # An event that arrived from a socket thread meanwhile may have scheduled a step after
+            # the shutdown looked: run the loop here until nothing is left, every task cancelled.
+            for _ in range(5):
+                pending = asyncio.all_tasks(self.loop)
+                if not pending:
+                    break
+                for t in pending:
+                    t.cancel()
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
 

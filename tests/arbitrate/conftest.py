@@ -11,7 +11,6 @@ from odr.auth.models import Role, User
 from odr.cases.models import Case, Organization, OrgType, Stage
 from odr.extensions import db
 
-from tests.mediate.conftest import login_en  # noqa: F401
 
 
 @dataclass

@@ -22,7 +22,6 @@ from odr.cases.models import Event
 from odr.extensions import db
 from odr.mediate.models import RoomMessage
 from tests.conftest import PASSWORD, sign_in_cookie
-from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
 
 SIGN_IN = "/auth/login"
 

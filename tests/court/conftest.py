@@ -1,4 +1,9 @@
-"""Fixtures of the mediation and document tests, for the court tests."""
+import pytest
 
-from tests.documents.conftest import mediation_zh  # noqa: F401
-from tests.mediate.conftest import login_en, make_mediator, mediation  # noqa: F401
+from tests.court.bundles import export_settled_case
+
+
+@pytest.fixture
+def bundle(app, client, login, mediation, runner, tmp_path):
+    """A settled case's court bundle, exported by ``odr export``."""
+    return export_settled_case(app, client, login, mediation, runner, tmp_path)

@@ -16,7 +16,7 @@ import pytest
 from odr.court.bundle import MANIFEST, SIGNATURE
 from odr.court.verify_bundle import MAX_MANIFEST_BYTES, verify_bundle
 from odr.documents.ca import platform_ca
-from tests.court.test_bundle import bundle, check, rewrite  # noqa: F401  (fixture)
+from tests.court.bundles import check, rewrite
 
 
 def member_data(path, name) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from odr.documents.ca import platform_ca
 from odr.documents.models import SignedDocument
 from odr.extensions import db
 from tests.documents.signing import sign_all, sign_via_http
-from tests.documents.test_signing import approved_agreement
+from tests.documents.signing import approved_agreement
 
 
 def test_both_parties_sign_the_application_and_the_court_receives_it(client, login_en, mediation, make_org,

@@ -15,8 +15,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from odr.outbox import OutboxMessage
+from odr.documents.models import SignedDocument
 from odr.extensions import db
+from odr.mediate.models import OutcomeKind
+from odr.mediate.outcomes import operations as outcomes
+from odr.mediate.outcomes import signing as outcome_signing
+from odr.outbox import OutboxMessage
 
 
 def drawing() -> str:
@@ -102,3 +106,18 @@ def sign_in_process(document, user, key: BrowserKey | None = None):
     prepared = signing.prepare(document, user, public_key=key.spki, stamp=drawing(),
                                viewed_sha256=document.current_sha256, code=last_code(user.contact))
     return signing.finish(document, user, signature=key.sign(base64.b64encode(prepared.to_be_signed).decode()))
+
+
+def approved_agreement(m) -> SignedDocument:
+    """Draft, send and approve the agreement in operations; return its signing version."""
+    doc = outcomes.save(m.case, OutcomeKind.agreement, m.mediator, agreement_texts(m), amount=None)
+    outcomes.send(doc, m.case, m.mediator)
+    outcomes.answer(doc, m.case, m.claimant, approve=True)
+    outcomes.answer(doc, m.case, m.respondent, approve=True)
+    db.session.commit()
+    return outcome_signing.signed_document(doc)
+
+
+def agreement_texts(m):
+    content = outcomes.draft_content(m.case, OutcomeKind.agreement, "en")
+    return {s["id"]: s["text"] or "Agreed." for s in content["sections"]}

@@ -26,7 +26,6 @@ from odr.documents import checkpoints
 from odr.documents.ca import KeyPair, platform_ca
 from odr.documents.models import AuditCheckpoint, CheckpointHead, CheckpointReason
 from odr.extensions import db
-from tests.documents.test_timestamps import tsa_url  # noqa: F401  (fixture)
 
 
 def _sql(sql, **params):
@@ -362,7 +361,7 @@ def test_a_file_that_is_no_checkpoint_is_named_not_raised(app, case, runner, clo
         assert code == 1 and f"BROKEN checkpoint in {name}: " in output and "Traceback" not in output, output
 
 
-def test_a_checkpoint_is_timestamped_when_an_authority_is_configured(app, make_case, runner, tsa_url):  # noqa: F811
+def test_a_checkpoint_is_timestamped_when_an_authority_is_configured(app, make_case, runner, tsa_url):
     """(On the real clock: the timestamp is checked at the time it states.)"""
     from odr.documents.cms import check_detached
     from odr.timeutil import utcnow

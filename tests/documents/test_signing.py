@@ -20,24 +20,9 @@ from odr.extensions import db
 from odr.mediate.outcomes import operations as outcomes
 from odr.mediate.outcomes import signing as signing
 from odr.mediate.models import OutcomeKind, OutcomeStatus
-from tests.documents.signing import BrowserKey, drawing, last_code, pdfsig, sign_all, sign_via_http
+from tests.documents.signing import BrowserKey, agreement_texts, approved_agreement, drawing, last_code, pdfsig, sign_all, sign_via_http
 
 AGREEMENT = OutcomeKind.agreement
-
-
-def approved_agreement(m) -> SignedDocument:
-    """Draft, send and approve the agreement in operations; return its signing version."""
-    doc = outcomes.save(m.case, AGREEMENT, m.mediator, _texts(m), amount=None)
-    outcomes.send(doc, m.case, m.mediator)
-    outcomes.answer(doc, m.case, m.claimant, approve=True)
-    outcomes.answer(doc, m.case, m.respondent, approve=True)
-    db.session.commit()
-    return signing.signed_document(doc)
-
-
-def _texts(m):
-    content = outcomes.draft_content(m.case, AGREEMENT, "en")
-    return {s["id"]: s["text"] or "Agreed." for s in content["sections"]}
 
 
 def actions(case) -> list[str]:
@@ -268,9 +253,9 @@ def test_changing_the_text_after_someone_signed_starts_a_new_version(app, client
     assert sign_via_http(client, document, m.claimant).status_code == 200
     outcome = outcomes.current_document(m.case, AGREEMENT)
     with pytest.raises(outcomes.InvalidDocument):
-        outcomes.save(m.case, AGREEMENT, m.mediator, _texts(m))  # a reason is required
+        outcomes.save(m.case, AGREEMENT, m.mediator, agreement_texts(m))  # a reason is required
     db.session.rollback()
-    new = outcomes.save(m.case, AGREEMENT, m.mediator, _texts(m), reason="The payment date was wrong.")
+    new = outcomes.save(m.case, AGREEMENT, m.mediator, agreement_texts(m), reason="The payment date was wrong.")
     db.session.commit()
     db.session.expire_all()
     assert new.version == outcome.version + 1 and new.status is OutcomeStatus.draft

@@ -16,7 +16,7 @@ import pytest
 from odr.documents.ca import platform_ca
 from odr.documents.pades import NotAPdf, TooComplex
 from odr.documents.verify import MAX_REVISIONS, MAX_SIGNATURES, verify
-from tests.documents.test_verify_page import signed, upload  # noqa: F401  (fixture)
+from tests.documents.test_verify_page import upload
 
 
 def roots():

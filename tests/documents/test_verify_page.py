@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from cryptography import x509
 
-from odr.documents import storage
 from odr.documents.ca import fingerprint, platform_ca
 from odr.documents.render import render_pdf
-from tests.documents.signing import sign_all
-from tests.documents.test_signing import approved_agreement
 
 
 def upload(client, data: bytes, name="doc.pdf"):
@@ -31,13 +27,6 @@ def encrypted_pdf() -> bytes:
     writer.write(out)
     assert IncrementalPdfFileWriter  # imported to keep the writer API in one place
     return out.getvalue()
-
-
-@pytest.fixture
-def signed(app, client, login, mediation):
-    document = sign_all(client, login, mediation, approved_agreement(mediation))
-    client.post("/auth/logout")
-    return storage.get(document.current_sha256)
 
 
 def test_the_page_answers_bad_files_with_a_reason(app, client):

@@ -25,7 +25,6 @@ from odr.video import presence, rooms
 from odr.video.views import DEFAULT_MEDIA
 from tests.conftest import PASSWORD, dispute, sign_in_cookie
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, TIMEOUT_MS
-from tests.video.test_recording import media_bridge  # noqa: F401  (fixture: the bridge process)
 
 pytestmark = pytest.mark.e2e
 

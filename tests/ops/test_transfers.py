@@ -14,7 +14,7 @@ from odr.extensions import db
 from odr.ops import queries, transfers
 from odr.cases import transfers as clocks
 from odr.cases.transfers import TransferResponse
-from tests.api.test_intake import GOOD, assert_documented, spec  # noqa: F401  (the OpenAPI fixture)
+from tests.api.openapi import GOOD, assert_documented
 
 URL = "/api/v1/intake"
 
@@ -49,7 +49,7 @@ def case_of(reference):
 
 
 def test_times_are_measured_from_arrival_against_the_targets(app, client, clock, senders, center, make_user, login,
-                                                             spec):  # noqa: F811
+                                                             spec):
     staff = make_user(Role.staff, center)
     send(client, senders["hotline"], "HL-1")
     answer = status(client, senders["hotline"], "HL-1")
@@ -108,7 +108,7 @@ def test_staff_of_another_organisation_cannot_stop_the_clock(app, client, sender
     assert db.session.get(TransferResponse, case_of("HL-4").id).accepted_at is None
 
 
-def test_a_sender_sees_only_its_own_references(app, client, senders, spec):  # noqa: F811
+def test_a_sender_sees_only_its_own_references(app, client, senders, spec):
     send(client, senders["hotline"], "HL-5")
     for token, reference in ((senders["police"], "HL-5"), (senders["hotline"], "HL-404"),
                              (senders["hotline"], "x" * 65)):

@@ -17,7 +17,7 @@ from odr.mediate.models import MediationSession, SessionMode, SessionStatus
 from odr.timeutil import utcnow
 from odr.video import events, rooms
 from tests.conftest import sign_in_cookie
-from tests.mediate.conftest import Mediation, make_mediator, mediation  # noqa: F401  (fixtures)
+from tests.fixtures.mediation import Mediation
 
 NS = "/video"
 EVENTS = ("roster", "signal", "hangup", "chat", "problem", "refused", "removed", "muted", "ended", "replaced")
@@ -130,7 +130,7 @@ def opened_video_room(mediation):
 
 
 @pytest.fixture
-def video(server, mediation):  # noqa: F811  (server first: it empties the tables)
+def video(server, mediation):  # server first: it empties the tables
     """The mediation case with a scheduled video session whose room the mediator has opened."""
     events.reset()
     room = opened_video_room(mediation)

@@ -4,47 +4,9 @@ brings it back, and a removed peer cut off."""
 
 import time
 
-import pytest
 
-from odr.video.mesh import AudioStreamTrack, LoopThread, MeshAgent, PatternVideoTrack
-
-
-@pytest.fixture
-def loop():
-    thread = LoopThread()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture
-def rtc(loop):
-    """``rtc(peer)`` attaches an aiortc mesh agent (synthetic camera and microphone) to a client."""
-    agents = []
-
-    def attach(peer, room_id):
-        agent = MeshAgent(loop.loop, peer.emit, room_id, peer.user_id,
-                          tracks=lambda uid: [AudioStreamTrack(), PatternVideoTrack(160, 120, 15)])
-        peer.listeners.append(agent.handle)
-        agents.append(agent)
-        return agent
-
-    yield attach
-    for agent in agents:
-        loop.run(agent.close_all())
-
-
-def eventually(check, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.05)
-
-
-def flowing(agent, uid, kind="video", within=1.0):
-    """Frames from ``uid`` arrived in the last ``within`` seconds."""
-    last = agent.last_frame.get((uid, kind))
-    return last is not None and time.monotonic() - last < within
+from tests.fixtures.media import flowing
+from tests.polling import eventually
 
 
 def test_media_flows_stops_in_caucus_and_comes_back(video, peers, rtc):

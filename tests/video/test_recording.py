@@ -4,35 +4,17 @@ participant that PyAV opens with a duration, hashes in the audit trail; without,
 
 import hashlib
 import io
-import os
-import subprocess
-import sys
 import time
 
 import av
-import pytest
 import sqlalchemy as sa
 
 from odr.cases.models import Event
 from odr.extensions import db
 from odr.video import bridge
 from odr.video.models import VideoRecording
-from tests.video.test_media import eventually, flowing, loop, rtc  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(scope="module")
-def media_bridge(live_server, instance_path):
-    """The bridge process, connected to the live server (authenticated with the service token)."""
-    with live_server.app.app_context():
-        bridge.service_token()  # made by the web side; the bridge reads the same instance folder
-    env = {**os.environ, "ODR_INSTANCE_PATH": str(instance_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "odr", "media-bridge", "--url", live_server.url], env=env)
-    try:
-        eventually(lambda: bridge.bridge_sid() is not None, timeout=30, what="the media bridge connected")
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from tests.fixtures.media import joined_with_media
+from tests.polling import eventually
 
 
 def test_a_wrong_bridge_token_is_refused(media_bridge, server):
@@ -53,19 +35,6 @@ def test_a_wrong_bridge_token_is_refused(media_bridge, server):
 def recordings(server):
     with server.app.app_context():
         return db.session.scalars(sa.select(VideoRecording).order_by(VideoRecording.user_id)).all()
-
-
-def joined_with_media(video, peers, rtc):
-    m, rid = video.m, video.room_id
-    host, a, b = peers(m.mediator), peers(m.claimant), peers(m.respondent)
-    agents = {p.user_id: rtc(p, rid) for p in (host, a, b)}
-    host.call("join", {"room_id": rid})
-    for p in (a, b):
-        p.call("join", {"room_id": rid})
-        assert host.call("admit", {"room_id": rid, "user_id": p.user_id})["ok"]
-    eventually(lambda: all(flowing(agents[x.user_id], y.user_id) for x in (host, a, b) for y in (host, a, b)
-                           if x is not y), what="media between everyone")
-    return host, a, b, agents
 
 
 def test_recording_with_everyones_consent(media_bridge, server, video, peers, rtc, instance_path):

@@ -3,8 +3,8 @@ their media with everyone in their group then goes through the bridge (real fram
 
 import time
 
-from tests.video.test_media import eventually, flowing, loop, rtc  # noqa: F401  (fixtures)
-from tests.video.test_recording import joined_with_media, media_bridge  # noqa: F401
+from tests.fixtures.media import flowing, joined_with_media
+from tests.polling import eventually
 
 
 def test_relayed_participant_exchanges_media_through_the_bridge(media_bridge, video, peers, rtc):

@@ -32,6 +32,7 @@ from odr.extensions import db
 from odr.video import bridge, presence, rooms
 from odr.video.models import SeatState, VideoRoom
 from tests import conftest as base
+from tests.polling import eventually
 from tests.video.conftest import NS, Peer, opened_video_room, peer_ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,9 +194,9 @@ def test_the_host_on_one_process_admits_and_caucuses_parties_on_the_other(app, r
     try:
         assert a3.call("relay", {"room_id": rid, "on": True})["ok"]
         a3.roster(lambda r: all(p["via"] == "relay" for p in r["peers"]))
-        until(lambda: any(k == "room" and d["relay"] for k, d in got), "the bridge is told to relay")
+        eventually(lambda: any(k == "room" and d["relay"] for k, d in got), "the bridge is told to relay")
         assert a3.call("signal", {"room_id": rid, "to": m.respondent.id, "type": "offer", "sdp": SDP})["ok"]
-        until(lambda: any(k == "signal" and d.get("for") == m.respondent.id and d["from"] == m.claimant.id
+        eventually(lambda: any(k == "signal" and d.get("for") == m.respondent.id and d["from"] == m.claimant.id
                           for k, d in got), "the claimant's offer reaches the bridge")
         # The bridge answers as the respondent; the answer reaches the claimant on B.
         answer = {"room_id": rid, "to": m.claimant.id, "as": m.respondent.id, "type": "answer", "sdp": SDP}
@@ -205,14 +206,6 @@ def test_the_host_on_one_process_admits_and_caucuses_parties_on_the_other(app, r
         relay.eio.ws.shutdown()  # a dropped connection; a polite goodbye waits for the server's close
     actions = audit_actions(m.case.id)
     assert actions.count("video_admitted") == 2 and actions.count("video_caucus_started") == 1
-
-
-def until(check, what, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never: {what}")
-        time.sleep(0.02)
 
 
 def test_of_two_processes_changing_a_seat_or_the_caucus_at_once_one_does_it(app, mediation):

@@ -14,7 +14,6 @@ from odr.timeutil import utcnow
 from odr.video import ice, rooms
 from odr.cases.rooms import RoomStatus
 from odr.video.models import VideoRoom
-from tests.mediate.conftest import login_en, make_mediator, mediation  # noqa: F401  (fixtures)
 
 
 def video_session(m, mode=SessionMode.video, status=SessionStatus.scheduled):
