@@ -21,16 +21,3 @@ def refresh() -> int:
 @pytest.fixture
 def refreshed():
     return refresh
-
-
-@pytest.fixture
-def login_en(login):
-    """Sign in and read the pages in English."""
-
-    def do(client, user):
-        login(client, user)
-        with client.session_transaction() as session:
-            session["lang"] = "en"
-        return client
-
-    return do
