@@ -181,3 +181,8 @@ OPS_PAGE_SIZE = 25
 #: The dashboard's summaries count audit events at least this old (a transaction still open
 #: may commit an event with a lower id than one already counted).
 OPS_SUMMARY_LAG_SECONDS = 30
+
+#: Direct negotiation (``odr.negotiate``): days from the first offer until the case goes on to
+#: mediation without an accepted offer, and the further days the parties have to sign the agreement.
+NEGOTIATION_DAYS = 14
+NEGOTIATION_SIGNING_DAYS = 7
