@@ -34,7 +34,7 @@ OFFER_STATUS = {
 NEGOTIATION_STATUS = {
     NegotiationStatus.open: _l("Under way"),
     NegotiationStatus.agreed: _l("Agreed: the settlement agreement is being signed"),
-    NegotiationStatus.settled: _l("Settled"),
+    NegotiationStatus.settled: _l("Settled by the parties' agreement"),
     NegotiationStatus.timed_out: _l("Time ran out: on to mediation"),
     NegotiationStatus.ended: _l("Ended"),
 }

@@ -101,7 +101,7 @@ def test_offer_counter_accept_sign_settles_the_case_without_a_mediator(app, clie
 
     # The page shows the settled negotiation and the sealed agreement.
     page = client.get(f"/negotiate/{case.number}").get_data(as_text=True)
-    assert "Signed by both parties and sealed" in page and "Settled" in page
+    assert "Signed by both parties and sealed" in page and "Settled by the parties" in page
 
 
 def test_rejecting_and_withdrawing_leave_the_negotiation_open(app, parties):
