@@ -186,3 +186,12 @@ OPS_SUMMARY_LAG_SECONDS = 30
 #: mediation without an accepted offer, and the further days the parties have to sign the agreement.
 NEGOTIATION_DAYS = 14
 NEGOTIATION_SIGNING_DAYS = 7
+
+#: Performance of agreements (``odr.cases.performance``, ``odr.perform``): days before a due date the
+#: payer is reminded; days after it an unconfirmed item turns its case red (yellow from the day after
+#: the due date); days from sealing to a one-payment settlement's due date (the agreement says so);
+#: the largest receipt accepted.
+PERFORMANCE_REMINDER_DAYS = 3
+PERFORMANCE_RED_DAYS = 7
+PERFORMANCE_SINGLE_PAYMENT_DAYS = 15
+RECEIPT_MAX_BYTES = 5 * 1024 * 1024

@@ -81,6 +81,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.ops.permissions_ops",
     "tests.arbitrate.permissions_arbitrate",
     "tests.negotiate.permissions_negotiate",
+    "tests.perform.permissions_perform",
 )]
 
 #: (method, url template, form data, expected status per role)

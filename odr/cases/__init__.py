@@ -3,8 +3,11 @@
 
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
-    from odr.cases import audit, evidence, models, staff, transfers, views  # noqa: F401  (the tables)
+    from odr.cases import audit, evidence, models, performance, staff, transfers, views  # noqa: F401  (the tables)
 
+    from odr.cases.labels import register_actions
+
+    register_actions(performance.ACTIONS)
     audit.install_append_only_guard()
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)

@@ -35,7 +35,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import audit, workflow
+from odr.cases import audit, performance, workflow
 from odr.cases import operations as case_ops
 from odr.cases.models import Case, Outcome, Side, Stage
 from odr.cases.notices import joined_parties, joined_users, notify_users, party_signers
@@ -361,7 +361,9 @@ def agreement_content(case: Case, offer: Offer, lang: str | None = None) -> dict
         payment = words["payment_schedule"].format(amount=_money(offer.amount), schedule="\n".join(lines)) \
             + "\n" + words["payment_method"]
     else:
-        payment = words["payment_once"].format(amount=_money(offer.amount)) + "\n" + words["payment_method"]
+        payment = words["payment_once"].format(amount=_money(offer.amount),
+                                               days=current_app.config["PERFORMANCE_SINGLE_PAYMENT_DAYS"]) \
+            + "\n" + words["payment_method"]
     by_section = {
         "parties": words["parties"].format(**names),
         "facts": case.description,
@@ -440,9 +442,29 @@ def agreement_sealed(sealed: SignedDocument) -> None:
     negotiation.ended_at = utcnow()
     audit.record(case, None, "negotiation_settled", {"negotiation": negotiation.id, "document": sealed.id,
                                                      "amount": amount})
+    performance.create_schedule(case, payment_plan(negotiation.agreement, performance.local_today()),
+                                payer_side=negotiation.agreement["payer"], source=f"{AGREEMENT_KIND}:{sealed.id}")
     logger.info("Case %s settled by direct negotiation", case)
     notify_users(case, joined_users(case), _("Case %(number)s is settled: both parties signed the settlement agreement.",
                                              number=case.number))
+
+
+def payment_plan(content: dict, effective: date) -> list[performance.PlannedItem]:
+    """The items the agreement obliges the payer to: its instalments, or one payment
+    ``PERFORMANCE_SINGLE_PAYMENT_DAYS`` after it took effect (as its text says); none without money."""
+    if content.get("amount") is None:
+        return []
+    lang = content.get("lang", "zh")
+    words = texts()["agreement"]["texts"]
+    if content.get("schedule"):
+        return [performance.PlannedItem(date.fromisoformat(row["due"]),
+                                        words["instalment"][lang].format(n=n, due=row["due"], amount=row["amount"]),
+                                        Decimal(row["amount"]))
+                for n, row in enumerate(content["schedule"], 1)]
+    days = current_app.config["PERFORMANCE_SINGLE_PAYMENT_DAYS"]
+    amount = Decimal(content["amount"])
+    return [performance.PlannedItem(effective + timedelta(days=days),
+                                    words["payment_once"][lang].format(amount=_money(amount), days=days), amount)]
 
 
 # --- the deadline -----------------------------------------------------------------------------------

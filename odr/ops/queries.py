@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from odr.auth.models import Role, User
+from odr.cases import performance
 from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations, open_case_sql
 from odr.extensions import db
 from odr.ops import warnings
@@ -279,6 +280,20 @@ def _case_filters(query, filters: Filters | None):
 
 def _open():
     return open_case_sql()
+
+
+def performance_figures(scope: Scope, filters: Filters | None = None, today: date | None = None):
+    """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
+    late ones (yellow, red), performed ones and the voluntary performance rate (``odr.cases.performance``)."""
+    where = [scope.case_where()]
+    if filters is not None:
+        if filters.organization_id is not None:
+            where.append(Case.organization_id == (filters.organization_id or None))
+        if filters.district:
+            where.append(Case.district == filters.district)
+        if filters.category:
+            where.append(Case.category == filters.category)
+    return performance.figures(where, today)
 
 
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,

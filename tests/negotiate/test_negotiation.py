@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from odr import jobs
-from odr.cases import audit, workflow
+from odr.cases import audit, performance, workflow
 from odr.cases import operations as case_ops
 from odr.cases.models import Outcome, Stage
 from odr.documents import storage
@@ -98,6 +98,13 @@ def test_offer_counter_accept_sign_settles_the_case_without_a_mediator(app, clie
     closed = next(ev for ev in audit.case_events(case) if ev.action == "case_closed")
     assert closed.actor == "system" and closed.payload["outcome"] == "settled"
     assert audit.verify_chain(audit.chain_name(case)) is None
+    # The agreed instalments become the schedule the parties follow (odr.perform).
+    schedule = performance.schedule_of(case)
+    assert schedule.payer_side == "respondent" and schedule.source == f"negotiated_agreement:{document.id}"
+    assert [(i.due_on.isoformat(), i.amount) for i in schedule.items] == [
+        ("2026-12-31", Decimal("1200.00")), ("2027-01-31", Decimal("1200.00"))]
+    assert "performance_schedule_created" in actions(case)
+    assert f"/perform/{case.number}" in client.get(f"/cases/{case.number}").get_data(as_text=True)
 
     # The page shows the settled negotiation and the sealed agreement.
     page = client.get(f"/negotiate/{case.number}").get_data(as_text=True)
@@ -326,3 +333,15 @@ def test_an_offer_of_another_case_is_404(app, client, login_en, parties, make_ca
     assert client.post(f"/negotiate/{other.number}/offers/{first.id}/answer",
                        data={"decision": "accept"}).status_code == 404
     assert client.get(f"/negotiate/{other.number}/offers/{first.id}/counter").status_code == 404
+
+
+def test_one_payment_is_due_the_days_the_agreement_states_after_sealing(app, clock, parties):
+    p = parties
+    first = offer(p, p.claimant, amount="3000")
+    ops.answer(first, p.case, p.respondent, accept=True)
+    db.session.commit()
+    payment = {s["id"]: s["text"] for s in ops.negotiation_of(p.case).agreement["sections"]}["payment"]
+    assert "15" in payment
+    plan = ops.payment_plan(ops.negotiation_of(p.case).agreement, date(2026, 11, 2))
+    assert [(i.due_on, i.amount) for i in plan] == [(date(2026, 11, 17), Decimal("3000.00"))]
+    assert ops.payment_plan({"amount": None, "lang": "zh"}, date(2026, 11, 2)) == []
