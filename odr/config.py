@@ -195,3 +195,7 @@ PERFORMANCE_REMINDER_DAYS = 3
 PERFORMANCE_RED_DAYS = 7
 PERFORMANCE_SINGLE_PAYMENT_DAYS = 15
 RECEIPT_MAX_BYTES = 5 * 1024 * 1024
+
+#: Satisfaction survey (``odr.survey``): figures of an organisation or mediator are shown from this
+#: many answers on, so that no one answer can be picked out.
+SURVEY_MIN_ANSWERS = 5

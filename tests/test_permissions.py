@@ -82,6 +82,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.arbitrate.permissions_arbitrate",
     "tests.negotiate.permissions_negotiate",
     "tests.perform.permissions_perform",
+    "tests.survey.permissions_survey",
 )]
 
 #: (method, url template, form data, expected status per role)

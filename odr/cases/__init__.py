@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
-    from odr.cases import audit, evidence, models, performance, staff, transfers, views  # noqa: F401  (the tables)
+    from odr.cases import audit, evidence, models, performance, satisfaction, staff, transfers, views  # noqa: F401  (the tables)
 
     from odr.cases.labels import register_actions
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from odr.auth.models import Role, User
-from odr.cases import performance
+from odr.cases import performance, satisfaction
 from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations, open_case_sql
 from odr.extensions import db
 from odr.ops import warnings
@@ -280,6 +280,13 @@ def _case_filters(query, filters: Filters | None):
 
 def _open():
     return open_case_sql()
+
+
+def satisfaction_figures(scope: Scope) -> dict:
+    """Survey averages per organisation and per mediator of the scope's cases (``odr.cases.satisfaction``);
+    each with how many are hidden for having fewer than ``SURVEY_MIN_ANSWERS`` answers."""
+    ids = None if scope.everything else sorted(scope.organizations)
+    return {"organisations": satisfaction.by_organisation(ids), "mediators": satisfaction.by_mediator(ids)}
 
 
 def performance_figures(scope: Scope, filters: Filters | None = None, today: date | None = None):

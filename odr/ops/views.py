@@ -102,7 +102,8 @@ def dashboard():
         tables=figures, org_choices=sorted(org_choices.items(), key=lambda kv: kv[1]),
         districts=current_app.config["DISTRICTS"], categories=list(Category),
         week=report.iso_week(now.date()), now=now, cap=queries.COUNT_CAP,
-        performance=queries.performance_figures(g.scope, filters))
+        performance=queries.performance_figures(g.scope, filters),
+        satisfaction=queries.satisfaction_figures(g.scope))
 
 
 @bp.get("/export/<name>.csv")
