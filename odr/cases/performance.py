@@ -197,12 +197,11 @@ def refresh(schedule: PerformanceSchedule, now: datetime | None = None, actor=No
 class Figures:
     """Performance as the dashboard shows it."""
 
-    #: Open schedules (not performed) by alert.
+    #: Open schedules (not yet performed) by alert, now.
     ok: int = 0
     yellow: int = 0
     red: int = 0
-    performed: int = 0
-    #: Schedules whose last due date has passed, or performed earlier: the rate's denominator.
+    #: Schedules whose last item fell due in the period: the rate's denominator.
     due: int = 0
     #: Of those, performed (voluntarily: no enforcement is tracked yet).
     performed_when_due: int = 0
@@ -212,20 +211,20 @@ class Figures:
         return self.performed_when_due / self.due if self.due else None
 
 
-def figures(case_where=(), today: date | None = None) -> Figures:
-    """Open schedules by alert, performed ones, and the voluntary performance rate, over the cases
-    matching ``case_where`` (the dashboard's scope and filters)."""
-    today = today or local_today()
-    done = PerformanceSchedule.performed_at.is_not(None)
-    is_due = sa.or_(done, PerformanceSchedule.last_due_on < today)
-    row = db.session.execute(
-        sa.select(
-            sa.func.count().filter(~done, PerformanceSchedule.alert == Alert.ok),
-            sa.func.count().filter(~done, PerformanceSchedule.alert == Alert.yellow),
-            sa.func.count().filter(~done, PerformanceSchedule.alert == Alert.red),
-            sa.func.count().filter(done),
-            sa.func.count().filter(is_due),
-        ).select_from(PerformanceSchedule).join(Case, Case.id == PerformanceSchedule.case_id).where(*case_where)
-    ).one()
-    ok, yellow, red, performed, due = (n or 0 for n in row)
-    return Figures(ok=ok, yellow=yellow, red=red, performed=performed, due=due, performed_when_due=performed)
+def figures(case_where=(), period: tuple[date, date] | None = None) -> Figures:
+    """Open schedules by alert (now), and the voluntary performance rate of the schedules whose last
+    item fell due in ``period`` (first and last day; default the last 30 days), over the cases matching
+    ``case_where`` (the dashboard's scope and filters). Both read a bounded slice of the schedules
+    through their indexes: the open ones, and those due in the period."""
+    if period is None:
+        today = local_today()
+        period = (today - timedelta(days=29), today)
+    by_alert = dict(db.session.execute(
+        sa.select(PerformanceSchedule.alert, sa.func.count()).join(Case, Case.id == PerformanceSchedule.case_id)
+        .where(PerformanceSchedule.performed_at.is_(None), *case_where).group_by(PerformanceSchedule.alert)).all())
+    due, performed = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(PerformanceSchedule.performed_at))
+        .join(Case, Case.id == PerformanceSchedule.case_id)
+        .where(PerformanceSchedule.last_due_on.between(*period), *case_where)).one()
+    return Figures(ok=by_alert.get(Alert.ok, 0), yellow=by_alert.get(Alert.yellow, 0), red=by_alert.get(Alert.red, 0),
+                   due=due or 0, performed_when_due=performed or 0)

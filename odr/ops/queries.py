@@ -289,9 +289,10 @@ def satisfaction_figures(scope: Scope) -> dict:
     return {"organisations": satisfaction.by_organisation(ids), "mediators": satisfaction.by_mediator(ids)}
 
 
-def performance_figures(scope: Scope, filters: Filters | None = None, today: date | None = None):
+def performance_figures(scope: Scope, filters: Filters | None = None):
     """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
-    late ones (yellow, red), performed ones and the voluntary performance rate (``odr.cases.performance``)."""
+    late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
+    (``odr.cases.performance``)."""
     where = [scope.case_where()]
     if filters is not None:
         if filters.organization_id is not None:
@@ -300,7 +301,7 @@ def performance_figures(scope: Scope, filters: Filters | None = None, today: dat
             where.append(Case.district == filters.district)
         if filters.category:
             where.append(Case.category == filters.category)
-    return performance.figures(where, today)
+    return performance.figures(where, (filters.start, filters.end) if filters is not None else None)
 
 
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,

@@ -155,21 +155,23 @@ def test_an_unconfirmed_item_turns_the_case_yellow_then_red(app, clock, client, 
     assert schedule.alert is Alert.ok
 
 
-def test_voluntary_performance_rate_counts_schedules_whose_time_has_come(app, clock, make_case, scheduled):
-    p, schedule = scheduled
+def test_voluntary_performance_rate_counts_schedules_due_in_the_period(app, clock, make_case, scheduled):
+    p, schedule = scheduled  # last item due 2026-12-10
     other = make_case(claimant=p.claimant, respondent=p.respondent)
     performance.create_schedule(other, [performance.PlannedItem(date(2026, 11, 20), "All of it", None)],
                                 payer_side="respondent", source="test:2")
     db.session.commit()
-    assert performance.figures(today=date(2026, 11, 2)).voluntary_rate is None
-    late = performance.figures(today=date(2027, 1, 1))
-    assert (late.due, late.performed_when_due, late.voluntary_rate) == (2, 0, 0.0)
+    assert performance.figures(period=(date(2026, 10, 1), date(2026, 10, 31))).voluntary_rate is None
+    late = performance.figures(period=(date(2026, 11, 1), date(2026, 12, 31)))
+    assert (late.due, late.performed_when_due, late.voluntary_rate, late.ok) == (2, 0, 0.0, 2)
+    only_november = performance.figures(period=(date(2026, 11, 1), date(2026, 11, 30)))
+    assert only_november.due == 1
     for item in schedule.items:
         item.status, item.reported_at = ItemStatus.confirmed, clock.now
     performance.refresh(schedule)
     db.session.commit()
-    figures = performance.figures(today=date(2027, 1, 1))
-    assert (figures.performed, figures.due, figures.voluntary_rate) == (1, 2, 0.5)
+    figures = performance.figures(period=(date(2026, 11, 1), date(2026, 12, 31)))
+    assert (figures.performed_when_due, figures.due, figures.voluntary_rate, figures.ok) == (1, 2, 0.5, 1)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PerformanceItem)) == 3
 
 
