@@ -46,8 +46,7 @@ def upgrade():
         sa.UniqueConstraint('case_id', 'user_id', name=op.f('uq_survey_answer_case_id_user_id')),
     )
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
-        batch_op.create_index('ix_survey_answer_mediator', ['mediator_id'], unique=False)
-        batch_op.create_index('ix_survey_answer_org', ['organization_id'], unique=False)
+        batch_op.create_index('ix_survey_answer_created', ['created_at', 'organization_id'], unique=False)
     op.create_table(
         'survey_invitation',
         sa.Column('case_id', sa.Integer(), nullable=False),
@@ -61,6 +60,5 @@ def upgrade():
 def downgrade():
     op.drop_table('survey_invitation')
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
-        batch_op.drop_index('ix_survey_answer_org')
-        batch_op.drop_index('ix_survey_answer_mediator')
+        batch_op.drop_index('ix_survey_answer_created')
     op.drop_table('survey_answer')

@@ -219,12 +219,15 @@ def figures(case_where=(), period: tuple[date, date] | None = None) -> Figures:
     if period is None:
         today = local_today()
         period = (today - timedelta(days=29), today)
-    by_alert = dict(db.session.execute(
-        sa.select(PerformanceSchedule.alert, sa.func.count()).join(Case, Case.id == PerformanceSchedule.case_id)
-        .where(PerformanceSchedule.performed_at.is_(None), *case_where).group_by(PerformanceSchedule.alert)).all())
-    due, performed = db.session.execute(
+    def of_cases(query):
+        # The case table is read only when something is asked of the case (scope, filters).
+        return query.join(Case, Case.id == PerformanceSchedule.case_id).where(*case_where) if case_where else query
+
+    by_alert = dict(db.session.execute(of_cases(
+        sa.select(PerformanceSchedule.alert, sa.func.count())
+        .where(PerformanceSchedule.performed_at.is_(None)).group_by(PerformanceSchedule.alert))).all())
+    due, performed = db.session.execute(of_cases(
         sa.select(sa.func.count(), sa.func.count(PerformanceSchedule.performed_at))
-        .join(Case, Case.id == PerformanceSchedule.case_id)
-        .where(PerformanceSchedule.last_due_on.between(*period), *case_where)).one()
+        .where(PerformanceSchedule.last_due_on.between(*period)))).one()
     return Figures(ok=by_alert.get(Alert.ok, 0), yellow=by_alert.get(Alert.yellow, 0), red=by_alert.get(Alert.red, 0),
                    due=due or 0, performed_when_due=performed or 0)

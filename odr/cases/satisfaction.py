@@ -6,7 +6,7 @@ case file so that the dashboard reads the figures without knowing the survey fea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -53,8 +53,8 @@ class SurveyAnswer(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("case_id", "user_id"),
-        sa.Index("ix_survey_answer_org", "organization_id"),
-        sa.Index("ix_survey_answer_mediator", "mediator_id"),
+        # The dashboard reads a period's answers (then groups them by organisation or mediator).
+        sa.Index("ix_survey_answer_created", "created_at", "organization_id"),
         _score("outcome"), _score("heard"), _score("understood"), _score("ease"),
         sa.CheckConstraint("neutral IS NULL OR neutral BETWEEN 1 AND 5", name="neutral_scale"),
     )
@@ -84,30 +84,40 @@ class Row:
     would_use_again: float
 
 
-def _rows(group_column, name_of, where) -> tuple[list[Row], int]:
+def _rows(group_column, name_of, where, period) -> tuple[list[Row], int]:
     minimum = current_app.config["SURVEY_MIN_ANSWERS"]
     fairness = (SurveyAnswer.heard + SurveyAnswer.understood + sa.func.coalesce(SurveyAnswer.neutral, 0)) \
         / (2.0 + sa.case((SurveyAnswer.neutral.is_(None), 0), else_=1))
     rows = db.session.execute(
         sa.select(group_column, sa.func.count(), sa.func.avg(SurveyAnswer.outcome), sa.func.avg(fairness),
                   sa.func.avg(SurveyAnswer.ease), sa.func.avg(sa.case((SurveyAnswer.would_use_again, 1.0), else_=0.0)))
-        .where(group_column.is_not(None), *where).group_by(group_column)).all()
+        .where(group_column.is_not(None), *where, *_in_period(period)).group_by(group_column)).all()
     shown = [r for r in rows if r[1] >= minimum]
     names = name_of([r[0] for r in shown])
     return ([Row(names.get(key, str(key)), n, float(o), float(f), float(e), float(a))
              for key, n, o, f, e, a in shown], len(rows) - len(shown))
 
 
-def by_organisation(organization_ids: list[int] | None) -> tuple[list[Row], int]:
-    """Per organisation (within ``organization_ids``; ``None``: all): rows with enough answers, and how
-    many organisations have too few to show."""
+def _in_period(period) -> list:
+    """Answers given from the first day to the last of ``period`` (``None``: all)."""
+    if period is None:
+        return []
+    start, end = period
+    return [SurveyAnswer.created_at >= datetime.combine(start, time.min),
+            SurveyAnswer.created_at < datetime.combine(end + timedelta(days=1), time.min)]
+
+
+def by_organisation(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
+    """Per organisation (within ``organization_ids``; ``None``: all), over the answers given in ``period``
+    (first and last day; ``None``: all): rows with enough answers, and how many organisations have
+    too few to show."""
     where = [] if organization_ids is None else [SurveyAnswer.organization_id.in_(organization_ids or [-1])]
     return _rows(SurveyAnswer.organization_id, lambda ids: dict(db.session.execute(
-        sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()), where)
+        sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()), where, period)
 
 
-def by_mediator(organization_ids: list[int] | None) -> tuple[list[Row], int]:
-    """Per mediator, over the answers of cases of ``organization_ids`` (``None``: all)."""
+def by_mediator(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
+    """Per mediator, over the answers given in ``period`` about cases of ``organization_ids`` (``None``: all)."""
     where = [] if organization_ids is None else [SurveyAnswer.organization_id.in_(organization_ids or [-1])]
     return _rows(SurveyAnswer.mediator_id, lambda ids: dict(db.session.execute(
-        sa.select(User.id, User.name).where(User.id.in_(ids))).all()), where)
+        sa.select(User.id, User.name).where(User.id.in_(ids))).all()), where, period)

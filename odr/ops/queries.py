@@ -282,18 +282,20 @@ def _open():
     return open_case_sql()
 
 
-def satisfaction_figures(scope: Scope) -> dict:
-    """Survey averages per organisation and per mediator of the scope's cases (``odr.cases.satisfaction``);
-    each with how many are hidden for having fewer than ``SURVEY_MIN_ANSWERS`` answers."""
+def satisfaction_figures(scope: Scope, filters: Filters | None = None) -> dict:
+    """Survey averages per organisation and per mediator of the scope's cases, over the answers given in
+    the filters' period (``odr.cases.satisfaction``); each with how many are hidden for having fewer
+    than ``SURVEY_MIN_ANSWERS`` answers."""
     ids = None if scope.everything else sorted(scope.organizations)
-    return {"organisations": satisfaction.by_organisation(ids), "mediators": satisfaction.by_mediator(ids)}
+    period = (filters.start, filters.end) if filters is not None else None
+    return {"organisations": satisfaction.by_organisation(ids, period), "mediators": satisfaction.by_mediator(ids, period)}
 
 
 def performance_figures(scope: Scope, filters: Filters | None = None):
     """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
     late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
     (``odr.cases.performance``)."""
-    where = [scope.case_where()]
+    where = [] if scope.everything else [scope.case_where()]
     if filters is not None:
         if filters.organization_id is not None:
             where.append(Case.organization_id == (filters.organization_id or None))

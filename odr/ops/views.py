@@ -103,7 +103,7 @@ def dashboard():
         districts=current_app.config["DISTRICTS"], categories=list(Category),
         week=report.iso_week(now.date()), now=now, cap=queries.COUNT_CAP,
         performance=queries.performance_figures(g.scope, filters),
-        satisfaction=queries.satisfaction_figures(g.scope))
+        satisfaction=queries.satisfaction_figures(g.scope, filters))
 
 
 @bp.get("/export/<name>.csv")

@@ -127,6 +127,9 @@ def test_figures_are_hidden_below_five_answers(app, client, login_en, make_user,
     assert row.fairness == pytest.approx(4.0)
     assert satisfaction.by_mediator(None)[0][0].name == "Mediator Li"
     assert satisfaction.by_organisation([p.org.id + 100]) == ([], 0)
+    # Over a period: only the answers given in it.
+    from datetime import date
+    assert satisfaction.by_organisation([p.org.id], (date(2020, 1, 1), date(2020, 12, 31))) == ([], 0)
     login_en(client, p.staff)
     page = client.get("/ops/").get_data(as_text=True)
     assert "Satisfaction of the parties" in page and "Mediator Li" in page and "80%" in page
