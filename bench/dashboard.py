@@ -137,7 +137,7 @@ def case_rows(first_id, n, rng, now=NOW, recent=False, room_messages=True):
         for seq, (action, payload, at) in enumerate(events, start=1):
             event_id += 1
             rows.append(dict(id=event_id, chain=f"case:{cid}", seq=seq, case_id=cid, actor="system", action=action,
-                             payload=payload, created_at=at, prev_hash=HASH, hash=HASH))
+                             payload=payload, created_at=at, prev_hash=HASH, hash=HASH, hash_version=2))
         transfer = None
         if channel == "transfer":
             accepted = created + timedelta(seconds=rng.expovariate(1 / 50))
@@ -150,11 +150,39 @@ CASE_COLS = ["id", "number", "category", "description", "claim", "district", "ch
              "organization_id", "mediator_id", "api_client_id", "external_ref", "created_at", "stage_entered_at",
              "due_at", "closed_at"]
 PARTY_COLS = ["case_id", "side", "user_id", "name", "phone", "status", "invited_at"]
-EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "created_at", "prev_hash", "hash"]
+EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "created_at", "prev_hash", "hash",
+              "hash_version"]
 TRANSFER_COLS = ["case_id", "api_client_id", "organization_id", "received_at", "accepted_at", "contacted_at"]
+SCHEDULE_COLS = ["id", "case_id", "source", "payer_side", "created_at", "alert", "performed_at", "last_due_on"]
+SURVEY_COLS = ["case_id", "user_id", "side", "organization_id", "mediator_id", "outcome", "heard", "neutral",
+               "understood", "ease", "would_use_again", "comment", "created_at"]
 
 
-BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response")
+def after_rows(case, rng):
+    """A settled case's performance schedule (two in five settled cases have one: most performed, the
+    open ones mostly on time, some late) and, for a case that ended, one party's survey answer (half
+    of them answer)."""
+    schedule = survey = None
+    end = case["closed_at"]
+    if end is None:
+        return None, None
+    if case["outcome"] == "settled" and rng.random() < 0.4:
+        last_due = (end + timedelta(days=rng.randint(15, 180))).date()
+        done = last_due < NOW.date() and rng.random() < 0.8
+        alert = "ok" if done or last_due >= NOW.date() else rng.choice(["ok", "yellow", "red", "red"])
+        schedule = dict(id=case["id"], case_id=case["id"], source="bench", payer_side="respondent", created_at=end,
+                        alert=alert, performed_at=datetime.combine(last_due, datetime.min.time()) if done else None,
+                        last_due_on=last_due.isoformat())
+    if rng.random() < 0.5:
+        score = lambda: rng.randint(1, 5)  # noqa: E731
+        survey = dict(case_id=case["id"], user_id=3, side="claimant", organization_id=case["organization_id"],
+                      mediator_id=case["mediator_id"], outcome=score(), heard=score(),
+                      neutral=score() if case["mediator_id"] else None, understood=score(), ease=score(),
+                      would_use_again=rng.random() < 0.8, comment="", created_at=end)
+    return schedule, survey
+
+
+BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response", "performance_schedule", "survey_answer")
 
 
 def without_indexes(engine, build):
@@ -207,9 +235,10 @@ def add_room_messages(db, sa, n):
         conn.execute(sa.text("INSERT INTO bench_pos (k) VALUES (:k)"), [{"k": k} for k in range(1, EVENTS_PER_CASE + 1)])
         chain = "'case:' || c.id" if not pg else "'case:' || c.id::text"
         conn.execute(sa.text(f"""
-            INSERT INTO event (id, chain, seq, case_id, actor, action, payload, created_at, prev_hash, hash)
+            INSERT INTO event (id, chain, seq, case_id, actor, action, payload, created_at, prev_hash, hash,
+                               hash_version)
             SELECT (c.id - 1) * {EVENTS_PER_CASE} + p.k, {chain}, p.k, c.id, 'system', 'room_message',
-                   '{{"channel": "joint"}}', c.created_at, '{HASH}', '{HASH}'
+                   '{{"channel": "joint"}}', c.created_at, '{HASH}', '{HASH}', 2
             FROM "case" c JOIN bench_counted b ON b.case_id = c.id JOIN bench_pos p ON p.k > b.counted
             WHERE c.id <= :n"""), {"n": n})
         conn.execute(sa.text("DROP TABLE bench_pos"))
@@ -327,6 +356,11 @@ def load_rows(db, n, rng, totals):
             loader.add("event", EVENT_COLS, e)
         if transfer:
             loader.add("ops_transfer_response", TRANSFER_COLS, transfer)
+        schedule, survey = after_rows(case, rng)
+        if schedule:
+            loader.add("performance_schedule", SCHEDULE_COLS, schedule)
+        if survey:
+            loader.add("survey_answer", SURVEY_COLS, survey)
         batch_cases[case["id"]] = CaseRow(case["id"], case["organization_id"], case["category"],
                                           case["district"], case["channel"], case["mediator_id"],
                                           case["created_at"])
@@ -451,6 +485,12 @@ def queries_to_time(app):
             f"{who}: red counts": lambda s=scope: queries.warning_counts(s, NOW),
             f"{who}: transfers per sender (7 d)": lambda s=scope: transfers.per_sender(s, since, NOW),
         })
+    for who, scope in (("admin", everyone), ("manager", center)):
+        named.update({
+            f"{who}: performance (late now, rate 30 d)": lambda s=scope: queries.performance_figures(s, f),
+            f"{who}: satisfaction per org and mediator (30 d)": lambda s=scope: queries.satisfaction_figures(s, f),
+        })
+    named["admin: performance, district+category"] = lambda: queries.performance_figures(everyone, f_narrow)
     named["admin: open by stage, district+category"] = lambda: queries.open_by("stage", everyone, f_narrow)
     named["admin: per day, district+category"] = lambda: queries.daily_flow(everyone, f_narrow)
     named["staff queue page 1 (one org)"] = lambda: case_ops.staff_queue(staff, 1).items

@@ -181,3 +181,21 @@ OPS_PAGE_SIZE = 25
 #: The dashboard's summaries count audit events at least this old (a transaction still open
 #: may commit an event with a lower id than one already counted).
 OPS_SUMMARY_LAG_SECONDS = 30
+
+#: Direct negotiation (``odr.negotiate``): days from the first offer until the case goes on to
+#: mediation without an accepted offer, and the further days the parties have to sign the agreement.
+NEGOTIATION_DAYS = 14
+NEGOTIATION_SIGNING_DAYS = 7
+
+#: Performance of agreements (``odr.cases.performance``, ``odr.perform``): days before a due date the
+#: payer is reminded; days after it an unconfirmed item turns its case red (yellow from the day after
+#: the due date); days from sealing to a one-payment settlement's due date (the agreement says so);
+#: the largest receipt accepted.
+PERFORMANCE_REMINDER_DAYS = 3
+PERFORMANCE_RED_DAYS = 7
+PERFORMANCE_SINGLE_PAYMENT_DAYS = 15
+RECEIPT_MAX_BYTES = 5 * 1024 * 1024
+
+#: Satisfaction survey (``odr.survey``): figures of an organisation or mediator are shown from this
+#: many answers on, so that no one answer can be picked out.
+SURVEY_MIN_ANSWERS = 5

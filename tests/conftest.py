@@ -31,7 +31,7 @@ from odr import timeutil
 from odr.extensions import db, limiter
 
 #: Fixtures more than one test package uses (the tests/*/conftest.py files keep their own).
-pytest_plugins = ["tests.fixtures.mediation", "tests.fixtures.media", "tests.fixtures.openapi"]
+pytest_plugins = ["tests.fixtures.mediation", "tests.fixtures.negotiation", "tests.fixtures.media", "tests.fixtures.openapi"]
 
 PASSWORD = "correct horse 42"
 _counter = itertools.count(1)

@@ -80,6 +80,9 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.video.permissions_video",
     "tests.ops.permissions_ops",
     "tests.arbitrate.permissions_arbitrate",
+    "tests.negotiate.permissions_negotiate",
+    "tests.perform.permissions_perform",
+    "tests.survey.permissions_survey",
 )]
 
 #: (method, url template, form data, expected status per role)

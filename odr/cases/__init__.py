@@ -4,8 +4,11 @@
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
     from odr.auth import recorder
-    from odr.cases import audit, staff, views
+    from odr.cases import audit, performance, staff, views
 
+    from odr.cases.labels import register_actions
+
+    register_actions(performance.ACTIONS)
     audit.install_append_only_guard()
     recorder.set_recorder(audit.record)  # account events join the platform's audit trail
     app.register_blueprint(views.bp)

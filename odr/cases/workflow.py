@@ -88,6 +88,8 @@ def unregistered_guards() -> set[str]:
 
 
 award_sealed = feature_guard("award_sealed", _l("The award is issued when every arbitrator has signed it."))
+negotiated_agreement_sealed = feature_guard(
+    "negotiated_agreement_sealed", _l("A case settles by negotiation when both parties have signed the settlement agreement."))
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class Move:
     #: Roles in the case (see ``Case.roles_of``) that may make this move.
     who: frozenset
     guards: tuple[Guard, ...] = ()
+    #: The platform itself may make the move (``actor`` is ``None``): a periodic job whose deadline
+    #: passed, or the sealing of a document. Nobody else gains a move from it.
+    by_platform: bool = False
 
 
 #: ``(from stage, to stage or outcome) → Move``. Withdrawal and closing without a
@@ -102,9 +107,14 @@ class Move:
 MOVES: dict[tuple[Stage, Target], Move] = {
     (Stage.consultation, Stage.assessment): Move(PARTIES | CENTER),
     (Stage.consultation, Stage.mediation): Move(CENTER),
-    (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER),
+    # By the platform too: a direct negotiation (``odr.negotiate``) whose time ran out goes on to mediation.
+    (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER, by_platform=True),
     (Stage.assessment, Stage.arbitration): Move(PARTIES | CENTER, (respondent_joined, has_arbitration_basis)),
     (Stage.assessment, Stage.litigation): Move(PARTIES | CENTER),
+    # Settled without a neutral: only when the platform seals the agreement both parties signed
+    # after a direct negotiation (``odr.negotiate``), never by hand.
+    (Stage.assessment, Outcome.settled): Move(frozenset(), (respondent_joined, negotiated_agreement_sealed),
+                                              by_platform=True),
     # Filed by the arbitration package once the basis holds (both parties signed, or the clause confirmed).
     (Stage.mediation, Stage.arbitration): Move(PARTIES | CENTER | {"mediator"}, (respondent_joined, has_arbitration_basis)),
     (Stage.mediation, Stage.litigation): Move(PARTIES | CENTER | {"mediator"}),
@@ -135,7 +145,10 @@ def refusal(case: Case, to: Target, actor) -> str | None:
     rule = MOVES.get((case.stage, to))
     if rule is None:
         return _l("A case cannot go from %(stage)s to %(to)s.", stage=stage_label(case.stage), to=stage_label(to))
-    if not (case.roles_of(actor) & rule.who):
+    if actor is None:
+        if not rule.by_platform:
+            return _l("You may not make this change in this case.")
+    elif not (case.roles_of(actor) & rule.who):
         return _l("You may not make this change in this case.")
     for guard in rule.guards:
         reason = guard(case)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from odr.auth.models import Role, User
+from odr.cases import performance, satisfaction
 from odr.cases.models import Case, CaseParty, Category, Organization, managed_organizations, open_case_sql
 from odr.extensions import db
 from odr.ops import warnings
@@ -279,6 +280,30 @@ def _case_filters(query, filters: Filters | None):
 
 def _open():
     return open_case_sql()
+
+
+def satisfaction_figures(scope: Scope, filters: Filters | None = None) -> dict:
+    """Survey averages per organisation and per mediator of the scope's cases, over the answers given in
+    the filters' period (``odr.cases.satisfaction``); each with how many are hidden for having fewer
+    than ``SURVEY_MIN_ANSWERS`` answers."""
+    ids = None if scope.everything else sorted(scope.organizations)
+    period = (filters.start, filters.end) if filters is not None else None
+    return {"organisations": satisfaction.by_organisation(ids, period), "mediators": satisfaction.by_mediator(ids, period)}
+
+
+def performance_figures(scope: Scope, filters: Filters | None = None):
+    """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
+    late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
+    (``odr.cases.performance``)."""
+    where = [] if scope.everything else [scope.case_where()]
+    if filters is not None:
+        if filters.organization_id is not None:
+            where.append(Case.organization_id == (filters.organization_id or None))
+        if filters.district:
+            where.append(Case.district == filters.district)
+        if filters.category:
+            where.append(Case.category == filters.category)
+    return performance.figures(where, (filters.start, filters.end) if filters is not None else None)
 
 
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,

@@ -101,7 +101,9 @@ def dashboard():
         "ops/dashboard.html", filters=filters, red=red, marks=marks, counts=queries.warning_counts(g.scope, now),
         tables=figures, org_choices=sorted(org_choices.items(), key=lambda kv: kv[1]),
         districts=current_app.config["DISTRICTS"], categories=list(Category),
-        week=report.iso_week(now.date()), now=now, cap=queries.COUNT_CAP)
+        week=report.iso_week(now.date()), now=now, cap=queries.COUNT_CAP,
+        performance=queries.performance_figures(g.scope, filters),
+        satisfaction=queries.satisfaction_figures(g.scope, filters))
 
 
 @bp.get("/export/<name>.csv")

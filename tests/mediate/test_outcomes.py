@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from odr.cases import audit
+from odr.cases import audit, performance
 from odr.cases.models import ArbitrationBasis, Category, Outcome, Stage
 from odr.extensions import db
 from odr.mediate.outcomes import operations as outcomes
@@ -185,8 +185,14 @@ def test_both_approve_and_everyone_signs_settles_the_case(client, login, mediati
     assert m.case.outcome is Outcome.settled and m.case.closed_at is not None
     assert m.case.settlement_amount == Decimal("1000.00")
     events = audit.case_events(m.case)
-    tail = [e.action for e in events][-4:]
-    assert tail == ["document_signed", "document_sealed", "case_closed", "settlement_amount_recorded"]
+    tail = [e.action for e in events][-5:]
+    assert tail == ["document_signed", "document_sealed", "case_closed", "settlement_amount_recorded",
+                    "performance_schedule_created"]
+    # The accepted proposal's instalments (they add up to the agreed amount) are the schedule to follow.
+    schedule = performance.schedule_of(m.case)
+    assert schedule.payer_side == "respondent"
+    assert [(i.due_on, i.amount) for i in schedule.items] == [(date(2026, 12, 1), Decimal("600.00")),
+                                                              (date(2027, 1, 1), Decimal("400.00"))]
     closed = next(e for e in events if e.action == "case_closed")
     assert closed.payload["outcome"] == "settled" and closed.actor.startswith(f"user:{m.mediator.id} ")
     assert audit.verify_chain(audit.chain_name(m.case)) is None
@@ -323,3 +329,14 @@ def test_stage_page_shows_the_outcome_card(client, login, mediation):
     page = client.get(f"/mediate/{m.case.number}").get_data(as_text=True)
     assert 'id="outcome"' in page and 'id="proposals-link"' in page
     assert "Not written yet." in page
+
+
+def test_an_agreement_whose_amount_differs_from_the_instalments_gets_no_schedule(client, login, mediation):
+    m = mediation
+    accepted_proposal(m)
+    draft_and_send(client, login, m, amount="900")  # the mediator settled on another sum than 600 + 400
+    for party in (m.claimant, m.respondent):
+        assert approve(client, login, party, m).status_code == 303
+    sign_all(client, login, m, signing.signed_document(outcomes.current_document(m.case, AGREEMENT)))
+    db.session.refresh(m.case)
+    assert m.case.outcome is Outcome.settled and performance.schedule_of(m.case) is None

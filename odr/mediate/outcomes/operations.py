@@ -361,6 +361,28 @@ def settle(document: OutcomeDocument, case: Case) -> None:
     logger.info("Case %s settled by agreement version %s", case, document.version)
 
 
+def schedule_performance(document: OutcomeDocument, case: Case, sealed) -> None:
+    """The instalments of the accepted proposal the agreement was drawn from become the schedule the
+    parties follow (``odr.cases.performance``) — only when they add up to the agreement's amount, so the
+    schedule never says other than the signed text's sum; the respondent pays, as the template says.
+    A one-payment agreement names its date only in words (the template leaves it blank): no schedule."""
+    from odr.cases import performance
+
+    proposal = db.session.get(Proposal, document.content.get("proposal")) if document.content.get("proposal") else None
+    amount = document_amount(document)
+    if proposal is None or not proposal.schedule or amount is None:
+        return
+    lines = schedule_of(proposal)
+    if sum((i.amount for i in lines), Decimal(0)) != amount:
+        return
+    lang = _lang(document.content.get("lang"))
+    t = templates_data()["agreement"]
+    items = [performance.PlannedItem(i.due, _text(t, "instalment", lang).format(n=n, due=i.due.isoformat(),
+                                                                                amount=_money(i.amount)), i.amount)
+             for n, i in enumerate(lines, 1)]
+    performance.create_schedule(case, items, payer_side=Side.respondent.value, source=f"mediation_agreement:{sealed.id}")
+
+
 # --- after a record of undisputed facts: court (arbitration is asked for in odr.arbitrate) ---------------------------------
 
 def facts_approved(case: Case) -> bool:

@@ -81,3 +81,4 @@ def agreement_sealed(sealed: SignedDocument) -> None:
     case = sealed.case
     if document is not None and case.is_open and outcomes.ready_to_settle(document):
         outcomes.settle(document, case)
+        outcomes.schedule_performance(document, case, sealed)

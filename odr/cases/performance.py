@@ -1,0 +1,233 @@
+"""Performance of what a case ended with: the payment plan of a sealed agreement (or award) as a
+schedule of items the parties follow until everything is confirmed.
+
+The schedule belongs to the case file because several features share it: the feature whose
+document is sealed creates it (:func:`create_schedule`, the direct negotiation today), the
+performance pages (``odr.perform``) let the payer report an item done with a receipt and the payee
+confirm or dispute it, and the dashboard counts schedules by their alert without knowing any feature.
+
+An item is due on its date; one not confirmed by then turns its schedule **yellow**, and
+``PERFORMANCE_RED_DAYS`` later **red** (:func:`alert_of`, kept up to date by the performance job
+and after every step). The case is **performed** when every item is confirmed.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from odr.auth.models import User, enum_column
+from odr.cases import audit
+from odr.cases.models import Case
+from odr.extensions import db
+from odr.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
+
+#: The audit actions of performance (registered by the ``odr.perform`` feature with its own).
+ACTIONS = {
+    "performance_schedule_created": _l("Performance schedule drawn up"),
+    "case_performed": _l("Everything agreed has been done"),
+}
+
+
+class ItemStatus(enum.Enum):
+    #: Not yet reported done.
+    pending = "pending"
+    #: The payer reported it done (with a receipt); waiting for the payee.
+    reported = "reported"
+    confirmed = "confirmed"
+    #: The payee says it was not done as reported; the payer may report it again.
+    disputed = "disputed"
+
+
+class Alert(enum.Enum):
+    ok = "ok"
+    yellow = "yellow"
+    red = "red"
+
+
+class PerformanceSchedule(db.Model):
+    """What a case's sealed agreement or award obliges a side to do, item by item."""
+
+    __tablename__ = "performance_schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), unique=True)
+    #: Which document the plan comes from, e.g. ``negotiated_agreement:12`` (a signed document id).
+    source: Mapped[str] = mapped_column(sa.String(64))
+    #: ``claimant`` or ``respondent``: the side that pays or performs.
+    payer_side: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Kept up to date by the performance job and every step (what the dashboard counts).
+    alert: Mapped[Alert] = mapped_column(enum_column(Alert), default=Alert.ok)
+    #: When the last item was confirmed.
+    performed_at: Mapped[datetime | None]
+    #: The last item's due date: from then on the schedule counts in the voluntary performance rate.
+    last_due_on: Mapped[date] = mapped_column(sa.Date)
+
+    case: Mapped[Case] = relationship()
+    items: Mapped[list[PerformanceItem]] = relationship(back_populates="schedule", order_by="PerformanceItem.position",
+                                                        cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # Dashboard counts of open schedules by alert, and of performed ones by time.
+        sa.Index("ix_performance_schedule_alert", "performed_at", "alert"),
+        sa.Index("ix_performance_schedule_last_due", "last_due_on"),
+    )
+
+    @property
+    def payee_side(self) -> str:
+        return "claimant" if self.payer_side == "respondent" else "respondent"
+
+    def __repr__(self):
+        return f"<PerformanceSchedule {self.id} case {self.case_id} {self.alert.value}>"
+
+
+class PerformanceItem(db.Model):
+    """One thing to do by a date: a sum of money, or another obligation described in words."""
+
+    __tablename__ = "performance_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(sa.ForeignKey("performance_schedule.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    description: Mapped[str] = mapped_column(sa.Text)
+    #: Yuan, for a payment; ``None`` for another obligation.
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[ItemStatus] = mapped_column(enum_column(ItemStatus), default=ItemStatus.pending)
+    #: The receipt the payer sent (stored by ``odr.uploads`` under its hash).
+    receipt_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    receipt_mimetype: Mapped[str | None] = mapped_column(sa.String(64))
+    receipt_filename: Mapped[str | None] = mapped_column(sa.String(120))
+    reported_at: Mapped[datetime | None]
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: Why the payee disputes the report.
+    dispute_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When the payer was reminded of the coming due date.
+    reminded_at: Mapped[datetime | None]
+
+    schedule: Mapped[PerformanceSchedule] = relationship(back_populates="items")
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    __table_args__ = (
+        # The reminder job reads unconfirmed items by due date.
+        sa.Index("ix_performance_item_status_due", "status", "due_on"),
+        sa.CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
+        sa.CheckConstraint("status = 'pending' OR reported_at IS NOT NULL", name="reported_has_time"),
+    )
+
+    def __repr__(self):
+        return f"<PerformanceItem {self.id} {self.due_on} {self.status.value}>"
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One item of a payment plan as a sealed document states it."""
+
+    due_on: date
+    description: str
+    amount: Decimal | None = None
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The date in the platform's time zone (due dates are calendar dates)."""
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    return (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(tz).date()
+
+
+def schedule_of(case: Case) -> PerformanceSchedule | None:
+    return db.session.scalar(sa.select(PerformanceSchedule).where(PerformanceSchedule.case_id == case.id))
+
+
+def create_schedule(case: Case, items: list[PlannedItem], *, payer_side: str, source: str,
+                    actor=None) -> PerformanceSchedule | None:
+    """The schedule of a case's sealed plan (in the caller's transaction); ``None`` when the plan has no item
+    or the case already has one."""
+    if not items or schedule_of(case) is not None:
+        return None
+    schedule = PerformanceSchedule(case_id=case.id, source=source[:64], payer_side=payer_side,
+                                   created_at=utcnow(), alert=Alert.ok, last_due_on=max(i.due_on for i in items))
+    for position, item in enumerate(sorted(items, key=lambda i: i.due_on)):
+        schedule.items.append(PerformanceItem(position=position, description=item.description[:2000],
+                                              amount=item.amount, due_on=item.due_on, status=ItemStatus.pending))
+    db.session.add(schedule)
+    db.session.flush()
+    audit.record(case, actor, "performance_schedule_created", {
+        "schedule": schedule.id, "source": source, "payer": payer_side,
+        "items": [{"due_on": i.due_on, "amount": i.amount, "description": i.description} for i in schedule.items]})
+    logger.info("Case %s: performance schedule of %d items from %s", case, len(items), source)
+    return schedule
+
+
+def alert_of(schedule: PerformanceSchedule, today: date) -> Alert:
+    """Yellow once an item is unconfirmed after its due date, red ``PERFORMANCE_RED_DAYS`` after that."""
+    if schedule.performed_at is not None:
+        return Alert.ok
+    red_days = current_app.config["PERFORMANCE_RED_DAYS"]
+    overdue = [today - i.due_on for i in schedule.items if i.status is not ItemStatus.confirmed and i.due_on < today]
+    if not overdue:
+        return Alert.ok
+    return Alert.red if max(overdue) >= timedelta(days=red_days) else Alert.yellow
+
+
+def refresh(schedule: PerformanceSchedule, now: datetime | None = None, actor=None) -> None:
+    """Bring the schedule's alert and performed time up to date; record the case performed once."""
+    if schedule.performed_at is None and all(i.status is ItemStatus.confirmed for i in schedule.items):
+        schedule.performed_at = now or utcnow()
+        audit.record(schedule.case, actor, "case_performed", {"schedule": schedule.id})
+        logger.info("Case %s performed", schedule.case)
+    schedule.alert = alert_of(schedule, local_today(now))
+
+
+@dataclass
+class Figures:
+    """Performance as the dashboard shows it."""
+
+    #: Open schedules (not yet performed) by alert, now.
+    ok: int = 0
+    yellow: int = 0
+    red: int = 0
+    #: Schedules whose last item fell due in the period: the rate's denominator.
+    due: int = 0
+    #: Of those, performed (voluntarily: no enforcement is tracked yet).
+    performed_when_due: int = 0
+
+    @property
+    def voluntary_rate(self) -> float | None:
+        return self.performed_when_due / self.due if self.due else None
+
+
+def figures(case_where=(), period: tuple[date, date] | None = None) -> Figures:
+    """Open schedules by alert (now), and the voluntary performance rate of the schedules whose last
+    item fell due in ``period`` (first and last day; default the last 30 days), over the cases matching
+    ``case_where`` (the dashboard's scope and filters). Both read a bounded slice of the schedules
+    through their indexes: the open ones, and those due in the period."""
+    if period is None:
+        today = local_today()
+        period = (today - timedelta(days=29), today)
+    def of_cases(query):
+        # The case table is read only when something is asked of the case (scope, filters).
+        return query.join(Case, Case.id == PerformanceSchedule.case_id).where(*case_where) if case_where else query
+
+    by_alert = dict(db.session.execute(of_cases(
+        sa.select(PerformanceSchedule.alert, sa.func.count())
+        .where(PerformanceSchedule.performed_at.is_(None)).group_by(PerformanceSchedule.alert))).all())
+    due, performed = db.session.execute(of_cases(
+        sa.select(sa.func.count(), sa.func.count(PerformanceSchedule.performed_at))
+        .where(PerformanceSchedule.last_due_on.between(*period)))).one()
+    return Figures(ok=by_alert.get(Alert.ok, 0), yellow=by_alert.get(Alert.yellow, 0), red=by_alert.get(Alert.red, 0),
+                   due=due or 0, performed_when_due=performed or 0)

@@ -1,0 +1,126 @@
+"""Direct negotiation end to end, on two phones (360×640): the claimant opens with an offer from
+a letter template, the respondent counters with two instalments, the claimant accepts; both read
+and sign the settlement agreement with keys their browsers make (WebCrypto), the platform seals it,
+and the case is settled without a mediator. pyHanko finds two valid signatures and the seal."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from odr.auth import operations as auth_ops
+from odr.cases import audit
+from odr.cases.models import Case, Outcome, Stage
+from odr.documents import storage
+from odr.documents.ca import platform_ca
+from odr.documents.models import SignedDocument
+from odr.documents.verify import verify
+from odr.extensions import db
+from tests.conftest import PASSWORD, dispute
+from tests.e2e.pages import sign_document, sign_in
+
+pytestmark = pytest.mark.e2e
+
+CLAIMANT, RESPONDENT = "+8613800138031", "+8613900139031"
+
+
+def seed(server) -> str:
+    from odr.cases import operations as ops
+    from odr.cases import workflow
+    from odr.cases.models import Category, Channel, Organization, OrgType
+
+    with server.app.app_context():
+        org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
+                           takes_intake=True)
+        db.session.add(org)
+        db.session.flush()
+        claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
+        respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)
+        case = ops.file_case(claimant, Channel.web, dispute(category=Category.debt, amount_claimed=3000,
+                                                            description="李四借款三千元未还。", claim="归还借款三千元。"),
+                             ops.PartyDetails("张三", phone=CLAIMANT), ops.PartyDetails("李四", phone=RESPONDENT),
+                             organization=org)
+        ops.join_case(case.respondent, respondent)
+        workflow.move(case, Stage.assessment, claimant)
+        db.session.commit()
+        number = case.number
+        db.session.remove()
+    return number
+
+
+def test_two_parties_negotiate_counter_accept_sign_and_settle(phone, server, shot, layout):
+    number = seed(server)
+    claimant = phone().new_page()
+    sign_in(claimant, CLAIMANT)
+    respondent = phone().new_page()
+    sign_in(respondent, RESPONDENT)
+
+    # The claimant finds the negotiation on the case page and starts from the payment-request letter.
+    claimant.goto(f"/cases/{number}")
+    claimant.locator("#negotiate").tap()
+    expect(claimant).to_have_url(re.compile(rf"/negotiate/{number}$"))
+    layout.check(claimant)
+    claimant.locator("#letter-payment_request").tap()
+    expect(claimant.locator("textarea[name=message]")).to_contain_text(number)
+    claimant.fill("input[name=amount]", "3000")
+    claimant.fill("textarea[name=terms]", "李四于2027年1月31日前归还借款三千元。")
+    layout.check(claimant)
+    claimant.locator("#new-offer form button").tap()
+    expect(claimant.locator("section.proposal")).to_have_count(1)
+    expect(claimant.locator("#negotiation-status")).to_contain_text("进行中")
+    shot(claimant, "1-offer")
+
+    # The respondent counters: 2,400 yuan in two instalments.
+    respondent.goto(f"/negotiate/{number}")
+    expect(respondent.locator("section.proposal").first).to_contain_text("3000")
+    layout.check(respondent)
+    respondent.locator("section.proposal a[href$='/counter']").first.tap()
+    respondent.fill("input[name=amount]", "2400")
+    respondent.fill("textarea[name=terms]", "李四分两期归还借款两千四百元。")
+    respondent.locator("details.schedule summary").tap()
+    respondent.fill("input[name='schedule-0-due']", "2027-01-31")
+    respondent.fill("input[name='schedule-0-amount']", "1200")
+    respondent.fill("input[name='schedule-1-due']", "2027-02-28")
+    respondent.fill("input[name='schedule-1-amount']", "1200")
+    layout.check(respondent)
+    respondent.locator("#new-offer form button").tap()
+    expect(respondent).to_have_url(re.compile(rf"/negotiate/{number}$"))
+    shot(respondent, "2-counter")
+
+    # The claimant accepts the counter-offer and lands on the agreement to sign.
+    claimant.reload()
+    counter = claimant.locator("section.proposal").filter(has_text="2400").first
+    counter.locator("input[name=decision][value=accept]").check()
+    counter.locator("form button").first.tap()
+    expect(claimant).to_have_url(re.compile(r"/documents/\d+$"))
+    expect(claimant.locator("h1")).to_contain_text("和解协议书")
+    layout.check(claimant)
+
+    # Each party reads the exact PDF, confirms with a code, draws a signature and signs.
+    for page, contact in ((claimant, CLAIMANT), (respondent, RESPONDENT)):
+        page.goto(f"/negotiate/{number}")
+        page.locator("#agreement a").tap()
+        expect(page.locator("#sign")).to_be_visible()
+        expect(page.locator(".pages img").first).to_have_js_property("complete", True)
+        layout.check(page)
+        sign_document(page, server, contact)
+    respondent.goto(f"/negotiate/{number}")
+    expect(respondent.locator("#agreement")).to_contain_text("双方已签名")
+    expect(respondent.locator("#negotiation-status")).to_contain_text("和解")
+    layout.check(respondent)
+    shot(respondent, "3-settled")
+    respondent.goto(f"/cases/{number}")
+    layout.check(respondent)
+
+    with server.app.app_context():
+        case = db.session.query(Case).filter_by(number=number).one()
+        assert case.outcome is Outcome.settled and case.stage is Stage.assessment and case.mediator_id is None
+        assert case.settlement_amount == 2400
+        assert audit.verify_chain(f"case:{case.id}") is None
+        document = db.session.query(SignedDocument).filter_by(case_id=case.id).one()
+        report = verify(storage.get(document.current_sha256), [platform_ca().ca.asn1_cert])
+    assert report.ok, report.lines()
+    assert [s.signer for s in report.signatures] == ["张三", "李四", "ODR Platform Seal"]
+    layout.assert_all_fit()
