@@ -45,7 +45,7 @@ COMMON = {
         "stage": {
             Stage.consultation: "咨询", Stage.assessment: "评估", Stage.mediation: "调解",
             Stage.arbitration: "仲裁", Stage.litigation: "移交法院",
-            Outcome.settled: "调解成功", Outcome.award_issued: "已作出仲裁裁决",
+            Outcome.settled: "已和解", Outcome.award_issued: "已作出仲裁裁决",
             Outcome.handed_to_court: "已移交法院", Outcome.withdrawn: "已撤回",
             Outcome.closed_without_result: "已结案（未解决）",
         },

@@ -217,7 +217,7 @@ def test_only_an_agreement_both_parties_approved_can_be_confirmed(mediation, mak
 
 INDEX_PHRASES = {
     "zh": ["案件卷宗", "案号", "纠纷类型邻里纠纷", "申请人：张三", "被申请人：李四", "受理机构朝阳区人民调解委员会",
-           "人民调解员李调解", "当前状态调解成功", "阶段记录", "立案（咨询）", "评估", "调解", "结案：调解成功",
+           "人民调解员李调解", "当前状态已和解", "阶段记录", "立案（咨询）", "评估", "调解", "结案：已和解",
            "目录", "序号", "页数", "大小", "共3个文件"],
     "en": ["Case file", "Kind of dispute Neighbours", "Claimant: Zhang San", "Respondent: Li Si",
            "Organisation 朝阳区人民调解委员会", "Mediator Mediator Li", "State Settled", "Stages",
