@@ -159,7 +159,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         from flask_babel import get_locale
 
         from odr.auth.models import Role
-        from odr.cases import labels, sla
+        from odr.cases import labels, sla, todo
         from odr.cases.stages import STAGE_ENDPOINTS
         from odr.cases.workflow import parse_target, stage_label
 
@@ -171,6 +171,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
             "labels": labels,
             "sla_of": sla.of,
             "current_locale": str(get_locale() or "zh"),
+            "my_workplaces": lambda: todo.workplaces(current_user),
         }
 
     return app

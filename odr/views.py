@@ -11,7 +11,14 @@ bp = Blueprint("site", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html")
+    """Signed out: what the platform does and its services. Signed in: every step waiting for the
+    person across their cases, most urgent first, and the pages where they work."""
+    if not current_user.is_authenticated:
+        return render_template("home.html")
+    from odr.cases import todo
+
+    me = current_user._get_current_object()
+    return render_template("home.html", todos=todo.across_cases(me), workplaces=todo.workplaces(me))
 
 
 @bp.post("/lang")
