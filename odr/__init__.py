@@ -146,6 +146,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     from odr import views as site
 
     app.register_blueprint(site.bp)
+    from odr.auth.sessions import keep_at_sign_in
+
+    keep_at_sign_in(site.ELDERLY)  # the browser's elderly mode stays on through signing in
     for feature in _features():
         feature.init_app(app)
     check_wiring()
@@ -172,6 +175,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
             "sla_of": sla.of,
             "current_locale": str(get_locale() or "zh"),
             "my_workplaces": lambda: todo.workplaces(current_user),
+            "elderly_mode": site.elderly_mode,
         }
 
     return app

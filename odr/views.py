@@ -31,6 +31,28 @@ def set_language():
     return redirect(safe_next(request.form.get("next")) or url_for("site.home"), code=303)
 
 
+#: The cookie session's key that remembers elderly mode in this browser (kept across sign-in).
+ELDERLY = "elderly"
+
+
+def elderly_mode() -> bool:
+    """Whether this page is shown in elderly mode: this browser's choice, else the account's."""
+    chosen = session.get(ELDERLY)
+    if chosen is not None:
+        return bool(chosen)
+    return bool(current_user.is_authenticated and current_user.elderly)
+
+
+@bp.post("/elderly")
+def set_elderly():
+    """Switch elderly mode (长辈版) on or off, for this browser and, signed in, for the account."""
+    on = request.form.get("on") == "1"
+    session[ELDERLY] = on
+    if current_user.is_authenticated:
+        current_user.elderly = on
+    return redirect(safe_next(request.form.get("next")) or url_for("site.home"), code=303)
+
+
 @bp.get("/healthz")
 def health():
     return {"status": "ok"}
