@@ -146,6 +146,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     from odr import views as site
 
     app.register_blueprint(site.bp)
+    site.init_static(app)  # content-hashed static addresses, cached for a year
     from odr.auth.sessions import keep_at_sign_in
 
     keep_at_sign_in(site.ELDERLY)  # the browser's elderly mode stays on through signing in

@@ -101,6 +101,8 @@ MATRIX = [
     ("POST", "/auth/account/sessions/end", {}, everyone(303, anon=302)),
     ("GET", "/cases/start", None, everyone(303, anon=302)),
     ("POST", "/elderly", {}, everyone(303)),
+    ("GET", "/favicon.ico", None, everyone(200)),
+    ("GET", "/manifest.webmanifest", None, everyone(200)),
     ("GET", "/cases/", None, everyone(200, anon=302)),
     ("GET", "/cases/new", None, everyone(200, anon=302)),
     ("POST", "/cases/new", {}, everyone(400, anon=302)),
