@@ -57,3 +57,33 @@ def test_no_serious_violations_for_visitors_and_parties(phone, server, lang):
         if not elderly:
             page.locator("#elderly-switch").click()
     assert not found, "\n".join(found)
+
+
+WORKERS = ["consultant", "mediator", "arbitrator", "staff", "commission", "manager", "clerk"]
+
+
+def test_no_serious_violations_on_the_workers_pages(phone, server):
+    """Each worker of the demo signs in, lands on their work, and every page their navigation
+    leads to, and the first case it lists, is audited (Chinese; the standard view)."""
+    from odr import demo
+
+    with server.app.app_context():
+        demo.load()
+        db.session.commit()
+        db.session.remove()
+    page = phone().new_page()
+    found = []
+    for who in WORKERS:
+        page.goto("/auth/login")
+        page.fill("input[name=contact]", f"{who}@demo.odr.example")
+        page.fill("input[name=password]", demo.PASSWORD)
+        page.locator("main form button").click()
+        page.wait_for_load_state()
+        found += serious(page)
+        links = page.eval_on_selector_all("nav a[data-workplace]", "els => els.map(e => e.getAttribute('href'))")
+        case_links = page.eval_on_selector_all("main a[href*='/cases/ODR-']", "els => els.map(e => e.getAttribute('href'))")
+        for path in [*links, *case_links[:1]]:
+            page.goto(path)
+            found += serious(page)
+        page.locator("nav.menu form[action$='/logout'] button").click()
+    assert not found, "\n".join(found)
