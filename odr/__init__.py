@@ -145,6 +145,10 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     from odr import views as site
 
     app.register_blueprint(site.bp)
+    site.init_static(app)  # content-hashed static addresses, cached for a year
+    from odr.auth.sessions import keep_at_sign_in
+
+    keep_at_sign_in(site.ELDERLY)  # the browser's elderly mode stays on through signing in
     for feature in _features():
         feature.init_app(app)
     check_wiring()
@@ -158,7 +162,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         from flask_babel import get_locale
 
         from odr.auth.models import Role
-        from odr.cases import labels, sla
+        from odr.cases import labels, sla, todo
         from odr.cases.stages import STAGE_ENDPOINTS
         from odr.cases.workflow import parse_target, stage_label
 
@@ -170,6 +174,8 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
             "labels": labels,
             "sla_of": sla.of,
             "current_locale": str(get_locale() or "zh"),
+            "my_workplaces": lambda: todo.workplaces(current_user),
+            "elderly_mode": site.elderly_mode,
         }
 
     return app

@@ -103,7 +103,8 @@ function queue(item) {
 
 function setStatus(status, extra = {}) {
   root.dataset.status = status;
-  if (status === "waiting" && extra.position) statusEl.textContent = fill(t.tWaiting, { position: extra.position, minutes: extra.eta_minutes });
+  if (status === "waiting" && extra.position && extra.eta_minutes == null) statusEl.textContent = fill(t.tWaitingNobody, { position: extra.position });
+  else if (status === "waiting" && extra.position) statusEl.textContent = fill(t.tWaiting, { position: extra.position, minutes: extra.eta_minutes });
   else if (status === "active" && extra.consultant) statusEl.textContent = fill(t.tActive, { name: extra.consultant });
   else if (status === "ended") statusEl.textContent = t.tEnded;
 }

@@ -23,8 +23,8 @@ KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_l", "lazy_gettext"])}
 #: A %-format directive as ``str % mapping`` reads it, including ``%%`` and a stray ``%``.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?.?", re.S)
 
-HOME_EN = "Resolve a dispute from your phone"
-HOME_ZH = "用手机解决纠纷"
+HOME_EN = "How it works"  # on the home page signed in and out
+HOME_ZH = "办理流程"
 
 
 def extracted_messages():

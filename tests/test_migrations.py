@@ -84,12 +84,18 @@ def _old_case(number) -> Case:
 
 
 def test_hash_version_2_reanchors_every_chain_and_the_trail_verifies(old_app, capfd):
-    from odr.auth import operations as auth_ops
     from odr.cases import audit
     from odr.cases.models import Event
 
-    # The users and cases tables are as they were: only the audit entries are written by hand.
-    user = auth_ops.create_user("old@example.com", "老用户", "long enough pw")
+    # The cases table is as it was; the user table has gained columns since (elderly mode), so the
+    # account is written as the old code wrote it, and so are the audit entries.
+    from odr.auth.models import User
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO \"user\" (email, name, failed_logins, created_at) "
+                             "VALUES ('old@example.com', '老用户', 0, :now)"), {"now": datetime(2026, 10, 1)})
+    user = db.session.scalar(sa.select(User.id).where(User.email == "old@example.com"))
+    user = type("OldUser", (), {"id": user})()
     first, second = _old_case("ODR-2026-000001"), _old_case("ODR-2026-000002")
     db.session.commit()
     heads = {}
@@ -117,6 +123,7 @@ def test_hash_version_2_reanchors_every_chain_and_the_trail_verifies(old_app, ca
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "3 chain(s) checked against 0 checkpoint(s), 0 broken" in result.output, result.output
 
+    user = db.session.get(User, user.id)
     new = audit.record(first, user, "stage_changed", {"from": "assessment", "to": "mediation"})
     db.session.commit()
     assert new.hash_version == 2 and new.seq == 4

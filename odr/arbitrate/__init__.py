@@ -32,7 +32,8 @@ formed) are methods of ``models.Arbitration``. Each step is one transaction with
 
 def init_app(app) -> None:
     """The arbitration pages; the tribunal's part in a case; the award as the only way to end one."""
-    from odr.arbitrate import award, basis, common, proceedings, tribunal, views
+    from odr.arbitrate import award, basis, common, proceedings, todo, tribunal, views
+    from odr.cases import todo as todo_list
     from odr.cases import workflow
     from odr.cases.labels import register_actions
     from odr.cases.models import register_role_source
@@ -45,4 +46,6 @@ def init_app(app) -> None:
     register_kind(common.AGREEMENT_KIND, basis.agreement_sealed)  # files the case
     register_kind(common.AWARD_KIND, award.award_sealed)  # closes it: award issued
     register_purpose(Purpose("hearing", proceedings.hearing_role, no_caucus=proceedings.NO_CAUCUS))
+    todo_list.register_source(todo.steps)  # statements, the hearing
+    todo_list.register_workplace(todo.workplace)  # arbitrators and commission staff: the desk
     app.register_blueprint(views.bp)

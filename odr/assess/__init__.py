@@ -2,6 +2,9 @@
 
 
 def init_app(app) -> None:
-    from odr.assess import views
+    from odr.assess import todo, views
+    from odr.cases.todo import register_source
+
+    register_source(todo.steps)  # answer the questions, choose a path
 
     app.register_blueprint(views.bp)

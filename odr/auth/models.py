@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     #: Preferred interface language (``zh`` or ``en``).
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    #: Reads the pages in elderly mode (长辈版): larger text and controls, simpler pages.
+    elderly: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: Consecutive failed password attempts since the last success.
     failed_logins: Mapped[int] = mapped_column(default=0)
     #: Sign-in refused until this UTC time after too many failures.

@@ -78,14 +78,23 @@ def stamp(cookie: MutableMapping, user: User, user_agent: str = "") -> LoginSess
     return row
 
 
+#: What a visitor's cookie keeps when they sign in: the language they chose, and what other
+#: packages name with :func:`keep_at_sign_in` (the invitations this browser opened).
+KEPT_AT_SIGN_IN: set[str] = {"lang"}
+
+
+def keep_at_sign_in(key: str) -> None:
+    """Let the cookie session's ``key`` survive signing in (it holds nothing that signs anyone in)."""
+    KEPT_AT_SIGN_IN.add(key)
+
+
 def sign_in(user: User) -> LoginSession:
     """Sign ``user`` in on the browser of this request, in a fresh cookie session (nothing a
-    visitor had in the cookie before carries over, but the language they chose). Flushes; the
-    caller commits."""
-    lang = session.get("lang")
+    visitor had in the cookie before carries over, but what :data:`KEPT_AT_SIGN_IN` names).
+    Flushes; the caller commits."""
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if session.get(key)}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
     row = stamp(session, user, request.user_agent.string or "")
     login_user(user)  # after stamp: Flask-Login reads the same _user_id, and records the sign-in
     g._odr_login_session = row

@@ -52,7 +52,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _after_sign_in(next_url):
-    return redirect(safe_next(next_url) or url_for("cases.my_cases"), code=303)
+    return redirect(safe_next(next_url) or url_for("cases.landing"), code=303)
 
 
 def _login_limit():

@@ -4,9 +4,12 @@
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
     from odr.auth import recorder
-    from odr.cases import audit, performance, staff, views
+    from odr.auth.sessions import keep_at_sign_in
+    from odr.cases import audit, performance, staff, todo, views
 
     from odr.cases.labels import register_actions
+
+    keep_at_sign_in(todo.OPENED_INVITATIONS)  # an invitation opened before signing up stays on the list
 
     register_actions(performance.ACTIONS)
     audit.install_append_only_guard()

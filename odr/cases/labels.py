@@ -66,6 +66,20 @@ MOVE = {
     Outcome.closed_without_result: _l("Close without result"),
 }
 
+#: What happens when a move is confirmed, shown before the confirming button (WCAG 3.3.4): the
+#: moves that cannot be undone.
+MOVE_CONSEQUENCE = {
+    Stage.arbitration: _l("The case leaves mediation for arbitration. An arbitral award is final and binding; "
+                          "the case cannot come back to mediation."),
+    Stage.litigation: _l("Mediation ends and the case goes on towards court. It cannot come back to mediation "
+                         "on this platform; you will prepare a complaint to the court."),
+    Outcome.withdrawn: _l("The case is closed for good and the other party is told. You would have to file a "
+                          "new case to go on."),
+    Outcome.closed_without_result: _l("The case is closed for good without a result, and the parties are told."),
+    Outcome.settled: _l("The case is closed as settled."),
+    Outcome.handed_to_court: _l("The case is closed here and handed to the court."),
+}
+
 #: Audit actions as they read on the case timeline.
 ACTION = {
     "case_filed": _l("Case filed"),

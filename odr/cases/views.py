@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from odr.cases import audit, labels, operations as ops, workflow
+from odr.cases import audit, labels, operations as ops, todo, workflow
 from odr.cases.access import get_case_or_404
 from odr.cases.forms import DeclineForm, DisputeForm, MoveForm, RouteForm
 from odr.cases.models import Category, Channel, Organization, OrgType, PartyStatus
@@ -33,6 +33,13 @@ def party_details(form, prefix) -> ops.PartyDetails:
         phone=getattr(form, f"{prefix}_phone").data or None,
         email=getattr(form, f"{prefix}_email").data or None,
     )
+
+
+@bp.get("/start")
+@login_required
+def landing():
+    """Where a person lands after signing in: their work, or their to-do list (``todo.landing_url``)."""
+    return redirect(todo.landing_url(current_user._get_current_object()), code=303)
 
 
 @bp.get("/")
@@ -67,6 +74,7 @@ def render_case(case, status=200, move_error=None, route_form=None):
         timeline=[(s, stage_status(case, s, visited)) for s in STAGE_ORDER],
         events=[ev for ev in events if audit.may_read(ev, case, user)], moves=workflow.available_moves(case, user), move_error=move_error,
         route_form=route_form, PartyStatus=PartyStatus, invitation_url=ops.invitation_url,
+        todos=todo.for_case(case, user),
     ), status
 
 
@@ -153,6 +161,7 @@ def _party_or_404(token):
 def invitation(token):
     """What an invited person sees first: what the case is about, join or decline."""
     party = _party_or_404(token)
+    todo.remember_opened_invitation(token)
     return render_template("cases/invitation.html", party=party, case=party.case, decline_form=DeclineForm())
 
 
@@ -162,6 +171,7 @@ def accept_invitation(token):
     party = _party_or_404(token)
     try:
         ops.join_case(party, current_user._get_current_object())
+        todo.forget_opened_invitation(token)
     except ops.CaseError as exc:
         db.session.rollback()
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=DeclineForm(), error=exc.reason), 409
@@ -178,6 +188,7 @@ def decline_invitation(token):
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form), 400
     try:
         ops.decline_invitation(party, current_user._get_current_object(), form.reason.data)
+        todo.forget_opened_invitation(token)
     except ops.CaseError as exc:
         db.session.rollback()
         return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form, error=exc.reason), 409

@@ -67,7 +67,8 @@ def waiting_queue(limit: int = 200) -> list[Consultation]:
 @dataclass
 class QueuePlace:
     position: int
-    eta_minutes: int
+    #: ``None`` while no consultant is on duty: there is no wait to promise.
+    eta_minutes: int | None
     consultants_on_duty: int
 
 
@@ -82,9 +83,12 @@ def typical_minutes() -> float:
     return max(1.0, statistics.median((e - t).total_seconds() / 60 for t, e in rows))
 
 
-def eta_minutes(position: int, minutes: float, on_duty: int) -> int:
-    """Expected wait of the ``position``-th person when ``on_duty`` consultants take ``minutes`` each."""
-    return max(1, round(position * minutes / max(on_duty, 1)))
+def eta_minutes(position: int, minutes: float, on_duty: int) -> int | None:
+    """Expected wait of the ``position``-th person when ``on_duty`` consultants take ``minutes`` each;
+    ``None`` when nobody is on duty (any figure would be a promise nobody keeps)."""
+    if on_duty < 1:
+        return None
+    return max(1, round(position * minutes / on_duty))
 
 
 def queue_place(consultation: Consultation) -> QueuePlace | None:

@@ -264,3 +264,12 @@ def kb_edit(slug):
         flash(_("Article saved."), "success")
         return redirect(url_for("consult.kb_article", slug=article.slug), code=303)
     return render_template("consult/kb_edit.html", form=form, article=article), 400 if form.errors else 200
+
+
+def workplace(user):
+    """Consultants start at their desk (``odr.cases.todo``)."""
+    from odr.cases.todo import Workplace
+
+    if user.has_role(Role.consultant):
+        return [Workplace("consultant_desk", _("Consultation desk"), url_for("consult.desk"))]
+    return []

@@ -4,7 +4,8 @@ inbox and API."""
 
 def init_app(app) -> None:
     """The court's pages and API, and what its signed documents do."""
-    from odr.court import api, complaint, confirmation, views
+    from odr.cases import todo as todo_list
+    from odr.court import api, complaint, confirmation, todo, views
     from odr.documents.case_file import require
     from odr.documents.operations import register_kind
     from odr.extensions import csrf
@@ -12,6 +13,8 @@ def init_app(app) -> None:
     require("judicial_confirmation", "undisputed_facts")  # from the mediation
     register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court
     register_kind(complaint.KIND, complaint.complaint_sealed)  # the centre's staff are told
+    todo_list.register_source(todo.steps)  # the claimant prepares the complaint
+    todo_list.register_workplace(todo.workplace)  # clerks start at their court's inbox
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies

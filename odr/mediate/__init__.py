@@ -9,7 +9,8 @@ def init_app(app) -> None:
     from odr.cases.rooms import Purpose, register_purpose
     from odr.documents.case_file import provide
     from odr.documents.operations import register_kind
-    from odr.mediate import models, views
+    from odr.cases import todo as todo_list
+    from odr.mediate import models, todo, views
     from odr.mediate.assignment import operations as assignment
     from odr.mediate.assignment import views as assignment_views
     from odr.mediate.outcomes import confirmation, signing
@@ -28,7 +29,9 @@ def init_app(app) -> None:
     # What the court's documents quote from the mediation.
     provide("judicial_confirmation", confirmation.render_judicial_confirmation)
     provide("undisputed_facts", outcomes.approved_undisputed_facts)
-    register_purpose(Purpose("mediation", sessions.mediation_role))  # who is who in a session's video room
+    register_purpose(Purpose("mediation", sessions.mediation_role))
+    todo_list.register_source(todo.steps)  # pick times, join the video, answer proposals, approve
+    todo_list.register_workplace(todo.workplace)  # who is who in a session's video room
     # The parts' routes join the stage's blueprint before it is registered.
     for part in (assignment_views, session_views, room_views, outcome_views):
         assert part.bp is views.bp

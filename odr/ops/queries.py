@@ -361,7 +361,8 @@ def _per_organisation(scope: Scope, filters: Filters | None) -> list | None:
 
 def warning_counts(scope: Scope, now: datetime | None = None) -> dict[str, int]:
     """Open cases past their deadline, and cases a signal makes red (the red list's two parts),
-    each counted up to ``COUNT_CAP + 1`` (shown as "1000+"): the count reads no more rows than that."""
+    each counted up to ``COUNT_CAP + 1`` (shown as "1000+"): the count reads no more rows than that;
+    ``cases``: how many cases are red, a case red for both reasons counted once."""
     now = now or utcnow()
 
     def count(query, most: int) -> int:
@@ -375,10 +376,12 @@ def warning_counts(scope: Scope, now: datetime | None = None) -> dict[str, int]:
         if deadline > COUNT_CAP:
             break
     # Signals: few cases have one, so the small signal table leads.
-    signal = count(sa.select(Case.id).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id)
-                   .where(_open(), scope.case_where(True), warnings.signal_red_sql(now)),
-                   COUNT_CAP + 1)
-    return {"deadline": deadline, "signal": signal}
+    signalled = sa.select(Case.id).select_from(CaseSignal).join(Case, Case.id == CaseSignal.case_id) \
+        .where(_open(), scope.case_where(True), warnings.signal_red_sql(now))
+    signal = count(signalled, COUNT_CAP + 1)
+    # A case red for both reasons is one case on the list: the badge counts cases, not reasons.
+    both = count(signalled.where(warnings.case_red_sql(now)), COUNT_CAP + 1) if signal else 0
+    return {"deadline": deadline, "signal": signal, "cases": min(deadline + signal - both, COUNT_CAP + 1)}
 
 
 def search_cases(scope: Scope, q: str, page: int = 1, per_page: int = 25) -> Page:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from odr.auth.models import Role
 from odr.cases.access import get_case_or_404
 from odr.cases.models import Category, Organization
 from odr.errors import abort_with
@@ -183,3 +184,13 @@ def weekly_report(week, fmt):
     pdf = report.render_pdf_report(g.scope, start)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="odr-report-{week}.pdf"'})
+
+
+def workplace(user):
+    """The dashboard, for whoever has one (staff, managers, admins); managers, who have no queue,
+    start there (``odr.cases.todo``)."""
+    from odr.cases.todo import Workplace
+
+    if user.organizations_for(Role.manager) or user.organizations_for(Role.staff) or user.is_admin:
+        return [Workplace("dashboard", _("Dashboard"), url_for("ops.dashboard"))]
+    return []

@@ -79,6 +79,10 @@ def test_failed_mediation_to_court_docket(phone, server, shot, layout, tmp_path)
     claimant.goto(f"/mediate/{number}/outcome")
     expect(claimant.locator("#next-step")).to_be_visible()
     layout.check(claimant)
+    # Nothing irreversible at one tap: the first tap shows what will happen, the second confirms.
+    expect(claimant.locator("#to-court")).to_be_hidden()
+    claimant.locator("#confirm-court summary").tap()
+    expect(claimant.locator("#confirm-court .consequence")).to_be_visible()
     claimant.locator("#to-court").tap()
     expect(claimant).to_have_url(re.compile(rf"/cases/{number}"))
 

@@ -160,7 +160,9 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     claimant.reload()
     counter = claimant.locator("section.proposal").filter(has_text="2000").first
     counter.locator("input[name=decision][value=accept]").check()
-    counter.locator("form button").first.tap()
+    counter.locator("details.confirm summary").tap()  # the answer is final: a second step confirms it
+    expect(counter.locator("details.confirm .consequence")).to_be_visible()
+    counter.locator("details.confirm button").tap()
     expect(claimant.locator("section.proposal").filter(has_text="2000").first).to_contain_text(
         re.compile("已接受|accepted", re.I))
     layout.check(claimant)

@@ -20,7 +20,7 @@ def test_manager_sees_red_list_and_every_chart_with_demo_data(server, phone, sho
     page.fill("input[name=contact]", "manager@demo.odr.example")
     page.fill("input[name=password]", demo.PASSWORD)
     page.locator("main form button").click()
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/ops/")  # a manager lands on the dashboard
     page.locator("nav.menu a[href='/ops/']").click()
     page.wait_for_url("**/ops/")
 

@@ -164,6 +164,7 @@ def test_red_list_sql_agrees_with_the_rules(app, clock, make_user, make_org, mak
     ops.route_case(fresh[0], other, staff)  # three moves after the first routing: red
     db.session.add(CaseSignal(case_id=fresh[1].id, safety_concern=True))
     db.session.add(CaseSignal(case_id=cases[0].id, no_shows=1))  # yellow only
+    db.session.add(CaseSignal(case_id=cases[2].id, safety_concern=True))  # red twice: signal and deadline
     workflow.move(cases[1], Outcome.withdrawn, cases[1].claimant.user)
     db.session.commit()
     clock.advance(days=2, hours=12)  # the first six are past their 3-day consultation deadline
@@ -181,10 +182,11 @@ def test_red_list_sql_agrees_with_the_rules(app, clock, make_user, make_org, mak
         number += 1
         page, marks = queries.red_list(queries.Scope(None, True), page=number, per_page=3)
     assert len(seen) == len(set(seen)) and set(seen) == expected
-    assert set(seen[:2]) == {fresh[0].id, fresh[1].id}  # red by a signal first, then past the deadline
+    assert set(seen[:3]) == {fresh[0].id, fresh[1].id, cases[2].id}  # red by a signal first, then past the deadline
     assert {fresh[0].id, fresh[1].id} <= expected and cases[1].id not in expected
     counts = queries.warning_counts(queries.Scope(None, True))
-    assert counts["deadline"] + counts["signal"] == len(expected)
+    # The badge counts cases: the one red for both reasons once, though both parts list it.
+    assert counts["cases"] == len(expected) == counts["deadline"] + counts["signal"] - 1
     # A scope of several organisations merges each one's own deadline range: the same cases, in order.
     several = queries.Scope(frozenset({org.id, other.id}), True)
     merged, number = [], 1
@@ -195,6 +197,6 @@ def test_red_list_sql_agrees_with_the_rules(app, clock, make_user, make_org, mak
             break
         number += 1
     assert [c.id for c in merged] == seen
-    deadline_part = [c.due_at for c in merged[2:]]
+    deadline_part = [c.due_at for c in merged[3:]]
     assert deadline_part == sorted(deadline_part)
     assert queries.warning_counts(several) == counts
