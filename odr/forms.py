@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, Field
+from wtforms import DateField, DecimalField, Field, Form
 from wtforms import IntegerField as _IntegerField
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from odr.contacts import ContactError, normalize_contact, normalize_email, normalize_phone
 from odr.timeutil import parse_local
@@ -95,3 +96,42 @@ class LocalTimeField(Field):
 
     def _value(self):
         return self.raw_data[0] if self.raw_data else ""
+
+
+#: Empty instalment rows offered on a payment-plan form (more can be sent back after an error).
+INSTALMENT_ROWS = 4
+
+
+class InstalmentForm(Form):
+    """One line of a payment schedule: a due date and an amount (both, or neither)."""
+
+    due = DateField(_l("Due date"), validators=[Optional()])
+    amount = AmountField(_l("Amount in yuan"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and (self.due.data is None) != (self.amount.data is None):
+            (self.due if self.due.data is None else self.amount).errors.append(
+                _l("Give both the date and the amount of the instalment, or leave both empty."))
+            return False
+        return ok
+
+
+class PaymentPlan:
+    """What a form with ``amount``, ``terms`` and a ``schedule`` of :class:`InstalmentForm` rows
+    does with its plan: a mediation proposal and a negotiation offer both have one."""
+
+    def instalment_rows(self) -> list[tuple]:
+        """The filled rows, as (due date, amount)."""
+        return [(row.due.data, row.amount.data) for row in self.schedule
+                if row.due.data is not None and row.amount.data is not None]
+
+    def fill_from(self, plan) -> None:
+        """Start a counter from the plan it answers (its amount, terms and schedule)."""
+        self.amount.data = plan.amount
+        self.terms.data = plan.terms
+        while len(self.schedule) < len(plan.schedule or []):
+            self.schedule.append_entry()
+        for row, line in zip(self.schedule, plan.schedule or []):
+            row.form.due.data = date.fromisoformat(line["due"])
+            row.form.amount.data = Decimal(line["amount"])
