@@ -1,26 +1,27 @@
 """The two servers ``bench/socket_load.py`` starts: the odr app, or a bare python-socketio echo server.
 
-Usage: python bench/_socket_serve.py app|ceiling PORT THREADS WORKER_CONNECTIONS
+Usage: python bench/_socket_serve.py app|ceiling PORT WORKERS WORKER_CONNECTIONS
 
-Both are served by ``odr.serve.serve`` (what ``odr run`` uses: gunicorn, gthread,
-1 worker), with the same thread count, so the two runs differ only in what
+Both are served by ``odr.serve.run_gunicorn`` (what ``odr run``'s server process uses: gunicorn,
+gevent workers, this process patched by gevent first), so the two runs differ only in what
 happens inside an event.
 
 ``app``      ``odr.create_app()`` exactly as ``odr run`` builds it; the app's code is not changed.
-``ceiling``  ``socketio.Server`` in threading mode behind ``socketio.WSGIApp``, with the event shape of
+``ceiling``  ``socketio.Server`` in gevent mode behind ``socketio.WSGIApp``, with the event shape of
              ``/consult`` (join a room of two, ``send`` acknowledged and re-emitted to the room, the sender
              included) and nothing else: no sign-in, no participant check, no database.
 
-The only setting ``odr.serve.serve`` has no parameter for is gunicorn's
-``worker_connections`` (default 1000): the gthread worker stops accepting
-connections once that many are open, and every Socket.IO websocket stays open,
-so it is raised here (by setting it on gunicorn's default configuration, before
-``serve`` sets the rest).
+With WORKERS > 1 both need a message queue (``ODR_SOCKETIO_MESSAGE_QUEUE``, which the ceiling reads
+too), as several ``odr run --workers`` processes do.
 """
 
-import itertools
-import os
-import sys
+from gevent import monkey
+
+monkey.patch_all()
+
+import itertools  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 from datetime import datetime, timezone
 
 # bench/ holds http.py and socket.py, which would shadow the standard library's
@@ -34,7 +35,9 @@ NS = "/consult"
 def ceiling_app():
     import socketio
 
-    sio = socketio.Server(async_mode="threading", cors_allowed_origins=[], logger=False, engineio_logger=False)
+    queue = os.environ.get("ODR_SOCKETIO_MESSAGE_QUEUE")
+    sio = socketio.Server(async_mode="gevent", cors_allowed_origins=[], logger=False, engineio_logger=False,
+                          client_manager=socketio.RedisManager(queue) if queue else None)
     users: dict[str, int] = {}
     ids = itertools.count(1)
 
@@ -132,19 +135,9 @@ def install_diagnostics(app=None) -> None:
 
 
 def main() -> None:
-    mode, port, threads, worker_connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    mode, port, workers, worker_connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
-    from gunicorn.app.base import BaseApplication
-
-    from odr.serve import serve
-
-    default_config = BaseApplication.load_default_config
-
-    def load_default_config(self):
-        default_config(self)
-        self.cfg.set("worker_connections", worker_connections)
-
-    BaseApplication.load_default_config = load_default_config
+    from odr.serve import run_gunicorn
 
     if mode == "app":
         from odr import create_app
@@ -156,7 +149,7 @@ def main() -> None:
         sys.exit(f"unknown mode {mode!r}")
     if os.environ.get("ODR_BENCH_DIAG"):
         install_diagnostics(app if mode == "app" else None)
-    serve(app, "127.0.0.1", port, threads=threads, with_jobs=False)
+    run_gunicorn(app, "127.0.0.1", port, workers=workers, worker_connections=worker_connections)
 
 
 if __name__ == "__main__":

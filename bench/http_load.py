@@ -10,8 +10,8 @@ What it does:
 1. builds a fresh instance in a temporary directory (``ODR_INSTANCE_PATH``) and
    loads the demo data with ``odr demo --no-serve``;
 2. starts ``bench/_serve.py`` in a subprocess: ``odr.create_app()`` plus one extra
-   route ``GET /bench/hello``, served by ``odr.serve.serve`` (what ``odr run`` uses:
-   gunicorn, gthread, 1 worker, 16 threads) on 127.0.0.1 and a free port;
+   route ``GET /bench/hello``, served as ``odr run`` serves (gunicorn, gevent, 1 worker)
+   on 127.0.0.1 and a free port;
 3. signs in as the demo claimant through the login form and picks a case from /cases/;
 4. measures requests/s of ``GET /bench/hello`` and ``GET /cases/<number>`` in
    alternating runs (hello, case, hello, case …) with wrk, or with a Python
@@ -107,8 +107,8 @@ class Client:
 
 # --------------------------------------------------------------------------- setup
 
-def start_server(env: dict, port: int, threads: int, workers: int, logfile):
-    cmd = [PYTHON, os.path.join(_here, "_serve.py"), str(port), str(threads), str(workers)]
+def start_server(env: dict, port: int, workers: int, logfile):
+    cmd = [PYTHON, os.path.join(_here, "_serve.py"), str(port), str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT,
                             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -266,7 +266,6 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections (default 8)")
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    ap.add_argument("--server-threads", type=int, default=16, help="gunicorn threads (odr run default: 16)")
     ap.add_argument("--server-workers", type=int, default=1, help="gunicorn workers (odr run default: 1)")
     ap.add_argument("--floor", action="store_true",
                     help="also measure GET /bench/me (signed in, loads the user, no template): the most a "
@@ -293,7 +292,7 @@ def main() -> int:
         port = free_port()
         server_log_path = os.path.join(tmp, "server.log")
         with open(server_log_path, "w") as server_log:
-            proc = start_server(env, port, args.server_threads, args.server_workers, server_log)
+            proc = start_server(env, port, args.server_workers, server_log)
             try:
                 results = measure(args, port, use_wrk, wrk, tmp, db_url)
             except BaseException:
@@ -348,8 +347,8 @@ def measure(args, port, use_wrk, wrk, tmp, db_url) -> int:
     print()
     print("odr HTTP benchmark — case page vs hello world, same server, same run")
     print(f"  database : {db_url.split('://')[0]} ({db_url})")
-    print(f"  server   : gunicorn {gunicorn.__version__}, gthread, {args.server_workers} worker(s) x "
-          f"{args.server_threads} threads, via odr.serve.serve (as `odr run`), 127.0.0.1:{port}")
+    print(f"  server   : gunicorn {gunicorn.__version__}, gevent, {args.server_workers} worker(s), "
+          f"via odr.serve.run_gunicorn (as `odr run`), 127.0.0.1:{port}")
     print(f"  load     : {loadgen}, {args.rounds} alternating rounds per route, medians shown")
     print(f"  machine  : {platform.python_implementation()} {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.platform()}")

@@ -12,7 +12,7 @@ statements per ``send`` (SQLAlchemy ``before_cursor_execute`` listener, grouped)
 mean wall and CPU time per ``send`` without the profiler, the same for a bare
 Flask-SocketIO handler of the same shape (no sign-in, no database) for scale, and
 the top cProfile entries. The flood limit of ``/consult`` is lifted in this process only
-(``events.FLOOD_EVENTS``), so that many sends can be profiled on one connection.
+(``events.flood.events``), so that many sends can be profiled on one connection.
 """
 
 import os
@@ -64,7 +64,7 @@ def main():
         from odr.cases.models import Category
         from odr.consult import events
         from odr.consult import operations as ops
-        from odr.extensions import db, socketio
+        from odr.extensions import db
 
         app = create_app()
         logging.getLogger().setLevel(logging.WARNING)
@@ -82,11 +82,11 @@ def main():
             sessions.stamp(session, db.session.get(User, person_id))
             db.session.commit()
             session["lang"] = "en"
-        sc = socketio.test_client(app, namespace=NS, flask_test_client=client)
+        sc = app.extensions["socketio"].test_client(app, namespace=NS, flask_test_client=client)
         assert sc.is_connected(NS), "the signed-in test client was refused"
         ack = sc.emit("join", {"consultation_id": cid}, namespace=NS, callback=True)
         assert ack["ok"] and ack["status"] == "active", ack
-        events.FLOOD_EVENTS = 10 ** 9  # this process only: profile many sends on one connection
+        events.flood.events = 10 ** 9  # this process only: profile many sends on one connection
         seq = iter(range(1, 10 ** 9))
 
         def send():

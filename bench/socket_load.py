@@ -15,8 +15,8 @@ What it does:
    ``Role.consultant``): every client is one of the two people in one room, and
    signs in with a Flask session cookie made like ``tests/consult/conftest.py`` does;
 2. starts ``bench/_socket_serve.py app``: ``odr.create_app()`` served by
-   ``odr.serve.serve`` (what ``odr run`` uses: gunicorn gthread, 1 worker), with
-   enough threads for every websocket (each one holds a gthread thread while open);
+   ``odr.serve.run_gunicorn`` (what ``odr run`` uses: gunicorn, gevent workers), ``--workers``
+   processes (more than one share rooms through Redis, ``ODR_SOCKETIO_MESSAGE_QUEUE``);
 3. checks that one pair can join its consultation (``ok``, status ``active``) and
    exchange a message, then connects all N clients (websocket transport, python-socketio
    ``AsyncClient``, ``--procs`` processes; both members of a room in the same process,
@@ -34,7 +34,7 @@ What it does:
    every client keep one ``send`` in flight (as fast as acks return, paced to ``--pace``
    per 10 s): with N = 1,000 that is 1,000 concurrent events, see bench/README.md;
 6. the same against ``bench/_socket_serve.py ceiling``: a bare python-socketio server
-   (threading mode, same gunicorn serving and thread count, same event shape, no
+   (gevent mode, same gunicorn serving and process count, same event shape, no
    sign-in, no checks, no database), and prints both and the ratios app / ceiling.
 
 Goal: chat p99 < 100 ms; saturation msgs/s >= 0.7 of the ceiling's. Loopback only.
@@ -157,8 +157,8 @@ def make_pairs(env: dict, n_pairs: int) -> list[dict]:
 
 # --------------------------------------------------------------------------- server
 
-def start_server(mode: str, env: dict, port: int, threads: int, worker_connections: int, logfile):
-    cmd = [PYTHON, os.path.join(_here, "_socket_serve.py"), mode, str(port), str(threads), str(worker_connections)]
+def start_server(mode: str, env: dict, port: int, workers: int, worker_connections: int, logfile):
+    cmd = [PYTHON, os.path.join(_here, "_socket_serve.py"), mode, str(port), str(workers), str(worker_connections)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT,
                             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -520,7 +520,7 @@ def run_server(mode: str, env: dict, pairs: list[dict], args, tmp: str) -> dict:
     log_path = os.path.join(tmp, f"server-{mode}.log")
     result = {"mode": mode}
     with open(log_path, "w") as logfile:
-        proc = start_server(mode, env, port, args.server_threads, args.worker_connections, logfile)
+        proc = start_server(mode, env, port, args.workers, args.worker_connections, logfile)
         try:
             wpid = worker_pid(proc.pid)
             result["preflight"] = asyncio.run(_preflight(mode, url, pairs[0]))
@@ -673,9 +673,9 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     print()
     print("odr Socket.IO benchmark — /consult chat, odr app vs bare python-socketio server (ceiling)")
     print(f"  database : {db_url.split('://')[0]} ({db_url})")
-    print(f"  server   : gunicorn {version('gunicorn')} gthread, 1 worker x {args.server_threads} threads "
-          f"(worker_connections {args.worker_connections}), via odr.serve.serve; python-socketio "
-          f"{version('python-socketio')}, threading mode")
+    print(f"  server   : gunicorn {version('gunicorn')} gevent {version('gevent')}, {args.workers} worker(s) "
+          f"(worker_connections {args.worker_connections}), via odr.serve.run_gunicorn; python-socketio "
+          f"{version('python-socketio')}, gevent mode")
     print(f"  clients  : {n} ({n // 2} rooms of two), python-socketio AsyncClient over websocket, "
           f"{args.procs} load processes on the same {os.cpu_count()}-CPU machine")
     print(f"  chat     : each client sends 1 message every {args.interval:g} s, acks not awaited "
@@ -819,10 +819,10 @@ def main() -> int:
                     help="closed: sends per 10 s per connection at most, evenly spaced (default 25; /consult "
                          "refuses more than 30 events in 10 s); 0: unpaced")
     ap.add_argument("--procs", type=int, default=2, help="load-generator processes (default 2)")
-    ap.add_argument("--server-threads", type=int,
-                    help="gunicorn threads (default clients + 64: each websocket holds one; odr run's default is 16)")
-    ap.add_argument("--worker-connections", type=int,
-                    help="gunicorn worker_connections (default server threads + 64; gunicorn's default is 1000)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="server processes (default 1); more than one need ODR_SOCKETIO_MESSAGE_QUEUE (Redis)")
+    ap.add_argument("--worker-connections", type=int, default=10_000,
+                    help="gunicorn worker_connections per process (default 10000, as odr run)")
     ap.add_argument("--connect-concurrency", type=int, default=50, help="connections opened at once per process")
     ap.add_argument("--logs", metavar="DIR", help="copy the server logs to DIR (the instance is deleted at the end)")
     ap.add_argument("--diagnose", action="store_true",
@@ -832,8 +832,6 @@ def main() -> int:
                                                    "DIR/deliveries-MODE.csv, seconds from the start of the chat phase")
     args = ap.parse_args()
     args.clients = max(2, args.clients - args.clients % 2)
-    args.server_threads = args.server_threads or args.clients + 64
-    args.worker_connections = args.worker_connections or args.server_threads + 64
     most = int(args.clients * MAX_CLIENT_RATE)
     if args.steps:
         args.steps = [int(x) for x in args.steps.split(",") if x.strip()]

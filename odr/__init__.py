@@ -71,6 +71,31 @@ def check_wiring() -> None:
         raise RuntimeError("; ".join(problems) + ": a feature is not plugged in (odr._features)")
 
 
+def async_mode() -> str:
+    """How this process waits: ``gevent`` in the served processes (patched at their start, see
+    :mod:`odr.serve`), threads everywhere else (commands, tests, the jobs and media bridge)."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def engine_options(url: str) -> dict:
+    """The database pool's settings.
+
+    A served process on SQLite holds a single connection, handed from one greenlet to the next
+    (gevent's lock: the others wait cooperatively). SQLite lets one writer at a time in; a second
+    connection of the same process waiting for the lock would wait inside SQLite's C code, where
+    gevent cannot switch back to the greenlet holding the lock — the whole process would stand
+    still until the busy timeout. Other processes (the jobs, another worker) wait as usual.
+    """
+    options = {"pool_pre_ping": True}
+    if url.startswith("sqlite") and async_mode() == "gevent":
+        options.update(pool_size=1, max_overflow=0, pool_timeout=60)
+    return options
+
+
 def set_secure_cookies(app: Flask, secure: bool) -> None:
     """Whether the session and remember-me cookies are sent over HTTPS only."""
     app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
@@ -109,7 +134,7 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = db_url
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(db_url))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -130,8 +155,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         # sent: WebRTC signalling depends on it (an ICE candidate handled before the answer it
         # follows is lost), and so does a chat's order. python-socketio's default runs each in
         # its own thread.
-        SocketIO(app, async_mode="threading", async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        SocketIO(app, async_mode=async_mode(), async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
                  channel=app.config["SOCKETIO_CHANNEL"],
+                 transports=["websocket"] if app.config["SOCKETIO_WEBSOCKET_ONLY"] else ["polling", "websocket"],
                  cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                  logger=False, engineio_logger=False)
     transaction.init_app(app)

@@ -89,10 +89,9 @@ def init_db():
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=256, show_default=True, type=int,
-              help="Worker threads per process. Every open chat or video page holds one for as long as it is open.")
-@click.option("--workers", default=1, show_default=True, type=int,
-              help="More than one needs PostgreSQL and Redis (see README).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one per core). More than one needs the Redis message "
+                   "queue (ODR_SOCKETIO_MESSAGE_QUEUE) and, for more than a demo, PostgreSQL (see README).")
 @click.option("--media-bridge/--no-media-bridge", "with_bridge", default=True, show_default=True,
               help="Start the video media bridge (recording) beside the web process.")
 @click.option("--cert", type=click.Path(dir_okay=False), default=None,
@@ -100,8 +99,8 @@ def init_db():
                    "on anything but localhost. 'odr run --self-signed' makes one.")
 @click.option("--key", type=click.Path(dir_okay=False), default=None)
 @click.option("--self-signed", is_flag=True, help="Serve HTTPS with a self-signed certificate kept in the instance folder.")
-def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
-    """Serve the platform (gunicorn, threaded worker), with the periodic jobs and the media bridge beside it."""
+def run(host, port, workers, with_bridge, cert, key, self_signed):
+    """Serve the platform (gunicorn, gevent workers), with the periodic jobs and the media bridge beside it."""
     from odr.serve import serve
 
     app = current_app._get_current_object()
@@ -112,7 +111,7 @@ def run(host, port, threads, workers, with_bridge, cert, key, self_signed):
 
         app.config["PREFERRED_URL_SCHEME"] = "https"
         set_secure_cookies(app, True)  # served over HTTPS: the cookies never travel in the clear
-    serve(app, host, port, threads=threads, workers=workers, with_bridge=with_bridge, cert=cert, key=key)
+    serve(app, host, port, workers=workers, with_bridge=with_bridge, cert=cert, key=key)
 
 
 def self_signed_certificate(app, host: str) -> tuple[str, str]:

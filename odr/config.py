@@ -83,6 +83,15 @@ SOCKETIO_MESSAGE_QUEUE = None
 #: Name of the message queue's channel; also the prefix of the video rooms' keys in Redis, so
 #: two deployments (e.g. staging and production) can share one Redis.
 SOCKETIO_CHANNEL = "flask-socketio"
+#: Socket.IO over websockets only (no long-polling fallback): set by ``odr run --workers N`` with
+#: N > 1, whose processes share one port — a polling client's next request may reach another one.
+SOCKETIO_WEBSOCKET_ONLY = False
+#: Overload (odr.realtime.Load): chat messages, typing and read marks are refused, to be sent again
+#: after SOCKET_RETRY_AFTER_SECONDS at the earliest, while this many events are being handled in
+#: one process, or while its event loop runs this many milliseconds late.
+SOCKET_MAX_IN_FLIGHT = 64
+SOCKET_MAX_LAG_MS = 250
+SOCKET_RETRY_AFTER_SECONDS = 1
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None

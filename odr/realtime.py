@@ -15,8 +15,11 @@ an app in a test, a second app in one process and a served worker each answer wi
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections import defaultdict, deque
+from contextlib import contextmanager
 
 from collections.abc import Callable
 
@@ -61,9 +64,21 @@ class Namespace:
 
         return add
 
-    def event(self, event: str):
+    def event(self, event: str, *, shed: bool = False):
+        """Register a checked handler of ``event``. ``shed``: when the process is overloaded
+        (:data:`load`), the event is refused at once, before it costs anything, with an answer
+        that says to send it again later (``retry``, ``retry_after`` in seconds) — chat messages,
+        typing and read marks, which the page sends again; not the video's signalling, which a
+        call cannot do without."""
+
         def add(fn):
             def checked(data=None):
+                if shed and (busy := load.refusal()) is not None:
+                    return busy
+                with load.handling():
+                    return handle(data)
+
+            def handle(data):
                 if (ended := session_ended(self.name)) is not None:
                     return ended
                 self.touch()
@@ -96,6 +111,65 @@ class Namespace:
             return
         for event, handler in self._handlers.items():
             server.on_event(event, handler, namespace=self.name)
+
+
+class Load:
+    """How busy this process is, for refusing what can wait before the process falls behind.
+
+    Two measures: events being handled right now (``in_flight``: on a busy database they queue for
+    its connection), and how late the event loop runs (``lag``: a task that asks to wake every
+    ``TICK`` seconds notes by how much it woke late, smoothed). Past either limit
+    (``SOCKET_MAX_IN_FLIGHT``, ``SOCKET_MAX_LAG_MS``) sheddable events are refused with a
+    retryable answer. A refused event costs a fraction of a handled one, and the pages send it
+    again after a growing, randomised wait: the load that reaches the database stays at what it
+    can do, the connections keep answering their pings (nobody is disconnected), a page request
+    still gets its turn, and every message that was acknowledged was stored.
+    """
+
+    TICK = 0.05
+
+    def __init__(self):
+        self.in_flight = 0
+        self.lag = 0.0
+        self._watching_in = None  # the process id the watcher runs in
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def handling(self):
+        with self._lock:
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def refusal(self) -> dict | None:
+        """The answer to a sheddable event when the process is overloaded, else ``None``."""
+        self.watch()
+        cfg = current_app.config
+        if self.in_flight < cfg["SOCKET_MAX_IN_FLIGHT"] and self.lag * 1000 < cfg["SOCKET_MAX_LAG_MS"]:
+            return None
+        return {"ok": False, "retry": True, "retry_after": cfg["SOCKET_RETRY_AFTER_SECONDS"],
+                "error": _("Busy: your message will be sent again in a moment.")}
+
+    def watch(self) -> None:
+        """Start measuring the loop's lag in this process (once; again in a forked child)."""
+        if self._watching_in == os.getpid():
+            return
+        self._watching_in = os.getpid()
+        current_app.extensions["socketio"].start_background_task(self._measure, self._watching_in)
+
+    def _measure(self, pid: int) -> None:
+        while self._watching_in == pid:
+            started = time.monotonic()
+            time.sleep(self.TICK)  # gevent's sleep in a served process (patched)
+            late = max(0.0, time.monotonic() - started - self.TICK)
+            self.lag = 0.7 * self.lag + 0.3 * late
+
+
+#: This process's load (one event loop per process).
+load = Load()
 
 
 def refuse(namespace: str, message, log: str | None = None):

@@ -16,6 +16,7 @@ connection shared by two processes mixes their conversations. So:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -31,8 +32,8 @@ from odr.extensions import db
 logger = logging.getLogger(__name__)
 
 #: How long gunicorn lets a worker finish its requests when stopping. An open chat or video page
-#: keeps its websocket (and its thread) until it is closed: without a short limit, Ctrl-C waited
-#: gunicorn's default 30 s for them. A request that commits takes milliseconds.
+#: keeps its websocket until it is closed: without a short limit, Ctrl-C waited gunicorn's default
+#: 30 s for them. A request that commits takes milliseconds.
 GRACEFUL_TIMEOUT_SECONDS = 3
 
 
@@ -120,22 +121,84 @@ def run_jobs_until_stopped(app, stop: threading.Event | None = None) -> None:
                 db.session.remove()
 
 
-def serve(app, host: str, port: int, threads: int = 256, workers: int = 1, with_bridge: bool = False,
-          with_jobs: bool = True, cert: str | None = None, key: str | None = None) -> None:
-    """Serve ``app`` with gunicorn; the periodic jobs and the media bridge run beside it."""
+#: The served process's first statement: gevent replaces the standard library's blocking calls
+#: (sockets, locks, sleeps, queues) before anything else is imported, so that every open websocket
+#: is a greenlet waiting on the event loop rather than an OS thread, and nothing the app creates
+#: (its pools' locks, the Socket.IO server's queues) is made of the unpatched kind.
+_BOOT = "from gevent import monkey; monkey.patch_all(); from odr import serve; serve.served_main()"
+
+#: gunicorn's cap on one worker's simultaneous connections (each open chat or video page holds one).
+WORKER_CONNECTIONS = 10_000
+
+
+def serve(app, host: str, port: int, workers: int = 1, with_bridge: bool = False, with_jobs: bool = True,
+          cert: str | None = None, key: str | None = None) -> None:
+    """Replace this process (``exec``) with the server: gunicorn with ``workers`` gevent workers
+    serving the platform, the periodic jobs and the media bridge beside it.
+
+    The command that calls this (``odr run``, ``odr demo`` after loading the demo) has imported and
+    run the platform unpatched; the server starts over in a fresh interpreter that patches first.
+    The process id stays the same, so whoever started the command (a terminal, systemd, a test)
+    still holds the server. ``app`` gives the settings the command changed (HTTPS), passed on as
+    ``ODR_*`` variables like every other setting.
+    """
+    if workers > 1 and not app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        raise click.UsageError("--workers above 1 needs a message queue the processes share chat and video "
+                               "rooms through: set ODR_SOCKETIO_MESSAGE_QUEUE=redis://… (see README)")
+    release_database(app)
+    spec = {"host": host, "port": port, "workers": workers, "with_bridge": with_bridge, "with_jobs": with_jobs,
+            "cert": cert, "key": key}
+    env = dict(os.environ, ODR_SERVE=json.dumps(spec))
+    if cert and key:
+        env.update(ODR_PREFERRED_URL_SCHEME="https", ODR_SECURE_COOKIES="true"
+                   if app.config["SECURE_COOKIES"] is not False else "false")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-c", _BOOT], env)
+
+
+def served_main() -> None:
+    """The server process (after :data:`_BOOT` patched it): make the app, start the jobs and media
+    bridge processes, serve until stopped."""
+    from odr import create_app
+
+    spec = json.loads(os.environ.pop("ODR_SERVE"))
+    if spec["workers"] > 1:
+        os.environ["ODR_SOCKETIO_WEBSOCKET_ONLY"] = "true"
+    app = create_app()
+    if spec["with_jobs"] and int(app.config.get("JOBS_INTERVAL_SECONDS") or 0) > 0:
+        start_child("jobs")
+    scheme = "https" if spec["cert"] and spec["key"] else "http"
+    if spec["with_bridge"]:
+        local = "127.0.0.1" if spec["host"] in ("0.0.0.0", "::") else spec["host"]
+        start_child("media-bridge", "--url", f"{scheme}://{local}:{spec['port']}")
+    click.echo(f"odr serving on {scheme}://{spec['host']}:{spec['port']}/ ({spec['workers']} "
+               f"process{'es' if spec['workers'] > 1 else ''})")
+    run_gunicorn(app, spec["host"], spec["port"], workers=spec["workers"], cert=spec["cert"], key=spec["key"])
+
+
+def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | None = None, key: str | None = None,
+                 worker_connections: int = WORKER_CONNECTIONS) -> None:
+    """Serve ``app`` with gunicorn's gevent workers, in this process (already patched by gevent).
+
+    One gevent worker per process: its connections are greenlets on one event loop, so an open
+    websocket costs a few kilobytes, not a thread. ``workers`` processes share the listening
+    socket; their Socket.IO rooms meet through the message queue.
+    """
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            # Each Socket.IO websocket keeps its connection (and a thread) while the page is open;
-            # gunicorn's default cap of 1,000 connections per worker must not be the lower limit.
-            self.cfg.set("worker_connections", threads + 100)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "gevent")
+            self.cfg.set("worker_connections", worker_connections)
             self.cfg.set("graceful_timeout", GRACEFUL_TIMEOUT_SECONDS)
             self.cfg.set("accesslog", None)
+            # gunicorn's control socket lives at one path per user: two servers on one machine
+            # (staging beside production, the tests) would take it from each other. Not used.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("post_fork", lambda _server, _worker: forget_inherited_connections(app))
             if cert and key:
                 self.cfg.set("certfile", cert)
@@ -144,12 +207,5 @@ def serve(app, host: str, port: int, threads: int = 256, workers: int = 1, with_
         def load(self):
             return app
 
-    scheme = "https" if cert and key else "http"
     release_database(app)
-    if with_jobs and int(app.config.get("JOBS_INTERVAL_SECONDS") or 0) > 0:
-        start_child("jobs")
-    if with_bridge:
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        start_child("media-bridge", "--url", f"{scheme}://{local}:{port}")
-    click.echo(f"odr serving on {scheme}://{host}:{port}/")
     _Server().run()

@@ -1,7 +1,7 @@
 // Live consultation chat. Messages carry a client id: a message not yet acknowledged by
 // the server stays in localStorage and is sent again after a reconnect or a reload; the
 // server keeps one copy per client id, so nothing is lost and nothing shows twice.
-import { io } from "./vendor/socket.io.esm.min.js";
+import { connect } from "./socket.js";
 
 const root = document.getElementById("chat");
 const cid = Number(root.dataset.consultation);
@@ -21,7 +21,7 @@ const savePending = (items) => localStorage.setItem(pendingKey, JSON.stringify(i
 const newId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
 const fill = (tpl, values) => tpl.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
-const socket = io("/consult", { transports: ["websocket", "polling"] });
+const socket = connect("/consult");
 
 function showError(text) {
   errorEl.textContent = text;
@@ -78,11 +78,27 @@ function markSeen() {
   socket.emit("mark", { consultation_id: cid, up_to_id: lastId, what });
 }
 
+const attempts = new Map(); // client id → sends so far that were not answered, or answered "busy"
+
+// Send again later: a busy server's answer says when at the earliest; each further try waits
+// twice as long (at most 30 s), spread at random so that many waiting phones do not come back
+// at the same moment. The message shows "sending…" meanwhile; a reconnect sends it too.
+function sendLater(item, afterSeconds = 0) {
+  const n = (attempts.get(item.client_id) || 0) + 1;
+  attempts.set(item.client_id, n);
+  const wait = Math.max(afterSeconds * 1000, Math.min(30000, 500 * 2 ** n)) * (0.5 + Math.random());
+  setTimeout(() => {
+    if (socket.connected && pending().some((p) => p.client_id === item.client_id)) send(item);
+  }, wait);
+}
+
 function send(item) {
   render({ client_id: item.client_id, body: item.body, sender_id: me, attachment: item.attachment }, "pending");
   socket.timeout(8000).emit("send", { consultation_id: cid, client_id: item.client_id, body: item.body,
                                       attachment_id: item.attachment ? item.attachment.id : null }, (err, ack) => {
-    if (err) return; // no answer: it stays pending and goes again on reconnect
+    if (err) return sendLater(item); // no answer in time: still pending, tried again
+    if (!ack.ok && ack.retry) return sendLater(item, ack.retry_after); // the server is busy: not saved yet
+    attempts.delete(item.client_id);
     savePending(pending().filter((p) => p.client_id !== item.client_id));
     if (ack.ok) {
       render(ack.message);

@@ -1,5 +1,5 @@
 // The consultant's desk: the number of people waiting, pushed over Socket.IO without a reload.
-import { io } from "./vendor/socket.io.esm.min.js";
+import { connect } from "./socket.js";
 
-const socket = io("/consult");
+const socket = connect("/consult");
 socket.on("queue_size", (d) => { document.getElementById("queue-size").textContent = d.waiting; });

@@ -4,7 +4,7 @@
 // makes the offer, a new epoch (the peer reconnected) replaces the connection, a hangup or
 // leaving the roster closes it. Video: 360p/15 fps with a bitrate cap, a 180p tier, and
 // audio only when the link is poor. VP8 first, constrained-baseline H.264 as fallback.
-import { io } from "./vendor/socket.io.esm.min.js";
+import { connect } from "./socket.js";
 
 const root = document.getElementById("video-room");
 const t = root.dataset;
@@ -96,7 +96,7 @@ async function chooseCamera(want) {
 }
 
 // --- socket -------------------------------------------------------------------------------
-const socket = io("/video", { transports: ["websocket", "polling"] });
+const socket = connect("/video");
 
 function send(event, data) {
   return new Promise((resolve) => socket.emit(event, { room_id: roomId, ...data }, (ack) => {

@@ -1,9 +1,11 @@
-"""``odr run`` as deployed: many open chat pages must not lock everyone else out.
+"""``odr run`` as deployed: many open chat pages must not lock everyone else out, nor cost a thread each.
 
-Each Socket.IO websocket holds one of the server's worker threads for as long as the page is
-open. With too few threads (gunicorn's default, or the 16 ``odr run`` once had) a handful of
-open chats made every other page hang. This starts the real server in a subprocess, opens 40
-signed-in websockets and checks that a page still answers at once.
+The served process is gunicorn with a gevent worker: an open websocket is a greenlet waiting on
+the event loop. (The threaded worker it replaced held one OS thread per open websocket, plus
+python-socketio's own; with too few threads a handful of open chats made every other page hang,
+and past its ceiling the worker missed its heartbeat and was killed with everyone on it.) This
+starts the real server in a subprocess, opens 40 signed-in websockets, checks that a page still
+answers at once and that the worker holds a handful of threads, not one per connection.
 """
 
 from __future__ import annotations
@@ -47,6 +49,21 @@ def wait_until_up(url: str, process, timeout=30.0):
     raise AssertionError("odr run did not start")
 
 
+def worker_of(master: int) -> int:
+    """The gunicorn worker process of the server whose master is ``master``."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == master and b"served_main" in cmdline:
+                return int(entry)
+    raise AssertionError(f"no worker of {master}")
+
+
 @pytest.fixture
 def served(tmp_path):
     """``odr run`` on a fresh SQLite instance, and a session cookie of a user in it."""
@@ -72,7 +89,7 @@ def served(tmp_path):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
-        yield url, cookie
+        yield url, cookie, process.pid
     finally:
         process.terminate()
         try:
@@ -83,7 +100,7 @@ def served(tmp_path):
 
 
 def test_many_open_chats_leave_pages_answering(served):
-    url, cookie = served
+    url, cookie, master = served
     clients = []
     try:
         for _ in range(OPEN_CHATS):
@@ -92,6 +109,8 @@ def test_many_open_chats_leave_pages_answering(served):
                         headers={"Cookie": f"session={cookie}"}, wait_timeout=5)
             clients.append(sio)
         assert all(c.connected for c in clients)
+        worker = worker_of(master)
+        assert len(os.listdir(f"/proc/{worker}/task")) < 12, "the server holds a thread per open connection"
         started = time.monotonic()
         with urllib.request.urlopen(url + "/auth/login", timeout=5) as resp:
             assert resp.status == 200

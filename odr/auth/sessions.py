@@ -27,6 +27,7 @@ from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 from flask import current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 
@@ -107,11 +108,27 @@ def user_for(user_id: str) -> User | None:
     token = session.get(TOKEN)
     if not isinstance(token, str) or not user_id.isdigit():
         return None
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-    if row is None or str(row.user_id) != user_id or _expired(row, utcnow()):
+    # The session and its user in one statement. A Socket.IO event (a chat message, a signal)
+    # is checked as strictly as a page, but its handler rarely asks for the person's roles: they
+    # are read when first asked for, not with every event.
+    query = sa.select(LoginSession, User).join(User, User.id == LoginSession.user_id).where(
+        LoginSession.token_hash == _digest(token))
+    if _in_event():
+        query = query.options(lazyload(User.grants))
+    found = db.session.execute(query).first()
+    if found is None:
+        return None
+    row, user = found
+    if str(row.user_id) != user_id or _expired(row, utcnow()):
         return None
     g._odr_login_session = row
-    return db.session.get(User, row.user_id)
+    return user
+
+
+def _in_event() -> bool:
+    """Whether this is a Socket.IO event other than the connection's first ("connect")."""
+    event = getattr(request, "event", None) if has_request_context() else None
+    return event is not None and event.get("message") != "connect"
 
 
 def _expired(row: LoginSession, now: datetime) -> bool:
@@ -120,8 +137,7 @@ def _expired(row: LoginSession, now: datetime) -> bool:
         return True
     # The events of an open Socket.IO connection are activity; the connection itself was
     # checked against the idle limit when it was made.
-    event = getattr(request, "event", None) if has_request_context() else None
-    if event is not None and event.get("message") != "connect":
+    if _in_event():
         return False
     return row.seen_at <= now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
 

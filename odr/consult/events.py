@@ -92,7 +92,7 @@ def on_join(data):
     }
 
 
-@namespace.event("send")
+@namespace.event("send", shed=True)
 def on_send(data):
     consultation = _consultation(data)
     client_id, body = data.get("client_id"), data.get("body", "")
@@ -116,14 +116,14 @@ def on_send(data):
     return {"message": payload}
 
 
-@namespace.event("typing")
+@namespace.event("typing", shed=True)
 def on_typing(data):
     consultation = _consultation(data)
     emit("typing", {"user_id": current_user.id, "typing": bool(data.get("typing"))},
          to=room(consultation.id), include_self=False)
 
 
-@namespace.event("mark")
+@namespace.event("mark", shed=True)
 def on_mark(data):
     consultation = _consultation(data)
     up_to, what = _id(data, "up_to_id"), data.get("what")

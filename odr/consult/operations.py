@@ -151,27 +151,49 @@ def post_message(consultation: Consultation, sender, client_id: str, body: str,
                  attachment_id: int | None = None) -> tuple[ConsultMessage, bool]:
     """Save a chat message once; a resend with the same ``client_id`` returns the saved one.
 
+    The message is written with one statement that also tells whether it is new (an insert that
+    does nothing when the sender's ``client_id`` is already there): the chat's busiest write asks
+    nothing first. The new message returned is not in the session (nothing else changes it).
+
     :return: the message and whether it is new.
     """
     if not consultation.is_participant(sender):
         raise ConsultError(_l("You are not in this consultation."))
-    existing = db.session.scalar(sa.select(ConsultMessage).where(
-        ConsultMessage.consultation_id == consultation.id, ConsultMessage.sender_id == sender.id,
-        ConsultMessage.client_id == client_id))
-    if existing is not None:
-        return existing, False
     if consultation.status is ConsultationStatus.ended:
+        existing = _message_sent(consultation, sender, client_id)
+        if existing is not None:  # the answer to a resend of what was saved before the end
+            return existing, False
         raise ConsultError(_l("This consultation has ended."))
     attachment = None
     if attachment_id is not None:
         attachment = db.session.get(ConsultAttachment, attachment_id)
         if attachment is None or attachment.consultation_id != consultation.id or attachment.uploader_id != sender.id:
             raise ConsultError(_l("That attachment does not belong to this conversation."))
-    message = ConsultMessage(consultation_id=consultation.id, sender_id=sender.id, client_id=client_id,
-                             body=body, attachment=attachment)
-    db.session.add(message)
-    db.session.flush()
+    values = {"consultation_id": consultation.id, "sender_id": sender.id, "client_id": client_id, "body": body,
+              "attachment_id": attachment_id, "created_at": utcnow()}
+    insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
+    saved = db.session.execute(insert.values(**values).returning(ConsultMessage.id)).first()
+    if saved is None:
+        return _message_sent(consultation, sender, client_id), False
+    message = ConsultMessage(id=saved.id, **values)
+    message.attachment = attachment
     return message, True
+
+
+def _message_sent(consultation: Consultation, sender, client_id: str) -> ConsultMessage | None:
+    return db.session.scalar(sa.select(ConsultMessage).where(
+        ConsultMessage.consultation_id == consultation.id, ConsultMessage.sender_id == sender.id,
+        ConsultMessage.client_id == client_id))
+
+
+def _insert_new(model, unique: list[str]):
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` in the session's database's own words (SQLite
+    and PostgreSQL both have it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=unique)
 
 
 def mark(consultation: Consultation, reader, up_to_id: int, what: str) -> list[int]:

@@ -10,7 +10,10 @@ import socketio
 
 from odr.auth import operations as auth_ops
 from odr.cases.operations import grant_role
-from odr.auth.models import Role
+from odr.auth.models import Role, User
+from odr.cases.models import Category
+from odr.consult import operations as ops
+from odr.consult.models import Consultation
 from odr.extensions import db
 from tests.conftest import sign_in_cookie
 
@@ -114,3 +117,24 @@ def in_app(server):
             return result
 
     return run
+
+
+def start(user_id, topic="My deposit was not returned"):
+    user = db.session.get(User, user_id)
+    return ops.start(user, topic, Category.property).id
+
+
+def take(consultant_id, cid):
+    ops.take(db.session.get(Consultation, cid), db.session.get(User, consultant_id))
+
+
+@pytest.fixture
+def pair(people, in_app):
+    """An asker and a consultant in an active consultation, both connected and joined."""
+    asker, consultant = people(name="Asker"), people(Role.consultant, name="Consultant")
+    cid = in_app(start, asker.user_id)
+    in_app(take, consultant.user_id, cid)
+    for p in (asker, consultant):
+        p.connect()
+        assert p.call("join", {"consultation_id": cid})["ok"]
+    return asker, consultant, cid

@@ -1,0 +1,68 @@
+"""An overloaded process refuses chat messages with a retryable answer, before they cost anything;
+what it acknowledged is stored, once; the video's signalling and joining are never shed."""
+
+import pytest
+import sqlalchemy as sa
+
+from odr import realtime
+from odr.consult.models import ConsultMessage
+from odr.extensions import db
+
+
+@pytest.fixture
+def busy(server):
+    """Set ``busy(in_flight=…, lag_ms=…)`` on the live server's process; restored afterwards."""
+    config = server.app.config
+    before = config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"]
+
+    def set_limits(in_flight=before[0], lag_ms=before[1]):
+        config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"] = in_flight, lag_ms
+
+    yield set_limits
+    config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"] = before
+
+
+def stored(server, client_id):
+    with server.app.app_context():
+        return db.session.scalars(sa.select(ConsultMessage).where(ConsultMessage.client_id == client_id)).all()
+
+
+def test_a_message_past_the_in_flight_limit_is_refused_to_be_sent_again_and_not_stored(pair, busy, server):
+    asker, consultant, cid = pair
+    busy(in_flight=0)  # every event counts as one too many
+    ack = asker.call("send", {"consultation_id": cid, "client_id": "busy-1", "body": "are you there?"})
+    assert ack["ok"] is False and ack["retry"] is True and ack["retry_after"] >= 1
+    assert "again" in ack["error"]
+    assert stored(server, "busy-1") == []
+    assert consultant.drain("message") == [] and asker.drain("problem") == []  # nothing sent on, no error shown
+
+    busy()  # the load passed: the page sends it again, with the same client id
+    again = asker.call("send", {"consultation_id": cid, "client_id": "busy-1", "body": "are you there?"})
+    assert again["ok"] is True
+    assert consultant.wait_for("message", lambda m: m["client_id"] == "busy-1")["body"] == "are you there?"
+    assert [m.body for m in stored(server, "busy-1")] == ["are you there?"]
+
+
+def test_a_late_event_loop_sheds_messages_typing_and_read_marks_but_not_joining(pair, busy, server):
+    asker, consultant, cid = pair
+    busy(lag_ms=-1)  # any lag, even none, is too much
+    for event, data in (("send", {"client_id": "late-1", "body": "x"}), ("typing", {"typing": True}),
+                        ("mark", {"up_to_id": 1, "what": "read"})):
+        answer = asker.call(event, {"consultation_id": cid, **data})
+        assert answer["ok"] is False and answer["retry"] is True, event
+    assert consultant.drain("typing") == []
+    assert asker.call("join", {"consultation_id": cid})["ok"] is True  # history and status still load
+    assert stored(server, "late-1") == []
+
+
+def test_the_load_counts_the_events_being_handled():
+    load = realtime.Load()
+    with load.handling():
+        with load.handling():
+            assert load.in_flight == 2
+        assert load.in_flight == 1
+    assert load.in_flight == 0
+    with pytest.raises(RuntimeError):
+        with load.handling():
+            raise RuntimeError("a failing handler still leaves")
+    assert load.in_flight == 0
