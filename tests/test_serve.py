@@ -36,7 +36,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, process, timeout=30.0):
+def wait_until_up(url: str, process, timeout=60.0, log: Path | None = None):
+    """Until ``url`` answers. A server starts in a few seconds; a loaded 2-core CI machine running
+    the suite on two workers beside it has been seen to take over 30."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -46,7 +48,8 @@ def wait_until_up(url: str, process, timeout=30.0):
                 return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError("odr run did not start")
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"odr run did not start within {timeout:.0f} s\n{tail}")
 
 
 def worker_of(master: int) -> int:

@@ -91,7 +91,7 @@ def test_every_acknowledged_write_survives_jobs_and_a_restart(demo_instance):
     server = _start(env, log, "demo", "--port", str(port))
     references, messages, uploads, failures = [], [], [], []
     try:
-        wait_until_up(url, server)
+        wait_until_up(url, server, log=log)
         web = requests.Session()
         page = web.get(f"{url}/auth/login", timeout=10).text
         signed_in = web.post(f"{url}/auth/login", data={"contact": "+8613800138001", "password": "odr-demo-2026",
@@ -148,7 +148,7 @@ def test_every_acknowledged_write_survives_jobs_and_a_restart(demo_instance):
     # Restart (odr run this time) and find every acknowledged write through the platform itself.
     server = _start(env, log, "run", "--port", str(port), "--no-media-bridge")
     try:
-        wait_until_up(url, server)
+        wait_until_up(url, server, log=log)
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {token}"
         for reference, _ in references:
