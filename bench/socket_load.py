@@ -814,13 +814,13 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     print(f"  machine  : {platform.python_implementation()} {platform.python_version()}, {platform.platform()}; "
           f"CPUs {load_before * 100:.0f}% busy in the second before the first server started")
     print()
-    print(f"  {'server':<8} {'phase':<10} {'offered':>7} {'sent':>6} {'msgs/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"  {'server':<8} {'phase':<10} {'offered':>7} {'sent':>6} {'refused':>7} {'msgs/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'srv CPU':>7} {'gen CPU':>7} {'gen lag':>7} {'machine':>7}")
     for mode, r in results.items():
         for label, ph in r["phases"].items():
             offered = f"{ph['offered']:.0f}" if ph["offered"] is not None else "-"
             flag = "  not kept up with" if ph["overload"] else ""
-            print(f"  {mode:<8} {label:<10} {offered:>7} {ph['sent']:>6} {ph['rate']:>7.0f} {ph['p50']:>8.1f} "
+            print(f"  {mode:<8} {label:<10} {offered:>7} {ph['sent']:>6} {ph['refused']:>7} {ph['rate']:>7.0f} {ph['p50']:>8.1f} "
                   f"{ph['p99']:>8.1f} {ph['max']:>8.1f} {r['server_cpu'].get(label, float('nan')) * 100:>6.0f}% "
                   f"{ph['loadgen_cpu'] * 100:>6.0f}% {ph['loop_lag_p99']:>5.1f}ms "
                   f"{r['machine'].get(label, float('nan')) * 100:>6.0f}%{flag}")
