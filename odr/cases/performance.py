@@ -74,6 +74,9 @@ class PerformanceSchedule(db.Model):
     performed_at: Mapped[datetime | None]
     #: The last item's due date: from then on the schedule counts in the voluntary performance rate.
     last_due_on: Mapped[date] = mapped_column(sa.Date)
+    #: When the entitled side's application for enforcement went to a court: performance after
+    #: that is no longer voluntary.
+    enforcement_requested_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship()
     items: Mapped[list[PerformanceItem]] = relationship(back_populates="schedule", order_by="PerformanceItem.position",
@@ -203,7 +206,7 @@ class Figures:
     red: int = 0
     #: Schedules whose last item fell due in the period: the rate's denominator.
     due: int = 0
-    #: Of those, performed (voluntarily: no enforcement is tracked yet).
+    #: Of those, performed voluntarily (before any application for enforcement).
     performed_when_due: int = 0
 
     @property
@@ -227,7 +230,8 @@ def figures(case_where=(), period: tuple[date, date] | None = None) -> Figures:
         sa.select(PerformanceSchedule.alert, sa.func.count())
         .where(PerformanceSchedule.performed_at.is_(None)).group_by(PerformanceSchedule.alert))).all())
     due, performed = db.session.execute(of_cases(
-        sa.select(sa.func.count(), sa.func.count(PerformanceSchedule.performed_at))
+        sa.select(sa.func.count(), sa.func.count(sa.case(
+            (PerformanceSchedule.enforcement_requested_at.is_(None), PerformanceSchedule.performed_at))))
         .where(PerformanceSchedule.last_due_on.between(*period)))).one()
     return Figures(ok=by_alert.get(Alert.ok, 0), yellow=by_alert.get(Alert.yellow, 0), red=by_alert.get(Alert.red, 0),
                    due=due or 0, performed_when_due=performed or 0)
