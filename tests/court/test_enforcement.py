@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from odr.auth.models import Role
 from odr.cases import audit, performance
@@ -26,6 +28,7 @@ from odr.documents.models import SignedDocument
 from odr.extensions import db
 from odr.timeutil import utcnow
 from tests.documents.signing import sign_via_http
+from tests.test_bad_input import FUZZ, VALUES, _post
 
 
 def confirmed_by(case, court):
@@ -158,3 +161,22 @@ def test_an_award_is_a_basis_for_enforcement(app, client, login_en, parties, cou
     basis = enforcement.basis_of(p.case)
     assert basis is not None and basis.kind == "award"
     assert "Arbitral award" in client.get(f"/court/{p.case.number}/enforcement").get_data(as_text=True)
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_application_form_answers_hostile_input_without_500_or_partial_records(app, enforceable, data):
+    """Whatever is posted as the court (or beside it), no 500, and a refusal writes nothing."""
+    world = enforceable
+    payload = {field: data.draw(VALUES, label=field)
+               for field in data.draw(st.lists(st.sampled_from(["court", "csrf_token", "lang"]), unique=True))}
+    _post(app, world, "/court/{number}/enforcement", "claimant", data=payload)
+
+
+@pytest.fixture
+def enforceable(parties, court):
+    """A confirmed case in default, for the fuzzed form: ``_post``'s world."""
+    p = parties
+    schedule_for(p.case, performance.local_today())
+    confirmed_by(p.case, court[0])
+    return {"claimant": p.claimant, "number": p.case.number}
