@@ -111,6 +111,14 @@ def test_the_payee_applies_after_a_default_and_the_court_receives_it(app, client
     assert client.get(url).status_code in (303, 409)  # applied for once
     assert client.post(url, data={"court": str(court.id)}).status_code == 409
 
+    # The court's own system sees it through the API, with the kind the OpenAPI document lists.
+    from odr.cases import operations as case_ops
+
+    _api_client, token = case_ops.issue_api_token("court-system", court)
+    db.session.commit()
+    listed = client.get("/api/court/v1/handoffs", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [h["kind"] for h in listed["items"]] == ["confirmation", "enforcement"]  # confirmed first, then this
+
     login_en(client, clerk)
     inbox = client.get("/court/inbox").get_data(as_text=True)
     assert p.case.number in inbox and "Application for enforcement" in inbox
