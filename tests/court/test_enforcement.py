@@ -4,7 +4,6 @@ a bundle that verifies; before a default, by anyone else, or twice, it is refuse
 
 from __future__ import annotations
 
-import subprocess
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,6 +27,7 @@ from odr.documents.models import SignedDocument
 from odr.extensions import db
 from odr.timeutil import utcnow
 from tests.documents.signing import sign_via_http
+from tests.pdf_text import text_of
 from tests.test_bad_input import FUZZ, VALUES, _post
 
 
@@ -62,13 +62,6 @@ def court(make_org, make_user):
     return court, clerk
 
 
-def pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "application.pdf"
-    path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
-
-
 def test_the_payee_applies_after_a_default_and_the_court_receives_it(app, client, login_en, parties, court, tmp_path):
     p = parties
     court, clerk = court
@@ -94,7 +87,7 @@ def test_the_payee_applies_after_a_default_and_the_court_receives_it(app, client
     application = db.session.scalar(sa.select(SignedDocument).where(SignedDocument.kind == enforcement.KIND))
     assert resp.location.endswith(f"/documents/{application.id}")
     assert [s.role for s in application.signers] == ["applicant"]
-    text = pdf_text(storage.get(application.current_sha256), tmp_path)
+    text = text_of(storage.get(application.current_sha256), tmp_path)
     assert "Application for Enforcement" in text and "朝阳区人民法院" in text and "民特123号" in text
     assert "3,500.00" in text and "1,000.00" in text and "2,500.00" in text and "Overdue" in text
 
