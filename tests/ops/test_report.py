@@ -157,8 +157,8 @@ def test_performance_by_organisation_and_category_and_satisfaction_in_the_report
     assert [r.key for r in queries.performance_breakdown("organization_id", mine, filters)] == [week["center"].id]
 
     login(client, week["admin"])
-    page = client.get("/ops/?start=2026-11-02&end=2026-11-08&lang=en").get_data(as_text=True)
-    assert "Voluntary performance by organisation" in page and "Voluntary performance by category" in page
+    page = client.get("/ops/?start=2026-11-02&end=2026-11-08").get_data(as_text=True)
+    assert "按组织的自愿履行情况" in page and "按纠纷类型的自愿履行情况" in page and "50%" in page
 
     result = runner.invoke(args=["report", "--week", "2026-W45", "--out", str(tmp_path), "--lang", "en"])
     assert result.exit_code == 0, result.output
