@@ -489,6 +489,9 @@ def queries_to_time(app):
         named.update({
             f"{who}: performance (late now, rate 30 d)": lambda s=scope: queries.performance_figures(s, f),
             f"{who}: satisfaction per org and mediator (30 d)": lambda s=scope: queries.satisfaction_figures(s, f),
+            f"{who}: performance by organisation (30 d)":
+                lambda s=scope: queries.performance_breakdown("organization_id", s, f),
+            f"{who}: performance by category (30 d)": lambda s=scope: queries.performance_breakdown("category", s, f),
         })
     named["admin: performance, district+category"] = lambda: queries.performance_figures(everyone, f_narrow)
     named["admin: open by stage, district+category"] = lambda: queries.open_by("stage", everyone, f_narrow)

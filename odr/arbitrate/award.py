@@ -4,11 +4,13 @@ sealed award closes the case."""
 from __future__ import annotations
 
 import logging
+from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import audit, workflow
+from odr.cases import audit, performance, workflow
 from odr.cases.notices import joined_users, notify_users
 from odr.cases.models import Case, Outcome
 from odr.documents import operations as signing
@@ -39,9 +41,43 @@ def award_refusal(arb: Arbitration) -> str | None:
     return None
 
 
+#: How the award writes a payment it orders, in its language.
+PAYMENT_LINE = {
+    "zh": "{payer}应于{due}前向{payee}支付人民币{amount}元。",
+    "en": "The {payer} shall pay the {payee} CNY {amount} by {due}.",
+}
+SIDE_WORDS = {"zh": {"claimant": "申请人", "respondent": "被申请人"},
+              "en": {"claimant": "claimant", "respondent": "respondent"}}
+
+
+def payment_lines(payments: list[tuple[date, Decimal]], payer_side: str, lang: str) -> list[str]:
+    """The award's lines for the payments it orders, by due date."""
+    from odr.documents.layout import document_lang, written_date
+
+    lang = document_lang(lang)
+    payee_side = "claimant" if payer_side == "respondent" else "respondent"
+    return [PAYMENT_LINE[lang].format(payer=SIDE_WORDS[lang][payer_side], payee=SIDE_WORDS[lang][payee_side],
+                                      amount=f"{amount:,.2f}", due=written_date(due, lang))
+            for due, amount in sorted(payments)]
+
+
+def _check_payments(payments, payer_side: str) -> None:
+    if payer_side not in ("claimant", "respondent"):
+        raise BadInput(_l("Say which side pays."))
+    today = performance.local_today()
+    if any(due < today for due, _amount in payments):
+        raise BadInput(_l("A payment the award orders cannot fall due before today."))
+    if any(amount <= 0 for _due, amount in payments):
+        raise BadInput(_l("Each payment must be more than zero."))
+
+
 def draft_award(case: Case, arb: Arbitration, user, *, facts: str, reasoning: str, decision: list[str],
-                costs: str, lang: str) -> SignedDocument:
-    """Render the award from the case and the tribunal's words; every arbitrator then signs it."""
+                costs: str, lang: str, payments: list[tuple[date, Decimal]] = (),
+                payer_side: str = "respondent") -> SignedDocument:
+    """Render the award from the case and the tribunal's words; every arbitrator then signs it.
+
+    ``payments`` (due date, amount) are written into the decision, and once the award is sealed they
+    become the case's performance schedule (:func:`award_sealed`)."""
     from odr.arbitrate.documents import award_content
     from odr.documents.award import render_award
 
@@ -54,6 +90,9 @@ def draft_award(case: Case, arb: Arbitration, user, *, facts: str, reasoning: st
     decision = [d.strip() for d in decision if d and d.strip()]
     if not decision:
         raise BadInput(_l("Write what the tribunal decides, one item per line."))
+    payments = list(payments or ())
+    _check_payments(payments, payer_side)
+    decision += payment_lines(payments, payer_side, lang)
     if len(decision) > 30 or any(len(d) > REASON_MAX for d in decision):
         raise BadInput(_l("At most 30 decision items of at most %(n)s characters each.", n=REASON_MAX))
     content = award_content(case, arb, facts=required_text(facts, _l("the facts found")),
@@ -69,8 +108,10 @@ def draft_award(case: Case, arb: Arbitration, user, *, facts: str, reasoning: st
                                  reason=_("The tribunal redrafted the award.") if previous else "")
     except signing.SigningError as exc:
         raise ArbitrationError(exc.reason) from None
-    audit.record(case, user, "arbitration_award_drafted", {"document": document.id, "version": document.version,
-                                                           "decision": decision})
+    audit.record(case, user, "arbitration_award_drafted", {
+        "document": document.id, "version": document.version, "decision": decision, "payer": payer_side,
+        "payments": [{"due": due.isoformat(), "amount": str(amount), "line": line} for (due, amount), line
+                     in zip(sorted(payments), payment_lines(payments, payer_side, lang))]})
     notify_users(case, [s.user for s in seats if s.user_id != user.id], _(
         "The award of case %(number)s is ready for your signature: %(link)s", number=case.number,
         link=absolute_url("documents.view", doc_id=document.id)))
@@ -90,9 +131,20 @@ def award_sealed(document: SignedDocument) -> None:
     arb.status = ArbitrationStatus.awarded
     audit.record(case, seat.user, "arbitration_award_issued", {"document": document.id,
                                                                "sha256": document.current_sha256})
+    _schedule_payments(case, document)
     notify_users(case, joined_users(case), _("The award in case %(number)s has been issued and is final. Read it: %(link)s",
                                     number=case.number, link=absolute_url("documents.view", doc_id=document.id)))
     logger.info("Case %s: award issued (document %s)", case, document.id)
+
+
+def _schedule_payments(case: Case, document: SignedDocument) -> None:
+    """The payments the sealed award orders (as drafted into it) become the case's performance schedule."""
+    drafted = next((ev.payload for ev in reversed(audit.case_events(case))
+                    if ev.action == "arbitration_award_drafted" and ev.payload.get("document") == document.id), None)
+    payments = (drafted or {}).get("payments") or []
+    items = [performance.PlannedItem(date.fromisoformat(p["due"]), p["line"], Decimal(p["amount"])) for p in payments]
+    performance.create_schedule(case, items, payer_side=drafted["payer"] if drafted else "respondent",
+                                source=f"{document.kind}:{document.id}")
 
 
 def award_sealed_rule(case: Case):

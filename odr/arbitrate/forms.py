@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import FieldList, FormField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from odr.arbitrate.models import Procedure
 from odr.arbitrate.common import REASON_MAX, TEXT_MAX
-from odr.forms import IntegerField, LocalTimeField, no_control_chars, strip
+from odr.forms import INSTALMENT_ROWS, IntegerField, InstalmentForm, LocalTimeField, PaymentPlan, no_control_chars, strip
 
 PROCEDURE_LABELS = {Procedure.hearing: _l("Hearing by video"),
                     Procedure.documents_only: _l("On the documents only (small claims)")}
@@ -118,10 +118,17 @@ class HearingForm(FlaskForm):
     when = LocalTimeField(_l("Date and time of the hearing"))
 
 
-class AwardForm(FlaskForm):
+class AwardForm(PaymentPlan, FlaskForm):
     facts = _text(_l("Facts found by the tribunal"), _l("Write the facts found."))
     reasoning = _text(_l("The tribunal's reasons"), _l("Write the reasons."))
     decision = _text(_l("The award, one item per line"), _l("Write what the tribunal decides."))
+    #: What the award orders paid, by date: each row becomes a line of the award and an item of the
+    #: performance schedule the parties follow once it is sealed.
+    payer = RadioField(_l("Who pays"), choices=[SelectChoice("respondent", _l("Respondent")),
+                                               SelectChoice("claimant", _l("Claimant"))], default="respondent",
+                       validators=[Optional()])
+    schedule = FieldList(FormField(InstalmentForm), label=_l("Payments ordered (optional)"),
+                         min_entries=INSTALMENT_ROWS, max_entries=INSTALMENT_ROWS)
     costs = _text(_l("How the costs are borne"), _l("Say who bears the costs."), REASON_MAX)
     lang = RadioField(_l("Language of the award"), choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")], default="zh",
                       validators=[InputRequired()])

@@ -355,7 +355,8 @@ def award(number):
     if not form.validate_on_submit():
         return _invalid(case, arb, roles, "award", form)
     document = awards.draft_award(case, _arb(case, arb), _me(), facts=form.facts.data, reasoning=form.reasoning.data,
-                               decision=form.decision.data.splitlines(), costs=form.costs.data, lang=form.lang.data)
+                               decision=form.decision.data.splitlines(), costs=form.costs.data, lang=form.lang.data,
+                               payments=form.instalment_rows(), payer_side=form.payer.data)
     return redirect(url_for("documents.view", doc_id=document.id), code=303)
 
 

@@ -5,7 +5,7 @@ inbox and API."""
 def init_app(app) -> None:
     """The court's pages and API, and what its signed documents do."""
     from odr.cases import todo as todo_list
-    from odr.court import api, complaint, confirmation, todo, views
+    from odr.court import api, complaint, confirmation, enforcement, todo, views
     from odr.documents.case_file import require
     from odr.documents.operations import register_kind
     from odr.extensions import csrf
@@ -13,6 +13,7 @@ def init_app(app) -> None:
     require("judicial_confirmation", "undisputed_facts")  # from the mediation
     register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court
     register_kind(complaint.KIND, complaint.complaint_sealed)  # the centre's staff are told
+    register_kind(enforcement.KIND, enforcement.enforcement_signed)  # handed to the court
     todo_list.register_source(todo.steps)  # the claimant prepares the complaint
     todo_list.register_workplace(todo.workplace)  # clerks start at their court's inbox
     app.register_blueprint(views.bp)

@@ -17,6 +17,7 @@ from odr.timeutil import utcnow
 class HandoffKind(enum.StrEnum):
     confirmation = "confirmation"  # a settlement, for judicial confirmation (司法确认)
     filing = "filing"              # mediation failed: the claimant's filing package (立案材料)
+    enforcement = "enforcement"    # an agreement or award not performed: application for enforcement (申请强制执行)
 
 
 class HandoffStatus(enum.StrEnum):

@@ -3,14 +3,16 @@
 A hand-off signs a checkpoint of the case's audit trail (:mod:`odr.documents.checkpoints`: the
 court becomes a witness of it), writes the case's bundle (:mod:`odr.court.bundle`, the checkpoints
 in it) once, stores it by its SHA-256 and records it: what the court downloads later is exactly
-what was handed over, whatever happens to the case afterwards. Two kinds:
+what was handed over, whatever happens to the case afterwards. Three kinds:
 
 - **filing** — mediation failed and the case is at the litigation stage: the claimant signed the
   complaint (:mod:`odr.court.complaint`) and the centre hands the case to the court it is
   addressed to; the case is closed as "handed to court". No complaint, no filing: a court files
   a case on the plaintiff's complaint;
 - **confirmation** — a settled case whose parties both signed the application for judicial
-  confirmation (the signing hook calls :func:`hand_off`); the case stays settled.
+  confirmation (the signing hook calls :func:`hand_off`); the case stays settled;
+- **enforcement** — the entitled side of a confirmed agreement or an award in default signed the
+  application for enforcement (:mod:`odr.court.enforcement`); the case keeps its outcome.
 
 The court reports receipt, its docket number and its result (confirmed, not confirmed, judgment,
 withdrawn); each report is one transaction with its audit entry, tells the parties, and is
@@ -112,7 +114,12 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
     if kind is HandoffKind.confirmation and case.outcome is not Outcome.settled:
         raise CourtError(_l("Only a settled case can be sent for judicial confirmation."))
     previous = current_handoff(case)
-    if previous is not None and previous.result is not CourtResult.withdrawn:
+    if kind is HandoffKind.enforcement:
+        # Enforcement follows the court's confirmation (or an award): only another application stops it.
+        if previous is not None and previous.kind is HandoffKind.enforcement \
+                and previous.result is not CourtResult.withdrawn:
+            raise CourtError(_l("An application for enforcement was already handed to a court."))
+    elif previous is not None and previous.result is not CourtResult.withdrawn:
         raise CourtError(_l("This case was already handed to a court."))
     if kind is HandoffKind.filing:
         _check_complaint(case, court)

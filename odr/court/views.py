@@ -34,7 +34,8 @@ PER_PAGE = 30
 
 
 KIND_LABELS = {HandoffKind.confirmation: _l("Judicial confirmation of a settlement"),
-               HandoffKind.filing: _l("Filing after failed mediation")}
+               HandoffKind.filing: _l("Filing after failed mediation"),
+               HandoffKind.enforcement: _l("Application for enforcement")}
 STATUS_LABELS = {HandoffStatus.sent: _l("Sent"), HandoffStatus.received: _l("Received"),
                  HandoffStatus.docketed: _l("Docketed"), HandoffStatus.decided: _l("Decided")}
 
@@ -44,10 +45,18 @@ def _current_complaint(case):
     return current_complaint(case)
 
 
+def _enforcement_link(case) -> bool:
+    """Whether the signed-in party may apply for enforcement in ``case`` now (the performance page links it)."""
+    from odr.court import enforcement
+
+    return current_user.is_authenticated and enforcement.refusal(case, current_user) is None
+
+
 @bp.app_context_processor
 def _labels():
     return {"court_result": RESULT_LABELS, "handoff_kind": KIND_LABELS, "handoff_status": STATUS_LABELS,
-            "court_handoff": ops.current_handoff, "court_complaint": _current_complaint}
+            "court_handoff": ops.current_handoff, "court_complaint": _current_complaint,
+            "enforcement_link": _enforcement_link}
 
 
 def clerk_courts() -> set[int]:
@@ -161,6 +170,45 @@ def confirmation(number):
         else:
             return redirect(url_for("documents.view", doc_id=document.id), code=303)
     return render_template("court/confirmation.html", case=case, form=form, application=application), \
+        400 if form.errors else 200
+
+
+@bp.route("/<number>/enforcement", methods=["GET", "POST"])
+@login_required
+def enforcement(number):
+    """The entitled side of a confirmed agreement or an award in default applies for enforcement:
+    choose the court, then sign the application on the document page.
+
+    :raise 404: the user may not see the case.
+    :raise 409: not the entitled side, no basis, nothing overdue, or applied for already.
+    """
+    from flask_babel import get_locale
+
+    from odr.court import enforcement as enf
+
+    case = get_case_or_404(number)
+    me = current_user._get_current_object()
+    application = enf.current_application(case)
+    why_not = enf.refusal(case, me)
+    if why_not:
+        if application is not None and application.signer_for(me) is not None and request.method == "GET":
+            return redirect(url_for("documents.view", doc_id=application.id), code=303)
+        abort_with(409, str(why_not))
+    form = HandoffForm(ops.courts())
+    if form.validate_on_submit():
+        try:
+            document = enf.prepare(case, me, form.chosen_court, str(get_locale() or "zh"))
+        except ops.CourtError as exc:
+            db.session.rollback()
+            form.court.errors.append(exc.reason)
+        else:
+            return redirect(url_for("documents.view", doc_id=document.id), code=303)
+    from odr.cases.performance import schedule_of
+
+    schedule = schedule_of(case)
+    total, paid, remaining = enf.amounts(schedule)
+    return render_template("court/enforcement.html", case=case, form=form, application=application,
+                           basis=enf.basis_of(case), total=total, paid=paid, remaining=remaining), \
         400 if form.errors else 200
 
 

@@ -291,10 +291,7 @@ def satisfaction_figures(scope: Scope, filters: Filters | None = None) -> dict:
     return {"organisations": satisfaction.by_organisation(ids, period), "mediators": satisfaction.by_mediator(ids, period)}
 
 
-def performance_figures(scope: Scope, filters: Filters | None = None):
-    """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
-    late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
-    (``odr.cases.performance``)."""
+def _performance_where(scope: Scope, filters: Filters | None) -> list:
     where = [] if scope.everything else [scope.case_where()]
     if filters is not None:
         if filters.organization_id is not None:
@@ -303,7 +300,22 @@ def performance_figures(scope: Scope, filters: Filters | None = None):
             where.append(Case.district == filters.district)
         if filters.category:
             where.append(Case.category == filters.category)
-    return performance.figures(where, (filters.start, filters.end) if filters is not None else None)
+    return where
+
+
+def performance_figures(scope: Scope, filters: Filters | None = None):
+    """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
+    late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
+    (``odr.cases.performance``)."""
+    return performance.figures(_performance_where(scope, filters),
+                               (filters.start, filters.end) if filters is not None else None)
+
+
+def performance_breakdown(by: str, scope: Scope, filters: Filters | None = None) -> list:
+    """Voluntary performance rate and mean days to performance per organisation or category
+    (``by``: ``organization_id`` or ``category``) of the schedules due in the filters' period."""
+    return performance.breakdown(by, _performance_where(scope, filters),
+                                 (filters.start, filters.end) if filters is not None else None)
 
 
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,

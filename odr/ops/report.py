@@ -59,6 +59,16 @@ def _tables(scope: queries.Scope, start: date) -> list[tables.Table]:
          _l("Median seconds to contact")],
         [[r.name, r.received, r.accepted, r.accepted_in_time, _num(r.median_accept), r.contacted,
           r.contacted_in_time, _num(r.median_contact)] for r in senders]))
+    survey = queries.satisfaction_figures(scope, filters)
+    for key, title, who in (("organisations", _l("Satisfaction per organisation"), _l("Organisation")),
+                            ("mediators", _l("Satisfaction per mediator"), _l("Mediator"))):
+        rows, hidden = survey[key]
+        built.append(tables.Table(
+            f"satisfaction_{key}", title,
+            [who, _l("Answers"), _l("Outcome"), _l("Fair procedure"), _l("Ease of use"), _l("Would use again")],
+            [[r.name, r.answers, f"{r.outcome:.1f}", f"{r.fairness:.1f}", f"{r.ease:.1f}",
+              f"{r.would_use_again * 100:.0f}%"] for r in rows],
+            notes=[_l("%(n)s more with fewer answers are not shown.", n=hidden)] if hidden else []))
     counts = queries.warning_counts(scope, utcnow())
     built.insert(0, tables.Table(
         "warnings", _l("Red cases now"), [_l("Why"), _l("Cases")],
@@ -81,6 +91,8 @@ def render_csv(scope: queries.Scope, start: date) -> str:
         writer.writerow([])
         writer.writerow([str(table.title)])
         buf.write(tables.to_csv(table))
+        for note in table.notes:
+            writer.writerow([str(note)])
     return buf.getvalue()
 
 

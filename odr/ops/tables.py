@@ -95,6 +95,25 @@ def build(scope: queries.Scope, filters: queries.Filters, names: set[str] | None
             "median_days", _l("Median days per stage"), [_l("Stage"), _l("Cases that left it"), _l("Median days")],
             [[_label(Stage, s), n, f"{m:g}"] for s, n, m in rows],
             chart=charts.bar_chart([(_label(Stage, s), m) for s, _n, m in rows], str(_l("Median days per stage"))))
+    for by, title in (("organization_id", _l("Voluntary performance by organisation")),
+                      ("category", _l("Voluntary performance by category"))):
+        name = "performance_by_" + ("organization" if by == "organization_id" else "category")
+        if not want(name):
+            continue
+        rows = queries.performance_breakdown(by, scope, filters)
+        if by == "organization_id":
+            names_ = queries.organization_names({r.key for r in rows if r.key is not None})
+            render = lambda v, n=names_: str(_l("Not routed")) if v is None else n.get(v, f"#{v}")  # noqa: E731
+        else:
+            render = lambda v: _label(Category, v)  # noqa: E731
+        out[name] = Table(
+            name, title, [_l("Organisation") if by == "organization_id" else _l("Category"),
+                          _l("Agreements and awards due"), _l("Carried out voluntarily"),
+                          _l("Voluntary performance rate"), _l("Mean days to performance")],
+            [[render(r.key), r.due, r.performed, _percent(r.rate) if r.rate is not None else "—",
+              f"{r.mean_days:.1f}" if r.mean_days is not None else "—"] for r in rows],
+            chart=charts.bar_chart([(render(r.key), round(r.rate * 100)) for r in rows], str(title),
+                                   value_format=lambda v: f"{v:g}%"))
     if want("mediators"):
         rows = queries.mediators(scope, filters)
         out["mediators"] = Table(

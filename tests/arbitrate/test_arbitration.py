@@ -4,13 +4,13 @@ signatures made as a browser makes them (tests/documents/signing.py)."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
 from odr.arbitrate import common, proceedings
 from odr.arbitrate.models import ArbitrationStatus, SeatStatus
-from odr.cases import audit
+from odr.cases import audit, performance
 from odr.cases.models import ArbitrationBasis, Event, Outcome, Stage
 from odr.documents import storage
 from odr.documents.ca import platform_ca
@@ -19,6 +19,7 @@ from odr.documents.verify import verify
 from odr.extensions import db
 from odr.outbox import OutboxMessage
 from tests.documents.signing import pdfsig, sign_via_http
+from tests.pdf_text import text_of
 
 PDF = b"%PDF-1.4\n% a contract\n" + b"0" * 200
 
@@ -106,18 +107,39 @@ def test_agreement_to_signed_award_on_the_documents(client, login_en, world, tmp
         assert resp.data == PDF
 
     # The arbitrator drafts the award, signs it; the platform seals it and the case ends.
+    # It orders the 5,000 yuan paid in two instalments, which become the schedule the parties follow.
     login_en(client, arbitrator)
-    resp = post(client, w, "award", facts="Li Si borrowed 8,000 yuan and repaid 3,000.",
-                reasoning="The IOU is genuine; the repayment is admitted.",
-                decision="Li Si pays Zhang San 5,000 yuan within 15 days.\nOther claims are dismissed.",
-                costs="The fee of 430 yuan is borne by Li Si.", lang="en")
+    today = performance.local_today()
+    words = dict(facts="Li Si borrowed 8,000 yuan and repaid 3,000.",
+                 reasoning="The IOU is genuine; the repayment is admitted.",
+                 decision="Li Si pays Zhang San 5,000 yuan.\nOther claims are dismissed.",
+                 costs="The fee of 430 yuan is borne by Li Si.", lang="en", payer="respondent")
+    for bad, status in (({"schedule-0-due": (today - timedelta(days=1)).isoformat(), "schedule-0-amount": "100"}, 422),
+                        ({"schedule-0-due": today.isoformat()}, 400),  # a date without its amount
+                        ({"schedule-0-due": "2026-02-30", "schedule-0-amount": "100"}, 400),
+                        ({"schedule-0-due": today.isoformat(), "schedule-0-amount": "-5"}, 400),
+                        ({"payer": "mediator"}, 400)):
+        assert post(client, w, "award", **(words | bad)).status_code == status, bad
+        assert common.award(w.case) is None
+    resp = post(client, w, "award", **words, **{
+        "schedule-0-due": (today + timedelta(days=15)).isoformat(), "schedule-0-amount": "2000",
+        "schedule-1-due": (today + timedelta(days=45)).isoformat(), "schedule-1-amount": "3000"})
     assert resp.status_code == 303 and "/documents/" in resp.location
     award = common.award(w.case)
     assert [s.user_id for s in award.signers] == [arbitrator.id]
     assert w.case.outcome is None
+    assert performance.schedule_of(w.case) is None  # not before it is sealed
     sign(client, login_en, award, arbitrator)
     assert award.status is SigningStatus.complete
     assert (w.case.outcome, arb.status) == (Outcome.award_issued, ArbitrationStatus.awarded)
+    schedule = performance.schedule_of(w.case)
+    assert schedule.payer_side == "respondent" and schedule.source == f"arbitral_award:{award.id}"
+    assert [(i.due_on, i.amount) for i in schedule.items] == [(today + timedelta(days=15), 2000),
+                                                              (today + timedelta(days=45), 3000)]
+    assert schedule.items[0].description.startswith("The respondent shall pay the claimant CNY 2,000.00 by")
+    assert "The respondent shall pay the claimant CNY 3,000.00" in text_of(storage.get(award.current_sha256), tmp_path)
+    login_en(client, w.respondent)
+    assert "CNY 2,000.00" in client.get(f"/perform/{w.case.number}").get_data(as_text=True)
 
     # The sealed award verifies with pyHanko and with poppler; the audit chain holds.
     pdf_path = tmp_path / "award.pdf"

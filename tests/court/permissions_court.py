@@ -25,6 +25,10 @@ NOT_SETTLED = {"claimant": 409, "respondent": 409, "staff": 409, "mediator": 409
 ROWS = [
     ("GET", "/court/{open}/confirmation", None, only(NOT_SETTLED)),
     ("POST", "/court/{open}/confirmation", {}, only(NOT_SETTLED)),
+    # Enforcement: nothing to enforce in the open case (no confirmed agreement or award, no schedule);
+    # those who see it are refused, the rest learn nothing. The granted path is tests/court/test_enforcement.py.
+    ("GET", "/court/{open}/enforcement", None, only(NOT_SETTLED)),
+    ("POST", "/court/{open}/enforcement", {}, only(NOT_SETTLED)),
     ("GET", "/court/{open}/handoff", None, only(SEEN | {"staff": 200, "admin": 200})),
     ("POST", "/court/{open}/handoff", {}, only(SEEN | {"staff": 400, "admin": 400})),
     ("GET", "/court/inbox", None, only({"court_clerk": 200, "other_clerk": 200, "admin": 200}, default=403)),

@@ -105,3 +105,69 @@ def test_chinese_report_uses_only_characters_of_the_bundled_font(week, app):
     text = html.split("<body>", 1)[1]
     missing = sorted({c for c in text if c.isprintable() and not c.isspace() and ord(c) not in cmap})
     assert not missing, f"the font lacks {''.join(missing)!r}"
+
+
+def test_performance_by_organisation_and_category_and_satisfaction_in_the_report(week, app, clock, client, login,
+                                                                                 make_user, make_case, runner, tmp_path):
+    """Week 45: the Center has two schedules due, one carried out in 4 days, one only after an application
+    for enforcement (not voluntary); Other has one, left undone. Satisfaction: the Center has five answers
+    (shown), Other four (hidden)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from odr.cases import performance
+    from odr.cases.performance import ItemStatus
+    from odr.cases.satisfaction import SurveyAnswer
+    from odr.timeutil import utcnow
+
+    def schedule(org, category, performed_after_days=None, enforced=False):
+        case = make_case(organization=org, category=category, respondent=make_user())
+        made = performance.create_schedule(case, [performance.PlannedItem(date(2026, 11, 5), "All", Decimal("100"))],
+                                           payer_side="respondent", source="t")
+        if enforced:
+            made.enforcement_requested_at = utcnow()
+        if performed_after_days is not None:
+            made.items[0].status, made.items[0].reported_at = ItemStatus.confirmed, utcnow()
+            made.performed_at = made.created_at + timedelta(days=performed_after_days)
+        return case
+
+    schedule(week["center"], Category.debt, performed_after_days=4)
+    schedule(week["center"], Category.debt, performed_after_days=9, enforced=True)
+    schedule(week["other"], Category.labour)
+    for org, answers in ((week["center"], 5), (week["other"], 4)):
+        for n in range(answers):
+            case = make_case(organization=org, respondent=make_user())
+            db.session.add(SurveyAnswer(case_id=case.id, user_id=case.claimant.user_id, side="claimant",
+                                        organization_id=org.id, outcome=4, heard=4, understood=4, ease=5,
+                                        would_use_again=n > 0, created_at=utcnow()))
+    db.session.commit()
+
+    everyone = queries.Scope(None, True)
+    filters = queries.Filters(date(2026, 11, 2), date(2026, 11, 8))
+    by_org = {r.key: r for r in queries.performance_breakdown("organization_id", everyone, filters)}
+    center = by_org[week["center"].id]
+    assert (center.due, center.performed, center.rate) == (2, 1, 0.5)
+    assert center.mean_days == pytest.approx(4.0)
+    assert (by_org[week["other"].id].due, by_org[week["other"].id].mean_days) == (1, None)
+    by_category = {r.key: (r.due, r.performed) for r in queries.performance_breakdown("category", everyone, filters)}
+    assert by_category == {"debt": (2, 1), "labour": (1, 0)}
+    assert queries.performance_breakdown("category", everyone, queries.Filters(date(2026, 12, 1), date(2026, 12, 7))) == []
+    # A centre's staff see their own organisation's figures only.
+    mine = queries.Scope(frozenset({week["center"].id}), True)
+    assert [r.key for r in queries.performance_breakdown("organization_id", mine, filters)] == [week["center"].id]
+
+    login(client, week["admin"])
+    page = client.get("/ops/?start=2026-11-02&end=2026-11-08").get_data(as_text=True)
+    assert "按组织的自愿履行情况" in page and "按纠纷类型的自愿履行情况" in page and "50%" in page
+
+    result = runner.invoke(args=["report", "--week", "2026-W45", "--out", str(tmp_path), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO((tmp_path / "odr-report-2026-W45.csv").read_text(encoding="utf-8-sig"))))
+    at = rows.index(["Voluntary performance by organisation"])
+    assert rows[at + 2] == ["Center", "2", "1", "50%", "4.0"] and rows[at + 3] == ["Other", "1", "0", "0%", "—"]
+    at = rows.index(["Satisfaction per organisation"])
+    assert rows[at + 2] == ["Center", "5", "4.0", "4.0", "5.0", "80%"]
+    assert rows[at + 3] == ["1 more with fewer answers are not shown."]
+    words = subprocess.run(["pdftotext", "-layout", str(tmp_path / "odr-report-2026-W45.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "Voluntary performance by category" in words and "Satisfaction per mediator" in words
