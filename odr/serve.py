@@ -177,21 +177,6 @@ def served_main() -> None:
     run_gunicorn(app, spec["host"], spec["port"], workers=spec["workers"], cert=spec["cert"], key=spec["key"])
 
 
-def freeze_heap() -> None:
-    """Move everything made so far (modules, the app, its templates and SQLAlchemy's tables: most of
-    a worker's heap) out of the garbage collector's sight, in the master before it forks.
-
-    A full collection otherwise walks all of it each time: with 1,000 open chats the bench measured
-    pauses of up to 570 ms, in which no message moves (``bench/socket_load.py --diagnose``). Frozen
-    objects are still freed when their references go; the workers also share their pages with the
-    master longer (a collection no longer writes into them).
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | None = None, key: str | None = None,
                  worker_connections: int = WORKER_CONNECTIONS) -> None:
     """Serve ``app`` with gunicorn's gevent workers, in this process (already patched by gevent).
@@ -223,5 +208,4 @@ def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | Non
             return app
 
     release_database(app)
-    freeze_heap()
     _Server().run()
