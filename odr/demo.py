@@ -343,6 +343,28 @@ def _mediators(mediator, center, consumer, lawyers):
         db.session.add(MediatorProfile(user_id=user.id, organization_id=org.id, specialties=specialties, bio=bio))
 
 
+def _performed(case, amount, closed_ago, claimant, respondent):
+    """The respondent pays a settled case's sum two days after it closed, sends the receipt, and the
+    claimant confirms: the dashboard's voluntary performance figures have something to show."""
+    import io
+
+    from PIL import Image
+
+    from odr.cases import performance
+    from odr.perform import operations as perform_ops
+
+    due = performance.local_today() + timedelta(days=2)
+    schedule = performance.create_schedule(case, [performance.PlannedItem(due, "赔偿款", amount)],
+                                           payer_side="respondent", source="demo_agreement", actor=None)
+    _at(closed_ago - 2)
+    receipt = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(receipt, "PNG")
+    receipt.seek(0)
+    item = schedule.items[0]
+    perform_ops.report_done(item, case, respondent, receipt, "receipt.png")
+    perform_ops.confirm(item, case, claimant)
+
+
 def _history(staff, mediator, center, claimant, respondent):
     """Closed cases of the last two months, each filed, mediated and closed on its own days."""
     for i, (category, amount, settled, days) in enumerate(HISTORY):
@@ -362,5 +384,7 @@ def _history(staff, mediator, center, claimant, respondent):
         if settled is not None:
             ops.record_settlement_amount(case, Decimal(settled), mediator)
             workflow.move(case, Outcome.settled, mediator)
+            if 3 < closed_ago < 28 and Decimal(settled) > 0:
+                _performed(case, Decimal(settled), closed_ago, claimant, respondent)
         else:
             workflow.move(case, Outcome.closed_without_result, mediator)

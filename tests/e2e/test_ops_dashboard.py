@@ -32,7 +32,7 @@ def test_manager_sees_red_list_and_every_chart_with_demo_data(server, phone, sho
     assert "担心自身安全" in page.locator("#red").inner_text()  # the demo's safety concern
 
     figures = page.locator(".figures section.figure")
-    assert figures.count() == 10
+    assert figures.count() == 12
     for i in range(figures.count()):
         figure = figures.nth(i)
         name = figure.get_attribute("id")
