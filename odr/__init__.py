@@ -160,6 +160,12 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                  transports=["websocket"] if app.config["SOCKETIO_WEBSOCKET_ONLY"] else ["polling", "websocket"],
                  cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                  logger=False, engineio_logger=False)
+    if int(app.config.get("PROXY_FIX") or 0) > 0:
+        # Last, so that the Socket.IO server too sees the client's scheme, address and host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        trusted = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     transaction.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

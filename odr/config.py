@@ -69,6 +69,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 #: Send the session cookie only over HTTPS (``odr run --cert/--self-signed`` turns this on; set it
 #: behind a proxy that ends TLS). ``None``: whether the app is served over HTTPS (``PREFERRED_URL_SCHEME``).
 SECURE_COOKIES = None
+#: Behind a reverse proxy (deploy/nginx/odr.conf): how many proxies in front of the app to trust for
+#: the client's address, scheme and host (``X-Forwarded-For``/``-Proto``/``-Host``, werkzeug's
+#: ProxyFix). 0: none (the app is reached directly; a client could forge those headers).
+PROXY_FIX = 0
 #: A signed-in browser is signed out after this many minutes without a request (an open chat or
 #: video connection counts as activity), and this many hours after signing in, whatever happens.
 SESSION_IDLE_MINUTES = 30
