@@ -96,6 +96,10 @@ SOCKETIO_WEBSOCKET_ONLY = False
 SOCKET_MAX_IN_FLIGHT = 64
 SOCKET_MAX_LAG_MS = 250
 SOCKET_RETRY_AFTER_SECONDS = 1
+#: A connection whose event was refused as overload is not read from for this long before the
+#: refusal is answered: a page that floods (or thousands that do) cannot keep the process busy
+#: refusing, and the pages and other connections get their turn (TCP holds the rest meanwhile).
+SOCKET_SHED_HOLD_SECONDS = 0.5
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None
