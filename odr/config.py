@@ -99,7 +99,8 @@ SOCKET_RETRY_AFTER_SECONDS = 1
 #: A connection whose event was refused as overload is not read from for this long before the
 #: refusal is answered: a page that floods (or thousands that do) cannot keep the process busy
 #: refusing, and the pages and other connections get their turn (TCP holds the rest meanwhile).
-SOCKET_SHED_HOLD_SECONDS = 0.5
+#: As long as the retry wait: a page told to send again in a second has nothing to say sooner.
+SOCKET_SHED_HOLD_SECONDS = 1.0
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None
