@@ -26,6 +26,7 @@ from odr.field.models import Dispatch, DispatchStatus
 from odr.timeutil import utcnow
 from tests.conftest import PASSWORD
 from tests.e2e.pages import sign_in
+from tests.e2e.test_axe import serious
 from tests.field.conftest import TRANSFER, receiver  # noqa: F401 (the callback server fixture)
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +87,7 @@ def test_transfer_to_the_worker_on_the_scene_with_callbacks(phone, server, recei
     expect(worker.locator("#field-new")).to_be_visible()
     shot(worker, "field-queue")
     layout.check(worker)
+    found = serious(worker) + serious(desk)
 
     card.click()
     expect(worker.locator("a[data-call]").first).to_have_attribute("href", "tel:+8613800138000")
@@ -94,10 +96,13 @@ def test_transfer_to_the_worker_on_the_scene_with_callbacks(phone, server, recei
     worker.locator("#field-contacted-call").click()
     expect(worker.locator("#dispatch-status")).to_have_attribute("data-status", "contacted")
     layout.check(worker)
+    found += serious(worker)
     worker.locator("#field-on-scene").click()
     expect(worker.locator("#dispatch-status")).to_have_attribute("data-status", "on_scene")
     shot(worker, "field-on-scene")
     layout.check(worker)
+    found += serious(worker)
+    assert not found, "\n".join(found)  # no serious accessibility violation on the phone or in the command room
     # The command room's row moved on too (it reloads on each change).
     expect(desk.locator("tr[data-dispatch]", has_text=number)).to_contain_text("到场")
 
