@@ -1,8 +1,8 @@
 """Field dispatch, end to end: the police's system transfers a dispute by place name over HTTP; the
 command room (a desk browser) sees it arrive live; the grid worker's phone (360×640, a fake
-geolocation) hears of it live, accepts, reaches the party and checks in on the scene with the
-phone's location; the sender's own HTTP server receives each status change exactly once, signed,
-after refusing the first attempt."""
+geolocation) hears of it live, accepts, reaches the party, checks in on the scene with the phone's
+location and refers the dispute to online mediation; the sender's own HTTP server receives each
+status change exactly once, signed, after refusing the first attempt."""
 
 from __future__ import annotations
 
@@ -102,26 +102,32 @@ def test_transfer_to_the_worker_on_the_scene_with_callbacks(phone, server, recei
     shot(worker, "field-on-scene")
     layout.check(worker)
     found += serious(worker)
-    assert not found, "\n".join(found)  # no serious accessibility violation on the phone or in the command room
+    assert not found, "\n".join(found)
+    # Not settled on the spot: the worker records who is there and what happened, and refers it.
+    worker.fill("textarea[name=present]", "王芳（身份证已核）、李雷（身份证已核）")
+    worker.fill("textarea[name=facts]", "楼上每晚十二点后放音乐，双方同意线上调解。")
+    worker.locator("#field-refer").click()
+    expect(worker.locator("#dispatch-status")).to_have_attribute("data-status", "referred")
+    layout.check(worker)  # no serious accessibility violation on the phone or in the command room
     # The command room's row moved on too (it reloads on each change).
-    expect(desk.locator("tr[data-dispatch]", has_text=number)).to_contain_text("到场")
+    expect(desk.locator("tr[data-dispatch]", has_text=number)).to_have_count(0)  # closed: off the live list
 
     with server.app.app_context():
         dispatch = db.session.scalar(sa.select(Dispatch))
-        assert dispatch.status is DispatchStatus.on_scene
+        assert dispatch.status is DispatchStatus.referred and dispatch.case.stage.value == "mediation"
         assert (dispatch.scene_lat, dispatch.scene_lng) == (40.0005, 116.4801)
         now = utcnow()
         assert callbacks.deliver_callbacks(now) == 0  # the sender's first answer is a 500
         db.session.commit()
         assert callbacks.deliver_callbacks(now + timedelta(seconds=5)) == 0  # still waiting its turn
         db.session.commit()
-        assert callbacks.deliver_callbacks(now + timedelta(seconds=11)) == 3
+        assert callbacks.deliver_callbacks(now + timedelta(seconds=11)) == 4
         db.session.commit()
         assert callbacks.deliver_callbacks(now + timedelta(hours=3)) == 0
         db.session.commit()
         db.session.remove()
 
-    assert [r["json"]["event"] for r in receiver.received] == ["accepted", "contacted", "on_scene"]
+    assert [r["json"]["event"] for r in receiver.received] == ["accepted", "contacted", "on_scene", "referred"]
     for r in receiver.received:
         expected = "sha256=" + hmac.new(secret.encode(), r["body"], hashlib.sha256).hexdigest()
         headers = {k.lower(): v for k, v in r["headers"].items()}
