@@ -47,9 +47,11 @@ def _features():
     """The case file's core and the features, in the order they plug in (DESIGN §2): each registers
     its own blueprints, audit actions, workflow guards, role sources, signed-document kinds, jobs and
     court-bundle contributions in its ``init_app``; nothing is wired by an import's side effect."""
-    from odr import api, arbitrate, assess, auth, cases, consult, court, documents, mediate, negotiate, ops, perform, survey, video
+    from odr import (api, arbitrate, assess, auth, cases, consult, court, documents, field, mediate, negotiate, ops,
+                     perform, survey, video)
 
-    return (auth, cases, documents, consult, assess, negotiate, mediate, arbitrate, court, perform, survey, video, ops, api)
+    return (auth, cases, documents, consult, assess, negotiate, mediate, arbitrate, court, perform, survey, video, field,
+            ops, api)
 
 
 def check_wiring() -> None:

@@ -194,6 +194,12 @@ WARNING_REROUTES = {"yellow": 2, "red": 3}
 #: accepting the case, and to the first contact with the party.
 TRANSFER_ACCEPT_SECONDS = 60
 TRANSFER_CONTACT_SECONDS = 180
+#: Field dispatch (odr.field), the 1-3-8 promise: seconds from a transfer's arrival to the grid
+#: worker accepting it, reaching the party, and being on the scene. A dispatch left unaccepted past
+#: the first is raised in the command room.
+FIELD_ACCEPT_SECONDS = 60
+FIELD_CONTACT_SECONDS = 180
+FIELD_SCENE_SECONDS = 480
 #: Red-list and case-list page size on the dashboard.
 OPS_PAGE_SIZE = 25
 #: The dashboard's summaries count audit events at least this old (a transaction still open

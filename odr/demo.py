@@ -34,6 +34,7 @@ ACCOUNTS = [
     ("manager", "manager@demo.odr.example", "周主任"),
     ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
     ("admin", "admin@demo.odr.example", "管理员"),
+    ("grid_worker", "+8613800138010", "网格员 钱"),
 ]
 
 DISPUTES = [
@@ -88,6 +89,7 @@ def load() -> bool:
     try:
         _current_cases(users, center, court, hotline)
         _history(staff, users["mediator"], center, claimant, respondent)
+        _field(users, center)
     finally:
         timeutil.set_clock(previous_clock)
 
@@ -101,6 +103,43 @@ def load() -> bool:
     summary.refresh_ops_summaries(utcnow() + timedelta(minutes=5))  # past the summaries' lag
     db.session.flush()
     return True
+
+
+#: Transfers from the police's non-emergency line, sent to the grid worker on duty (odr.field):
+#: (minutes ago, place, steps done, sender's reference).
+FIELD_DISPATCHES = [
+    (2, "望京西园三区 5号楼", (), "110-2026-0001"),
+    (6, "望京街道农贸市场", ("accepted", "contacted"), "110-2026-0002"),
+]
+
+
+def _field(users, center):
+    """A grid of the center with its worker on duty, and two transfers dispatched to them."""
+    from odr.cases import transfers
+    from odr.field import operations as field_ops
+    from odr.field.models import DispatchStatus
+
+    staff, worker = users["staff"], users["grid_worker"]
+    police, _token = ops.issue_api_token("demo-police-110", center, users["admin"])
+    timeutil.set_clock(lambda: _base - timedelta(hours=1))
+    grid = field_ops.create_grid(center, "望京西园网格", ["望京西园", "望京街道农贸市场"],
+                                 [[39.990, 116.460], [39.990, 116.500], [40.010, 116.500], [40.010, 116.460]], staff)
+    field_ops.add_worker(grid, worker, staff)
+    field_ops.set_duty(worker, True)
+    for minutes, place, steps, reference in FIELD_DISPATCHES:
+        start = _base - timedelta(minutes=minutes)
+        timeutil.set_clock(lambda: start)
+        dispute = ops.DisputeDetails(Category.neighbour, f"{place}：邻里因噪音发生争执，报警求助。", "停止噪音，当面协商。",
+                                     "朝阳区")
+        case = ops.file_case(None, Channel.transfer, dispute, ops.PartyDetails("报警人 郑", "+8613800138020"),
+                             ops.PartyDetails("邻居 冯", "+8613800138021"), organization=center, api_client=police,
+                             external_ref=reference)
+        transfers.received(case, {"place": place})
+        dispatch = field_ops.dispatch_of(case)
+        for n, step in enumerate(steps, start=1):
+            at = start + timedelta(seconds=50 * n)
+            timeutil.set_clock(lambda: at)
+            field_ops.step(dispatch, worker, DispatchStatus(step), how="call")
 
 
 #: How many days ago each current case was filed and moved (some are past their deadline, so the

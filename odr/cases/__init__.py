@@ -5,7 +5,8 @@ def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
     from odr.auth import recorder
     from odr.auth.sessions import keep_at_sign_in
-    from odr.cases import audit, performance, staff, todo, views
+    from odr import jobs
+    from odr.cases import audit, callbacks, performance, staff, todo, views
 
     from odr.cases.labels import register_actions
 
@@ -14,5 +15,6 @@ def init_app(app) -> None:
     register_actions(performance.ACTIONS)
     audit.install_append_only_guard()
     recorder.set_recorder(audit.record)  # account events join the platform's audit trail
+    jobs.register(callbacks.deliver_callbacks)  # transfers' status changes to their senders
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
