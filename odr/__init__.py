@@ -186,6 +186,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     for feature in _features():
         feature.init_app(app)
     check_wiring()
+    from odr.cases.labels import install_filters
+
+    install_filters(app)  # values (enums, dates, districts, time zones) as people read them
 
     from odr.cli import register_commands
 

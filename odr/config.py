@@ -80,6 +80,10 @@ SESSION_MAX_HOURS = 12
 
 #: Districts a case can be filed in (shown as a list on the dispute form).
 DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]
+#: The districts' names in English (shown on English pages; the stored value stays the Chinese name).
+DISTRICT_NAMES = {"东城区": "Dongcheng District", "西城区": "Xicheng District", "朝阳区": "Chaoyang District",
+                  "海淀区": "Haidian District", "丰台区": "Fengtai District", "石景山区": "Shijingshan District",
+                  "通州区": "Tongzhou District", "昌平区": "Changping District"}
 
 #: Socket.IO message queue shared by several app processes (e.g. ``redis://127.0.0.1:6379/0``);
 #: ``None`` keeps rooms in this process (embedded default).

@@ -46,7 +46,7 @@ class DisputeForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.district.choices = [SelectChoice(d) for d in current_app.config["DISTRICTS"]]
+        self.district.choices = [SelectChoice(d, labels.district(d)) for d in current_app.config["DISTRICTS"]]
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

@@ -72,7 +72,7 @@ def build(scope: queries.Scope, filters: queries.Filters, names: set[str] | None
     if want("open_by_organization"):
         counts("open_by_organization", _l("Open cases by organisation"), "organization_id", lambda v: orgs()(v))
     if want("open_by_district"):
-        counts("open_by_district", _l("Open cases by district"), "district", str)
+        counts("open_by_district", _l("Open cases by district"), "district", labels.district)
     if want("daily"):
         flow = queries.daily_flow(scope, filters)
         days = [d.isoformat() for d, _f, _r in flow]
