@@ -5,7 +5,7 @@ def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
     from odr.auth import recorder
     from odr.auth.sessions import keep_at_sign_in
-    from odr.cases import audit, performance, staff, todo, views
+    from odr.cases import audit, performance, representation_views, staff, todo, views
 
     from odr.cases.labels import register_actions
 
@@ -16,3 +16,5 @@ def init_app(app) -> None:
     recorder.set_recorder(audit.record)  # account events join the platform's audit trail
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(representation_views.bp)
+    app.before_request(representation_views.refuse_read_only)
