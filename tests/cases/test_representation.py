@@ -344,3 +344,20 @@ def test_revocation_refuses_the_next_socket_event_of_an_open_video_connection(ap
     answer = sio.emit("join", {"room_id": room.id}, namespace="/video", callback=True)
     assert answer["ok"] is False
     sio.disconnect(namespace="/video")
+
+
+def test_demo_has_a_party_with_a_helper_and_one_with_an_agent(runner):
+    from odr.demo import ACCOUNTS
+
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    contacts = {role: contact for role, contact, _name in ACCOUNTS}
+    active = db.session.scalars(sa.select(Representation).where(
+        Representation.status == RepresentationStatus.active).order_by(Representation.id)).all()
+    assert [(r.kind, r.scope, r.party.side.value, r.user.contact) for r in active] == [
+        (RepresentativeKind.helper, Scope.act, "claimant", contacts["helper"]),
+        (RepresentativeKind.agent, Scope.act, "respondent", contacts["agent"])]
+    agent = active[1]
+    assert path_for(agent.poa_sha256).read_bytes().startswith(b"%PDF-") and agent.reviewed_by_id is not None
+    case = agent.case
+    assert {"respondent", "agent"} <= case.roles_of(agent.user)
+    assert case.is_open and audit.verify_chain(audit.chain_name(case)) is None
