@@ -132,6 +132,17 @@ def on_behalf_of(case: Case, actor) -> dict | None:
             "party": rep.party.name, "party_user": rep.party.user_id}
 
 
+def signs_for(case: Case, user) -> int | None:
+    """The account of the party ``user`` may sign for in ``case``: an active agent whose power of
+    attorney grants signing (the ``sign`` scope). Helpers never sign."""
+    if own_party(case, user) is not None:
+        return None
+    rep = active_representation(case, user)
+    if rep is None or rep.kind is not RepresentativeKind.agent or rep.scope is not Scope.sign:
+        return None
+    return rep.party.user_id
+
+
 # --- use cases ------------------------------------------------------------------------------------
 
 def appoint(case: Case, actor, kind: RepresentativeKind, scope: Scope, name: str, phone: str | None,

@@ -8,6 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from odr.auth.models import User
 from odr.cases import audit
 from odr.cases import representation as reps
 from odr.cases.models import Event, Representation, RepresentationStatus, RepresentativeKind, Scope
@@ -54,10 +55,11 @@ def only_rep() -> Representation:
 
 def active_agent(client, login, m, make_user, scope="act"):
     """The claimant appoints an agent; the agent accepts; the mediator accepts the power of attorney."""
-    agent = make_user(name="Lawyer Wang", contact="wang@law.example")
+    agent = db.session.scalar(sa.select(User).where(User.email == "wang@law.example")) or \
+        make_user(name="Lawyer Wang", contact="wang@law.example")
     en(login(client, m.claimant))
     assert appoint(client, m.case, scope=scope).status_code == 303
-    rep = only_rep()
+    rep = db.session.scalars(sa.select(Representation).order_by(Representation.id.desc())).first()
     token = rep.invite_token
     login(client, agent)
     assert client.post(f"/cases/represent/{token}/accept").status_code == 303
@@ -361,3 +363,45 @@ def test_demo_has_a_party_with_a_helper_and_one_with_an_agent(runner):
     case = agent.case
     assert {"respondent", "agent"} <= case.roles_of(agent.user)
     assert case.is_open and audit.verify_chain(audit.chain_name(case)) is None
+
+
+def test_an_agent_with_the_sign_scope_signs_for_the_party_helpers_and_acting_agents_do_not(
+        client, login, m, make_user, tmp_path):
+    """The agreement's claimant signature, given by the claimant's agent: their own code, key and
+    certificate, in the name "agent（代party）"; pyHanko and poppler's pdfsig accept the file."""
+    from odr.documents import storage
+    from odr.documents.ca import platform_ca
+    from odr.documents.verify import verify
+    from tests.documents.signing import approved_agreement, pdfsig, sign_via_http
+
+    document = approved_agreement(m)
+    helper = make_user(name="Son Zhang", contact="son@example.com")
+    en(login(client, m.claimant))
+    appoint(client, m.case, kind="helper", email="son@example.com", power_of_attorney=None, scope="act")
+    helper_rep = only_rep()
+    login(client, helper)
+    client.post(f"/cases/represent/{helper_rep.invite_token}/accept")
+    # A helper who acts is still no signer.
+    assert client.post(f"/documents/{document.id}/code", json={}).status_code == 409
+    login(client, m.claimant)
+    client.post(f"/cases/{m.case.number}/representatives/{helper_rep.id}/revoke")
+
+    agent, rep = active_agent(client, login, m, make_user, scope="act")
+    login(client, agent)
+    assert client.post(f"/documents/{document.id}/code", json={}).status_code == 409  # act: no signing
+    login(client, m.claimant)
+    client.post(f"/cases/{m.case.number}/representatives/{rep.id}/revoke")
+
+    agent, rep = active_agent(client, login, m, make_user, scope="sign")
+    login(client, agent)
+    assert sign_via_http(client, document, agent).status_code == 200
+    db.session.expire_all()
+    claimant_signer = next(s for s in document.signers if s.user_id == m.claimant.id)
+    assert claimant_signer.status.value == "signed"
+    report = verify(storage.get(document.current_sha256), [platform_ca().ca.asn1_cert])
+    assert report.signatures[0].signer == "Lawyer Wang（代Zhang San）" and report.signatures[0].ok
+    signed = [e for e in audit.case_events(m.case) if e.action == "document_signed"]
+    assert signed[-1].actor_id == agent.id and signed[-1].payload["on_behalf_of"]["party"] == "Zhang San"
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(storage.get(document.current_sha256))
+    assert "Signature is Valid" in pdfsig(path, platform_ca().pem(), tmp_path)
