@@ -112,6 +112,8 @@ UPLOAD_FOLDER = None
 CONSULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 #: Largest piece of mediation evidence (photo, PDF, audio), in bytes.
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+#: Largest power of attorney (PDF or photo, checked by content) a party uploads when appointing an agent.
+POWER_OF_ATTORNEY_MAX_BYTES = 5 * 1024 * 1024
 #: Longest chat message, in characters.
 CONSULT_MESSAGE_MAX_CHARS = 2000
 #: Minutes a consultation usually takes, until enough have ended to measure it.

@@ -35,6 +35,9 @@ ACCOUNTS = [
     ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
     ("admin", "admin@demo.odr.example", "管理员"),
     ("grid_worker", "+8613800138010", "网格员 钱"),
+    # 王芳's daughter helps her with the case in mediation; 李强 is represented there by a lawyer.
+    ("helper", "+8613800138003", "王小芳"),
+    ("agent", "agent@demo.odr.example", "郑律师"),
 ]
 
 DISPUTES = [
@@ -241,6 +244,28 @@ def _current_cases(users, center, court, hotline):
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
     advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
+    _at(DAYS_AGO[3] - 1)
+    _representatives(cases[3], users)
+
+
+def _representatives(case, users) -> None:
+    """In a case in mediation, the claimant's daughter helps her (acts, never signs) and the
+    respondent's lawyer acts for him, his power of attorney accepted by the center's staff."""
+    import io
+
+    from odr.cases import representation as reps
+    from odr.cases.models import RepresentativeKind, Scope
+    from odr.documents.render import render_pdf
+
+    helper, agent = users["helper"], users["agent"]
+    rep = reps.appoint(case, users["claimant"], RepresentativeKind.helper, Scope.act, helper.name, helper.phone, None)
+    reps.accept(rep, helper)
+    poa = render_pdf("<html lang='zh'><body><h1>授权委托书</h1><p>委托人李强委托郑律师为案件" + case.number +
+                     "的代理人，代为参加调解、提交材料、发表意见、答复调解方案。</p><p>委托人：李强</p></body></html>")
+    rep = reps.appoint(case, users["respondent"], RepresentativeKind.agent, Scope.act, agent.name, None, agent.email,
+                       poa=io.BytesIO(poa), poa_filename="授权委托书.pdf")
+    reps.accept(rep, agent)
+    reps.review(rep, users["staff"], True)
 
 
 def _signed_agreement(case, users) -> None:

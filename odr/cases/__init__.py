@@ -3,10 +3,10 @@
 
 def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
+    from odr import jobs
     from odr.auth import recorder
     from odr.auth.sessions import keep_at_sign_in
-    from odr import jobs
-    from odr.cases import audit, callbacks, performance, staff, todo, views
+    from odr.cases import audit, callbacks, performance, representation_views, staff, todo, views
 
     from odr.cases.labels import register_actions
 
@@ -18,3 +18,5 @@ def init_app(app) -> None:
     jobs.register(callbacks.deliver_callbacks)  # transfers' status changes to their senders
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(representation_views.bp)
+    app.before_request(representation_views.refuse_read_only)

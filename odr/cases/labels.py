@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 
-from odr.cases.models import Category, Channel, OrgType, Outcome, PartyStatus, Side, Stage
+from odr.cases.models import (
+    Category, Channel, OrgType, Outcome, PartyStatus, RepresentationStatus, RepresentativeKind, Scope, Side, Stage,
+)
 
 CATEGORY = {
     Category.neighbour: _l("Neighbours"),
@@ -38,6 +40,23 @@ PARTY_STATUS = {
     PartyStatus.invited: _l("Invited"),
     PartyStatus.joined: _l("Joined"),
     PartyStatus.declined: _l("Declined"),
+}
+
+REPRESENTATIVE_KIND = {RepresentativeKind.agent: _l("Agent"), RepresentativeKind.helper: _l("Helper")}
+
+SCOPE = {
+    Scope.read: _l("Read only"),
+    Scope.act: _l("Acts for the party"),
+    Scope.sign: _l("Acts and signs for the party"),
+}
+
+REPRESENTATION_STATUS = {
+    RepresentationStatus.invited: _l("Invited"),
+    RepresentationStatus.review: _l("Power of attorney under review"),
+    RepresentationStatus.active: _l("Active"),
+    RepresentationStatus.refused: _l("Power of attorney refused"),
+    RepresentationStatus.declined: _l("Declined"),
+    RepresentationStatus.revoked: _l("Revoked"),
 }
 
 STAGE = {
@@ -97,6 +116,12 @@ ACTION = {
     "transfer_contacted": _l("Parties contacted after the transfer"),
     "role_granted": _l("Role granted"),
     "role_revoked": _l("Role withdrawn"),
+    "representative_appointed": _l("Agent or helper appointed"),
+    "representative_accepted": _l("Agent or helper accepted the appointment"),
+    "representative_declined": _l("Agent or helper declined the appointment"),
+    "power_of_attorney_accepted": _l("Power of attorney accepted"),
+    "power_of_attorney_refused": _l("Power of attorney refused"),
+    "representative_revoked": _l("Agent or helper revoked"),
 }
 
 

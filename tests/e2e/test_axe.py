@@ -41,7 +41,7 @@ def test_no_serious_violations_for_visitors_and_parties(phone, server, lang):
         page.locator("form.lang button").click()
     found = []
     party_pages = ["/", f"/cases/{number}", "/cases/", "/cases/new", "/auth/account", f"/assess/{number}/questionnaire",
-                   "/consult/"]
+                   "/consult/", f"/cases/{number}/representatives"]
     for elderly in (False, True):
         for path in VISITOR_PAGES:
             page.goto(path)
