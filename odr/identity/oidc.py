@@ -34,7 +34,6 @@ from odr.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
-oauth = OAuth()
 PROVIDER = "provider"
 
 
@@ -45,7 +44,9 @@ class SignInRefused(Refused):
 
 
 def init_app(app) -> None:
-    oauth.init_app(app)
+    """The app's OpenID Connect client, from its configuration (again after the configuration changed)."""
+    oauth = OAuth(app)
+    app.extensions["odr_oidc"] = oauth
     if app.config.get("OIDC_ISSUER"):
         issuer = app.config["OIDC_ISSUER"].rstrip("/")
         oauth.register(PROVIDER, client_id=app.config["OIDC_CLIENT_ID"],
@@ -61,7 +62,7 @@ def configured() -> bool:
 
 
 def client():
-    return oauth.create_client(PROVIDER)
+    return current_app.extensions["odr_oidc"].create_client(PROVIDER)
 
 
 def authorize_redirect(redirect_uri: str):
