@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from odr.identity import idnumber
 
@@ -33,7 +34,7 @@ def test_spaces_and_a_lower_case_x_are_forgiven(app):
     ("110101199003074478", "does not match the others"),
 ])
 def test_each_mistake_is_named(app, number, reason):
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         with pytest.raises(idnumber.InvalidIdNumber) as refused:
             idnumber.validate(number, today=date(2026, 12, 6))
         assert reason in str(refused.value.reason)
