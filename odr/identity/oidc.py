@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from requests import RequestException
 
 from odr.auth import operations as auth_ops
+from odr.auth import recorder
 from odr.auth.models import User
 from odr.contacts import ContactError, normalize_email, normalize_phone
 from odr.extensions import db
@@ -144,6 +145,8 @@ def sign_in_user(claims: dict, signed_in: User | None) -> User:
                 user.email = email
         link = ExternalAccount(user_id=user.id, issuer=issuer, subject=subject)
         db.session.add(link)
+        db.session.flush()
+        recorder.record(user, "external_account_linked", {"user": user.id, "issuer": issuer, "subject": subject})
     link.last_sign_in_at = utcnow()
     db.session.flush()
     if name:

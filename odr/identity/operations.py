@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from odr.auth import recorder
 from odr.auth.models import Role, User
 from odr.cases import audit
 from odr.cases.models import Case, CaseParty, PartyStatus
@@ -35,6 +36,7 @@ OIDC_METHOD = "oidc"
 
 ACTIONS = {
     "identity_verified": _l("Identity verified"),
+    "external_account_linked": _l("Account linked to an identity provider"),
 }
 
 
@@ -77,7 +79,8 @@ def can_verify_at_counter(staff: User, case: Case) -> bool:
 
 def _record(user: User, *, level: AssuranceLevel, method: str, legal_name: str, number: str | None,
             verified_by: User | None = None, organization_id: int | None = None,
-            issuer: str | None = None) -> IdentityVerification:
+            issuer: str | None = None) -> IdentityVerification | None:
+    """The verification as recorded now, or ``None`` when the account already has a stronger one."""
     legal_name = " ".join((legal_name or "").split())
     if not legal_name or len(legal_name) > 100:
         raise BadIdentityInput(_l("Enter the name exactly as on the ID card (at most 100 characters)."))
@@ -89,7 +92,7 @@ def _record(user: User, *, level: AssuranceLevel, method: str, legal_name: str, 
             raise IdentityRefused(_l("This ID number is already verified for another account."))
     found = verification_of(user)
     if found is not None and not level.satisfies(found.level):
-        return found  # a weaker verification never replaces a stronger one
+        return None  # a weaker verification never replaces a stronger one
     if found is None:
         found = IdentityVerification(user_id=user.id)
         db.session.add(found)
@@ -134,7 +137,8 @@ def verify_at_counter(staff: User, case: Case, party: CaseParty, *, legal_name: 
 
 
 def verify_by_provider(user: User, *, issuer: str, legal_name: str, id_number: str | None) -> IdentityVerification:
-    """Record that the identity provider ``issuer`` vouched for ``user`` (platform trail).
+    """Record that the identity provider ``issuer`` vouched for ``user`` (platform trail); an
+    account verified in person keeps that.
 
     An ID number the provider states that is not a valid one is left out, not trusted.
     """
@@ -146,7 +150,8 @@ def verify_by_provider(user: User, *, issuer: str, legal_name: str, id_number: s
             logger.warning("Identity provider %s stated an invalid ID number for user %s", issuer, user.id)
     found = _record(user, level=AssuranceLevel.oidc, method=OIDC_METHOD, legal_name=legal_name,
                     number=number, issuer=issuer)
-    from odr.auth import recorder
+    if found is None:
+        return verification_of(user)
     recorder.record(user, "identity_verified", {
         "user": user.id, "level": found.level.value, "method": found.method, "issuer": issuer,
         "legal_name": found.legal_name, "id_number": found.id_number_masked})

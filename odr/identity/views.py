@@ -29,7 +29,11 @@ ASSURANCE_LABELS = {
 @bp.app_context_processor
 def _labels():
     return {"assurance_label": ASSURANCE_LABELS, "oidc_configured": oidc.configured,
-            "oidc_provider_name": _provider_name}
+            "oidc_provider_name": _provider_name, "can_verify_identity": _can_verify_identity}
+
+
+def _can_verify_identity(case) -> bool:
+    return current_user.is_authenticated and ops.can_verify_at_counter(current_user, case)
 
 
 def _provider_name() -> str:

@@ -10,6 +10,8 @@ pyHanko (``odr.documents.verify``) and poppler's ``pdfsig`` read it from the PDF
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -78,7 +80,9 @@ def test_verified_at_the_counter_then_signed_with_the_verified_name(phone, serve
 
     staff = phone().new_page()
     sign_in(staff, STAFF)
-    staff.goto(f"/identity/counter/{number}")
+    staff.goto(f"/cases/{number}")
+    staff.locator("#identity-check").tap()
+    expect(staff).to_have_url(re.compile(f"/identity/counter/{number}$"))
     layout.check(staff)
     staff.locator("li[data-side=claimant] a.button").tap()
     staff.fill("input[name=legal_name]", LEGAL_NAME)

@@ -29,6 +29,7 @@ def _verify(client, m, number=NUMBER, name="张三", checked="y"):
 def test_staff_verify_a_party_at_the_counter(app, client, login_en, mediation, caplog):
     m = mediation
     login_en(client, m.staff)
+    assert 'id="identity-check"' in client.get(f"/cases/{m.case.number}").text
     assert client.get(f"/identity/counter/{m.case.number}").status_code == 200
     page = client.get(_url(m))
     assert page.status_code == 200 and "Zhang San" in page.text
@@ -85,6 +86,8 @@ def test_others_are_refused(app, client, login_en, mediation, make_user, make_or
     other_staff = make_user(Role.staff, make_org(name="Another centre"))
     for user, status in ((m.mediator, 403), (m.claimant, 403), (other_staff, 404), (m.outsider, 404)):
         login_en(client, user)
+        if status == 403:
+            assert 'id="identity-check"' not in client.get(f"/cases/{m.case.number}").text
         assert client.get(_url(m)).status_code == status, user
         assert _verify(client, m).status_code == status, user
         assert client.get(f"/identity/counter/{m.case.number}").status_code == status, user

@@ -117,3 +117,22 @@ def test_unconfigured_there_is_no_provider_sign_in(app, client):
     assert client.post("/identity/oidc/login").status_code == 404
     assert client.get("/identity/oidc/callback?code=x&state=y").status_code == 404
     assert 'id="oidc-login"' not in client.get("/auth/login").text
+
+
+def test_a_signed_in_account_is_linked_and_keeps_its_counter_verification(oidc_app, client, login, mediation):
+    from odr.identity import operations as identity
+    m = mediation
+    identity.verify_at_counter(m.staff, m.case, m.case.claimant, legal_name="张三", id_number="110101199003074477",
+                               card_checked=True)
+    db.session.commit()
+    login(client, m.claimant)
+    resp = client.get(provider_sign_in(_start(client), "zhang").replace("http://localhost", ""))
+    assert resp.status_code == 303, resp.text
+    link = db.session.scalar(sa.select(ExternalAccount))
+    assert link.user_id == m.claimant.id and link.subject == "zhang"
+    found = db.session.scalar(sa.select(IdentityVerification).where(IdentityVerification.user_id == m.claimant.id))
+    assert found.level is AssuranceLevel.counter and crypto.decrypt(found.id_number_encrypted) == "110101199003074477"
+    # the provider's subject now belongs to that account: another account signed in is refused
+    login(client, m.respondent)
+    resp = client.get(provider_sign_in(_start(client), "zhang").replace("http://localhost", ""))
+    assert resp.status_code == 400 and "already linked to another account" in resp.text
