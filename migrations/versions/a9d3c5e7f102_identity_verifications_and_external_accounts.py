@@ -55,7 +55,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE',
                                 name=op.f('fk_external_account_user_id_user')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_external_account')),
-        sa.UniqueConstraint('issuer', 'subject', name=op.f('uq_external_account_issuer')),
+        sa.UniqueConstraint('issuer', 'subject', name=op.f('uq_external_account_issuer_subject')),
     )
     with op.batch_alter_table('external_account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_external_account_user_id'), ['user_id'], unique=False)
