@@ -1,5 +1,8 @@
 """Real-name identity at the counter, then a signature that needs it — on phones (360×640).
 
+A person signs in through the province's identity provider (a real OpenID Connect provider on
+Node.js) from the sign-in page, and comes back signed in and verified at level ``oidc``.
+
 The claimant's case failed at mediation and goes to court; the complaint needs a verified party.
 On the claimant's phone the complaint cannot be signed yet: the page says why and links to the
 identity page. A member of the centre's staff, on a phone at the counter, checks the claimant's ID
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from odr.auth import operations as auth_ops
@@ -130,4 +134,32 @@ def test_verified_at_the_counter_then_signed_with_the_verified_name(phone, serve
     text = pdfsig(path, ca_pem, tmp_path)
     assert f"Signer Certificate Common Name: {LEGAL_NAME}" in text and "OU=identity:counter" in text
     assert "Signature Validation: Signature is Valid." in text
+    layout.assert_all_fit()
+
+
+def test_sign_in_through_the_identity_provider(phone, server, shot, layout, tmp_path_factory):
+    from tests.identity.conftest import configured, running_provider
+
+    with running_provider(tmp_path_factory, f"{server.url}/identity/oidc/callback") as issuer, \
+            configured(server.app, issuer):
+        page = phone().new_page()
+        page.goto("/auth/login")
+        layout.check(page)
+        page.locator("#oidc-login").tap()
+        expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/interaction/"))
+        page.fill("input[name=login]", "zhang")
+        page.fill("input[name=password]", "anything")
+        page.locator("button[type=submit]").click()
+        page.locator("button[type=submit]").click()  # the provider asks to consent to the claims
+        expect(page).to_have_url(re.compile(re.escape(server.url) + "/"))
+        page.goto("/identity/")
+        expect(page.locator("#identity-level")).to_have_attribute("data-level", "oidc")
+        expect(page.locator("#legal-name")).to_have_text("张三")
+        expect(page.locator("main")).to_contain_text("1101**********002X")
+        layout.check(page)
+        shot(page, "oidc-verified")
+    with server.app.app_context():
+        from odr.auth.models import User
+        assert db.session.scalar(sa.select(User.name).where(User.phone == "+8613800138001")) == "张三"
+        db.session.remove()
     layout.assert_all_fit()

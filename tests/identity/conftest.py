@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,10 @@ def _install(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def oidc_provider(tmp_path_factory):
-    """The issuer URL of a running provider (client ``CLIENT_ID``, redirect ``REDIRECT_URI``)."""
+@contextmanager
+def running_provider(tmp_path_factory, redirect_uri: str = REDIRECT_URI):
+    """A provider on a free loopback port whose one client may send browsers back to ``redirect_uri``;
+    yields its issuer URL, and stops it afterwards."""
     folder = _install(tmp_path_factory)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,7 +45,7 @@ def oidc_provider(tmp_path_factory):
     log = open(folder / f"server-{port}.log", "wb")
     proc = subprocess.Popen(["node", "server.mjs"], cwd=folder, stdout=log, stderr=subprocess.STDOUT, env={
         "PATH": "/usr/bin:/bin", "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
-        "REDIRECT_URI": REDIRECT_URI})
+        "REDIRECT_URI": redirect_uri})
     issuer = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -61,17 +63,32 @@ def oidc_provider(tmp_path_factory):
         log.close()
 
 
+@pytest.fixture(scope="module")
+def oidc_provider(tmp_path_factory):
+    """The issuer URL of a running provider (client ``CLIENT_ID``, redirect ``REDIRECT_URI``)."""
+    with running_provider(tmp_path_factory) as issuer:
+        yield issuer
+
+
 @pytest.fixture
 def oidc_app(app, oidc_provider):
     """The shared app with the provider configured (and unconfigured again afterwards)."""
+    requests.get(f"{oidc_provider}/__mode", params={"set": "honest"}, timeout=5)
+    with configured(app, oidc_provider):
+        yield app
+
+
+@contextmanager
+def configured(app, issuer: str):
     from odr.identity import oidc
-    app.config.update(OIDC_ISSUER=oidc_provider, OIDC_CLIENT_ID=CLIENT_ID, OIDC_CLIENT_SECRET=CLIENT_SECRET,
+    app.config.update(OIDC_ISSUER=issuer, OIDC_CLIENT_ID=CLIENT_ID, OIDC_CLIENT_SECRET=CLIENT_SECRET,
                       OIDC_PROVIDER_NAME="Test Province ID")
     oidc.init_app(app)
-    requests.get(f"{oidc_provider}/__mode", params={"set": "honest"}, timeout=5)
-    yield app
-    app.config.update(OIDC_ISSUER=None, OIDC_CLIENT_ID=None, OIDC_CLIENT_SECRET=None)
-    oidc.init_app(app)
+    try:
+        yield app
+    finally:
+        app.config.update(OIDC_ISSUER=None, OIDC_CLIENT_ID=None, OIDC_CLIENT_SECRET=None)
+        oidc.init_app(app)
 
 
 def provider_sign_in(authorize_url: str, login: str) -> str:

@@ -136,3 +136,12 @@ def test_a_signed_in_account_is_linked_and_keeps_its_counter_verification(oidc_a
     login(client, m.respondent)
     resp = client.get(provider_sign_in(_start(client), "zhang").replace("http://localhost", ""))
     assert resp.status_code == 400 and "already linked to another account" in resp.text
+
+
+def test_the_sign_in_form_may_be_sent_on_to_the_provider_and_nowhere_else(oidc_app, client, app):
+    policy = client.get("/auth/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {oidc_app.config['OIDC_ISSUER']};" in policy
+
+
+def test_without_a_provider_forms_go_here_only(app, client):
+    assert "form-action 'self';" in client.get("/auth/login").headers["Content-Security-Policy"]
