@@ -47,11 +47,11 @@ def _features():
     """The case file's core and the features, in the order they plug in (DESIGN §2): each registers
     its own blueprints, audit actions, workflow guards, role sources, signed-document kinds, jobs and
     court-bundle contributions in its ``init_app``; nothing is wired by an import's side effect."""
-    from odr import (api, arbitrate, assess, auth, cases, consult, court, documents, field, mediate, negotiate, ops,
-                     perform, survey, video)
+    from odr import (api, arbitrate, assess, auth, cases, consult, court, documents, field, identity, mediate, negotiate,
+                     ops, perform, survey, video)
 
-    return (auth, cases, documents, consult, assess, negotiate, mediate, arbitrate, court, perform, survey, video, field,
-            ops, api)
+    return (auth, cases, documents, identity, consult, assess, negotiate, mediate, arbitrate, court, perform, survey,
+            video, field, ops, api)
 
 
 def check_wiring() -> None:
@@ -67,6 +67,9 @@ def check_wiring() -> None:
         problems.append("account events have no audit trail to go to")
     if missing := unregistered_guards():
         problems.append(f"the workflow's guards {sorted(missing)} have no rule")
+    from odr.documents.operations import has_identity_source
+    if not has_identity_source():
+        problems.append("signers' identity has no source (odr.identity)")
     if missing := missing_providers():
         problems.append(f"nothing provides {sorted(missing)} to the documents that need it")
     if problems:

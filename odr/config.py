@@ -229,3 +229,21 @@ RECEIPT_MAX_BYTES = 5 * 1024 * 1024
 #: Satisfaction survey (``odr.survey``): figures of an organisation or mediator are shown from this
 #: many answers on, so that no one answer can be picked out.
 SURVEY_MIN_ANSWERS = 5
+
+#: Real-name identity (``odr.identity``). ``IDENTITY_KEY``: the Fernet key (urlsafe base64 of 32
+#: bytes) that encrypts ID numbers at rest; unset, a key is derived from ``SECRET_KEY`` (fine for a
+#: demo, warned about when not debugging or testing: a leaked session key would then expose them).
+IDENTITY_KEY = None
+#: Whether a document kind's identity requirement is enforced when signing (see
+#: ``odr.documents.operations.register_kind``).
+IDENTITY_REQUIRED_FOR_SIGNING = True
+#: An external identity provider over OpenID Connect (a province's or a court's unified sign-in):
+#: the issuer URL (its ``/.well-known/openid-configuration`` is read), the client registered
+#: there, the name shown on the sign-in page, and the claim carrying the resident ID number, if
+#: the provider gives one. Unset issuer: no such sign-in.
+OIDC_ISSUER = None
+OIDC_CLIENT_ID = None
+OIDC_CLIENT_SECRET = None
+OIDC_PROVIDER_NAME = "统一身份认证"
+OIDC_ID_NUMBER_CLAIM = "id_number"
+OIDC_SCOPE = "openid profile phone"

@@ -206,6 +206,9 @@ def _current_cases(users, center, court, hotline):
     _at(DAYS_AGO[3])
     advance(cases[3], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[3], staff, mediator=users["mediator"])
+    # Both demo parties showed their ID cards at the centre's counter: the documents that go to a
+    # court or start an arbitration need verified parties (odr.identity).
+    _verified_at_counter(cases[3], staff)
     _at(DAYS_AGO[4])
     advance(cases[4], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[4], staff, mediator=users["mediator"])
@@ -266,6 +269,18 @@ def _representatives(case, users) -> None:
                        poa=io.BytesIO(poa), poa_filename="授权委托书.pdf")
     reps.accept(rep, agent)
     reps.review(rep, users["staff"], True)
+
+
+#: The demo parties' ID numbers (valid under GB 11643, made up: the sequence digits are no one's).
+DEMO_ID_NUMBERS = {"claimant": "110105198503120020", "respondent": "110108197906210033"}
+
+
+def _verified_at_counter(case, staff) -> None:
+    from odr.identity import operations as identity_ops
+
+    for party in case.parties:
+        identity_ops.verify_at_counter(staff, case, party, legal_name=party.user.name,
+                                       id_number=DEMO_ID_NUMBERS[party.side.value], card_checked=True)
 
 
 def _signed_agreement(case, users) -> None:

@@ -3,7 +3,9 @@ tells other sites, and which device features it may use.
 
 - ``Content-Security-Policy``: scripts, styles, images, media and connections from this site
   only — no inline script, handler or style (the templates have none; tests/test_headers.py keeps
-  it so), no plugins, no ``<base>``, forms sent here only, and no framing (``frame-ancestors``).
+  it so), no plugins, no ``<base>``, forms sent here only (and on to the configured OpenID Connect
+  identity provider: signing in there is a form sent here that redirects to it, which
+  ``form-action`` also governs), and no framing (``frame-ancestors``).
 - ``Referrer-Policy: same-origin``: invitation links carry a token in their path, which must not
   reach another site.
 - ``Permissions-Policy``: no camera, microphone, geolocation, payment or USB, except camera and
@@ -14,6 +16,8 @@ tells other sites, and which device features it may use.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 
@@ -50,9 +54,17 @@ def _content_security_policy() -> str:
         f"connect-src 'self' {sockets}",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        f"form-action 'self'{_identity_provider()}",
         "frame-ancestors 'none'",
     ])
+
+
+def _identity_provider() -> str:
+    """The configured OpenID Connect issuer's origin, for ``form-action`` (empty without one)."""
+    parts = urlsplit(current_app.config.get("OIDC_ISSUER") or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f" {parts.scheme}://{parts.netloc}"
 
 
 def _permissions_policy() -> str:

@@ -88,6 +88,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.survey.permissions_survey",
     "tests.field.permissions_field",
     "tests.cases.permissions_representation",
+    "tests.identity.permissions_identity",
 )]
 
 #: (method, url template, form data, expected status per role)

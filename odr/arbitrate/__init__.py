@@ -43,8 +43,8 @@ def init_app(app) -> None:
     register_actions(common.ACTIONS)
     register_role_source(tribunal.tribunal_roles)
     workflow.register_guard("award_sealed", award.award_sealed_rule)
-    register_kind(common.AGREEMENT_KIND, basis.agreement_sealed)  # files the case
-    register_kind(common.AWARD_KIND, award.award_sealed)  # closes it: award issued
+    register_kind(common.AGREEMENT_KIND, basis.agreement_sealed, identity="oidc")  # files the case; verified parties
+    register_kind(common.AWARD_KIND, award.award_sealed, identity="oidc")  # closes it: award issued
     register_purpose(Purpose("hearing", proceedings.hearing_role, no_caucus=proceedings.NO_CAUCUS))
     todo_list.register_source(todo.steps)  # statements, the hearing
     todo_list.register_workplace(todo.workplace)  # arbitrators and commission staff: the desk

@@ -17,8 +17,8 @@ def init_app(app) -> None:
                       "court_docketed": _l("Docketed by the court"), "court_result": _l("Court's result recorded")})
 
     require("judicial_confirmation", "undisputed_facts")  # from the mediation
-    register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court
-    register_kind(complaint.KIND, complaint.complaint_sealed)  # the centre's staff are told
+    register_kind(confirmation.KIND, confirmation.confirmation_signed, identity="oidc")  # handed to the court; verified parties
+    register_kind(complaint.KIND, complaint.complaint_sealed, identity="oidc")  # the centre's staff are told
     register_kind(enforcement.KIND, enforcement.enforcement_signed)  # handed to the court
     todo_list.register_source(todo.steps)  # the claimant prepares the complaint
     todo_list.register_workplace(todo.workplace)  # clerks start at their court's inbox

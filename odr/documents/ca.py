@@ -72,6 +72,10 @@ def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+#: How a signer certificate's subject states the signer's level of identity assurance (an OU).
+ASSURANCE_PREFIX = "identity:"
+
+
 def fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the DER certificate, as colon-separated hex (how browsers and Acrobat show it)."""
     digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
@@ -85,6 +89,8 @@ def _name(common_name: str, **extra) -> x509.Name:
     attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, extra.get("organization") or "ODR"))
     if extra.get("unit"):
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, extra["unit"][:64]))
+    if extra.get("assurance"):
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{ASSURANCE_PREFIX}{extra['assurance']}"))
     return x509.Name(attrs)
 
 
@@ -150,17 +156,21 @@ class PlatformCA:
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
 
     def issue_signer(self, public_key_der: bytes, *, name: str, user_ref: str, case_number: str,
-                     minutes: int) -> x509.Certificate:
+                     minutes: int, verified_name: str | None = None,
+                     assurance: str | None = None) -> x509.Certificate:
         """A short-lived certificate for a browser's public key (DER SubjectPublicKeyInfo).
 
         The subject names the signer (CN), their account (serialNumber) and the case (OU), so a
-        reader shows who signed and for which case.
+        reader shows who signed and for which case. When the signer's identity is verified, the
+        CN is their verified legal name (``verified_name``) and a second OU states the level of
+        assurance (``identity:counter``); ``identity:none`` says nobody checked.
 
         :raise KeyMismatch: not an ECDSA P-256 public key.
         """
         public_key = load_public_key(public_key_der)
         now = utcnow()
-        return (self._builder(_name(name, serial=user_ref, unit=case_number), public_key,
+        common_name = verified_name if verified_name and assurance not in (None, "none") else name
+        return (self._builder(_name(common_name, serial=user_ref, unit=case_number, assurance=assurance), public_key,
                               now - CLOCK_SKEW, now + timedelta(minutes=minutes))
                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
                                              key_encipherment=False, data_encipherment=False,

@@ -26,6 +26,7 @@ import base64
 import io
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -67,15 +68,68 @@ class StaleDocument(SigningError):
     """Someone else signed first; the signer must sign the newer file (409, retry)."""
 
 
+class IdentityNeeded(SigningError):
+    """The signer is not verified to the level this kind of document requires (403); the page
+    links to where they verify."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    """Who a signer is, as the identity feature knows it: the level of assurance (``none``,
+    ``oidc``, ``counter`` …), whether it meets what was asked, and the verified legal name."""
+
+    level: str
+    satisfies: bool
+    legal_name: str | None = None
+
+
+#: The signer roles an identity requirement applies to: the parties (a mediator or an arbitrator
+#: signs as the centre's appointee, known to it).
+PARTY_ROLES = frozenset({"claimant", "respondent"})
+#: What each kind of document requires of its parties' identity (a level name; ``none``: nothing).
+REQUIRED_IDENTITY: dict[str, str] = {}
+#: ``identity_of(user, required_level) -> SignerIdentity``: handed in by ``odr.identity`` when it
+#: plugs in (it is a feature, above this package).
+_identity_of: Callable[[object, str], SignerIdentity] | None = None
+
+
+def set_identity_source(identity_of: Callable[[object, str], SignerIdentity]) -> None:
+    global _identity_of
+    _identity_of = identity_of
+
+
+def has_identity_source() -> bool:
+    return _identity_of is not None
+
+
+def signer_identity(document: SignedDocument, user, role: str | None = None) -> SignerIdentity:
+    """The signer's identity against what ``document``'s kind requires of them."""
+    required = REQUIRED_IDENTITY.get(document.kind, "none") if role in PARTY_ROLES else "none"
+    if _identity_of is None:
+        return SignerIdentity("none", required == "none")
+    found = _identity_of(user, required)
+    if not current_app.config.get("IDENTITY_REQUIRED_FOR_SIGNING", True):
+        return SignerIdentity(found.level, True, found.legal_name)
+    return found
+
+
 #: The kinds of document that may be put up for signing, each with what happens, in the sealing
 #: transaction, when one is complete (``None``: nothing more than the seal). Features register
 #: theirs from their ``init_app`` (:func:`register_kind`); :func:`start` refuses any other kind.
 KINDS: dict[str, Callable[[SignedDocument], None] | None] = {}
 
 
-def register_kind(kind: str, on_complete: Callable[[SignedDocument], None] | None) -> None:
-    """Allow documents of ``kind``, and run ``on_complete(document)`` when one is sealed."""
+def register_kind(kind: str, on_complete: Callable[[SignedDocument], None] | None, *,
+                  identity: str = "none") -> None:
+    """Allow documents of ``kind``, and run ``on_complete(document)`` when one is sealed.
+
+    ``identity``: the level of assurance the parties who sign it must be verified to
+    (``oidc``: by an identity provider or better; ``counter``: in person).
+    """
     KINDS[kind] = on_complete
+    REQUIRED_IDENTITY[kind] = identity
 
 
 def signing_purpose(document: SignedDocument) -> str:
@@ -157,6 +211,9 @@ def _signer(document: SignedDocument, user) -> DocumentSigner:
         raise SigningError(_l("You are not one of the signers of this document."))
     if signer.status is SignerStatus.signed:
         raise SigningError(_l("You have already signed this document."))
+    if not signer_identity(document, user, signer.role).satisfies:
+        raise IdentityNeeded(_l("This document may only be signed by a party whose identity is verified. "
+                                "Verify your identity first, then sign."))
     return signer
 
 
@@ -241,14 +298,17 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
             db.session.commit()
             raise BadSignatureInput(exc.reason) from None
         minutes = current_app.config["SIGNING_CERT_MINUTES"]
+        identity = signer_identity(document, user, signer.role)
         cert = ca.issue_signer(key_der, name=signed_name(signer, user), user_ref=f"{SIGNER_SERIAL_PREFIX}{user.id}",
-                               case_number=document.case.number, minutes=minutes)
+                               case_number=document.case.number, minutes=minutes,
+                               verified_name=identity.legal_name, assurance=identity.level)
         signer.public_key = key_der
         signer.cert_der = cert.public_bytes(Encoding.DER)
         signer.cert_expires_at = now + timedelta(minutes=minutes)
         audit.record(document.case, user, "signing_certificate_issued", {
             "document": document.id, "version": document.version, "role": signer.role,
-            "serial": format(cert.serial_number, "x"), "expires_at": signer.cert_expires_at.isoformat()})
+            "serial": format(cert.serial_number, "x"), "expires_at": signer.cert_expires_at.isoformat(),
+            "identity": identity.level})
     elif signer.public_key != key_der or signer.cert_der is None or signer.cert_expires_at is None \
             or signer.cert_expires_at <= now + timedelta(minutes=1):
         raise BadSignatureInput(_l("Enter the code we sent you to confirm it is you."))

@@ -35,6 +35,7 @@ from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from odr.documents.ca import ASSURANCE_PREFIX
 from odr.documents.pades import SEAL_FIELD, NotAPdf, TooComplex, read, run_sync
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class SignatureResult:
     valid: bool = False
     trusted: bool = False
     whole_document: bool = False
+    #: The signer's level of identity assurance the certificate states (``counter``, ``oidc``,
+    #: ``none``; empty when it states none, as the seal's and older certificates do).
+    identity: str = ""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +101,8 @@ class Report:
             when = s.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if s.signed_at else "unknown time"
             source = {"timestamp": "timestamped", "claimed": "time stated by the signature"}.get(s.time_source, "")
             out.append(f"{i}. {s.kind} {s.field!r} by {s.signer or 'unknown'} at {when} ({source})")
+            if s.identity:
+                out.append(f"   identity: {IDENTITY_LEVELS.get(s.identity, s.identity)} ({s.identity})")
             out.append(f"   intact: {_yes(s.intact)}  valid: {_yes(s.valid)}  trusted: {_yes(s.trusted)}  "
                        f"covers: {'the whole document' if s.whole_document else 'an earlier revision'}")
             out += [f"   PROBLEM: {PROBLEMS[p]}" for p in s.problems]
@@ -104,6 +110,22 @@ class Report:
         out.append("RESULT: all signatures valid and trusted; nothing changed after the last signature"
                    if self.ok else "RESULT: FAILED")
         return out
+
+
+#: What each level of identity assurance a signer certificate states means (terminal, English).
+IDENTITY_LEVELS = {
+    "counter": "verified in person (ID card checked at a counter)",
+    "oidc": "verified by an identity provider (OpenID Connect)",
+    "none": "not verified",
+}
+
+
+def _assurance(units) -> str:
+    """The level an ``identity:<level>`` OU of a subject states ("" without one)."""
+    for unit in [units] if isinstance(units, str) else (units or []):
+        if isinstance(unit, str) and unit.startswith(ASSURANCE_PREFIX):
+            return unit[len(ASSURANCE_PREFIX):][:32]
+    return ""
 
 
 def _yes(value: bool) -> str:
@@ -200,6 +222,7 @@ async def _check(reader, pdf: bytes, roots) -> Report:
             cert = status.signing_cert
             result.subject = cert.subject.human_friendly
             result.signer = cert.subject.native.get("common_name", "")
+            result.identity = _assurance(cert.subject.native.get("organizational_unit_name"))
             result.intact, result.valid, result.trusted = status.intact, status.valid, status.trusted
             result.whole_document = status.coverage is SignatureCoverageLevel.ENTIRE_FILE
             if not status.intact:

@@ -60,10 +60,18 @@ PROBLEM_LABELS = {
 }
 
 
+#: The page's words for the levels of identity assurance a signer certificate states.
+IDENTITY_LEVEL_LABELS = {
+    "counter": _l("verified in person (ID card checked at a counter)"),
+    "oidc": _l("verified by an identity provider"),
+    "none": _l("not verified"),
+}
+
+
 @bp.app_context_processor
 def _labels():
-    return {"signer_role": ROLE_LABELS, "signing_status": STATUS_LABELS, "problem_label": PROBLEM_LABELS,
-            "latest_checkpoint": checkpoints.latest_head, "seal_name": SEAL_NAME}
+    return {"signer_role": ROLE_LABELS, "identity_level_label": IDENTITY_LEVEL_LABELS, "signing_status": STATUS_LABELS,
+            "problem_label": PROBLEM_LABELS, "latest_checkpoint": checkpoints.latest_head, "seal_name": SEAL_NAME}
 
 
 def get_document_or_404(doc_id: int) -> SignedDocument:
@@ -96,10 +104,12 @@ def view(doc_id: int):
     document = get_document_or_404(doc_id)
     signer = document.signer_for(current_user)
     page_count = pages.page_count(document.current_sha256)
+    may_sign = (signer is not None and signer.status is not SignerStatus.signed
+                and document.status is SigningStatus.signing)
+    identity = ops.signer_identity(document, current_user, signer.role) if may_sign else None
     return render_template("documents/pages/view.html", document=document, case=document.case, signer=signer,
-                           page_count=page_count, may_sign=signer is not None
-                           and signer.status is not SignerStatus.signed
-                           and document.status is SigningStatus.signing)
+                           page_count=page_count, may_sign=may_sign and identity.satisfies,
+                           identity_needed=may_sign and not identity.satisfies)
 
 
 @bp.get("/documents/<int:doc_id>/file.pdf")
@@ -138,6 +148,9 @@ def _signing_step(doc_id: int, step):
     except ops.StaleDocument as exc:
         db.session.rollback()
         return _refusal(409, exc.reason, retry=True)
+    except ops.IdentityNeeded as exc:
+        db.session.rollback()
+        return _refusal(403, exc.reason, verify=url_for("identity.mine", next=url_for(".view", doc_id=doc_id)))
     except ops.SigningError as exc:
         db.session.rollback()
         return _refusal(409, exc.reason)
