@@ -83,6 +83,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.negotiate.permissions_negotiate",
     "tests.perform.permissions_perform",
     "tests.survey.permissions_survey",
+    "tests.cases.permissions_service",
 )]
 
 #: (method, url template, form data, expected status per role)

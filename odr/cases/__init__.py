@@ -5,14 +5,20 @@ def init_app(app) -> None:
     """The case file's tables, the append-only audit trail, the case and staff pages."""
     from odr.auth import recorder
     from odr.auth.sessions import keep_at_sign_in
+    from odr import jobs
     from odr.cases import audit, performance, staff, todo, views
+    from odr.cases.service import operations as service, todo as service_todo, views as service_views
 
     from odr.cases.labels import register_actions
 
     keep_at_sign_in(todo.OPENED_INVITATIONS)  # an invitation opened before signing up stays on the list
 
     register_actions(performance.ACTIONS)
+    register_actions(service.ACTIONS)
+    todo.register_source(service_todo.steps)  # confirm addresses; the silent respondent; failed deliveries
+    jobs.register(service.send_service_reminders)
     audit.install_append_only_guard()
     recorder.set_recorder(audit.record)  # account events join the platform's audit trail
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(service_views.bp)
