@@ -404,3 +404,45 @@ def respondent_silent(case: Case):
     if no_response(case) is None:
         return _l("The other party still has time to answer the invitation.")
     return None
+
+
+# --- figures for the dashboard ----------------------------------------------------------------
+
+@dataclass
+class ResponseRow:
+    """Invited respondents served by one channel (or in one organisation's cases): how many answered
+    (joined or declined), and the mean hours from the invitation to the answer."""
+
+    key: object
+    invited: int
+    responded: int
+    mean_hours: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.responded / self.invited if self.invited else None
+
+
+def response_figures(by: str, where: list, period: tuple) -> list[ResponseRow]:
+    """Response rate and time to first response of the respondents invited in ``period`` (dates,
+    inclusive) in the cases matching ``where``, per ``by``: ``channel`` (each channel the invitation
+    was served by) or ``organization_id``."""
+    start = datetime.combine(period[0], datetime.min.time())
+    end = datetime.combine(period[1] + timedelta(days=1), datetime.min.time())
+    key = ServiceRecord.channel if by == "channel" else Case.organization_id
+    rows = db.session.execute(
+        sa.select(key, CaseParty.id, CaseParty.status, CaseParty.invited_at, CaseParty.responded_at)
+        .select_from(ServiceRecord).join(CaseParty, CaseParty.id == ServiceRecord.party_id)
+        .join(Case, Case.id == ServiceRecord.case_id)
+        .where(ServiceRecord.kind == "invitation", CaseParty.side == Side.respondent,
+               CaseParty.invited_at >= start, CaseParty.invited_at < end, *where)
+        .distinct()).all()
+    groups: dict = {}
+    for k, _party, status, invited_at, responded_at in rows:
+        g = groups.setdefault(k, [0, 0, []])
+        g[0] += 1
+        if status is not PartyStatus.invited and responded_at is not None:
+            g[1] += 1
+            g[2].append((responded_at - invited_at).total_seconds() / 3600)
+    return [ResponseRow(k, n, r, sum(h) / len(h) if h else None)
+            for k, (n, r, h) in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
