@@ -143,13 +143,15 @@ def confirm_addresses(party: CaseParty, actor, phones: list[str], emails: list[s
 
 
 def addresses_for(party: CaseParty) -> list[str]:
-    """Where the party is served: the confirmed addresses, else the contacts the case knows."""
+    """Where the party is served: the confirmed addresses; before a confirmation, the account's
+    contact once they joined (as every notice reached them before), else the contacts the
+    invitation was sent to."""
     state = state_of(party, create=False)
     if state is not None and state.confirmed:
         return [*state.phones, *state.emails]
-    known = [party.phone, party.email]
     if party.user is not None and party.user.contact:
-        known.append(party.user.contact)
+        return [party.user.contact]
+    known = [party.phone, party.email]
     out = []
     for value in known:
         if value and value not in out:
