@@ -266,3 +266,14 @@ def test_staff_record_the_call(app, client, login, make_case, make_user, make_or
     db.session.refresh(task)
     assert task.done_at is not None and task.note == "No answer." and _events(case)[-1] == "service_call_done"
     assert client.post(f"/cases/{case.number}/service/tasks/{task.id}/done", data={"note": "Again."}).status_code == 409
+
+
+def test_serving_the_invitation_leaves_the_party_free_to_join_in_the_same_session(app, make_case, make_user):
+    from odr.cases import operations as ops
+    from odr.cases.notices import party_signers
+
+    case = make_case()
+    service.serve(case, case.respondent, "reminder", "Reminder.", "/")  # before anyone joined
+    respondent = make_user()
+    ops.join_case(case.respondent, respondent)
+    assert [name for _user, _side, name in party_signers(case)][1] == respondent.name

@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth.models import User
 from odr.cases import audit
 from odr.cases.models import Case, CaseParty, PartyStatus, Side
 from odr.cases.service.models import PartyService, ServiceRecord, ServiceTask
@@ -149,8 +150,11 @@ def addresses_for(party: CaseParty) -> list[str]:
     state = state_of(party, create=False)
     if state is not None and state.confirmed:
         return [*state.phones, *state.emails]
-    if party.user is not None and party.user.contact:
-        return [party.user.contact]
+    # by id, not through ``party.user``: loading the relationship while nobody has joined would keep
+    # ``None`` in it after ``join_case`` sets ``user_id``
+    user = db.session.get(User, party.user_id) if party.user_id is not None else None
+    if user is not None and user.contact:
+        return [user.contact]
     known = [party.phone, party.email]
     out = []
     for value in known:
