@@ -12,6 +12,8 @@ Layout (format ``odr-court-bundle`` 1.1; JSON Schemas in ``docs/court-bundle-*.s
     documents/…pdf           the signed documents (agreement, record of undisputed facts, …)
     evidence/…               evidence originals the parties shared with everyone
     recordings/…             (added by features that record: odr.documents.case_file)
+    service/proof-of-service.pdf  the proof of service (送达回证), sealed (odr.documents.proof_of_service)
+    service/service.json     every served notice and each party's addresses for service
 
 Written by streaming: each file is copied into the ZIP in chunks while its hash is computed
 and compared with the hash the platform stored for it, so memory does not grow with the size of
