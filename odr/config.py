@@ -136,6 +136,11 @@ ARBITRATION_DEFENCE_DAYS = 15
 #: Hours before a scheduled mediation session when its participants are reminded.
 #: Times are shown and entered in ``BABEL_DEFAULT_TIMEZONE``.
 SESSION_REMINDER_HOURS = 24
+# Electronic service (odr.cases.service): days an invited respondent has to join or decline, and the
+# reminders on the way, by days after the invitation: an SMS, an e-mail, then a call task for the
+# centre's staff. After the deadline the case records that the respondent did not respond.
+SERVICE_RESPONSE_DAYS = 7
+SERVICE_REMINDERS = [{"day": 1, "channel": "sms"}, {"day": 3, "channel": "email"}, {"day": 5, "channel": "call"}]
 #: Seconds between runs of the periodic jobs (``odr.jobs``) in the server ``odr run`` starts;
 #: 0 leaves them to ``odr tick`` (cron).
 JOBS_INTERVAL_SECONDS = 60

@@ -108,6 +108,17 @@ def _schema(database_url, instance_path):
 
         upgrade_database()
         db.engine.dispose()
+        # The platform's CA and seal are kept in the instance folder for the whole run: made
+        # under a clock earlier than any test's stopped clock (the ``clock`` fixture), so that a
+        # document sealed at a test's moment is within the seal's validity whichever test made
+        # them first in this process.
+        from odr.documents.ca import platform_ca
+
+        timeutil.set_clock(lambda: datetime(2026, 1, 1))
+        try:
+            platform_ca(app)
+        finally:
+            timeutil.set_clock(None)
     return True
 
 

@@ -89,6 +89,7 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.field.permissions_field",
     "tests.cases.permissions_representation",
     "tests.identity.permissions_identity",
+    "tests.cases.permissions_service",
 )]
 
 #: (method, url template, form data, expected status per role)

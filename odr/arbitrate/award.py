@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases import audit, performance, workflow
 from odr.cases.notices import joined_users, notify_users
+from odr.cases.service.operations import Served
 from odr.cases.models import Case, Outcome
 from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
@@ -133,7 +134,8 @@ def award_sealed(document: SignedDocument) -> None:
                                                                "sha256": document.current_sha256})
     _schedule_payments(case, document)
     notify_users(case, joined_users(case), _("The award in case %(number)s has been issued and is final. Read it: %(link)s",
-                                    number=case.number, link=absolute_url("documents.view", doc_id=document.id)))
+                                    number=case.number, link=absolute_url("documents.view", doc_id=document.id)),
+                 served=Served.link("award", absolute_url("documents.view", doc_id=document.id), document.current_sha256))
     logger.info("Case %s: award issued (document %s)", case, document.id)
 
 

@@ -16,6 +16,7 @@ from odr.cases import audit, workflow
 from odr.cases import operations as case_ops
 from odr.cases.evidence import EvidenceError, check_filename
 from odr.cases.notices import joined_users, notify_users
+from odr.cases.service.operations import Served
 from odr.cases.models import ArbitrationBasis, Case, Organization, OrgType, Side, Stage
 from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
@@ -85,7 +86,8 @@ def propose_agreement(case: Case, user, commission: Organization, lang: str) -> 
     notify_users(case, others, _("%(name)s proposes to take case %(number)s to arbitration at %(commission)s. "
                             "Read and sign the arbitration agreement: %(link)s", name=user.name, number=case.number,
                             commission=commission.name,
-                            link=absolute_url("documents.view", doc_id=document.id)))
+                            link=absolute_url("documents.view", doc_id=document.id)),
+                 served=Served.link("document", absolute_url("documents.view", doc_id=document.id), document.current_sha256))
     return document
 
 
@@ -189,4 +191,5 @@ def accept(case: Case, arb: Arbitration, actor, procedure: Procedure) -> None:
     notify_users(case, joined_users(case), _(
         "%(commission)s accepted case %(number)s. Fee: %(fee)s yuan. Name your arbitrator by %(nominate)s; "
         "the statement of claim is due by %(claim)s. %(link)s", commission=arb.commission.name, number=case.number,
-        fee=f"{arb.fee:,.2f}", nominate=shown(arb.nomination_due), claim=shown(arb.claim_due), link=case_link(case)))
+        fee=f"{arb.fee:,.2f}", nominate=shown(arb.nomination_due), claim=shown(arb.claim_due), link=case_link(case)),
+        served=Served.link("arbitration_accepted", case_link(case)))

@@ -13,6 +13,7 @@ from odr.cases import audit, rooms
 from odr.cases.evidence import EvidenceError, Visibility, shared_evidence
 from odr.cases.evidence import add_evidence as add_case_evidence
 from odr.cases.notices import joined_users, notify_users
+from odr.cases.service.operations import Served
 from odr.cases.rooms import RoomRef, RoomStatus
 from odr.cases.models import Case
 from odr.arbitrate.models import (Arbitration, ArbitrationStatus, Procedure)
@@ -45,7 +46,8 @@ def submit_statement(case: Case, arb: Arbitration, user, text: str) -> None:
                                                                      "defence_due": arb.defence_due})
         notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
             "The statement of claim in case %(number)s is in. The defence is due by %(due)s. %(link)s",
-            number=case.number, due=shown(arb.defence_due), link=case_link(case)))
+            number=case.number, due=shown(arb.defence_due), link=case_link(case)),
+            served=Served.link("claim", case_link(case)))
     elif side == "respondent":
         if arb.claim_submitted_at is None:
             raise ArbitrationError(_l("The defence follows the statement of claim."))
@@ -57,7 +59,8 @@ def submit_statement(case: Case, arb: Arbitration, user, text: str) -> None:
         arb.defence_submitted_at = now
         audit.record(case, user, "arbitration_statement_submitted", {"kind": "defence", "text": arb.defence_text})
         notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
-            "The defence in case %(number)s is in. %(link)s", number=case.number, link=case_link(case)))
+            "The defence in case %(number)s is in. %(link)s", number=case.number, link=case_link(case)),
+            served=Served.link("defence", case_link(case)))
     else:
         raise ArbitrationError(_l("Only the parties submit statements."))
 
@@ -155,7 +158,8 @@ def schedule_hearing(case: Case, arb: Arbitration, user, when: datetime) -> None
     audit.record(case, user, "arbitration_hearing_scheduled", {"at": when})
     notify_users(case, [*joined_users(case), *(s.user for s in arb.active_seats)], _(
         "The hearing of case %(number)s is on %(when)s, by video. Join from the case page: %(link)s",
-        number=case.number, when=shown(when), link=case_link(case)))
+        number=case.number, when=shown(when), link=case_link(case)),
+        served=Served.link("session_notice", case_link(case)))
 
 
 def open_hearing(case: Case, arb: Arbitration, user):

@@ -1,7 +1,7 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -137,3 +137,19 @@ class ReviewForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button (revoke, accept, decline): the CSRF token only."""
+
+
+class ServiceAddressForm(FlaskForm):
+    """The service address confirmation (送达地址确认书): where the party accepts service."""
+
+    service_phones = StringField(_l("Phone numbers for service (separate several with commas)"), filters=[strip],
+                                 validators=[Optional(), Length(max=200), no_control_chars])
+    service_emails = StringField(_l("E-mail addresses for service (separate several with commas)"), filters=[strip],
+                                 validators=[Optional(), Length(max=800), no_control_chars])
+    service_consent = BooleanField(_l("I agree to be served the case's documents electronically, at these "
+                                      "addresses, and that a document counts as served when it reaches them."))
+
+
+class TaskDoneForm(FlaskForm):
+    note = TextAreaField(_l("What came of the call"), filters=[strip], validators=[
+        DataRequired(), Length(max=1000), no_control_chars])

@@ -30,10 +30,20 @@ def joined_users(case: Case) -> list:
     return [p.user for p in joined_parties(case)]
 
 
-def notify_users(case: Case, users, text: str) -> None:
-    """Queue a message to each of these people (once each, ``None`` skipped) about the case."""
+def notify_users(case: Case, users, text: str, served=None) -> None:
+    """Queue a message to each of these people (once each, ``None`` skipped) about the case.
+
+    ``served`` (:class:`odr.cases.service.operations.Served`): the notice is formal — the case's
+    joined parties among ``users`` are served it with proof, at the addresses they confirmed and
+    each with a link of their own; the others (mediators, arbitrators, staff) are told as usual.
+    """
     subject = _("Case %(number)s", number=case.number)
+    users = list(users)
     sent = set()
+    if served is not None:
+        from odr.cases.service.operations import serve_parties
+
+        sent |= serve_parties(case, users, text, served, subject=subject)
     for user in users:
         if user is None or user.id in sent or not user.contact:
             continue

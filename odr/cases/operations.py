@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from odr import outbox
 from odr.auth import sessions
 from odr.cases import audit, sla
+from odr.cases.service import operations as service
 from odr.cases.notices import joined_parties, notify_users
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
@@ -74,18 +75,19 @@ def invitation_url(party: CaseParty) -> str:
     return absolute_url("cases.invitation", token=party.invite_token)
 
 
-def _invite(case: Case, party: CaseParty, inviter_name: str):
+def _invite(case: Case, party: CaseParty, inviter_name: str, actor=None):
+    """Serve the invitation (with proof: :mod:`odr.cases.service`); a respondent's time to answer starts."""
     party.invite_token = secrets.token_urlsafe(24)
     party.status = PartyStatus.invited
-    for contact in filter(None, (party.phone, party.email)):
-        outbox.enqueue(
-            contact,
-            _("Invitation to resolve a dispute online (%(number)s)", number=case.number),
-            _("%(inviter)s invites you to resolve a dispute online, case %(number)s. "
-              "Open this link to join or decline: %(url)s",
-              inviter=inviter_name, number=case.number, url=invitation_url(party)),
-            case=case,
-        )
+    db.session.flush()
+    service.serve(
+        case, party, "invitation",
+        _("%(inviter)s invites you to resolve a dispute online, case %(number)s. "
+          "Open this link to join or decline:", inviter=inviter_name, number=case.number),
+        service.path_of("cases.invitation", token=party.invite_token),
+        subject=_("Invitation to resolve a dispute online (%(number)s)", number=case.number), actor=actor)
+    if party.side is Side.respondent:
+        service.await_response(party, party.invited_at or utcnow())
 
 
 def file_case(actor, channel: Channel, dispute: DisputeDetails, claimant: PartyDetails,
@@ -114,9 +116,6 @@ def file_case(actor, channel: Channel, dispute: DisputeDetails, claimant: PartyD
         claimant_party.user_id = actor.id
         claimant_party.status = PartyStatus.joined
         claimant_party.responded_at = now
-    else:
-        _invite(case, claimant_party, organization.name if organization else claimant.name)
-    _invite(case, respondent_party, claimant.name)
     audit.record(case, api_client or actor, "case_filed", {
         "number": case.number, "channel": channel, "category": dispute.category,
         "description": dispute.description, "claim": dispute.claim,
@@ -124,6 +123,9 @@ def file_case(actor, channel: Channel, dispute: DisputeDetails, claimant: PartyD
         "claimant": claimant.name, "respondent": respondent.name,
         "organization": organization.id if organization else None, "external_ref": external_ref,
     })
+    if channel is not Channel.web:
+        _invite(case, claimant_party, organization.name if organization else claimant.name, api_client or actor)
+    _invite(case, respondent_party, claimant.name, api_client or actor)
     logger.info("Case %s filed via %s by %s", case, channel.value, audit.actor_label(api_client or actor))
     return case
 
@@ -146,14 +148,17 @@ def _check_answerable(party: CaseParty, user):
         raise CaseError(_l("You act for a party in this case; you cannot also be a party to it."))
 
 
-def join_case(party: CaseParty, user) -> None:
-    """The invited person takes their seat in the case."""
+def join_case(party: CaseParty, user, addresses: tuple[list[str], list[str], bool] | None = None) -> None:
+    """The invited person takes their seat in the case, confirming where they accept service
+    (``addresses``: phone numbers, e-mail addresses, consent to electronic service)."""
     _check_answerable(party, user)
     party.user_id = user.id
     party.status = PartyStatus.joined
     party.responded_at = utcnow()
     party.invite_token = None
     audit.record(party.case, user, "party_joined", {"side": party.side, "name": user.name})
+    if addresses is not None:
+        service.confirm_addresses(party, user, *addresses)
     _notify_other_side(party, _("%(name)s joined case %(number)s.", name=user.name, number=party.case.number))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 
 from odr.cases import audit, labels, operations as ops, todo, workflow
 from odr.cases.access import get_case_or_404
-from odr.cases.forms import DeclineForm, DisputeForm, MoveForm, RouteForm
+from odr.cases.forms import DeclineForm, DisputeForm, MoveForm, RouteForm, ServiceAddressForm
+from odr.cases.service import operations as service
 from odr.cases.models import Category, Channel, Organization, OrgType, PartyStatus
 from odr.cases.stages import STAGE_ORDER, stage_status, visited_stages
 from odr.extensions import db
@@ -157,24 +158,55 @@ def _party_or_404(token):
     return party
 
 
+def _service_form(party, formdata=None):
+    """The service address confirmation, filled in with the contacts the case and the account know."""
+    if formdata is not None:
+        return ServiceAddressForm()
+    user = current_user if current_user.is_authenticated else None
+    return ServiceAddressForm(formdata=None, data={
+        "service_phones": party.phone or (user.phone if user is not None else "") or "",
+        "service_emails": party.email or (user.email if user is not None else "") or "",
+        "service_consent": False})
+
+
+def _invitation_page(party, status=200, **context):
+    context.setdefault("decline_form", DeclineForm())
+    context.setdefault("service_form", _service_form(party))
+    return render_template("cases/invitation.html", party=party, case=party.case, **context), status
+
+
 @bp.get("/join/<token>")
 def invitation(token):
     """What an invited person sees first: what the case is about, join or decline."""
     party = _party_or_404(token)
     todo.remember_opened_invitation(token)
-    return render_template("cases/invitation.html", party=party, case=party.case, decline_form=DeclineForm())
+    return _invitation_page(party)
 
 
 @bp.post("/join/<token>/accept")
 @login_required
 def accept_invitation(token):
+    """Join, confirming where one accepts service (送达地址确认书). A request without the
+    confirmation's fields joins all the same; the party is then asked to confirm on their to-do list."""
     party = _party_or_404(token)
+    form = _service_form(party, formdata=True)
+    addresses = None
+    if "service_phones" in request.form or "service_emails" in request.form:
+        if not form.validate_on_submit():
+            return _invitation_page(party, 400, service_form=form)
+        try:
+            phones, emails = service.parse_addresses(form.service_phones.data, form.service_emails.data)
+            if not form.service_consent.data:
+                raise service.InvalidAddresses(_("Consent to electronic service to confirm these addresses."))
+        except service.ServiceError as exc:
+            return _invitation_page(party, 422, service_form=form, error=exc.reason)
+        addresses = (phones, emails, True)
     try:
-        ops.join_case(party, current_user._get_current_object())
+        ops.join_case(party, current_user._get_current_object(), addresses)
         todo.forget_opened_invitation(token)
     except ops.CaseError as exc:
         db.session.rollback()
-        return render_template("cases/invitation.html", party=party, case=party.case, decline_form=DeclineForm(), error=exc.reason), 409
+        return _invitation_page(party, 409, service_form=form, error=exc.reason)
     flash(_("You joined case %(number)s.", number=party.case.number), "success")
     return redirect(url_for("cases.show", number=party.case.number), code=303)
 
@@ -185,13 +217,13 @@ def decline_invitation(token):
     party = _party_or_404(token)
     form = DeclineForm()
     if not form.validate_on_submit():
-        return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form), 400
+        return _invitation_page(party, 400, decline_form=form)
     try:
         ops.decline_invitation(party, current_user._get_current_object(), form.reason.data)
         todo.forget_opened_invitation(token)
     except ops.CaseError as exc:
         db.session.rollback()
-        return render_template("cases/invitation.html", party=party, case=party.case, decline_form=form, error=exc.reason), 409
+        return _invitation_page(party, 409, decline_form=form, error=exc.reason)
     return redirect(url_for("cases.declined", number=party.case.number), code=303)
 
 

@@ -88,6 +88,13 @@ def unregistered_guards() -> set[str]:
 
 
 award_sealed = feature_guard("award_sealed", _l("The award is issued when every arbitrator has signed it."))
+def respondent_silent(case: Case):
+    """The respondent let the time to answer the invitation pass (:mod:`odr.cases.service`)."""
+    from odr.cases.service.operations import respondent_silent as silent
+
+    return silent(case)
+
+
 negotiated_agreement_sealed = feature_guard(
     "negotiated_agreement_sealed", _l("A case settles by negotiation when both parties have signed the settlement agreement."))
 
@@ -108,6 +115,8 @@ MOVES: dict[tuple[Stage, Target], Move] = {
     (Stage.consultation, Stage.assessment): Move(PARTIES | CENTER),
     # A grid worker sent to the dispute (``odr.field``) refers what was not settled on the spot.
     (Stage.consultation, Stage.mediation): Move(CENTER | {"grid_worker"}),
+    # The respondent never answered the invitation: the claimant may go on to court at once.
+    (Stage.consultation, Stage.litigation): Move(PARTIES | CENTER, (respondent_silent,)),
     # By the platform too: a direct negotiation (``odr.negotiate``) whose time ran out goes on to mediation.
     (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER, by_platform=True),
     (Stage.assessment, Stage.arbitration): Move(PARTIES | CENTER, (respondent_joined, has_arbitration_basis)),

@@ -12,6 +12,8 @@ Layout (format ``odr-court-bundle`` 1.1; JSON Schemas in ``docs/court-bundle-*.s
     documents/…pdf           the signed documents (agreement, record of undisputed facts, …)
     evidence/…               evidence originals the parties shared with everyone
     recordings/…             (added by features that record: odr.documents.case_file)
+    service/proof-of-service.pdf  the proof of service (送达回证), sealed (odr.documents.proof_of_service)
+    service/service.json     every served notice and each party's addresses for service
 
 Written by streaming: each file is copied into the ZIP in chunks while its hash is computed
 and compared with the hash the platform stored for it, so memory does not grow with the size of
@@ -144,6 +146,26 @@ def case_data(case: Case, files: list[BundleFile], withheld: int) -> dict:
         "evidence": [f.extra | {"file": f.name, "description": f.description} for f in files
                      if f.name.startswith("evidence/")],
         "evidence_withheld": withheld,
+        "service": service_summary(case),
+    }
+
+
+def service_summary(case: Case) -> dict:
+    """How the respondent was served (the proof is ``service/proof-of-service.pdf``), and whether
+    they let the deadline pass without answering."""
+    from odr.cases.service import operations as service
+
+    respondent = case.respondent
+    served = service.how_served(respondent) if respondent is not None else []
+    silent = service.no_response(case)
+    return {
+        "respondent_served": [{"kind": r["kind"], "channel": r["channel"], "address": r["address"],
+                               "document_sha256": r["document_sha256"], "sent_at": _iso(r["sent_at"]),
+                               "accepted_at": _iso(r["accepted_at"]), "first_opened_at": _iso(r["first_opened_at"])}
+                              for r in served],
+        "respondent_did_not_respond_at": _iso(silent.no_response_at) if silent is not None else None,
+        "respondent_response_due_at": _iso(silent.response_due_at) if silent is not None else None,
+        "proof_of_service": "service/proof-of-service.pdf",
     }
 
 

@@ -69,6 +69,12 @@ LABELS = {
         "evidence": "证据和证据来源",
         "evidence_text": "下列证据由当事人在调解中提交，原件见案件卷宗 evidence/ 目录：",
         "no_evidence": "原告将在诉讼中另行提交证据。",
+        "served": "平台已以电子方式向被告送达：{how}。送达情况详见案件卷宗中的送达回证（service/proof-of-service.pdf）。",
+        "no_response": "被告未在{due}前对在线纠纷解决的邀请作出回应（未加入，也未拒绝）。",
+        "served_item": "{channel} {address}（{date}发送{opened}）",
+        "opened": "，{date}打开",
+        "sms": "短信",
+        "email": "电子邮件",
         "to": "此致",
         "signer": "具状人（原告）",
         "enclosures": ("附：本起诉状副本一份（按被告人数提交）；案件卷宗（含调解中形成的文件及证据）；"
@@ -101,6 +107,14 @@ LABELS = {
         "evidence_text": ("The parties handed in the following in the mediation; the originals are in evidence/ "
                           "of the case file:"),
         "no_evidence": "The plaintiff will hand in evidence in the proceedings.",
+        "served": ("The platform served the defendant electronically: {how}. The proof of service is in the case "
+                   "file (service/proof-of-service.pdf)."),
+        "no_response": ("The defendant did not respond to the invitation to resolve the dispute online by {due} "
+                        "(neither joined nor declined)."),
+        "served_item": "{channel} to {address} (sent {date}{opened})",
+        "opened": ", opened {date}",
+        "sms": "SMS",
+        "email": "e-mail",
         "to": "To",
         "signer": "Plaintiff (signing)",
         "enclosures": ("Enclosed: a copy of this complaint for each defendant; the case file (with the documents "
@@ -181,6 +195,26 @@ def _mediation_history(case: Case, labels: dict, lang: str) -> dict:
     return {"text": text, "record": intro, "quoted": quoted, "record_note": note}
 
 
+def _service(case: Case, labels: dict, lang: str) -> str:
+    """How the defendant was served (:mod:`odr.cases.service`), and that they did not respond when so."""
+    from odr.cases.service import operations as service
+    from odr.documents import layout
+
+    respondent = case.respondent
+    served = service.how_served(respondent) if respondent is not None else []
+    if not served:
+        return ""
+    how = labels["comma"].join(labels["served_item"].format(
+        channel=labels.get(r["channel"], r["channel"]), address=r["address"], date=layout.local_date(r["sent_at"], lang),
+        opened=labels["opened"].format(date=layout.local_date(r["first_opened_at"], lang)) if r["first_opened_at"] else "")
+        for r in served)
+    text = labels["served"].format(how=how)
+    silent = service.no_response(case)
+    if silent is not None:
+        text = labels["no_response"].format(due=layout.local_date(silent.response_due_at, lang)) + text
+    return text
+
+
 def _evidence(case: Case) -> list[str]:
     from odr.cases.evidence import shared_evidence
 
@@ -206,6 +240,7 @@ def render_complaint(case: Case, court_name: str, lang: str, *, addresses: Addre
         "complaint.html", labels, case_number=case.number, attachments=[layout.audit_attachment(case)],
         parties=_party_rows(case, addresses, labels), claims=claims, amount=amount, description=case.description,
         category=labels["category"][case.category], history=_mediation_history(case, labels, lang),
+        service=_service(case, labels, lang),
         evidence=_evidence(case), court=court_name, on=written, signer_dates=False,
         signers=[layout.Signer(labels["signer"], layout.party_name(claimant))])
     logger.info("Case %s: complaint to %s rendered (%s bytes)", case, court_name[:60], len(pdf))

@@ -35,6 +35,8 @@ from flask_babel import lazy_gettext as _l
 from odr.cases import audit, workflow
 from odr.cases import operations as case_ops
 from odr.cases.notices import joined_users, notify_users
+from odr.cases.service import operations as service_ops
+from odr.cases.service.operations import Served
 from odr.cases.models import Case, Organization, OrgType, Outcome, Stage
 from odr.court.models import CourtResult, Handoff, HandoffKind, HandoffStatus
 from odr.documents import checkpoints
@@ -145,7 +147,9 @@ def hand_off(case: Case, court: Organization, actor, kind: HandoffKind | None = 
     audit.record(case, actor, "court_handoff", {"handoff": handoff.id, "court": court.name, "kind": kind.value,
                                                 "bundle_sha256": sha, "bundle_size": size,
                                                 "checkpoint": checkpoint.sha256})
-    _notify(case, _("Case %(number)s was handed to %(court)s.", number=case.number, court=court.name))
+    notify_users(case, joined_users(case), _("Case %(number)s was handed to %(court)s.", number=case.number,
+                                             court=court.name),
+                 served=Served("handoff", service_ops.path_of("cases.show", number=case.number), sha))
     logger.info("Case %s handed to %s (%s, bundle %s)", case, court.name, kind.value, sha[:12])
     return handoff
 

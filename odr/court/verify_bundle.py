@@ -8,7 +8,9 @@
   holds the chain's head, and the chain agrees with each: not shorter than a checkpoint counted
   (its end cut off), the same hash where it states one (not changed and hashed again);
 - every PDF's signatures are intact and trusted, and nothing changed after the last one (the
-  index is an unsigned PDF/A and only checked by its hash).
+  index is an unsigned PDF/A and only checked by its hash);
+- the service records (``service/service.json``) are complete, each with the SHA-256 of what was
+  served, and the sealed proof of service (``service/proof-of-service.pdf``) is there.
 
 Files are read in chunks: checking a bundle of any size takes little memory. A ZIP is anyone's
 to make, so nothing in it is trusted before it is checked, and every way it can be broken is a
@@ -219,6 +221,36 @@ def _check_pdf(zf: zipfile.ZipFile, name: str, size: int, roots, report: BundleR
         report.checked.append(f"{name}: {len(result.signatures)} signatures intact and trusted")
 
 
+SERVICE_JSON = "service/service.json"
+SERVICE_PDF = "service/proof-of-service.pdf"
+_SERVICE_RECORD_KEYS = {"id", "side", "kind", "document_sha256", "channel", "address", "sent_at", "accepted_at",
+                        "first_opened_at", "error"}
+
+
+def _check_service(zf: zipfile.ZipFile, listed: dict, report: BundleReport) -> None:
+    """The service records (schema ``docs/court-bundle-service.schema.json``) are readable, each
+    complete, and the sealed proof of service that prints them is in the bundle."""
+    import re
+
+    try:
+        data = _json(zf.read(SERVICE_JSON))
+        if data.get("format") != "odr-service" or not isinstance(data.get("records"), list):
+            raise ValueError("not the service records")
+        for n, record in enumerate(data["records"], 1):
+            if not isinstance(record, dict) or not _SERVICE_RECORD_KEYS <= record.keys():
+                raise ValueError(f"record {n} is incomplete")
+            if not re.fullmatch(r"[0-9a-f]{64}", str(record["document_sha256"])) \
+                    or record["channel"] not in ("sms", "email"):
+                raise ValueError(f"record {n}: no SHA-256 of what was served, or an unknown channel")
+    except (ValueError, KeyError, TypeError, AttributeError, *READ_ERRORS) as exc:
+        report.problems.append(f"{SERVICE_JSON}: {str(exc)[:100]}")
+        return
+    if SERVICE_PDF not in listed:
+        report.problems.append(f"{SERVICE_PDF}: missing: the service records come with the sealed proof of service")
+        return
+    report.checked.append(f"{SERVICE_JSON}: {len(data['records'])} service records")
+
+
 def verify_bundle(path_or_file, roots, *, max_members: int = MAX_MEMBERS,
                   max_total_bytes: int = MAX_TOTAL_BYTES) -> BundleReport:
     """Check the bundle at ``path_or_file`` against the trust ``roots`` (asn1crypto certificates)."""
@@ -279,6 +311,8 @@ def verify_bundle(path_or_file, roots, *, max_members: int = MAX_MEMBERS,
                 _check_audit(zf, report, witnessed)
             elif name.endswith(".pdf") and name not in UNSIGNED:
                 _check_pdf(zf, name, size, roots, report)
+        if SERVICE_JSON in listed and SERVICE_JSON in members:
+            _check_service(zf, listed, report)
         if "audit.jsonl" not in listed:
             report.problems.append("audit.jsonl: missing from the manifest")
         if CHECKPOINTS not in listed and manifest.get("format_version") != "1.0":

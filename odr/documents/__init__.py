@@ -8,7 +8,8 @@ def init_app(app) -> None:
 
     from odr.cases.labels import register_actions
     from odr.cases.todo import register_source
-    from odr.documents import todo, views
+    from odr.documents import proof_of_service, todo, views
+    from odr.documents.case_file import register_contribution
 
     register_source(todo.steps)  # documents waiting for the person's signature
     register_actions({
@@ -19,5 +20,6 @@ def init_app(app) -> None:
         "document_signed": _l("Document signed"),
         "document_sealed": _l("Document sealed by the platform"),
     })
+    register_contribution(proof_of_service.bundle_files)  # the proof of service (送达回证) in every bundle
 
     app.register_blueprint(views.bp)

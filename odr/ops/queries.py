@@ -318,6 +318,14 @@ def performance_breakdown(by: str, scope: Scope, filters: Filters | None = None)
                                  (filters.start, filters.end) if filters is not None else None)
 
 
+def service_response(by: str, scope: Scope, filters: Filters) -> list:
+    """Response rate and mean hours to the first response of the respondents invited in the filters'
+    period, per channel the invitation was served by or per organisation (``odr.cases.service``)."""
+    from odr.cases.service.operations import response_figures
+
+    return response_figures(by, _performance_where(scope, filters), (filters.start, filters.end))
+
+
 def red_list(scope: Scope, page: int = 1, per_page: int = 25, now: datetime | None = None,
              filters: Filters | None = None) -> tuple[Page, dict]:
     """Open red cases, most urgent first: those a signal makes red (few, kept in

@@ -116,6 +116,25 @@ def build(scope: queries.Scope, filters: queries.Filters, names: set[str] | None
               f"{r.mean_days:.1f}" if r.mean_days is not None else "—"] for r in rows],
             chart=charts.bar_chart([(render(r.key), round(r.rate * 100)) for r in rows], str(title),
                                    value_format=lambda v: f"{v:g}%"))
+    for by, title in (("channel", _l("Respondents' response by channel")),
+                      ("organization_id", _l("Respondents' response by organisation"))):
+        name = "response_by_" + ("channel" if by == "channel" else "organization")
+        if not want(name):
+            continue
+        rows = queries.service_response(by, scope, filters)
+        if by == "organization_id":
+            names_ = queries.organization_names({r.key for r in rows if r.key is not None})
+            render = lambda v, n=names_: str(_l("Not routed")) if v is None else n.get(v, f"#{v}")  # noqa: E731
+        else:
+            render = lambda v: {"sms": str(_l("SMS")), "email": str(_l("E-mail"))}.get(v, str(v))  # noqa: E731
+        out[name] = Table(
+            name, title, [_l("Organisation") if by == "organization_id" else _l("Served by"),
+                          _l("Respondents invited"), _l("Answered"), _l("Response rate"),
+                          _l("Mean hours to first response")],
+            [[render(r.key), r.invited, r.responded, _percent(r.rate) if r.rate is not None else "—",
+              f"{r.mean_hours:.1f}" if r.mean_hours is not None else "—"] for r in rows],
+            chart=charts.bar_chart([(render(r.key), round((r.rate or 0) * 100)) for r in rows], str(title),
+                                   value_format=lambda v: f"{v:g}%"))
     if want("mediators"):
         rows = queries.mediators(scope, filters)
         out["mediators"] = Table(

@@ -10,6 +10,7 @@ from odr.auth.models import Role
 from odr.cases import audit
 from odr.cases.models import Case, CaseParty, Channel, Event, PartyStatus, Stage
 from odr.extensions import db
+from odr.cases.service.models import ServiceRecord
 from odr.outbox import OutboxMessage
 
 GOOD = {
@@ -36,9 +37,11 @@ def test_party_files_a_case_and_gets_number_timeline_and_invitation(client, logi
     assert case.amount_claimed == Decimal("6000.00") and case.district == "海淀区"
     assert case.claimant.user_id == user.id and case.claimant.status is PartyStatus.joined
     assert case.respondent.phone == "+8613900139000" and case.respondent.status is PartyStatus.invited
-    # The invitation went out by SMS with the link.
+    # The invitation was served by SMS with a link of the respondent's own, leading to the invitation.
     sms = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "+8613900139000"))
-    assert case.respondent.invite_token in sms.body and sms.sent_at is not None
+    served = db.session.scalar(sa.select(ServiceRecord).where(ServiceRecord.outbox_message_id == sms.id))
+    assert f"/s/{served.token}" in sms.body and sms.sent_at is not None and served.kind == "invitation"
+    assert served.target == f"/cases/join/{case.respondent.invite_token}"
     page = client.get(resp.location).get_data(as_text=True)
     assert case.number in page and 'aria-current="step"' in page
     assert f"http://odr.test/cases/join/{case.respondent.invite_token}" in page
@@ -203,6 +206,9 @@ def test_workflow_refusal_is_shown_with_its_reason(client, login, make_case):
     login(client, case.claimant.user)
     client.post("/lang", data={"lang": "en"})
     resp = client.post(f"/cases/{case.number}/move", data={"to": "litigation"})
+    # straight to court only once the respondent let the time to answer pass (odr.cases.service)
+    assert resp.status_code == 409 and "still has time to answer" in resp.get_data(as_text=True)
+    resp = client.post(f"/cases/{case.number}/move", data={"to": "settled"})
     assert resp.status_code == 409 and "cannot go from" in resp.get_data(as_text=True)
     resp = client.post(f"/cases/{case.number}/move", data={"to": "nonsense"})
     assert resp.status_code == 400

@@ -33,7 +33,7 @@ def test_party_moves_case_and_event_is_written_in_the_same_transaction(make_case
 
 
 @pytest.mark.parametrize("start, target, reason_part", [
-    ((), Stage.litigation, "cannot go from"),
+    ((), Stage.litigation, "still has time to answer"),  # until the respondent is recorded as silent
     ((), Outcome.settled, "cannot go from"),
     ((Stage.assessment,), Stage.consultation, "cannot go from"),
     ((Stage.assessment,), Stage.arbitration, "not joined"),

@@ -94,14 +94,22 @@ def test_other_party_joins(phone, server, shot, layout):
     a = phone().new_page()
     number, invite_url = claimant_files_a_case(a, layout, server, shot)
 
-    # The invitation went out by SMS to the number the claimant gave, with the same link.
+    # The invitation was served by SMS to the number the claimant gave, with a link of the
+    # respondent's own that leads to the invitation (odr.cases.service).
+    from odr.cases.service.models import ServiceRecord
+
     with server.app.app_context():
         sms = OutboxMessage.query.filter_by(recipient=RESPONDENT["e164"]).one()
-        assert invite_url in sms.body and number in sms.subject
+        served = ServiceRecord.query.filter_by(outbox_message_id=sms.id).one()
+        assert f"/s/{served.token}" in sms.body and number in sms.subject
+        assert invite_url.endswith(served.target)
         assert sms.sent_at is not None
 
     b = phone().new_page()
     other_party_signs_up_from(b, layout, invite_url, shot)
+    # Joining confirms where one accepts service (送达地址确认书): the phone the invitation came to.
+    expect(b.locator("input[name=service_phones]")).to_have_value(RESPONDENT["e164"])
+    b.locator("#service_consent").check()
     b.locator("button#join").tap()
     expect(b).to_have_url(re.compile(rf"/cases/{number}$"))
     expect(b.locator(".parties .status")).to_have_count(2)
@@ -117,10 +125,11 @@ def test_other_party_joins(phone, server, shot, layout):
     expect(a.locator(".parties .status.joined")).to_have_count(2)
     expect(a.locator("input[data-invite]")).to_have_count(0)
     history = a.locator("ol.history li")
-    expect(history).to_have_count(2)
+    expect(history).to_have_count(3)
     expect(history.nth(0)).to_contain_text("Case filed")
     expect(history.nth(1)).to_contain_text("Joined the case")
     expect(history.nth(1)).to_contain_text(RESPONDENT["name"])
+    expect(history.nth(2)).to_contain_text("Service address confirmed")  # in the same transaction
     layout.check(a)
     shot(a, "4-case-joined-claimant")
     layout.assert_all_fit()

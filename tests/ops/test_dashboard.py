@@ -174,9 +174,10 @@ def test_dashboard_page_shows_red_list_first_and_a_chart_per_figure(world, clien
     for case in ("c3", "m1", "o1"):
         assert world.cases[case].number in html
     assert "days past the deadline" in html
-    # ten figures, and voluntary performance by organisation and by category
-    # 12 charts, each with its CSV; field dispatch adds 4 tables (odr.cases.figures) with theirs.
-    assert html.count("<svg") == 12 and html.count('class="csv"') == 12 + 4
+    # ten figures, voluntary performance by organisation and by category, and the respondents'
+    # response by channel and by organisation (odr.cases.service)
+    # field dispatch adds 4 tables (odr.cases.figures) with their CSV.
+    assert html.count("<svg") == 14 and html.count('class="csv"') == 14 + 4
 
 
 def test_search_by_number_name_and_phone(world, client, login_en):

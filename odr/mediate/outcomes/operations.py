@@ -30,6 +30,7 @@ from odr.links import absolute_url
 from odr.mediate.access import is_mediator
 from odr.mediate.models import OutcomeApproval, OutcomeDocument, OutcomeKind, OutcomeStatus, Proposal
 from odr.cases.notices import joined_parties, joined_users, notify_users
+from odr.cases.service.operations import Served
 from odr.mediate.outcomes.proposals import accepted_proposal, schedule_of
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -282,7 +283,8 @@ def send(document: OutcomeDocument, case: Case, mediator) -> None:
     else:
         text = _("The record of undisputed facts of case %(number)s is ready. Please read it and approve it or ask for changes: %(link)s",
                  number=case.number, link=absolute_url("mediate.outcome", number=case.number))
-    notify_users(case, joined_users(case), text)
+    notify_users(case, joined_users(case), text, served=Served.link(
+        "document", absolute_url("mediate.outcome", number=case.number), content_digest(document.content)))
 
 
 def editable(document: OutcomeDocument) -> bool:

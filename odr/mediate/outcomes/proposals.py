@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases import audit
 from odr.cases.notices import joined_parties, notify_users
+from odr.cases.service.operations import Served
 from odr.cases.models import Case, Stage
 from odr.extensions import db
 from odr.forms import MAX_AMOUNT
@@ -184,7 +185,8 @@ def make_proposal(case: Case, author, *, amount: Decimal | None, terms: str, sch
     logger.info("Proposal %s in case %s made by %s", proposal.id, case, audit.actor_label(author))
     notify_users(case, [p.user for p in addressees(proposal, case)],
             _("A new settlement proposal in case %(number)s is waiting for your answer: %(link)s",
-              number=case.number, link=absolute_url("mediate.proposals", number=case.number)))
+              number=case.number, link=absolute_url("mediate.proposals", number=case.number)),
+            served=Served.link("proposal", absolute_url("mediate.proposals", number=case.number)))
     return proposal
 
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr import outbox
 from odr.cases import audit, labels, rooms
+from odr.cases.service.operations import Served, serve_parties
 from odr.cases.rooms import HOST
 from odr.cases.notices import joined_users
 from odr.cases.models import Case, Stage
@@ -118,9 +119,14 @@ def calendar_url(session: MediationSession) -> str:
     return absolute_url("mediate.session_calendar", number=session.case.number, sid=session.id)
 
 
-def _tell(users, case: Case, subject: str, body: str, attachment: outbox.Attachment | None = None) -> None:
+def _tell(users, case: Case, subject: str, body: str, attachment: outbox.Attachment | None = None,
+          served: Served | None = None) -> None:
+    """Tell ``users``; with ``served``, the case's parties among them are served with proof."""
+    users = list(users)
+    done = serve_parties(case, users, body, served, subject=subject, attachment=attachment) \
+        if served is not None else set()
     for user in users:
-        if user is not None and user.contact:
+        if user is not None and user.contact and user.id not in done:
             outbox.enqueue(user.contact, subject, body, case=case, attachment=attachment)
 
 
@@ -159,7 +165,8 @@ def _invite(session: MediationSession) -> None:
              url=sessions_url(case), calendar=calendar_url(session))
     ics = outbox.Attachment(filename=f"mediation-{case.number}-{session.id}.ics",
                             mimetype="text/calendar", text=calendar_file(session).decode())
-    _tell(participants(session), case, subject, body, attachment=ics)
+    _tell(participants(session), case, subject, body, attachment=ics,
+          served=Served.link("session_notice", sessions_url(case)))
 
 
 # --- use cases ---------------------------------------------------------------------------
