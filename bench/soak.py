@@ -67,7 +67,8 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 KINDS = ("chat", "room", "upload", "intake")
 WEIGHTS = (4, 3, 1, 2)
-HTTP_TIMEOUT = 20
+#: How long a user waits for an answer (a browser, or a proxy in front of the server, waits about as long).
+HTTP_TIMEOUT = 60
 #: An acknowledgement lost with a killed worker is waited for this long (the users pause meanwhile).
 CHAT_TIMEOUT = 10
 
@@ -93,9 +94,18 @@ def instance_env(folder: Path, database_url: str, jobs_interval: int = 2) -> dic
 
 
 def empty_postgres(url: str) -> None:
+    """Create the database if it is not there, and empty it."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(_sa_url(url), isolation_level="AUTOCOMMIT")
+    target = sa.engine.make_url(_sa_url(url))
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
+                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+    engine = sa.create_engine(target, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
