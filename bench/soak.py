@@ -68,7 +68,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 KINDS = ("chat", "room", "upload", "intake")
 WEIGHTS = (4, 3, 1, 2)
 #: How long a user waits for an answer (a browser, or a proxy in front of the server, waits about as long).
-HTTP_TIMEOUT = 60
+HTTP_TIMEOUT = 30
 #: An acknowledgement lost with a killed worker is waited for this long (the users pause meanwhile).
 CHAT_TIMEOUT = 10
 
@@ -239,12 +239,12 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError(f"no gunicorn worker within {timeout:.0f} s\n{self.tail()}")
 
-    def leftovers(self) -> list[int]:
+    def leftovers(self) -> list[str]:
         """Processes of this instance still running (besides the current master and its children)."""
         mine = str(self.folder).encode()
         alive = self.process.pid if self.process and self.process.poll() is None else None
         found = []
-        for pid, ppid, _cmdline in _processes():
+        for pid, ppid, cmdline in _processes():
             if pid in (alive, os.getpid()) or (alive and ppid == alive):
                 continue
             try:
@@ -252,7 +252,7 @@ class Server:
             except OSError:
                 continue
             if b"ODR_INSTANCE_PATH=" + mine + b"\0" in environ + b"\0":
-                found.append(pid)
+                found.append(f"{pid} {cmdline[:80].replace(bytes(1), b' ').decode(errors='replace')}")
         return found
 
     def kill(self, target: str) -> int:
@@ -437,7 +437,8 @@ class User(threading.Thread):
         import socketio
 
         self.close_chat()
-        self.sio = socketio.Client(reconnection=False, handle_sigint=False)
+        # python-engineio gives up a websocket handshake after 5 s by default: as long as a request here.
+        self.sio = socketio.Client(reconnection=False, handle_sigint=False, request_timeout=HTTP_TIMEOUT)
         self.sio.connect(self.url, namespaces=[NS], transports=["websocket"], wait_timeout=HTTP_TIMEOUT,
                          headers={"Cookie": f"session={self.chat_cookie}", "User-Agent": UA})
         ack = self.sio.call("join", {"consultation_id": self.cid}, namespace=NS, timeout=HTTP_TIMEOUT)
@@ -648,7 +649,7 @@ class Soak:
         old_worker = self.server.wait_for_worker() if target == "worker" else None
         killed_at = time.monotonic()
         pid = self.server.kill(target)
-        leftovers: list[int] = []
+        leftovers: list[str] = []
         if target == "master":
             deadline = time.monotonic() + 5
             while (leftovers := self.server.leftovers()) and time.monotonic() < deadline:
@@ -659,7 +660,7 @@ class Soak:
                                           f"{leftovers}")
                 for orphan in leftovers:  # the next round must not inherit them
                     try:
-                        os.kill(orphan, signal.SIGKILL)
+                        os.kill(int(orphan.split()[0]), signal.SIGKILL)
                     except ProcessLookupError:
                         pass
             self.server.start()  # same port: nothing may hold it

@@ -77,7 +77,7 @@ def start_child(*args: str) -> subprocess.Popen:
     # Asked for in the child between fork and exec (the setting survives exec), so that it holds
     # while the child is still starting (seconds on a busy machine), before it could ask itself.
     proc = subprocess.Popen([sys.executable, "-m", "odr", *args], env=env,
-                            preexec_fn=lambda: die_with_parent(signal.SIGTERM, parent))
+                            preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent))
     atexit.register(_stop_child, proc)
     return proc
 
@@ -99,9 +99,10 @@ def watch_parent(stop: threading.Event) -> None:
     parent = int(os.environ.get("ODR_PARENT_PID") or 0)
     if not parent:
         return
-    # SIGTERM: the jobs runner finishes the run under way (one transaction each) and stops; the
-    # bridge stops at once. The loop below stays for systems without PR_SET_PDEATHSIG.
-    die_with_parent(signal.SIGTERM, parent)
+    # SIGKILL, as the server died: a jobs run under way (one transaction per job) is rolled back
+    # rather than finished beside the next server. The loop below stays for systems without
+    # PR_SET_PDEATHSIG.
+    die_with_parent(signal.SIGKILL, parent)
 
     def loop():
         while not stop.wait(1.0):
