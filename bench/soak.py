@@ -356,8 +356,10 @@ class Gate:
             self.open = is_open
             self.cond.notify_all()
 
-    def hold(self, timeout: float = 120.0) -> None:
-        """Close, and wait until no write is under way."""
+    def hold(self, timeout: float = 10.0) -> None:
+        """Close, and wait (up to ``timeout`` s) until no write is under way. A write still waiting
+        for its answer after that does not matter to the checks: they look for the writes
+        acknowledged before they began."""
         deadline = time.monotonic() + timeout
         with self.cond:
             self.open = False
