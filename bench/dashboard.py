@@ -153,6 +153,8 @@ PARTY_COLS = ["case_id", "side", "user_id", "name", "phone", "status", "invited_
 EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "created_at", "prev_hash", "hash",
               "hash_version"]
 TRANSFER_COLS = ["case_id", "api_client_id", "organization_id", "received_at", "accepted_at", "contacted_at"]
+DISPATCH_COLS = ["id", "case_id", "grid_id", "worker_id", "organization_id", "api_client_id", "status", "place",
+                 "received_at", "dispatched_at", "accepted_at", "contacted_at", "on_scene_at", "closed_at"]
 SCHEDULE_COLS = ["id", "case_id", "source", "payer_side", "created_at", "alert", "performed_at", "last_due_on"]
 SURVEY_COLS = ["case_id", "user_id", "side", "organization_id", "mediator_id", "outcome", "heard", "neutral",
                "understood", "ease", "would_use_again", "comment", "created_at"]
@@ -182,7 +184,31 @@ def after_rows(case, rng):
     return schedule, survey
 
 
-BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response", "performance_schedule", "survey_answer")
+BIG_TABLES = ("case", "case_party", "event", "ops_transfer_response", "field_dispatch", "performance_schedule",
+              "survey_answer")
+#: Grid workers (field dispatch): four per center, each center with two grids.
+WORKERS = range(900, 908)
+
+
+def dispatch_row(case, transfer):
+    """Every transfer went out to a grid worker of one of the two centers (odr.field): on the scene
+    200 s after reaching the party in four of five, and done within the hour — resolved on site or
+    referred — but for those of the last two hours, still open."""
+    cid = case["id"]
+    org = 1 if cid % 2 else 7
+    on_scene = transfer["contacted_at"] + timedelta(seconds=200) if cid % 5 else None
+    closed = None
+    if transfer["received_at"] < NOW - timedelta(hours=2):
+        closed = (on_scene or transfer["contacted_at"]) + timedelta(minutes=30)
+        status = "resolved" if cid % 10 < 8 else "referred"
+    else:
+        status = "on_scene" if on_scene else "contacted"
+    return dict(id=cid, case_id=cid, grid_id=(1 if org == 1 else 3) + (cid // 2) % 2,
+                worker_id=WORKERS[(0 if org == 1 else 4) + (cid // 4) % 4], organization_id=org,
+                api_client_id=transfer["api_client_id"], status=status, place="bench",
+                received_at=transfer["received_at"], dispatched_at=transfer["received_at"],
+                accepted_at=transfer["accepted_at"], contacted_at=transfer["contacted_at"], on_scene_at=on_scene,
+                closed_at=closed)
 
 
 def without_indexes(engine, build):
@@ -310,9 +336,20 @@ def base_rows(db, sa):
         db.session.add(RoleGrant(user_id=uid, role=Role(role), organization_id=org))
     for i in (1, 2, 3):
         db.session.add(ApiClient(id=i, name=f"sender-{i}", organization_id=1, token_hash=f"{i:064d}"))
+    from odr.field.models import Grid, GridWorker
+
+    for gid in (1, 2, 3, 4):
+        db.session.add(Grid(id=gid, name=f"网格{gid}", organization_id=1 if gid < 3 else 7, places=[f"地点{gid}"],
+                            polygon=[]))
+    for k, uid in enumerate(WORKERS):
+        org = 1 if k < 4 else 7
+        db.session.add(User(id=uid, email=f"u{uid}@bench.example", name=f"网格员{uid}"))
+        db.session.add(RoleGrant(user_id=uid, role=Role.grid_worker, organization_id=org))
+        db.session.flush()
+        db.session.add(GridWorker(grid_id=(1 if org == 1 else 3) + k % 2, user_id=uid, on_duty=True))
     db.session.commit()
     if db.engine.dialect.name == "postgresql":  # ids were given: move the sequences past them
-        for table in ("organization", "user", "role_grant", "api_client"):
+        for table in ("organization", "user", "role_grant", "api_client", "field_grid"):
             db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                        f"(SELECT max(id) FROM \"{table}\"))"))
         db.session.commit()
@@ -356,6 +393,7 @@ def load_rows(db, n, rng, totals):
             loader.add("event", EVENT_COLS, e)
         if transfer:
             loader.add("ops_transfer_response", TRANSFER_COLS, transfer)
+            loader.add("field_dispatch", DISPATCH_COLS, dispatch_row(case, transfer))
         schedule, survey = after_rows(case, rng)
         if schedule:
             loader.add("performance_schedule", SCHEDULE_COLS, schedule)
@@ -461,6 +499,8 @@ def queries_to_time(app):
     from odr.auth.models import User
     from odr.cases import operations as case_ops
     from odr.extensions import db
+    from odr.field import dashboard as field_dashboard
+    from odr.field import operations as field_ops
     from odr.ops import queries, transfers
 
     with app.app_context():
@@ -484,6 +524,14 @@ def queries_to_time(app):
             f"{who}: red list page 20": lambda s=scope: queries.red_list(s, 20, 25, NOW),
             f"{who}: red counts": lambda s=scope: queries.warning_counts(s, NOW),
             f"{who}: transfers per sender (7 d)": lambda s=scope: transfers.per_sender(s, since, NOW),
+        })
+    for who, orgs in (("admin", None), ("manager", set(center.organizations))):
+        named.update({
+            f"{who}: field open by grid (1-3-8 now)": lambda o=orgs: field_dashboard.open_by_grid(o, NOW),
+            f"{who}: field by grid (7 d)": lambda o=orgs: field_dashboard.period_by("grid", o, since, NOW),
+            f"{who}: field by worker (7 d)": lambda o=orgs: field_dashboard.period_by("worker", o, since, NOW),
+            f"{who}: field by sender (7 d)": lambda o=orgs: field_dashboard.period_by("sender", o, since, NOW),
+            f"{who}: field command room": lambda o=orgs: field_ops.command_room(o),
         })
     for who, scope in (("admin", everyone), ("manager", center)):
         named.update({

@@ -226,6 +226,8 @@ class Stats:
         self.phase = "connect"    # label of what is going on now, for errors without a message
         self.sent = {}            # client_id -> (label, time.monotonic() at send) until the peer receives it
         self.acked = {}           # client_id -> True/False (ok in the acknowledgement)
+        self.acked_ok = collections.Counter()  # label -> sends acknowledged ok
+        self.refused = collections.Counter()   # label -> sends refused as overload (retry: true)
         self.deliveries = []      # (label, t_send, latency s, t_receive) of deliveries to the other member
         self.sends = collections.Counter()   # label -> sends
         self.errors = collections.Counter()  # (label, description) -> count
@@ -289,7 +291,13 @@ class Bot:
     def _ack(self, client_id, label, ack):
         ok = bool(isinstance(ack, dict) and ack.get("ok"))
         self.stats.acked[client_id] = ok
-        if not ok:
+        if ok:
+            self.stats.acked_ok[label] += 1
+        elif isinstance(ack, dict) and ack.get("retry"):
+            # Past saturation: refused with a retryable answer (the page would re-send it later).
+            self.stats.sent.pop(client_id, None)
+            self.stats.refused[label] += 1
+        else:
             self.stats.sent.pop(client_id, None)
             self.stats.errors[(label, f"send refused: {ack.get('error') if isinstance(ack, dict) else ack}")] += 1
 
@@ -357,6 +365,16 @@ def saturation_plan(start: float, cfg: dict) -> list[tuple]:
     if cfg["saturation"] == "closed":
         d = cfg["duration"]
         return [("closed", "closed", start, start + d, cfg["pace"], start + WARMUP, start + d)]
+    if cfg["saturation"] == "none":
+        return []
+    if cfg["saturation"] == "overload":
+        # Fixed offered loads, a multiple of a saturation measured before, held whatever happens.
+        plan, t, s = [], start, cfg["overload_seconds"]
+        for factor in cfg["overload_factors"]:
+            rate = cfg["overload_of"] * factor
+            plan.append((f"over {factor:g}x", "hold", t, t + s, rate, t + STEP_WARMUP, t + s))
+            t += s + STEP_GAP
+        return plan
     plan, t, s = [], start, cfg["step_seconds"]
     for rate in cfg["steps"]:
         plan.append((f"ramp {rate}", "step", t, t + s, rate, t + STEP_WARMUP, t + s))
@@ -473,7 +491,8 @@ async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overload
     result_q.put((idx, {
         "deliveries": stats.deliveries, "sends": dict(stats.sends), "errors": dict(stats.errors),
         "lost": dict(lost), "duplicates": stats.duplicates, "cpu": cpu, "overload": overload,
-        "chat_backlog": chat_backlog,
+        "chat_backlog": chat_backlog, "refused": dict(stats.refused), "acked_ok": dict(stats.acked_ok),
+        "acked_ids": [c for c, ok in stats.acked.items() if ok],
         "active": len(active), "connected_at_end": connected_at_end,
         "lag_p99": {label: pct(v, 0.99) for label, v in stats.lag.items()},
     }))
@@ -525,7 +544,7 @@ def run_server(mode: str, env: dict, pairs: list[dict], args, tmp: str) -> dict:
             wpid = worker_pid(proc.pid)
             result["preflight"] = asyncio.run(_preflight(mode, url, pairs[0]))
             log(f"{mode}: preflight: {result['preflight']}")
-            result.update(drive(mode, url, pairs[1:], args, wpid))
+            result.update(drive(mode, url, pairs[1:], args, wpid, proc.pid))
         except BaseException:
             logfile.flush()
             with open(log_path) as f:
@@ -539,6 +558,10 @@ def run_server(mode: str, env: dict, pairs: list[dict], args, tmp: str) -> dict:
     result["server_log_errors"] = [line for line in lines if any(
         word in line for word in (" ERROR ", "[ERROR]", "[CRITICAL]", "Traceback", "WORKER TIMEOUT"))]
     result["server_log"] = log_path
+    if mode == "app" and args.saturation == "overload":
+        result["stored"] = count_stored(env, result.pop("acked_ids"))
+    else:
+        result.pop("acked_ids", None)
     result["diag"] = [line for line in lines if line.startswith("DIAG ")]
     if args.logs:
         os.makedirs(args.logs, exist_ok=True)
@@ -547,7 +570,81 @@ def run_server(mode: str, env: dict, pairs: list[dict], args, tmp: str) -> dict:
     return result
 
 
-def drive(mode, url, pairs, args, wpid) -> dict:
+def _count_stored(env: dict, client_ids: list, out) -> None:
+    os.environ.update(env)
+    import sqlalchemy as sa
+
+    from odr import create_app
+    from odr.consult.models import ConsultMessage
+    from odr.extensions import db
+
+    app = create_app(sockets=False)
+    found = collections.Counter()
+    with app.app_context():
+        for i in range(0, len(client_ids), 500):
+            chunk = client_ids[i:i + 500]
+            found.update(db.session.scalars(sa.select(ConsultMessage.client_id)
+                                            .where(ConsultMessage.client_id.in_(chunk))))
+        db.engine.dispose()
+    out.put((len(client_ids), sum(1 for c in client_ids if found[c] == 1),
+             sum(1 for c in client_ids if found[c] == 0), sum(1 for c in client_ids if found[c] > 1)))
+
+
+def count_stored(env: dict, client_ids: list) -> dict:
+    """After the server stopped: of the messages acknowledged ok, how many are in the database once,
+    missing, or more than once (in a child process: this one never imports the app)."""
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    p = ctx.Process(target=_count_stored, args=(env, client_ids, out))
+    p.start()
+    acked, once, missing, twice = out.get(timeout=600)
+    p.join(timeout=30)
+    return {"acked": acked, "once": once, "missing": missing, "duplicated": twice}
+
+
+def rss_mb(pid: int | None) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, TypeError):
+        pass
+    return float("nan")
+
+
+def worker_pids(arbiter_pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{arbiter_pid}/task/{arbiter_pid}/children") as f:
+            return sorted(int(x) for x in f.read().split())
+    except OSError:
+        return []
+
+
+class PageProbe(threading.Thread):
+    """A page request every ``every`` s while the chat is loaded: (time sent, seconds, status)."""
+
+    def __init__(self, port: int, path: str, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.port, self.path, self.every = port, path, every
+        self.samples = []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            t = time.monotonic()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                conn.request("GET", self.path)
+                status = conn.getresponse().status
+                conn.close()
+            except OSError as exc:
+                status = type(exc).__name__
+            self.samples.append((t, time.monotonic() - t, status))
+            self.stop.wait(max(0.0, self.every - (time.monotonic() - t)))
+
+
+def drive(mode, url, pairs, args, wpid, arbiter=None) -> dict:
     ctx = multiprocessing.get_context("fork")
     ready_q, result_q = ctx.Queue(), ctx.Queue()
     overloaded = ctx.Value("i", 0)
@@ -555,7 +652,10 @@ def drive(mode, url, pairs, args, wpid) -> dict:
     go_qs = [ctx.Queue() for _ in range(args.procs)]
     shares = [pairs[i::args.procs] for i in range(args.procs)]
     cfg = {"interval": args.interval, "duration": args.duration, "saturation": args.saturation, "pace": args.pace,
-           "steps": args.steps, "step_seconds": args.step_seconds, "connect_concurrency": args.connect_concurrency}
+           "steps": args.steps, "step_seconds": args.step_seconds, "connect_concurrency": args.connect_concurrency,
+           "overload_of": args.overload_of, "overload_factors": args.overload_factors,
+           "overload_seconds": args.overload_seconds}
+    pids_before = worker_pids(arbiter) if arbiter else []
     procs = [ctx.Process(target=_loadgen_process,
                          args=(i, mode, url, shares[i], cfg, ready_q, go_qs[i], result_q, overloaded, barrier))
              for i in range(args.procs)]
@@ -567,9 +667,11 @@ def drive(mode, url, pairs, args, wpid) -> dict:
         _, a, n = ready_q.get(timeout=600)
         active, total = active + a, total + n
     connect_secs = time.monotonic() - t0
-    threads = thread_count(wpid)
+    threads, rss = thread_count(wpid), rss_mb(wpid)
     log(f"{mode}: {active}/{total} clients connected and joined in {connect_secs:.1f} s "
-        f"({args.procs} load processes); the server worker has {threads} threads")
+        f"({args.procs} load processes); the server worker has {threads} threads, RSS {rss:.0f} MB")
+    if args.hold:
+        time.sleep(args.hold)  # connected and idle: do they stay?
     start = time.monotonic() + 1.0
     for q in go_qs:
         q.put((start, active) if active else None)
@@ -589,6 +691,8 @@ def drive(mode, url, pairs, args, wpid) -> dict:
         measure("chat", *plan[0][5:])
         log(f"{mode}: chat       measured: server worker CPU {cpu['chat'] * 100:3.0f}% of one core")
         _wait(barrier)  # the chat messages have arrived
+        probe = PageProbe(int(url.rsplit(":", 1)[1]), "/auth/login" if mode == "app" else "/")
+        probe.start()
         for step in saturation_plan(time.monotonic() + 1.0, cfg):
             label, kind = step[:2]
             plan.append(step)
@@ -599,6 +703,10 @@ def drive(mode, url, pairs, args, wpid) -> dict:
                 f"{'  (not kept up with: last step)' if kind == 'step' and overloaded.value else ''}")
             if kind == "step" and overloaded.value:
                 break
+        probe.stop.set()
+        probe.join(timeout=35)
+    else:
+        probe = None
 
     results = []
     for _ in procs:
@@ -608,7 +716,13 @@ def drive(mode, url, pairs, args, wpid) -> dict:
     for p in procs:
         p.join(timeout=30)
 
-    out = {"clients": total, "active": active, "connect_secs": connect_secs, "threads": threads,
+    pids_after = worker_pids(arbiter) if arbiter else []
+    out = {"clients": total, "active": active, "connect_secs": connect_secs, "threads": threads, "rss_mb": rss,
+           "rss_end_mb": rss_mb(wpid), "threads_end": thread_count(wpid), "workers_before": pids_before,
+           "workers_after": pids_after, "refused": collections.Counter(), "acked_ok": collections.Counter(),
+           "acked_ids": [c for r in results for c in r["acked_ids"]],
+           "disconnected": sum(n for r in results for (_, what), n in r["errors"].items()
+                               if "disconnected by the server" in what),
            "server_cpu": cpu, "machine": machine, "phases": {}, "errors": collections.Counter(),
            "lost": collections.Counter(), "overload": {},
            "duplicates": sum(r["duplicates"] for r in results),
@@ -619,6 +733,8 @@ def drive(mode, url, pairs, args, wpid) -> dict:
         out["lost"].update(r["lost"])
         sends.update(r["sends"])
         out["overload"].update(r["overload"])
+        out["refused"].update(r["refused"])
+        out["acked_ok"].update(r["acked_ok"])
     deliveries = collections.defaultdict(list)
     for r in results:
         for d in r["deliveries"]:
@@ -640,7 +756,7 @@ def drive(mode, url, pairs, args, wpid) -> dict:
         mine = deliveries[label]
         measured = [d[2] * 1000 for d in mine if a <= d[1] < b]
         received = sum(1 for d in mine if a <= d[3] < b)
-        offered = active / param if kind == "open" else (param if kind == "step" else None)
+        offered = active / param if kind == "open" else (param if kind in ("step", "hold") else None)
         out["phases"][label] = {
             "kind": kind, "offered": offered, "sent": sends[label], "delivered": len(mine),
             "rate": received / (b - a), "p50": pct(measured, 0.50), "p99": pct(measured, 0.99),
@@ -648,6 +764,8 @@ def drive(mode, url, pairs, args, wpid) -> dict:
             "loadgen_cpu": sum(r["cpu"].get(label, 0.0) for r in results) / (t1 - t0),
             "loop_lag_p99": max((r["lag_p99"].get(label, 0.0) for r in results), default=0.0) * 1000,
             "overload": out["overload"].get(label),
+            "refused": out["refused"].get(label, 0), "acked_ok": out["acked_ok"].get(label, 0),
+            "pages": [(dt, st) for t, dt, st in (probe.samples if probe else []) if t0 <= t < t1],
         }
     return out
 
@@ -683,7 +801,12 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     if args.saturation == "closed":
         print(f"  closed   : each client keeps 1 send in flight, at most one every {FLOOD_WINDOW / args.pace:g} s, "
               f"{args.duration:g} s, first {WARMUP:g} s not measured")
-    else:
+    elif args.saturation == "overload":
+        print(f"  overload : open-loop phases of {args.overload_seconds:g} s at "
+              f"{', '.join(f'{args.overload_of * f:.0f}' for f in args.overload_factors)} msgs/s offered "
+              f"({', '.join(f'{f:g}' for f in args.overload_factors)} x {args.overload_of:g}), held; "
+              "GET of a page every 0.5 s meanwhile")
+    elif args.saturation == "ramp":
         print(f"  ramp     : open-loop steps of {args.step_seconds:g} s ({', '.join(map(str, args.steps))} msgs/s "
               f"offered over all clients; first {STEP_WARMUP:g} s of each not measured) until one is not kept up with")
     print("  latency  : from emitting `send` to the other member's `message` event; "
@@ -691,16 +814,21 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     print(f"  machine  : {platform.python_implementation()} {platform.python_version()}, {platform.platform()}; "
           f"CPUs {load_before * 100:.0f}% busy in the second before the first server started")
     print()
-    print(f"  {'server':<8} {'phase':<10} {'offered':>7} {'sent':>6} {'msgs/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"  {'server':<8} {'phase':<10} {'offered':>7} {'sent':>6} {'refused':>7} {'msgs/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'srv CPU':>7} {'gen CPU':>7} {'gen lag':>7} {'machine':>7}")
     for mode, r in results.items():
         for label, ph in r["phases"].items():
             offered = f"{ph['offered']:.0f}" if ph["offered"] is not None else "-"
             flag = "  not kept up with" if ph["overload"] else ""
-            print(f"  {mode:<8} {label:<10} {offered:>7} {ph['sent']:>6} {ph['rate']:>7.0f} {ph['p50']:>8.1f} "
+            print(f"  {mode:<8} {label:<10} {offered:>7} {ph['sent']:>6} {ph['refused']:>7} {ph['rate']:>7.0f} {ph['p50']:>8.1f} "
                   f"{ph['p99']:>8.1f} {ph['max']:>8.1f} {r['server_cpu'].get(label, float('nan')) * 100:>6.0f}% "
                   f"{ph['loadgen_cpu'] * 100:>6.0f}% {ph['loop_lag_p99']:>5.1f}ms "
                   f"{r['machine'].get(label, float('nan')) * 100:>6.0f}%{flag}")
+    for mode, r in results.items():
+        print(f"  {mode:<8} connect: {r['active']}/{r['clients']} clients connected and joined in "
+              f"{r['connect_secs']:.1f} s; server worker {r['threads']} threads, RSS {r['rss_mb']:.0f} MB "
+              f"(at the end: {r['threads_end']} threads, {r['rss_end_mb']:.0f} MB); {r['connected_at_end']} "
+              f"still connected at the end, {r['disconnected']} disconnected by the server")
     print("  (srv CPU: the server's worker process, 100% = one core; gen: the load generators together, and the p99 "
           f"lateness of their event loops; machine: all {os.cpu_count()} CPUs busy = 100%)")
     print()
@@ -757,7 +885,7 @@ def report(results: dict, args, db_url: str, load_before) -> int:
         kept = (f"; highest step kept up with: {label} (delivered {ph['rate']:.0f} msgs/s, p99 {ph['p99']:.1f} ms)"
                 if label else "; no ramp step kept up with" if args.saturation == "ramp" else "")
         print(f"  {mode:<8} saturation: {rate:.0f} msgs/s delivered at most ({where}){kept}")
-        if args.saturation != "closed" and not any(ph["overload"] for ph in r["phases"].values()) and r["phases"]:
+        if args.saturation == "ramp" and not any(ph["overload"] for ph in r["phases"].values()) and r["phases"]:
             print(f"           NOTE: {mode} kept up with every step up to {args.steps[-1]} msgs/s (the flood-safe "
                   f"most for {n} clients): not saturated, its figure is a lower bound")
     if "app" in results and "ceiling" in results:
@@ -778,6 +906,37 @@ def report(results: dict, args, db_url: str, load_before) -> int:
             print(f"  chat phase, same offered load: p99 app / ceiling = {pa['p99']:.1f} / {pc['p99']:.1f} ms; "
                   f"server CPU {results['app']['server_cpu'].get('chat', 0) * 100:.0f}% / "
                   f"{results['ceiling']['server_cpu'].get('chat', 0) * 100:.0f}%")
+    for mode, r in results.items():
+        held = [(label, ph) for label, ph in r["phases"].items() if ph["kind"] == "hold"]
+        if not held:
+            continue
+        print()
+        print(f"  {mode:<8} overload (offered {', '.join(f'{f:g}' for f in args.overload_factors)} x "
+              f"{args.overload_of:g} msgs/s, {args.overload_seconds:g} s each):")
+        print(f"           {'phase':<10} {'offered':>7} {'sent':>6} {'ack ok':>6} {'refused':>7} {'deliv.':>6} "
+              f"{'msgs/s':>7} {'p99 ms':>8} {'pages':>5} {'page max s':>10} {'>1 s':>4}")
+        for label, ph in held:
+            pages = ph["pages"]
+            slow = sum(1 for dt, st in pages if dt >= 1.0 or st != 200)
+            print(f"           {label:<10} {ph['offered']:>7.0f} {ph['sent']:>6} {ph['acked_ok']:>6} {ph['refused']:>7} "
+                  f"{ph['delivered']:>6} {ph['rate']:>7.0f} {ph['p99']:>8.1f} {len(pages):>5} "
+                  f"{max((dt for dt, _ in pages), default=float('nan')):>10.2f} {slow:>4}")
+        lost_acked = sum(n for (label, what), n in r["lost"].items() if what.startswith("acked ok"))
+        same = r["workers_before"] == r["workers_after"] and r["workers_before"]
+        print(f"           server worker(s) {r['workers_before']} -> {r['workers_after']}: "
+              f"{'unchanged (stayed up)' if same else 'CHANGED (a worker died or was killed)'}")
+        print(f"           disconnected by the server: {r['disconnected']}; acknowledged ok but not delivered: "
+              f"{lost_acked}")
+        stored = r.get("stored")
+        if stored:
+            print(f"           database: of {stored['acked']} messages acknowledged ok (every phase), "
+                  f"{stored['once']} stored once, {stored['missing']} missing, {stored['duplicated']} more than once")
+        page_ok = all(dt < 1.0 and st == 200 for _, ph in held for dt, st in ph["pages"])
+        verdict = (same and not r["disconnected"] and not lost_acked and page_ok
+                   and (not stored or (stored["missing"] == 0 and stored["duplicated"] == 0)))
+        print(f"           => {'OK' if verdict else 'NOT MET'} (goal: worker up, 0 server disconnects, 0 acked lost, "
+              f"every page < 1 s)")
+        status = status or (0 if verdict else 1)
     if args.diagnose:
         print()
         for mode, r in results.items():
@@ -809,9 +968,18 @@ def main() -> int:
     ap.add_argument("--only", choices=["app", "ceiling"], help="run one server only")
     ap.add_argument("--interval", type=float, default=10.0,
                     help="chat phase: seconds between two messages of one client (default 10)")
-    ap.add_argument("--saturation", choices=["ramp", "closed"], default="ramp",
+    ap.add_argument("--saturation", choices=["ramp", "closed", "overload", "none"], default="ramp",
                     help="ramp: open-loop steps of rising load (default); closed: every client keeps one send in "
-                         "flight")
+                         "flight; overload: --overload-factors x --overload-of msgs/s for --overload-seconds each, "
+                         "held (acked messages checked against the database, a page probed every 0.5 s); none: "
+                         "connect (and --hold), chat phase only")
+    ap.add_argument("--overload-of", type=float, metavar="MSGS",
+                    help="overload: the app's saturation measured before (msgs/s); the phases offer multiples of it")
+    ap.add_argument("--overload-factors", default="2,5", help="overload: multiples of --overload-of (default 2,5)")
+    ap.add_argument("--overload-seconds", type=float, default=30, help="overload: seconds per phase (default 30)")
+    ap.add_argument("--hold", type=float, default=0,
+                    help="seconds to keep every client connected and idle after connecting (with --saturation "
+                         "none: the connect-only check)")
     ap.add_argument("--steps", help="ramp: comma-separated msgs/s (default 25,50,100,150,… up to clients x "
                                     f"{MAX_CLIENT_RATE:g})")
     ap.add_argument("--step-seconds", type=float, default=5.0, help="ramp: seconds per step (default 5)")
@@ -837,6 +1005,14 @@ def main() -> int:
         args.steps = [int(x) for x in args.steps.split(",") if x.strip()]
     else:
         args.steps = [s for s in RAMP_STEPS if s < most] + [most]
+    args.overload_factors = [float(x) for x in args.overload_factors.split(",") if x.strip()]
+    if args.saturation == "overload":
+        if not args.overload_of:
+            ap.error("--saturation overload needs --overload-of (the app's saturation msgs/s, from a ramp run)")
+        too_fast = [args.overload_of * f for f in args.overload_factors if args.overload_of * f > most]
+        if too_fast:
+            ap.error(f"overload {too_fast} msgs/s need more than {MAX_CLIENT_RATE:g} msgs/s per client: "
+                     f"raise --clients to {int(max(too_fast) / MAX_CLIENT_RATE) + 2}")
     too_fast = [s for s in args.steps if s > most]
     if too_fast:
         ap.error(f"steps {too_fast} need more than {MAX_CLIENT_RATE:g} msgs/s per client; /consult would refuse them")

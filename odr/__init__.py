@@ -47,9 +47,11 @@ def _features():
     """The case file's core and the features, in the order they plug in (DESIGN §2): each registers
     its own blueprints, audit actions, workflow guards, role sources, signed-document kinds, jobs and
     court-bundle contributions in its ``init_app``; nothing is wired by an import's side effect."""
-    from odr import api, arbitrate, assess, auth, cases, consult, court, documents, mediate, negotiate, ops, perform, survey, video
+    from odr import (api, arbitrate, assess, auth, cases, consult, court, documents, field, mediate, negotiate, ops,
+                     perform, survey, video)
 
-    return (auth, cases, documents, consult, assess, negotiate, mediate, arbitrate, court, perform, survey, video, ops, api)
+    return (auth, cases, documents, consult, assess, negotiate, mediate, arbitrate, court, perform, survey, video, field,
+            ops, api)
 
 
 def check_wiring() -> None:
@@ -160,6 +162,12 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
                  transports=["websocket"] if app.config["SOCKETIO_WEBSOCKET_ONLY"] else ["polling", "websocket"],
                  cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                  logger=False, engineio_logger=False)
+    if int(app.config.get("PROXY_FIX") or 0) > 0:
+        # Last, so that the Socket.IO server too sees the client's scheme, address and host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        trusted = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     transaction.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
@@ -178,6 +186,9 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
     for feature in _features():
         feature.init_app(app)
     check_wiring()
+    from odr.cases.labels import install_filters
+
+    install_filters(app)  # values (enums, dates, districts, time zones) as people read them
 
     from odr.cli import register_commands
 

@@ -494,6 +494,28 @@ def api_token_revoke(name):
     click.echo(f"Revoked {name}.")
 
 
+@api_token.command("callback")
+@click.argument("name")
+@click.argument("url")
+@with_appcontext
+def api_token_callback(name, url):
+    """Where the system NAME hears about its transfers (signed JSON POSTs to URL); prints the new
+    HMAC secret once."""
+    from odr.cases import callbacks
+    from odr.cases.models import ApiClient
+
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
+    if client is None or client.revoked_at:
+        raise click.ClickException(f"No active client named {name!r}.")
+    try:
+        secret = callbacks.register(client, url)
+    except callbacks.CallbackError as exc:
+        raise click.BadParameter(str(exc.reason), param_hint="URL")
+    db.session.commit()
+    click.echo(f"Callbacks of {name} go to {url}")
+    click.echo(f"Secret (shown once; HMAC-SHA256 key of X-ODR-Signature): {secret}")
+
+
 @click.group("outbox")
 def outbox_group():
     """Outgoing SMS and e-mail."""

@@ -69,6 +69,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 #: Send the session cookie only over HTTPS (``odr run --cert/--self-signed`` turns this on; set it
 #: behind a proxy that ends TLS). ``None``: whether the app is served over HTTPS (``PREFERRED_URL_SCHEME``).
 SECURE_COOKIES = None
+#: Behind a reverse proxy (deploy/nginx/odr.conf): how many proxies in front of the app to trust for
+#: the client's address, scheme and host (``X-Forwarded-For``/``-Proto``/``-Host``, werkzeug's
+#: ProxyFix). 0: none (the app is reached directly; a client could forge those headers).
+PROXY_FIX = 0
 #: A signed-in browser is signed out after this many minutes without a request (an open chat or
 #: video connection counts as activity), and this many hours after signing in, whatever happens.
 SESSION_IDLE_MINUTES = 30
@@ -76,6 +80,10 @@ SESSION_MAX_HOURS = 12
 
 #: Districts a case can be filed in (shown as a list on the dispute form).
 DISTRICTS = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "通州区", "昌平区"]
+#: The districts' names in English (shown on English pages; the stored value stays the Chinese name).
+DISTRICT_NAMES = {"东城区": "Dongcheng District", "西城区": "Xicheng District", "朝阳区": "Chaoyang District",
+                  "海淀区": "Haidian District", "丰台区": "Fengtai District", "石景山区": "Shijingshan District",
+                  "通州区": "Tongzhou District", "昌平区": "Changping District"}
 
 #: Socket.IO message queue shared by several app processes (e.g. ``redis://127.0.0.1:6379/0``);
 #: ``None`` keeps rooms in this process (embedded default).
@@ -92,6 +100,11 @@ SOCKETIO_WEBSOCKET_ONLY = False
 SOCKET_MAX_IN_FLIGHT = 64
 SOCKET_MAX_LAG_MS = 250
 SOCKET_RETRY_AFTER_SECONDS = 1
+#: A connection whose event was refused as overload is not read from for this long before the
+#: refusal is answered: a page that floods (or thousands that do) cannot keep the process busy
+#: refusing, and the pages and other connections get their turn (TCP holds the rest meanwhile).
+#: As long as the retry wait: a page told to send again in a second has nothing to say sooner.
+SOCKET_SHED_HOLD_SECONDS = 1.0
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None
@@ -99,6 +112,8 @@ UPLOAD_FOLDER = None
 CONSULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 #: Largest piece of mediation evidence (photo, PDF, audio), in bytes.
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+#: Largest power of attorney (PDF or photo, checked by content) a party uploads when appointing an agent.
+POWER_OF_ATTORNEY_MAX_BYTES = 5 * 1024 * 1024
 #: Longest chat message, in characters.
 CONSULT_MESSAGE_MAX_CHARS = 2000
 #: Minutes a consultation usually takes, until enough have ended to measure it.
@@ -185,6 +200,12 @@ WARNING_REROUTES = {"yellow": 2, "red": 3}
 #: accepting the case, and to the first contact with the party.
 TRANSFER_ACCEPT_SECONDS = 60
 TRANSFER_CONTACT_SECONDS = 180
+#: Field dispatch (odr.field), the 1-3-8 promise: seconds from a transfer's arrival to the grid
+#: worker accepting it, reaching the party, and being on the scene. A dispatch left unaccepted past
+#: the first is raised in the command room.
+FIELD_ACCEPT_SECONDS = 60
+FIELD_CONTACT_SECONDS = 180
+FIELD_SCENE_SECONDS = 480
 #: Red-list and case-list page size on the dashboard.
 OPS_PAGE_SIZE = 25
 #: The dashboard's summaries count audit events at least this old (a transaction still open

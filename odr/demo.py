@@ -34,6 +34,10 @@ ACCOUNTS = [
     ("manager", "manager@demo.odr.example", "周主任"),
     ("court_clerk", "clerk@demo.odr.example", "孙书记员"),
     ("admin", "admin@demo.odr.example", "管理员"),
+    ("grid_worker", "+8613800138010", "网格员 钱"),
+    # 王芳's daughter helps her with the case in mediation; 李强 is represented there by a lawyer.
+    ("helper", "+8613800138003", "王小芳"),
+    ("agent", "agent@demo.odr.example", "郑律师"),
 ]
 
 DISPUTES = [
@@ -88,6 +92,7 @@ def load() -> bool:
     try:
         _current_cases(users, center, court, hotline)
         _history(staff, users["mediator"], center, claimant, respondent)
+        _field(users, center)
     finally:
         timeutil.set_clock(previous_clock)
 
@@ -101,6 +106,43 @@ def load() -> bool:
     summary.refresh_ops_summaries(utcnow() + timedelta(minutes=5))  # past the summaries' lag
     db.session.flush()
     return True
+
+
+#: Transfers from the police's non-emergency line, sent to the grid worker on duty (odr.field):
+#: (minutes ago, place, steps done, sender's reference).
+FIELD_DISPATCHES = [
+    (2, "望京西园三区 5号楼", (), "110-2026-0001"),
+    (6, "望京街道农贸市场", ("accepted", "contacted"), "110-2026-0002"),
+]
+
+
+def _field(users, center):
+    """A grid of the center with its worker on duty, and two transfers dispatched to them."""
+    from odr.cases import transfers
+    from odr.field import operations as field_ops
+    from odr.field.models import DispatchStatus
+
+    staff, worker = users["staff"], users["grid_worker"]
+    police, _token = ops.issue_api_token("demo-police-110", center, users["admin"])
+    timeutil.set_clock(lambda: _base - timedelta(hours=1))
+    grid = field_ops.create_grid(center, "望京西园网格", ["望京西园", "望京街道农贸市场"],
+                                 [[39.990, 116.460], [39.990, 116.500], [40.010, 116.500], [40.010, 116.460]], staff)
+    field_ops.add_worker(grid, worker, staff)
+    field_ops.set_duty(worker, True)
+    for minutes, place, steps, reference in FIELD_DISPATCHES:
+        start = _base - timedelta(minutes=minutes)
+        timeutil.set_clock(lambda: start)
+        dispute = ops.DisputeDetails(Category.neighbour, f"{place}：邻里因噪音发生争执，报警求助。", "停止噪音，当面协商。",
+                                     "朝阳区")
+        case = ops.file_case(None, Channel.transfer, dispute, ops.PartyDetails("报警人 郑", "+8613800138020"),
+                             ops.PartyDetails("邻居 冯", "+8613800138021"), organization=center, api_client=police,
+                             external_ref=reference)
+        transfers.received(case, {"place": place})
+        dispatch = field_ops.dispatch_of(case)
+        for n, step in enumerate(steps, start=1):
+            at = start + timedelta(seconds=50 * n)
+            timeutil.set_clock(lambda: at)
+            field_ops.step(dispatch, worker, DispatchStatus(step), how="call")
 
 
 #: How many days ago each current case was filed and moved (some are past their deadline, so the
@@ -202,6 +244,28 @@ def _current_cases(users, center, court, hotline):
     advance(cases[11], Stage.assessment, Stage.mediation)
     ops.assign_handler(cases[11], staff, mediator=users["mediator"])
     advance(cases[11], Outcome.closed_without_result, actor=users["mediator"])
+    _at(DAYS_AGO[3] - 1)
+    _representatives(cases[3], users)
+
+
+def _representatives(case, users) -> None:
+    """In a case in mediation, the claimant's daughter helps her (acts, never signs) and the
+    respondent's lawyer acts for him, his power of attorney accepted by the center's staff."""
+    import io
+
+    from odr.cases import representation as reps
+    from odr.cases.models import RepresentativeKind, Scope
+    from odr.documents.render import render_pdf
+
+    helper, agent = users["helper"], users["agent"]
+    rep = reps.appoint(case, users["claimant"], RepresentativeKind.helper, Scope.act, helper.name, helper.phone, None)
+    reps.accept(rep, helper)
+    poa = render_pdf("<html lang='zh'><body><h1>授权委托书</h1><p>委托人李强委托郑律师为案件" + case.number +
+                     "的代理人，代为参加调解、提交材料、发表意见、答复调解方案。</p><p>委托人：李强</p></body></html>")
+    rep = reps.appoint(case, users["respondent"], RepresentativeKind.agent, Scope.act, agent.name, None, agent.email,
+                       poa=io.BytesIO(poa), poa_filename="授权委托书.pdf")
+    reps.accept(rep, agent)
+    reps.review(rep, users["staff"], True)
 
 
 def _signed_agreement(case, users) -> None:

@@ -7,7 +7,8 @@ tells other sites, and which device features it may use.
 - ``Referrer-Policy: same-origin``: invitation links carry a token in their path, which must not
   reach another site.
 - ``Permissions-Policy``: no camera, microphone, geolocation, payment or USB, except camera and
-  microphone on the pages whose view is marked with :func:`uses_camera` (the video room).
+  microphone on the pages whose view is marked with :func:`uses_camera` (the video room), and
+  geolocation on those marked with :func:`uses_location` (a grid worker's check-in on the scene).
 - ``X-Content-Type-Options: nosniff``, and ``X-Frame-Options: DENY`` for browsers that predate
   ``frame-ancestors``.
 """
@@ -19,11 +20,19 @@ from flask import current_app, request
 FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 #: What a page that uses the camera may use: the camera and microphone, here only.
 CAMERA_PAGE = {"camera": "(self)", "microphone": "(self)"}
+#: What a page that asks where the phone is may use.
+LOCATION_PAGE = {"geolocation": "(self)"}
 
 
 def uses_camera(view):
     """Mark a view whose page uses the camera and microphone (they are refused everywhere else)."""
     view.odr_uses_camera = True
+    return view
+
+
+def uses_location(view):
+    """Mark a view whose page asks for the device's location (refused everywhere else)."""
+    view.odr_uses_location = True
     return view
 
 
@@ -49,6 +58,8 @@ def _content_security_policy() -> str:
 def _permissions_policy() -> str:
     view = current_app.view_functions.get(request.endpoint or "")
     allowed = CAMERA_PAGE if getattr(view, "odr_uses_camera", False) else {}
+    if getattr(view, "odr_uses_location", False):
+        allowed = allowed | LOCATION_PAGE
     return ", ".join(f"{feature}={allowed.get(feature, '()')}" for feature in FEATURES)
 
 

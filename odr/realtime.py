@@ -74,6 +74,9 @@ class Namespace:
         def add(fn):
             def checked(data=None):
                 if shed and (busy := load.refusal()) is not None:
+                    # This connection's events are read one after another (async_handlers=False):
+                    # holding the answer holds its next frames in the socket, unread.
+                    time.sleep(current_app.config["SOCKET_SHED_HOLD_SECONDS"])
                     return busy
                 with load.handling():
                     return handle(data)
@@ -120,9 +123,10 @@ class Load:
     its connection), and how late the event loop runs (``lag``: a task that asks to wake every
     ``TICK`` seconds notes by how much it woke late, smoothed). Past either limit
     (``SOCKET_MAX_IN_FLIGHT``, ``SOCKET_MAX_LAG_MS``) sheddable events are refused with a
-    retryable answer. A refused event costs a fraction of a handled one, and the pages send it
-    again after a growing, randomised wait: the load that reaches the database stays at what it
-    can do, the connections keep answering their pings (nobody is disconnected), a page request
+    retryable answer, after holding that connection for ``SOCKET_SHED_HOLD_SECONDS`` (its next
+    frames wait unread in the socket). A refused event costs a fraction of a handled one, a held
+    connection costs nothing until it is read again, and the pages send it again after a growing,
+    randomised wait: the load that reaches the database stays at what it can do, the connections keep answering their pings (nobody is disconnected), a page request
     still gets its turn, and every message that was acknowledged was stored.
     """
 

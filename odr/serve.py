@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 
 import click
 from flask import has_app_context
@@ -67,6 +68,27 @@ def forget_inherited_connections(app) -> None:
             engine.dispose(close=False)
 
 
+def take_own_queue_identity(app) -> None:
+    """In a worker just forked: give its Socket.IO server an identity of its own on the message queue.
+
+    python-socketio's queue manager names its process once, when the app is made (``host_id``), and
+    skips every message from the queue that carries its own name: it already delivered those to its
+    own clients. The app is made in gunicorn's master, so every worker inherited the same name and
+    each took the others' messages for its own: a chat message reached only the members connected
+    to the process that sent it (tests/test_nginx.py).
+    """
+    server = getattr(app.extensions.get("socketio"), "server", None)
+    manager = getattr(server, "manager", None)
+    if manager is not None and hasattr(manager, "host_id"):
+        manager.host_id = uuid.uuid4().hex
+
+
+def after_fork(app) -> None:
+    """gunicorn's ``post_fork``: what a worker must not share with its master or its siblings."""
+    forget_inherited_connections(app)
+    take_own_queue_identity(app)
+
+
 def start_child(*args: str) -> subprocess.Popen:
     """``python -m odr …args`` in a process of its own (fork and exec: it shares nothing with
     this one), stopped when this process exits."""
@@ -78,13 +100,20 @@ def start_child(*args: str) -> subprocess.Popen:
     # while the child is still starting (seconds on a busy machine), before it could ask itself.
     proc = subprocess.Popen([sys.executable, "-m", "odr", *args], env=env,
                             preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent))
-    atexit.register(_stop_child, proc)
+    atexit.register(_stop_child, proc, parent)
     return proc
 
 
-def _stop_child(proc: subprocess.Popen) -> None:
+def _stop_child(proc: subprocess.Popen, owner: int) -> None:
+    # gunicorn's workers are forked from the process that started the children and inherit its
+    # exit handlers: a worker leaving (recycled, or the server stopping) must not stop them.
+    if os.getpid() != owner:
+        return
     if proc.poll() is None:
-        proc.terminate()
+        try:
+            proc.terminate()
+        except ProcessLookupError:
+            return
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -136,9 +165,9 @@ def _worker_started(app, arbiter) -> None:
     """gunicorn's ``post_fork``, in a worker just forked: it ends the moment its master does
     (SIGKILL: no graceful stop for a worker whose master is gone, whose listening socket would keep
     the port from the next server meanwhile; each write it had not answered yet was one transaction,
-    committed whole or not at all), and it opens database connections of its own."""
+    committed whole or not at all), then :func:`after_fork`."""
     die_with_parent(signal.SIGKILL, arbiter.pid)
-    forget_inherited_connections(app)
+    after_fork(app)
 
 
 def run_jobs_until_stopped(app, stop: threading.Event | None = None) -> None:
@@ -221,6 +250,21 @@ def served_main() -> None:
     run_gunicorn(app, spec["host"], spec["port"], workers=spec["workers"], cert=spec["cert"], key=spec["key"])
 
 
+def freeze_heap() -> None:
+    """Move everything made so far (modules, the app, its templates and SQLAlchemy's tables: most of
+    a worker's heap) out of the garbage collector's sight, in the master before it forks.
+
+    A full collection otherwise walks all of it each time: with 1,000 open chats the bench measured
+    pauses of up to 570 ms, in which no message moves (``bench/socket_load.py --diagnose``). Frozen
+    objects are still freed when their references go; the workers also share their pages with the
+    master longer (a collection no longer writes into them).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | None = None, key: str | None = None,
                  worker_connections: int = WORKER_CONNECTIONS) -> None:
     """Serve ``app`` with gunicorn's gevent workers, in this process (already patched by gevent).
@@ -252,4 +296,5 @@ def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | Non
             return app
 
     release_database(app)
+    freeze_heap()
     _Server().run()

@@ -138,9 +138,12 @@ socket.on("connect", () => {
 // or expired): reloading the page asks to sign in again.
 socket.on("signed_out", () => location.reload());
 socket.on("disconnect", (reason) => (reason === "io server disconnect" ? location.reload() : showError(t.tOffline)));
+const say = (text) => document.dispatchEvent(new CustomEvent("odr:announce", { detail: text }));
 socket.on("message", (m) => {
-  render(m);
+  const fresh = !(m.id && list.querySelector(`li[data-id="${m.id}"]`));
+  const li = render(m);
   if (m.sender_id !== me) {
+    if (fresh && li) say(li.querySelector(".body").textContent || li.textContent);
     typingEl.hidden = true; // their message is here: they are no longer typing it
     markSeen();
   }
@@ -195,6 +198,7 @@ if (form) {
       const json = await resp.json();
       if (!resp.ok) return showError(json.detail || json.title);
       queue({ client_id: newId(), body: "", attachment: json });
+      say(t.tUploaded.replace("{name}", json.filename || file.name));
     } catch (err) {
       showError(t.tOffline);
     } finally {

@@ -56,8 +56,28 @@ pad.addEventListener("pointermove", (event) => {
 });
 for (const end of ["pointerup", "pointercancel", "pointerleave"]) pad.addEventListener(end, () => { last = null; });
 document.getElementById("clear-pad").addEventListener("click", () => {
-  ink.clearRect(0, 0, pad.width, pad.height); drawn = false;
+  ink.clearRect(0, 0, pad.width, pad.height); drawn = false; typed.value = "";
 });
+
+// Signing without drawing (WCAG 2.5.1, single pointer): the typed name, written on the pad, is the
+// signature's picture. Drawing afterwards starts again from an empty pad.
+const typed = document.getElementById("typed-name");
+typed.addEventListener("input", () => {
+  ink.clearRect(0, 0, pad.width, pad.height);
+  const name = typed.value.trim();
+  drawn = Boolean(name);
+  if (!name) return;
+  let size = 120;
+  do {
+    ink.font = `italic ${size}px "KaiTi", "STKaiti", "Kaiti SC", cursive, serif`;
+    size -= 8;
+  } while (ink.measureText(name).width > pad.width - 40 && size > 24);
+  ink.fillStyle = "#102a5c"; ink.textAlign = "center"; ink.textBaseline = "middle";
+  ink.fillText(name, pad.width / 2, pad.height / 2);
+});
+pad.addEventListener("pointerdown", () => {
+  if (typed.value) { typed.value = ""; ink.clearRect(0, 0, pad.width, pad.height); drawn = false; }
+}, { capture: true });
 
 // --- signing -------------------------------------------------------------------------------
 const signButton = document.getElementById("sign-now");

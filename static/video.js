@@ -160,6 +160,7 @@ for (const [event, text] of [["refused", t.tRefused], ["removed", t.tRemoved], [
 }
 
 // --- roster -------------------------------------------------------------------------------
+let wasAdmitted = false;
 function applyRoster(r) {
   if (!r || r.room_id !== roomId) return;
   roster = r;
@@ -169,6 +170,8 @@ function applyRoster(r) {
     state(r.state === "waiting" ? t.tWaiting : r.state === "removed" ? t.tRemoved : t.tRefused);
     return;
   }
+  if ($("call").hidden && !wasAdmitted && t.role !== "host") document.dispatchEvent(new CustomEvent("odr:announce", { detail: t.tAdmitted }));
+  wasAdmitted = true;
   $("call").hidden = false;
   if (r.group === "lobby") {
     closeAll();
@@ -531,6 +534,7 @@ function showChat(m) {
   li.className = m.from === me ? "mine" : "theirs";
   li.textContent = `${m.from === me ? "" : m.name + ": "}${m.body}`;
   $("chat-list").append(li);
+  if (m.from !== me) document.dispatchEvent(new CustomEvent("odr:announce", { detail: li.textContent }));
 }
 
 openDevices();

@@ -29,3 +29,22 @@ def staff_only(ok):
     out = {r: 403 for r in ROLES}
     out.update(anon=302, staff=ok, other_staff=ok, admin=ok)
     return out
+
+
+#: The claimant's representatives in the open case only: an agent with the ``act`` scope (power of
+#: attorney accepted) and a helper with the ``read`` scope. A row may name them; otherwise
+#: :func:`representative_expected` derives what they get from the claimant's and the outsider's cells.
+REPRESENTATIVES = ["agent", "helper"]
+
+
+def representative_expected(role: str, method: str, on_open_case: bool, expected: dict) -> int:
+    """What the claimant's agent (acts) or read-only helper gets on a row that does not name them:
+    on the open case's addresses the claimant's answer — except that the helper's ``POST`` is
+    refused (403) before anything else — and elsewhere the outsider's (they act in that case only)."""
+    if role in expected:
+        return expected[role]
+    if not on_open_case:
+        return expected["outsider"]
+    if role == "helper" and method == "POST":
+        return 403
+    return expected["claimant"]

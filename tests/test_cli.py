@@ -13,9 +13,9 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     assert result.exit_code == 0, result.output
     assert "odr-demo-2026" in result.output and "+8613800138001" in result.output
     cases = db.session.scalars(sa.select(Case)).all()
-    from odr.demo import HISTORY
+    from odr.demo import FIELD_DISPATCHES, HISTORY
 
-    assert len(cases) == 12 + len(HISTORY)
+    assert len(cases) == 12 + len(HISTORY) + len(FIELD_DISPATCHES)
     stages = {c.stage for c in cases if c.is_open}
     outcomes = {c.outcome for c in cases if not c.is_open}
     assert {Stage.consultation, Stage.assessment, Stage.mediation, Stage.arbitration, Stage.litigation} <= stages
@@ -41,6 +41,10 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     bundle = verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert])
     assert bundle.ok  # with the claimant's sealed complaint, both its signatures trusted
     assert any(line.startswith("documents/civil_complaint-v1.pdf: 2 signatures") for line in bundle.checked)
+    # The grid worker's phone has a dispatch waiting and one under way.
+    from odr.field.models import Dispatch
+
+    assert sorted(d.status.value for d in db.session.scalars(sa.select(Dispatch))) == ["contacted", "dispatched"]
     # One account per role.
     roles = {g.role for u in db.session.scalars(sa.select(User)) for g in u.grants}
     assert roles == set(Role)

@@ -33,7 +33,7 @@ def every_get_url(app, values: dict[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def assert_secure(resp, camera: bool = False):
+def assert_secure(resp, camera: bool = False, location: bool = False):
     headers = resp.headers
     csp = headers.get("Content-Security-Policy", "")
     for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
@@ -43,7 +43,7 @@ def assert_secure(resp, camera: bool = False):
     assert headers.get("Referrer-Policy") == "same-origin"
     assert headers.get("X-Content-Type-Options") == "nosniff" and headers.get("X-Frame-Options") == "DENY"
     policy = headers.get("Permissions-Policy", "")
-    assert "geolocation=()" in policy and "payment=()" in policy
+    assert ("geolocation=(self)" if location else "geolocation=()") in policy and "payment=()" in policy
     if camera:
         assert "camera=(self)" in policy and "microphone=(self)" in policy, policy
     else:
@@ -66,7 +66,8 @@ def test_every_get_route_answers_with_the_security_headers(app, client, login, m
     for endpoint, url in every_get_url(app, values):
         resp = client.get(url)
         assert resp.status_code < 500, (url, resp.status_code)
-        assert_secure(resp, camera=endpoint == "video.room")
+        # The field dispatch page asks for the phone's location at the check-in on the scene.
+        assert_secure(resp, camera=endpoint == "video.room", location=endpoint == "field.show")
         checked.add((endpoint, resp.status_code))
     assert len(checked) > 70  # every GET route there is
     assert (("video.room", 200) in checked) is (who == "mediator")  # the room's page itself was checked

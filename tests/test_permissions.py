@@ -22,8 +22,11 @@ from odr.cases.models import Category
 from odr.consult import operations as consult_ops
 from odr.consult.models import Article
 from odr.extensions import db, limiter
+from tests.cases import permissions_representation as representatives
 from tests.conftest import empty_tables, sign_in_cookie
-from tests.permission_rows import ROLES, case_view, everyone, only, staff_only
+from tests.permission_rows import (
+    REPRESENTATIVES, ROLES, case_view, everyone, only, representative_expected, staff_only,
+)
 
 #: The smallest valid PNG (1×1 pixel).
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -83,6 +86,8 @@ EXTENSIONS = [importlib.import_module(name) for name in (
     "tests.negotiate.permissions_negotiate",
     "tests.perform.permissions_perform",
     "tests.survey.permissions_survey",
+    "tests.field.permissions_field",
+    "tests.cases.permissions_representation",
 )]
 
 #: (method, url template, form data, expected status per role)
@@ -162,6 +167,8 @@ def build_world(make_user, make_org, make_case, uses: str | None = None):
         "other_clerk": make_user(Role.court_clerk, other_court),
         "consultant": make_user(Role.consultant),
         "admin": make_user(Role.admin),
+        "agent": make_user(name="Agent"),
+        "helper": make_user(name="Helper"),
     }
     staff = users["staff"]
     open_case = make_case(claimant=users["claimant"], respondent=users["respondent"], organization=center,
@@ -191,6 +198,7 @@ def build_world(make_user, make_org, make_case, uses: str | None = None):
         provides = getattr(module, "PROVIDES", None)
         if uses is None or provides is None or any(f"{{{name}}}" in uses for name in provides):
             module.extend(users, cases, values)
+    representatives.appoint_in_world(users, open_case)
     db.session.commit()
     return users, values
 
@@ -221,7 +229,8 @@ def test_permission_matrix(app, make_world, method, url, data, expected):
     wrong = []
     fresh = method == "POST" and url.endswith(CHANGES_STATE)
     world, changed = None, False
-    for role in ROLES:
+    cells = dict(expected)
+    for role in ROLES + REPRESENTATIVES:
         # A request that may have changed the world (it was not refused) leaves it to nobody else;
         # a refused one wrote nothing (the bad-input and refusal tests check that), so the next
         # role finds the world as it was.
@@ -229,6 +238,9 @@ def test_permission_matrix(app, make_world, method, url, data, expected):
             if world is not None:
                 empty_tables()
             world = make_world(f"{url} {data}")
+        if role in REPRESENTATIVES:  # on an address of the case they act in, or of another
+            on_open_case = world[1]["open"] in url.format(**world[1]).split("/")
+            expected = {**cells, role: representative_expected(role, method, on_open_case, cells)}
         status, location = _request(app, world, role, method, url, data)
         changed = status < 400 and not (status == 302 and "/auth/login" in location)
         if status != expected[role] or (status == 302 and "/auth/login" not in location):

@@ -2,10 +2,14 @@
 
 Authenticated by a bearer token issued per system (``odr api-token create``).
 The sender's reference makes the call idempotent: sending the same reference
-again returns the case already made from it.
+again returns the case already made from it. A transfer may say where the dispute is (``place``,
+``location``); the case file hands that to whatever acts on arrivals (field dispatch), and adds
+what those know to the sender's view (``field``) — this module knows none of them.
 """
 
 from __future__ import annotations
+
+import math
 
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import force_locale
@@ -28,6 +32,9 @@ FIELDS = {
     "claimant_name", "claimant_phone", "claimant_email",
     "respondent_name", "respondent_phone", "respondent_email",
 }
+#: Where the dispute is: not the case's own fields, handed to what acts on arrivals.
+WHERE_FIELDS = {"place", "location"}
+FIELDS |= WHERE_FIELDS
 
 
 def _client():
@@ -77,7 +84,7 @@ def _status(case):
         "status": "closed" if case.outcome else "open",
         "outcome": case.outcome.value if case.outcome else None,
         "response": transfers.timings(transfers.response_of(case)),
-    }
+    } | transfers.extra_status(case)
 
 
 def _bad_fields(data):
@@ -86,6 +93,12 @@ def _bad_fields(data):
     for key, value in data.items():
         if key not in FIELDS:
             errors.append({"field": key, "message": "unknown field"})
+        elif key == "location":
+            errors.extend(_bad_location(value))
+        elif key == "place" and isinstance(value, str) and len(value.strip()) > 200:
+            errors.append({"field": key, "message": "at most 200 characters"})
+        elif key == "place" and isinstance(value, str) and any(ord(c) < 32 for c in value):
+            errors.append({"field": key, "message": "must not hold control characters"})
         elif value is None or isinstance(value, str):
             continue
         elif key == "amount_claimed":
@@ -94,6 +107,26 @@ def _bad_fields(data):
         else:
             errors.append({"field": key, "message": "must be a string"})
     return errors
+
+
+def _bad_location(value):
+    """``location`` is null or ``{"lat": number, "lng": number}`` on the globe."""
+    if value is None:
+        return []
+    if not isinstance(value, dict) or set(value) != {"lat", "lng"}:
+        return [{"field": "location", "message": "must be an object with lat and lng only"}]
+    errors = []
+    for key, bound in (("lat", 90), ("lng", 180)):
+        v = value[key]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or abs(v) > bound:
+            errors.append({"field": f"location.{key}", "message": f"must be a number from -{bound} to {bound}"})
+    return errors
+
+
+def _where(data) -> dict:
+    location = data.get("location") or {}
+    place = (data.get("place") or "").strip() or None
+    return {"place": place, "lat": location.get("lat"), "lng": location.get("lng")}
 
 
 def _unauthorized():
@@ -137,7 +170,7 @@ def intake():
         existing = ops.find_transfer(client, reference.strip())
         if existing is not None:
             return _answer(existing, 200)
-    formdata = MultiDict({k: str(v) for k, v in data.items() if v is not None})
+    formdata = MultiDict({k: str(v) for k, v in data.items() if v is not None and k not in WHERE_FIELDS})
     with force_locale("en"):
         form = TransferForm(formdata=formdata)
         if not form.validate():
@@ -148,7 +181,7 @@ def intake():
             dispute_details(form), party_details(form, "claimant"), party_details(form, "respondent"),
             organization=client.organization, api_client=client, external_ref=form.reference.data,
         )
-        transfers.received(case)
+        transfers.received(case, _where(data))
         db.session.flush()  # a reference sent twice at once collides here, not at the commit
     except IntegrityError:
         # The same reference arrived twice at the same moment: answer with the first one's case.

@@ -124,9 +124,9 @@ def config_days(name: str) -> timedelta:
 
 def shown(moment: datetime | None) -> str:
     """A moment as people read it, in their language and the platform's zone."""
-    from flask_babel import format_datetime
+    from odr.cases import labels
 
-    return format_datetime(moment, "short") if moment else ""
+    return labels.when(moment) if moment else ""
 
 
 def required_text(value: str | None, what, limit: int = TEXT_MAX) -> str:

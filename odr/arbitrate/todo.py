@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from odr.arbitrate import common, proceedings
 from odr.arbitrate.models import ArbitrationStatus
 from odr.auth.models import Role
+from odr.cases import labels
 from odr.cases.models import Case, Stage
 from odr.cases.rooms import RoomStatus
 from odr.cases.todo import Todo, Workplace
@@ -43,7 +43,7 @@ def steps(case: Case, user) -> list[Todo]:
         is_open = room is not None and room.status is RoomStatus.open
         url = url_for("video.room", number=case.number, room_id=room.id) if is_open else page + "#hearing"
         found.append(Todo("join_hearing", str(_l("Join the video hearing")), url, case=case, due=arb.hearing_at,
-                          live=is_open, note=format_datetime(arb.hearing_at, "short")))
+                          live=is_open, note=labels.when(arb.hearing_at)))
     return found
 
 

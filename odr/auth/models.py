@@ -37,6 +37,8 @@ class Role(enum.Enum):
     #: Runs a center: sees the dashboard of its organisation and of the organisations reporting to it.
     manager = "manager"
     court_clerk = "court_clerk"
+    #: Goes out to disputes in a grid of a center's district (``odr.field``), granted in the grid's organisation.
+    grid_worker = "grid_worker"
     admin = "admin"
 
 

@@ -127,8 +127,19 @@ def compute_hash(ev) -> str:
 
 
 def record(case: Case | None, actor, action: str, payload: dict | None = None) -> Event:
-    """Append an event to the case's chain (or the platform chain) in the current transaction."""
+    """Append an event to the case's chain (or the platform chain) in the current transaction.
+
+    An agent's or helper's entry says whom they acted for (``payload["on_behalf_of"]``).
+
+    :raise odr.cases.representation.ReadOnlyRefused: the actor represents a party of the case with
+        the read scope only: nothing they do is kept.
+    """
+    from odr.cases.representation import on_behalf_of
+
     chain = chain_name(case)
+    behalf = on_behalf_of(case, actor) if case is not None and not isinstance(actor, ApiClient) else None
+    if behalf is not None:
+        payload = {**(payload or {}), "on_behalf_of": behalf}
     if case is not None:
         # Serialises appends to one chain on PostgreSQL; SQLite serialises all writers. FOR NO KEY
         # UPDATE, not FOR UPDATE: the change being recorded has usually inserted a row referring to

@@ -46,7 +46,7 @@ class DisputeForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.district.choices = [SelectChoice(d) for d in current_app.config["DISTRICTS"]]
+        self.district.choices = [SelectChoice(d, labels.district(d)) for d in current_app.config["DISTRICTS"]]
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -89,3 +89,51 @@ class MoveForm(FlaskForm):
 
 class RouteForm(FlaskForm):
     organization = SelectField(_l("Organisation"), coerce=int, validators=[DataRequired()])
+
+
+class AppointForm(FlaskForm):
+    """A party names an agent (with the power of attorney as a file, read by the view) or a helper."""
+
+    kind = SelectField(_l("Who"), choices=[
+        SelectChoice("helper", _l("A helper (e.g. a family member) acting with my consent")),
+        SelectChoice("agent", _l("An agent (e.g. a lawyer) with my power of attorney")),
+    ], validators=[DataRequired()])
+    name = _name(_l("Their name"))
+    phone = _phone(_l("Their phone"))
+    email = _email(_l("Their e-mail"))
+    scope = SelectField(_l("What they may do"), choices=[
+        SelectChoice("read", _l("Read only")),
+        SelectChoice("act", _l("Act for me (messages, uploads, answers, session times)")),
+        SelectChoice("sign", _l("Act and sign for me (agents only, when the power of attorney says so)")),
+    ], validators=[DataRequired()])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and not self.phone.data and not self.email.data:
+            self.phone.errors.append(_l("Give their phone number or e-mail address."))
+            return False
+        if ok and self.kind.data == "helper" and self.scope.data == "sign":
+            self.scope.errors.append(_l("A helper never signs for you. Choose read only or act."))
+            return False
+        return ok
+
+
+class ReviewForm(FlaskForm):
+    """The staff's or mediator's answer to a power of attorney."""
+
+    decision = SelectField(_l("Decision"), choices=[SelectChoice("accept", _l("Accept")),
+                                                    SelectChoice("refuse", _l("Refuse"))],
+                           validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason (needed to refuse)"), filters=[strip],
+                           validators=[Optional(), Length(max=1000), no_control_chars])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and self.decision.data == "refuse" and not self.reason.data:
+            self.reason.errors.append(_l("Say why the power of attorney is refused."))
+            return False
+        return ok
+
+
+class ConfirmForm(FlaskForm):
+    """A button (revoke, accept, decline): the CSRF token only."""

@@ -191,6 +191,13 @@ class Case(db.Model):
         for p in self.parties:
             if p.user_id == user.id and p.status is PartyStatus.joined:
                 roles.add(p.side.value)
+        if not roles:
+            # An agent or helper sees the party's view of this case (``odr.cases.representation``).
+            rep = active_representation(self, user)
+            if rep is not None:
+                roles |= {rep.party.side.value, rep.kind.value}
+                if rep.scope is Scope.read:
+                    roles.add(READ_ONLY)
         if user.is_admin:
             roles.add("admin")
         staff_orgs = user.organizations_for(Role.staff)
@@ -294,6 +301,42 @@ def _is_intake_staff(user, staff_orgs) -> bool:
     return answer
 
 
+#: The role :meth:`Case.roles_of` adds for an agent or helper who may only read the case.
+READ_ONLY = "read_only"
+
+
+def active_representation(case: Case, user) -> Representation | None:
+    """The representation through which ``user`` acts for a joined party of ``case`` now, if any.
+
+    Asked once per request for each user (every representation the user holds, a small indexed
+    query), so a revocation takes effect at the next request or socket event.
+    """
+    from flask import g, has_request_context
+
+    key = f"_odr_representations_{user.id}"
+    if has_request_context() and key in g:
+        held = g.get(key)
+    else:
+        held = {}
+        for rep in db.session.scalars(sa.select(Representation).where(
+                Representation.user_id == user.id, Representation.status == RepresentationStatus.active)):
+            held.setdefault(rep.case_id, rep)
+        if has_request_context():
+            setattr(g, key, held)
+    rep = held.get(case.id)
+    if rep is None or rep.party.status is not PartyStatus.joined or rep.party.user_id is None:
+        return None
+    return rep
+
+
+def forget_representations(user_id: int) -> None:
+    """Drop this request's memory of ``user_id``'s representations (after one changed)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pop(f"_odr_representations_{user_id}", None)
+
+
 class CaseParty(db.Model):
     """A side of the case: who they are, and whether they have joined."""
 
@@ -327,6 +370,94 @@ class CaseParty(db.Model):
 
 
 sa.Index("ix_case_party_name_case", CaseParty.name, CaseParty.case_id.desc())
+
+
+class RepresentativeKind(enum.Enum):
+    #: A lawyer or other representative, with a power of attorney accepted by the case's staff or mediator.
+    agent = "agent"
+    #: Someone close to the party (a family member) acting with the party's consent; never signs.
+    helper = "helper"
+
+
+class Scope(enum.Enum):
+    """What a representative may do for the party: each scope includes the ones before it."""
+
+    #: Read the party's view of the case, change nothing.
+    read = "read"
+    #: Act as the party: messages, uploads, answers to proposals, session times …
+    act = "act"
+    #: Also sign documents (agents only, when the power of attorney grants it).
+    sign = "sign"
+
+
+class RepresentationStatus(enum.Enum):
+    #: Appointed; the representative has not answered the invitation yet.
+    invited = "invited"
+    #: An agent who accepted, waiting for the power of attorney to be reviewed.
+    review = "review"
+    active = "active"
+    #: The power of attorney was refused (``review_reason`` says why).
+    refused = "refused"
+    #: The representative declined the appointment.
+    declined = "declined"
+    #: The party took it back.
+    revoked = "revoked"
+
+
+class Representation(db.Model):
+    """An agent or helper appointed by a party of a case, for that case only."""
+
+    __tablename__ = "representation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    #: The side represented.
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE"))
+    kind: Mapped[RepresentativeKind] = mapped_column(enum_column(RepresentativeKind))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
+    status: Mapped[RepresentationStatus] = mapped_column(enum_column(RepresentationStatus))
+    #: The representative as the party named them, and where the invitation went.
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Their account, once they accepted.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: Secret part of the invitation link; cleared once answered or revoked.
+    invite_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: The power of attorney (agents): the stored upload (``odr.uploads``) and how it is shown.
+    poa_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    poa_mimetype: Mapped[str | None] = mapped_column(sa.String(64))
+    poa_filename: Mapped[str | None] = mapped_column(sa.String(120))
+    poa_size: Mapped[int | None]
+    appointed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    appointed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None]
+    #: Why the power of attorney was refused.
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()
+    party: Mapped[CaseParty] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("kind = 'agent' OR scope != 'sign'", name="helper_never_signs"),
+        sa.CheckConstraint("kind = 'helper' OR poa_sha256 IS NOT NULL", name="agent_has_poa"),
+        sa.CheckConstraint("status NOT IN ('active', 'review') OR user_id IS NOT NULL", name="active_has_user"),
+        sa.Index("ix_representation_user_status", "user_id", "status"),
+    )
+
+    def __repr__(self):
+        return f"<Representation {self.id} {self.kind.value} case {self.case_id} {self.status.value}>"
+
+    @property
+    def is_current(self) -> bool:
+        """Not yet ended: invited, under review or active."""
+        return self.status in (RepresentationStatus.invited, RepresentationStatus.review,
+                               RepresentationStatus.active)
+
 sa.Index("ix_case_party_phone_case", CaseParty.phone, CaseParty.case_id.desc())
 
 class ApiClient(db.Model):

@@ -23,7 +23,7 @@ from odr.cases import audit, sla
 from odr.cases.notices import joined_parties, notify_users
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
-    PartyStatus, Side, Stage, open_case_sql,
+    PartyStatus, Representation, RepresentationStatus, Side, Stage, open_case_sql,
 )
 from odr.extensions import db
 from odr.links import absolute_url
@@ -140,6 +140,10 @@ def _check_answerable(party: CaseParty, user):
         raise CaseError(_l("This case is closed."))
     if any(p.user_id == user.id and p.id != party.id for p in case.parties):
         raise CaseError(_l("You are already a party to this case on the other side."))
+    if db.session.scalar(sa.select(sa.func.count(Representation.id)).where(
+            Representation.case_id == case.id, Representation.user_id == user.id,
+            Representation.status.in_([RepresentationStatus.review, RepresentationStatus.active]))):
+        raise CaseError(_l("You act for a party in this case; you cannot also be a party to it."))
 
 
 def join_case(party: CaseParty, user) -> None:
@@ -227,8 +231,12 @@ def find_transfer(client: ApiClient, reference: str) -> Case | None:
 
 
 def cases_of_party(user, limit: int = 100) -> list[Case]:
+    """The cases ``user`` is a joined party of, or acts in for a party (agent, helper), newest first."""
+    own = sa.select(CaseParty.case_id).where(CaseParty.user_id == user.id, CaseParty.status == PartyStatus.joined)
+    represented = sa.select(Representation.case_id).where(Representation.user_id == user.id,
+                                                          Representation.status == RepresentationStatus.active)
     return list(db.session.scalars(
-        sa.select(Case).join(CaseParty).where(CaseParty.user_id == user.id, CaseParty.status == PartyStatus.joined)
+        sa.select(Case).where(sa.or_(Case.id.in_(own), Case.id.in_(represented)))
         .order_by(Case.created_at.desc()).limit(limit)
     ))
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from odr.cases.models import READ_ONLY
+
 #: The role of whoever hosts a room (its controls: admit, mute, caucus, end).
 HOST = "host"
 #: A member of an arbitral tribunal in the hearing's room: in at once, without the host's controls.
@@ -70,8 +72,15 @@ def register_purpose(purpose: Purpose) -> None:
 
 
 def purpose(name: str) -> Purpose:
-    """The registered purpose ``name``; a room whose purpose nobody registered has nobody in it."""
-    return PURPOSES.get(name) or Purpose(name, lambda case, host_id, user: None)
+    """The registered purpose ``name``; a room whose purpose nobody registered has nobody in it.
+
+    Whoever may only read the case (a party's helper or agent with the read scope) sits in no room:
+    a meeting is taking part, not reading."""
+    found = PURPOSES.get(name)
+    if found is None:
+        return Purpose(name, lambda case, host_id, user: None)
+    return Purpose(found.name, lambda case, host_id, user: None if READ_ONLY in case.roles_of(user)
+                   else found.role_of(case, host_id, user), found.no_caucus)
 
 
 def register_keeper(keeper_: RoomKeeper) -> None:

@@ -5,11 +5,17 @@ the case and first reaching the party stop the two clocks (:func:`accept`, :func
 each measured from the arrival against a target from the configuration
 (``TRANSFER_ACCEPT_SECONDS``, ``TRANSFER_CONTACT_SECONDS``). The sender reads the result with
 ``GET /api/v1/intake/{reference}``; the dashboard (``odr.ops.transfers``) compares the senders.
+
+Features that act on transfers without knowing the intake API (field dispatch, ``odr.field``)
+plug in here: :func:`register_arrival` hands them each new transfer with where it happened, and
+:func:`register_status` lets them add what they know to the sender's view of its transfer
+(``GET /api/v1/intake/{reference}``, and the callbacks of :mod:`odr.cases.callbacks`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -72,13 +78,42 @@ def targets() -> dict[str, int]:
     return {"accept": int(cfg["TRANSFER_ACCEPT_SECONDS"]), "contact": int(cfg["TRANSFER_CONTACT_SECONDS"])}
 
 
-def received(case: Case) -> TransferResponse:
-    """Start the clocks of a case that has just arrived by transfer."""
+#: Called with (case, where) for each transfer that arrives; ``where`` holds ``place``, ``lat``, ``lng``
+#: (each may be None). Registered by features (``init_app``).
+_ARRIVAL: list[Callable[[Case, dict], None]] = []
+#: Called with a transferred case; each returns a dict merged into the sender's view, or None.
+_STATUS: list[Callable[[Case], dict | None]] = []
+
+
+def register_arrival(handler: Callable[[Case, dict], None]) -> None:
+    if handler not in _ARRIVAL:
+        _ARRIVAL.append(handler)
+
+
+def register_status(source: Callable[[Case], dict | None]) -> None:
+    if source not in _STATUS:
+        _STATUS.append(source)
+
+
+def received(case: Case, where: dict | None = None) -> TransferResponse:
+    """Start the clocks of a case that has just arrived by transfer, and hand it to the features
+    that act on arrivals (in the same transaction)."""
     row = TransferResponse(case_id=case.id, api_client_id=case.api_client_id, organization_id=case.organization_id,
                            received_at=case.created_at)
     db.session.add(row)
     db.session.flush()
+    where = {"place": None, "lat": None, "lng": None} | (where or {})
+    for handler in _ARRIVAL:
+        handler(case, where)
     return row
+
+
+def extra_status(case: Case) -> dict:
+    """What the features add to the sender's view of a transfer."""
+    out: dict = {}
+    for source in _STATUS:
+        out.update(source(case) or {})
+    return out
 
 
 def response_of(case: Case) -> TransferResponse | None:
@@ -99,6 +134,12 @@ def accept(case: Case, actor) -> TransferResponse:
     """A staff member takes on the transferred case (stops the acceptance clock)."""
     if not case.can_manage(actor):
         raise TransferError(_l("You may not make this change in this case."))
+    return stop_accept_clock(case, actor)
+
+
+def stop_accept_clock(case: Case, actor) -> TransferResponse:
+    """Stop the acceptance clock for ``actor``, whose right to act the caller has checked
+    (a grid worker who accepted the dispatch, ``odr.field``)."""
     row = _lock(case)
     if row.accepted_at is not None:
         raise TransferError(_l("This transfer was already accepted."))
@@ -113,6 +154,12 @@ def record_contact(case: Case, actor) -> TransferResponse:
     """Staff reached the party (stops the contact clock); accepts the transfer too if not yet."""
     if not case.can_manage(actor):
         raise TransferError(_l("You may not make this change in this case."))
+    return stop_contact_clock(case, actor)
+
+
+def stop_contact_clock(case: Case, actor) -> TransferResponse:
+    """Stop the contact clock (and the acceptance clock if still running) for ``actor``, whose
+    right to act the caller has checked."""
     row = _lock(case)
     if row.contacted_at is not None:
         raise TransferError(_l("The first contact was already recorded."))

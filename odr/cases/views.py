@@ -82,7 +82,7 @@ def organization_choices():
     orgs = db.session.scalars(
         db.select(Organization).where(Organization.type != OrgType.court).order_by(Organization.name)
     )
-    return [SelectChoice(str(o.id), f"{o.name} · {labels.ORG_TYPE[o.type]} · {o.district}") for o in orgs]
+    return [SelectChoice(str(o.id), f"{o.name} · {labels.ORG_TYPE[o.type]} · {labels.district(o.district)}") for o in orgs]
 
 
 @bp.get("/<number>")

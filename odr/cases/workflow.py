@@ -106,7 +106,8 @@ class Move:
 #: result are allowed from every stage and added below the table.
 MOVES: dict[tuple[Stage, Target], Move] = {
     (Stage.consultation, Stage.assessment): Move(PARTIES | CENTER),
-    (Stage.consultation, Stage.mediation): Move(CENTER),
+    # A grid worker sent to the dispute (``odr.field``) refers what was not settled on the spot.
+    (Stage.consultation, Stage.mediation): Move(CENTER | {"grid_worker"}),
     # By the platform too: a direct negotiation (``odr.negotiate``) whose time ran out goes on to mediation.
     (Stage.assessment, Stage.mediation): Move(PARTIES | CENTER, by_platform=True),
     (Stage.assessment, Stage.arbitration): Move(PARTIES | CENTER, (respondent_joined, has_arbitration_basis)),

@@ -2,7 +2,12 @@
 
 
 def init_app(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from odr.cases.labels import register_actions
     from odr.cases.todo import register_workplace
+
+    register_actions({"consultation_linked": _l("Consultation linked to the case")})
     from odr.consult import views
 
     register_workplace(views.workplace)  # consultants start at their desk

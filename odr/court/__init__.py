@@ -9,6 +9,12 @@ def init_app(app) -> None:
     from odr.documents.case_file import require
     from odr.documents.operations import register_kind
     from odr.extensions import csrf
+    from flask_babel import lazy_gettext as _l
+
+    from odr.cases.labels import register_actions
+
+    register_actions({"court_handoff": _l("Handed to the court"), "court_received": _l("Received by the court"),
+                      "court_docketed": _l("Docketed by the court"), "court_result": _l("Court's result recorded")})
 
     require("judicial_confirmation", "undisputed_facts")  # from the mediation
     register_kind(confirmation.KIND, confirmation.confirmation_signed)  # handed to the court

@@ -63,8 +63,16 @@ class SignedDocument(db.Model):
     __table_args__ = (sa.UniqueConstraint("case_id", "kind", "version", name="one_signed_row_per_version"),)
 
     def signer_for(self, user) -> DocumentSigner | None:
+        """The signature ``user`` gives: their own, or that of the party whose agent they are with the
+        ``sign`` scope (``odr.cases.representation.signs_for``; helpers never sign)."""
+        from odr.cases.representation import signs_for
+
         uid = getattr(user, "id", None)
-        return next((s for s in self.signers if s.user_id == uid), None)
+        own = next((s for s in self.signers if s.user_id == uid), None)
+        if own is not None or uid is None:
+            return own
+        party_user = signs_for(self.case, user)
+        return next((s for s in self.signers if party_user is not None and s.user_id == party_user), None)
 
     @property
     def known_files(self) -> set[str]:

@@ -160,6 +160,14 @@ def _signer(document: SignedDocument, user) -> DocumentSigner:
     return signer
 
 
+def signed_name(signer: DocumentSigner, user) -> str:
+    """The name a signature certifies and shows: the signer's, or "agent for party" when the party's
+    agent signs for them: "王律师（代张三）" (the agent's own key, certificate and one-time code)."""
+    if signer.user_id == user.id:
+        return signer.name
+    return f"{user.name}（代{signer.name}）"[:200]
+
+
 def send_code(document: SignedDocument, user) -> str:
     """Send the signer a one-time code that confirms it is them; returns where it went."""
     _signer(document, user)
@@ -233,7 +241,7 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
             db.session.commit()
             raise BadSignatureInput(exc.reason) from None
         minutes = current_app.config["SIGNING_CERT_MINUTES"]
-        cert = ca.issue_signer(key_der, name=signer.name, user_ref=f"{SIGNER_SERIAL_PREFIX}{user.id}",
+        cert = ca.issue_signer(key_der, name=signed_name(signer, user), user_ref=f"{SIGNER_SERIAL_PREFIX}{user.id}",
                                case_number=document.case.number, minutes=minutes)
         signer.public_key = key_der
         signer.cert_der = cert.public_bytes(Encoding.DER)
@@ -249,7 +257,8 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
     try:
         prepared = pades.prepare(storage.get(document.current_sha256), cert, ca,
                                  field_name=f"Signer{signer.position + 1}",
-                                 stamp=pades.Stamp(png, signer.name, current_app.config["BABEL_DEFAULT_TIMEZONE"]),
+                                 stamp=pades.Stamp(png, signed_name(signer, user),
+                                                   current_app.config["BABEL_DEFAULT_TIMEZONE"]),
                                  slot=signer.position)
     except pades.NotAPdf as exc:
         logger.error("Document %s cannot be prepared for signing: %s", document.id, exc)

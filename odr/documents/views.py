@@ -29,7 +29,7 @@ from odr.cases.access import get_case_or_404
 from odr.documents import checkpoints
 from odr.documents import operations as ops
 from odr.documents import pages, storage
-from odr.documents.ca import fingerprint, platform_ca
+from odr.documents.ca import SEAL_NAME, fingerprint, platform_ca
 from odr.documents.models import AuditCheckpoint, SignedDocument, SignerStatus, SigningStatus
 from odr.errors import problem
 from odr.extensions import db, limiter
@@ -63,7 +63,7 @@ PROBLEM_LABELS = {
 @bp.app_context_processor
 def _labels():
     return {"signer_role": ROLE_LABELS, "signing_status": STATUS_LABELS, "problem_label": PROBLEM_LABELS,
-            "latest_checkpoint": checkpoints.latest_head}
+            "latest_checkpoint": checkpoints.latest_head, "seal_name": SEAL_NAME}
 
 
 def get_document_or_404(doc_id: int) -> SignedDocument:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from odr.auth.models import Role
+from odr.cases import labels
 from odr.cases.models import Case, Stage
 from odr.cases.rooms import RoomStatus
 from odr.cases.todo import Todo, Workplace
@@ -53,7 +53,7 @@ def _sessions(case: Case, user, side, mediator) -> list[Todo]:
             ends = session.starts_at + timedelta(minutes=session.minutes)
             if now >= ends:
                 continue
-            when = format_datetime(session.starts_at, "short")
+            when = labels.when(session.starts_at)
             if session.mode is SessionMode.video:
                 room = sessions.video_room(session)
                 is_open = room is not None and room.status is RoomStatus.open

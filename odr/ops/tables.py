@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import labels
+from datetime import datetime, timedelta
+
+from odr.cases import figures, labels
 from odr.cases.models import Category, Channel, Outcome, Stage
 from odr.ops import charts, queries
 from odr.ops.models import NO_ORG
@@ -70,7 +72,7 @@ def build(scope: queries.Scope, filters: queries.Filters, names: set[str] | None
     if want("open_by_organization"):
         counts("open_by_organization", _l("Open cases by organisation"), "organization_id", lambda v: orgs()(v))
     if want("open_by_district"):
-        counts("open_by_district", _l("Open cases by district"), "district", str)
+        counts("open_by_district", _l("Open cases by district"), "district", labels.district)
     if want("daily"):
         flow = queries.daily_flow(scope, filters)
         days = [d.isoformat() for d, _f, _r in flow]
@@ -121,7 +123,19 @@ def build(scope: queries.Scope, filters: queries.Filters, names: set[str] | None
             [_l("Mediator"), _l("Open cases"), _l("Closed in the period"), _l("Settled"), _l("Share settled")],
             [[r.name, r.open, r.closed, r.settled, _percent(r.settled / r.closed) if r.closed else "—"] for r in rows],
             chart=charts.bar_chart([(r.name, r.open) for r in rows], str(_l("Open cases per mediator"))))
+    for extra in _contributed(scope, filters, names):
+        out[extra.name] = Table(extra.name, extra.title, extra.headers, extra.rows)
     return out
+
+
+def _contributed(scope: queries.Scope, filters: queries.Filters, names: set[str] | None):
+    """The tables features add (``odr.cases.figures``: field dispatch's 1-3-8 figures …)."""
+    orgs = None if scope.everything else set(scope.organizations)
+    if filters.organization_id is not None:
+        orgs = {filters.organization_id} if orgs is None else orgs & {filters.organization_id}
+    start = datetime.combine(filters.start, datetime.min.time())
+    end = datetime.combine(filters.end + timedelta(days=1), datetime.min.time())
+    return figures.collect(orgs, start, end, names)
 
 
 def outcome_label(value: str) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from odr.cases.callbacks import FAILING_AFTER, CallbackDelivery, SenderCallback
 from odr.cases.models import ApiClient, Case
 from odr.cases.transfers import TransferResponse, seconds_between, targets
 from odr.extensions import db
@@ -70,3 +71,12 @@ def waiting(scope, limit: int = 50) -> list[TransferResponse]:
         sa.select(TransferResponse).join(Case, Case.id == TransferResponse.case_id)
         .where(TransferResponse.contacted_at.is_(None), Case.closed_at.is_(None), scope.case_where())
         .order_by(TransferResponse.received_at).limit(limit)))
+
+
+def failing_callbacks(scope, limit: int = 50) -> list[tuple[CallbackDelivery, str]]:
+    """Status changes the senders keep refusing or not answering (each with the URL tried), oldest first."""
+    return list(db.session.execute(
+        sa.select(CallbackDelivery, SenderCallback.url).join(Case, Case.id == CallbackDelivery.case_id)
+        .join(SenderCallback, SenderCallback.api_client_id == CallbackDelivery.api_client_id)
+        .where(CallbackDelivery.delivered_at.is_(None), CallbackDelivery.attempts >= FAILING_AFTER, scope.case_where())
+        .order_by(CallbackDelivery.id).limit(limit)).all())

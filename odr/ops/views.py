@@ -142,7 +142,7 @@ def transfer_times():
                                 datetime.combine(end + timedelta(days=1), datetime.min.time()))
     return render_template("ops/transfers.html", rows=rows, start=start, end=end, targets=clocks.targets(),
                            waiting=transfers.waiting(g.scope), seconds_between=clocks.seconds_between,
-                           now=utcnow())
+                           now=utcnow(), failing=transfers.failing_callbacks(g.scope))
 
 
 def _transfer_action(number, action):

@@ -1,6 +1,9 @@
 """An overloaded process refuses chat messages with a retryable answer, before they cost anything;
 what it acknowledged is stored, once; the video's signalling and joining are never shed."""
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -14,12 +17,15 @@ def busy(server):
     """Set ``busy(in_flight=…, lag_ms=…)`` on the live server's process; restored afterwards."""
     config = server.app.config
     before = config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"]
+    hold = config["SOCKET_SHED_HOLD_SECONDS"]
+    config["SOCKET_SHED_HOLD_SECONDS"] = 0.05
 
     def set_limits(in_flight=before[0], lag_ms=before[1]):
         config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"] = in_flight, lag_ms
 
     yield set_limits
     config["SOCKET_MAX_IN_FLIGHT"], config["SOCKET_MAX_LAG_MS"] = before
+    config["SOCKET_SHED_HOLD_SECONDS"] = hold
 
 
 def stored(server, client_id):
@@ -53,6 +59,29 @@ def test_a_late_event_loop_sheds_messages_typing_and_read_marks_but_not_joining(
     assert consultant.drain("typing") == []
     assert asker.call("join", {"consultation_id": cid})["ok"] is True  # history and status still load
     assert stored(server, "late-1") == []
+
+
+def test_a_refused_connection_is_held_before_its_answer_while_another_is_answered_meanwhile(pair, busy, server):
+    asker, consultant, cid = pair
+    busy(in_flight=0)
+    server.app.config["SOCKET_SHED_HOLD_SECONDS"] = 2.0
+    answered = {}
+
+    def flood():
+        started = time.monotonic()
+        answered["ack"] = asker.call("send", {"consultation_id": cid, "client_id": "held-1", "body": "flood"})
+        answered["seconds"] = time.monotonic() - started
+
+    sender = threading.Thread(target=flood)
+    sender.start()
+    time.sleep(0.3)  # the refused send is being held now
+    # Joining is never shed nor held: the other member is answered meanwhile.
+    started = time.monotonic()
+    assert consultant.call("join", {"consultation_id": cid})["ok"] is True
+    assert time.monotonic() - started < 1.0 and "ack" not in answered
+    sender.join(10)
+    assert answered["ack"]["retry"] is True and answered["seconds"] >= 2.0
+    assert stored(server, "held-1") == []
 
 
 def test_the_load_counts_the_events_being_handled():

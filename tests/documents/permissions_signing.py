@@ -12,7 +12,9 @@ from odr.documents.render import render_pdf
 from tests.permission_rows import only
 
 
-VIEWERS = ("claimant", "respondent", "staff", "mediator", "admin")
+#: The claimant's agent and read-only helper read the case's documents; neither is a signer (a
+#: document is signed by the party's own account), so their signing steps are refused like staff's.
+VIEWERS = ("claimant", "respondent", "staff", "mediator", "admin", "agent", "helper")
 VIEW = only({r: 200 for r in VIEWERS})
 PUBLIC = only({}, default=200, anon=200)
 
@@ -21,7 +23,8 @@ ROWS = [
     ("GET", "/documents/{signing_doc}/file.pdf", None, VIEW),
     ("GET", "/documents/{signing_doc}/page-1.png", None, VIEW),
     ("POST", "/documents/{signing_doc}/code", None,
-     only({"claimant": 200, "respondent": 200, "mediator": 200, "staff": 409, "admin": 409})),
+     only({"claimant": 200, "respondent": 200, "mediator": 200, "staff": 409, "admin": 409, "agent": 409,
+           "helper": 409})),
     ("POST", "/documents/{signing_doc}/prepare", {}, only({r: 400 for r in VIEWERS})),
     ("POST", "/documents/{signing_doc}/finish", {}, only({r: 400 for r in VIEWERS})),
     ("GET", "/verify", None, PUBLIC),

@@ -29,6 +29,7 @@ PARTY = "+8613800138011"
 CONSULTANT = "consultant@example.com"
 QUESTION = "房东不退押金怎么办？"
 FIRST_WORDS = "我退租两个月了，房东一直拖着不退三千元押金。"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 ANSWER = "Keep the lease and the transfer record of the deposit. Ask for it back in writing first."
 
 
@@ -85,6 +86,7 @@ def test_consult_then_case_then_mediation(phone, server, shot, layout):
     desk.locator("#send").click()
     expect(party.locator("#messages li.theirs")).to_have_count(1)
     expect(party.locator("#messages li.theirs").first).to_contain_text(ANSWER)
+    expect(party.locator("#announce")).to_have_text(ANSWER)  # said by a screen reader (aria-live)
     expect(party.locator("#typing")).to_be_hidden()  # the answer arrived: nobody is typing any more
     # The party's page is open and visible, so the consultant's answer is marked read, and the
     # consultant sees their own message marked read in turn.
@@ -98,6 +100,9 @@ def test_consult_then_case_then_mediation(phone, server, shot, layout):
     expect(party.locator("#messages li.theirs")).to_contain_text(ANSWER)
     with server.app.app_context():
         assert db.session.query(ConsultMessage).count() == 2
+    # A photo sent in the chat: its upload is said by a screen reader when done.
+    party.set_input_files("#file", {"name": "deposit.png", "mimeType": "image/png", "buffer": PNG})
+    expect(party.locator("#announce")).to_contain_text("deposit.png")
 
     # One tap: the dispute form, pre-filled with the party's own words.
     party.locator("#to-case").tap()

@@ -165,6 +165,8 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     counter.locator("details.confirm button").tap()
     expect(claimant.locator("section.proposal").filter(has_text="2000").first).to_contain_text(
         re.compile("已接受|accepted", re.I))
+    # The answer's confirmation is said by a screen reader (the page's aria-live region).
+    expect(claimant.locator("#announce")).to_have_text(claimant.locator("main .flash").first.inner_text())
     layout.check(claimant)
     shot(claimant, "4-proposal-accepted")
 

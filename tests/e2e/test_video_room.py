@@ -157,8 +157,11 @@ def test_two_people_join_get_admitted_and_see_each_other(server, people):
     join(claimant, number, sid)
     expect(claimant.locator("#room-state")).to_contain_text("Waiting for the mediator")
     admit(host, "张三")
+    # Being let in is said by a screen reader (the page's aria-live region); the host hears nothing.
+    expect(claimant.locator("#announce")).to_have_text(claimant.locator("#video-room").get_attribute("data-t-admitted"))
     remote_videos_playing(host, 1)
     remote_videos_playing(claimant, 1)
+    expect(host.locator("#announce")).to_be_empty()
     expect(claimant.locator("#who-hears")).to_contain_text("Mediator Li")
     for page in (host, claimant):
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -167,6 +170,7 @@ def test_two_people_join_get_admitted_and_see_each_other(server, people):
     claimant.fill("#chat-body", "您好，我到了")
     claimant.locator("#chat-send").click()
     expect(host.locator("#chat-list")).to_contain_text("张三: 您好，我到了")
+    expect(host.locator("#announce")).to_have_text("张三: 您好，我到了")
     host.locator("#participant-list li", has_text="张三").get_by_role("button", name="Mute").click()
     expect(claimant.locator("#problem")).to_have_text("The mediator has muted you.")
     expect(claimant.locator("#mute")).to_have_text("Unmute")

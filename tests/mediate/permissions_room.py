@@ -34,7 +34,10 @@ ROWS = [
     ("POST", "/mediate/{open}/evidence", {"visibility": "all", "description": "Receipt"},
      only({"claimant": 400, "respondent": 400, "mediator": 400, "staff": 403, "admin": 403})),
     ("GET", "/mediate/{handed}/evidence", None, only(HANDED_READERS)),
-    ("GET", "/mediate/{open}/evidence/{evidence_private}", None, only({"claimant": 200, "mediator": 200})),
+    # Mediator-only evidence is its uploader's (the claimant's own account), not their side's: the
+    # claimant's agent and helper do not see it.
+    ("GET", "/mediate/{open}/evidence/{evidence_private}", None,
+     only({"claimant": 200, "mediator": 200}) | {"agent": 404, "helper": 404}),
     ("GET", "/mediate/{open}/evidence/{evidence_shared}", None, only(READERS)),
 ]
 CHANGES_STATE: tuple = ("/room",)

@@ -47,7 +47,7 @@ def test_suggestion_ranks_specialty_then_district_then_load(unassigned, make_cas
     assert ranked == [near_expert, far_expert, near_generalist]
     with force_locale("en"):
         top = ops.suggest(case)[0]
-    assert any("朝阳区" in r for r in top.reasons) and any("0 of 4" in r for r in top.reasons)
+    assert any("Chaoyang District" in r for r in top.reasons) and any("0 of 4" in r for r in top.reasons)
 
     # Load lowers the rank: three open cases use 3/4 of the near expert's capacity (−1.5).
     for _ in range(3):

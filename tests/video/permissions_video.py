@@ -22,10 +22,13 @@ ROWS = [
     ("GET", "/mediate/{open}/sessions/{vsession}/video", None,
      only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
     ("POST", "/mediate/{open}/sessions/{vsession}/video/open", None, only(SEES | {"mediator": 303})),
-    # Staff and admins see the case but have no seat in the room.
-    ("GET", "/video/{open}/rooms/{vroom}", None, only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
+    # Staff and admins see the case but have no seat in the room; the claimant's agent takes their
+    # side's seat, their read-only helper none (``odr.cases.rooms``).
+    ("GET", "/video/{open}/rooms/{vroom}", None,
+     only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200}) | {"agent": 200, "helper": 403}),
     # A page of a shared document: only for people admitted to the room (here the claimant).
-    ("GET", "/video/{open}/rooms/{vroom}/documents/{vdoc}/pages/1", None, only(SEES | {"claimant": 200})),
+    ("GET", "/video/{open}/rooms/{vroom}/documents/{vdoc}/pages/1", None,
+     only(SEES | {"claimant": 200}) | {"agent": 403, "helper": 403}),
 ]
 CHANGES_STATE = ("/open",)
 

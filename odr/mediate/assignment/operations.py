@@ -184,7 +184,7 @@ def suggest(case: Case, limit: int = 5) -> list[Suggestion]:
             reasons.append(_("handles %(category)s disputes", category=labels.CATEGORY[case.category]))
         if p.organization.district == case.district:
             score += 2
-            reasons.append(_("in %(district)s", district=case.district))
+            reasons.append(_("in %(district)s", district=labels.district(case.district)))
         if p.organization.specialty and case.category.value in p.organization.specialty.split():
             score += 1
             reasons.append(_("specialised organisation"))

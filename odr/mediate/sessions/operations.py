@@ -12,12 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
-from odr.cases import audit, rooms
+from odr.cases import audit, labels, rooms
 from odr.cases.rooms import HOST
 from odr.cases.notices import joined_users
 from odr.cases.models import Case, Stage
@@ -63,7 +62,7 @@ class SessionError(Refused):
 
 def when(value: datetime) -> str:
     """A UTC time as people read it in messages."""
-    return format_datetime(value, "short")
+    return labels.when(value)
 
 
 # --- who takes part ----------------------------------------------------------------------

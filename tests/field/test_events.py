@@ -1,0 +1,96 @@
+"""Socket.IO ``/field`` against the live server with real python-socketio clients: a transfer
+reaches the phone of the worker it is dispatched to and the command room of its organisation,
+and nobody else's; signed-out connections are refused."""
+
+from __future__ import annotations
+
+import queue
+import time
+
+import pytest
+import requests
+import socketio
+
+from odr.auth import operations as auth_ops
+from odr.auth.models import Role
+from odr.cases import operations as case_ops
+from odr.cases.models import Organization, OrgType
+from odr.extensions import db
+from odr.field import operations as ops
+from tests.conftest import PASSWORD, sign_in_cookie
+from tests.field.conftest import TRANSFER
+
+
+class Listener:
+    def __init__(self, server, user_id=None):
+        self.events: queue.Queue = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("dispatch", lambda data: self.events.put(data), namespace="/field")
+        headers = {}
+        if user_id is not None:
+            client = server.app.test_client()
+            with server.app.app_context(), client.session_transaction() as session:
+                sign_in_cookie(session, user_id)
+            headers["Cookie"] = f"session={client.get_cookie('session').value}"
+        self.sio.connect(server.url, namespaces=["/field"], transports=["websocket"], headers=headers,
+                         wait_timeout=5)
+
+    def got(self, wait=1.0):
+        time.sleep(wait)
+        out = []
+        while not self.events.empty():
+            out.append(self.events.get_nowait())
+        return out
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def _org(name):
+    org = Organization(name=name, type=OrgType.peoples_mediation, district="朝阳区", takes_intake=True)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def test_a_new_dispatch_reaches_its_worker_and_command_room_only(server):
+    with server.app.app_context():
+        center, elsewhere = _org("Center"), _org("Elsewhere")
+        staff = auth_ops.create_user("staff@example.com", "Staff", PASSWORD)
+        case_ops.grant_role(staff, Role.staff, center)
+        other_staff = auth_ops.create_user("other@example.com", "Other staff", PASSWORD)
+        case_ops.grant_role(other_staff, Role.staff, elsewhere)
+        worker = auth_ops.create_user("+8613700137001", "Worker Wu", PASSWORD)
+        colleague = auth_ops.create_user("+8613700137002", "Worker Sun", PASSWORD)
+        far = auth_ops.create_user("+8613700137003", "Worker Far", PASSWORD)
+        grid = ops.create_grid(center, "Wangjing West", ["望京西园三区"], [], staff)
+        other_grid = ops.create_grid(elsewhere, "Far", ["远处"], [], other_staff)
+        ops.add_worker(grid, worker, staff)
+        ops.add_worker(grid, colleague, staff)
+        ops.add_worker(other_grid, far, other_staff)
+        ops.set_duty(worker, True)
+        ops.set_duty(far, True)
+        _client, token = case_ops.issue_api_token("police-110", center)
+        db.session.commit()
+        ids = {name: u.id for name, u in (("staff", staff), ("other_staff", other_staff), ("worker", worker),
+                                          ("colleague", colleague), ("far", far))}
+        db.session.remove()
+
+    listeners = {name: Listener(server, uid) for name, uid in ids.items()}
+    try:
+        resp = requests.post(f"{server.url}/api/v1/intake", json=TRANSFER, timeout=10,
+                             headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 201, resp.text
+        number = resp.json()["case_number"]
+        got = {name: listener.got(0.2 if name != "staff" else 1.5) for name, listener in listeners.items()}
+        assert [(d["case"], d["new"], d["status"]) for d in got["worker"]] == [(number, True, "dispatched")]
+        assert [d["case"] for d in got["staff"]] == [number]
+        assert got["colleague"] == got["far"] == got["other_staff"] == []
+    finally:
+        for listener in listeners.values():
+            listener.close()
+
+
+def test_signed_out_connections_are_refused(server):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Listener(server)
