@@ -12,10 +12,18 @@ connection shared by two processes mixes their conversations. So:
 - the periodic jobs and the media bridge are processes of their own, started with ``exec`` (not
   forked from this one), each opening its own connections; they stop when the server stops, and
   also when it dies without stopping them (they watch their parent).
+
+Nothing outlives a server killed without warning (``kill -9`` of gunicorn's master, the process
+``odr run`` became): the kernel signals each child the moment its parent dies
+(``PR_SET_PDEATHSIG``), so no orphaned worker keeps the port (a restart comes up on the same port
+at once) and no orphaned worker, jobs runner or bridge writes on to the database beside the next
+server. Each child asks for that itself, right after it starts; every one of them was forked by the
+parent's main thread (the signal comes when the forking *thread* ends).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -86,9 +94,13 @@ def start_child(*args: str) -> subprocess.Popen:
     this one), stopped when this process exits."""
     import atexit
 
-    env = dict(os.environ, ODR_PARENT_PID=str(os.getpid()))
-    proc = subprocess.Popen([sys.executable, "-m", "odr", *args], env=env)
-    atexit.register(_stop_child, proc, os.getpid())
+    parent = os.getpid()
+    env = dict(os.environ, ODR_PARENT_PID=str(parent))
+    # Asked for in the child between fork and exec (the setting survives exec), so that it holds
+    # while the child is still starting (seconds on a busy machine), before it could ask itself.
+    proc = subprocess.Popen([sys.executable, "-m", "odr", *args], env=env,
+                            preexec_fn=lambda: die_with_parent(signal.SIGKILL, parent))
+    atexit.register(_stop_child, proc, parent)
     return proc
 
 
@@ -116,6 +128,10 @@ def watch_parent(stop: threading.Event) -> None:
     parent = int(os.environ.get("ODR_PARENT_PID") or 0)
     if not parent:
         return
+    # SIGKILL, as the server died: a jobs run under way (one transaction per job) is rolled back
+    # rather than finished beside the next server. The loop below stays for systems without
+    # PR_SET_PDEATHSIG.
+    die_with_parent(signal.SIGKILL, parent)
 
     def loop():
         while not stop.wait(1.0):
@@ -124,6 +140,34 @@ def watch_parent(stop: threading.Event) -> None:
                 stop.set()
 
     threading.Thread(target=loop, name="odr-parent-watch", daemon=True).start()
+
+
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(signum: int, parent: int) -> None:
+    """Have the kernel send ``signum`` to this process when ``parent`` (the process that started it)
+    dies, however it dies. Linux only; elsewhere the parent watch of :func:`watch_parent` and
+    gunicorn's own check of the worker's parent remain (within a second or so)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    if prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) != 0:
+        logger.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+        return
+    if os.getppid() != parent:  # the parent died before the request above: nobody will signal
+        os.kill(os.getpid(), signum)
+
+
+def _worker_started(app, arbiter) -> None:
+    """gunicorn's ``post_fork``, in a worker just forked: it ends the moment its master does
+    (SIGKILL: no graceful stop for a worker whose master is gone, whose listening socket would keep
+    the port from the next server meanwhile; each write it had not answered yet was one transaction,
+    committed whole or not at all), then :func:`after_fork`."""
+    die_with_parent(signal.SIGKILL, arbiter.pid)
+    after_fork(app)
 
 
 def run_jobs_until_stopped(app, stop: threading.Event | None = None) -> None:
@@ -243,7 +287,7 @@ def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | Non
             # (staging beside production, the tests) would take it from each other. Not used.
             if "control_socket_disable" in self.cfg.settings:
                 self.cfg.set("control_socket_disable", True)
-            self.cfg.set("post_fork", lambda _server, _worker: after_fork(app))
+            self.cfg.set("post_fork", lambda arbiter, _worker: _worker_started(app, arbiter))
             if cert and key:
                 self.cfg.set("certfile", cert)
                 self.cfg.set("keyfile", key)

@@ -141,8 +141,12 @@ def record(case: Case | None, actor, action: str, payload: dict | None = None) -
     if behalf is not None:
         payload = {**(payload or {}), "on_behalf_of": behalf}
     if case is not None:
-        # Serialises appends to one chain on PostgreSQL; SQLite serialises all writers.
-        db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
+        # Serialises appends to one chain on PostgreSQL; SQLite serialises all writers. FOR NO KEY
+        # UPDATE, not FOR UPDATE: the change being recorded has usually inserted a row referring to
+        # the case already (a room message, evidence), which holds FOR KEY SHARE on the case row;
+        # two such writers asking FOR UPDATE then wait for each other (deadlock, an error 500 for
+        # one of them, found by bench/soak.py). NO KEY UPDATE waits for another NO KEY UPDATE only.
+        db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update(key_share=True))
     last = db.session.execute(
         sa.select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1)
     ).first()
