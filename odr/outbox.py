@@ -1,7 +1,9 @@
 """Outgoing SMS and e-mail: written to a table in the caller's transaction, delivered after commit.
 
-A message is never lost because the sender was down: it stays pending and
-``odr outbox flush`` (or the next request that queues mail) tries again.
+A message is never lost because the sender was down: it stays pending and the periodic jobs
+(or ``odr outbox flush``) try again. A request delivers, after its commit, only the messages it
+queued; whoever delivers first claims a message (:func:`_claim`), so two deliverers (requests in
+several processes, the jobs) never send the same one twice nor wait for each other's sending.
 Senders are pluggable by configuration (``ODR_SMS_SENDER``, ``ODR_EMAIL_SENDER``
 as ``module:Class``); the console sender writes messages to the log, which is
 the embedded default.
@@ -13,11 +15,11 @@ import importlib
 import logging
 import smtplib
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr import transaction
@@ -45,6 +47,9 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Being sent by someone until then (:func:`_claim`); a deliverer that died meanwhile leaves
+    #: the message to be taken again after that.
+    claimed_until: Mapped[datetime | None]
     #: A file sent with an e-mail (``{"filename", "mimetype", "text"}``); SMS carry a link instead.
     attachment: Mapped[dict | None] = mapped_column(sa.JSON)
 
@@ -81,8 +86,17 @@ def enqueue(recipient: str, subject: str, body: str, case=None,
     )
     db.session.add(msg)
     if has_request_context():
-        transaction.after_commit(deliver_pending, once=True)
+        queued = g.setdefault("odr_outbox_queued", [])
+        queued.append(msg)
+        if len(queued) == 1:
+            transaction.after_commit(lambda: deliver_pending(ids=_ids(queued)))
     return msg
+
+
+def _ids(messages: list[OutboxMessage]) -> list[int]:
+    """The ids of messages committed a moment ago (read from the session's identity map: their
+    attributes expired with the commit, and reading one would cost a query each)."""
+    return [identity[0] for m in messages if (identity := sa.inspect(m).identity) is not None]
 
 
 class ConsoleSender:
@@ -134,18 +148,29 @@ def senders(app) -> dict:
     return cache
 
 
-def deliver_pending(limit: int = 100) -> int:
-    """Send pending messages; return how many went out. Commits its own progress."""
+#: How long a claimed message is left to the deliverer that claimed it (an SMTP exchange has a
+#: 10 s timeout); after that another may take it.
+CLAIM_SECONDS = 120
+
+
+def deliver_pending(limit: int = 100, ids: list[int] | None = None) -> int:
+    """Send pending messages (``ids``: only those); return how many went out. Each message is
+    claimed, sent and noted in transactions of its own."""
     app = current_app._get_current_object()
+    query = (sa.select(OutboxMessage.id)
+             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+             .order_by(OutboxMessage.id).limit(limit))
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(OutboxMessage.id.in_(ids))
+    pending = list(db.session.scalars(query))
+    db.session.commit()  # end the read: nothing is held while sending
     sent = 0
-    pending = db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    for msg in pending:
-        msg.attempts += 1
+    for message_id in pending:
+        if not _claim(message_id):
+            continue  # sent or being sent by another deliverer
+        msg = db.session.get(OutboxMessage, message_id)
         try:
             senders(app)[msg.channel].send(msg)
         except Exception as exc:  # a sender failure must not lose the message or the request
@@ -154,5 +179,24 @@ def deliver_pending(limit: int = 100) -> int:
         else:
             msg.sent_at = utcnow()
             sent += 1
+        msg.claimed_until = None
         db.session.commit()
     return sent
+
+
+def _claim(message_id: int) -> bool:
+    """Take the message for sending, counting the attempt, unless it was sent or another deliverer
+    holds it: one conditional UPDATE, committed, so exactly one of several deliverers gets it
+    (on SQLite, which serialises writers, and on PostgreSQL, where the second waits for the first's
+    commit and then finds the condition false)."""
+    now = utcnow()
+    taken = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
+               OutboxMessage.attempts < MAX_ATTEMPTS,
+               sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .values(attempts=OutboxMessage.attempts + 1, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return taken == 1
