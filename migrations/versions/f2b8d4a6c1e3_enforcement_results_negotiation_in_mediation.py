@@ -1,5 +1,6 @@
 """enforcement results: a court reports an application for enforcement accepted, executed or refused
-(court_handoff.result)
+(court_handoff.result); negotiation first in mediation: each party's choice to negotiate before the
+mediator, and the negotiation opened inside mediation
 
 Revision ID: f2b8d4a6c1e3
 Revises: e4f0c1a7d2b9
@@ -36,9 +37,27 @@ def _result_check(old, new):
 
 def upgrade():
     _result_check(RESULTS, RESULTS + ENFORCEMENT_RESULTS)
+    with op.batch_alter_table('negotiation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('in_mediation', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_table(
+        'negotiation_choice',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('side', sa.String(length=16), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('chosen_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_negotiation_choice_case_id_case'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_negotiation_choice_user_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_negotiation_choice')),
+        sa.UniqueConstraint('case_id', 'side', name=op.f('uq_negotiation_choice_case_id_side')),
+    )
 
 
 def downgrade():
+    op.drop_table('negotiation_choice')
+    with op.batch_alter_table('negotiation', schema=None) as batch_op:
+        batch_op.drop_column('in_mediation')
     # An enforcement result cannot be written in the old schema: the hand-off is back to undecided.
     op.execute("UPDATE court_handoff SET result = NULL, status = 'received' "
                "WHERE result IN ('enforcement_accepted', 'executed', 'enforcement_refused')")

@@ -267,3 +267,23 @@ def test_the_court_api_reports_a_refusal_of_enforcement_with_its_reason(app, cli
     told = [m.body for m in db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.recipient == p.claimant.contact))]
     assert any("refused the application for enforcement" in body for body in told)
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_enforcement_result_form_answers_hostile_input_without_500_or_partial_records(app, enforcement_world,
+                                                                                          data):
+    """Whatever the clerk's form posts as the result and the note, no 500, and a refusal writes nothing."""
+    payload = {field: data.draw(st.one_of(VALUES, st.sampled_from(["enforcement_refused", "executed", "judgment"])),
+                                label=field)
+               for field in data.draw(st.lists(st.sampled_from(["result", "note", "csrf_token"]), unique=True))}
+    _post(app, enforcement_world, "/court/handoffs/{handoff}/result", "clerk", data=payload)
+
+
+@pytest.fixture
+def enforcement_world(parties, court):
+    p = parties
+    schedule_for(p.case, performance.local_today())
+    confirmed_by(p.case, court[0])
+    handoff = enforcement_handed(p.case, court[0])
+    return {"clerk": court[1], "handoff": handoff.id}
