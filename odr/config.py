@@ -221,6 +221,10 @@ OPS_SUMMARY_LAG_SECONDS = 30
 #: mediation without an accepted offer, and the further days the parties have to sign the agreement.
 NEGOTIATION_DAYS = 14
 NEGOTIATION_SIGNING_DAYS = 7
+#: Negotiation first in mediation: for how many days after the case enters mediation each party may
+#: choose to negotiate directly before the mediator, and how long that negotiation runs once both chose.
+NEGOTIATION_CHOICE_DAYS = 3
+NEGOTIATION_IN_MEDIATION_DAYS = 7
 
 #: Performance of agreements (``odr.cases.performance``, ``odr.perform``): days before a due date the
 #: payer is reminded; days after it an unconfirmed item turns its case red (yellow from the day after

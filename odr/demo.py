@@ -93,6 +93,7 @@ def load() -> bool:
         _current_cases(users, center, court, hotline)
         _history(staff, users["mediator"], center, claimant, respondent)
         _field(users, center)
+        _enforcement(users, center, court)
     finally:
         timeutil.set_clock(previous_clock)
 
@@ -442,6 +443,62 @@ def _performed(case, amount, closed_ago, claimant, respondent):
     item = schedule.items[0]
     perform_ops.report_done(item, case, respondent, receipt, "receipt.png")
     perform_ops.confirm(item, case, claimant)
+
+
+def _receipt_png():
+    import io
+
+    from PIL import Image
+
+    receipt = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(receipt, "PNG")
+    receipt.seek(0)
+    return receipt
+
+
+def _enforcement(users, center, court):
+    """A settled case in default, its application for enforcement handed to the demo court.
+
+    Settled 50 days ago for 6,000 yuan in two instalments; the first (due 35 days ago) was paid and
+    confirmed, the second (due 15 days ago) was not: the case is red. Today the court confirmed the
+    agreement on staff's request, and the claimant signed the application for enforcement, which the
+    platform handed to the court with the case file: the clerk's inbox has it (signed at load time,
+    like the agreement above)."""
+    from odr.cases import performance
+    from odr.court import enforcement
+    from odr.court import operations as court_ops
+    from odr.perform import operations as perform_ops
+
+    claimant, respondent, staff, mediator = users["claimant"], users["respondent"], users["staff"], users["mediator"]
+    _at(70)
+    dispute = ops.DisputeDetails(Category.debt,
+                                 "（执行示例）借款到期后未归还，经调解达成分期还款协议。", "归还借款6000元。",
+                                 "朝阳区", Decimal("6000"))
+    case = ops.file_case(staff, Channel.counter, dispute, ops.PartyDetails(claimant.name, claimant.phone),
+                         ops.PartyDetails(respondent.name, respondent.phone), organization=center)
+    ops.join_case(case.claimant, claimant)
+    ops.join_case(case.respondent, respondent)
+    workflow.move(case, Stage.mediation, staff)
+    ops.assign_handler(case, staff, mediator=mediator)
+    _at(50)
+    ops.record_settlement_amount(case, Decimal("6000"), mediator)
+    workflow.move(case, Outcome.settled, mediator)
+    today = performance.local_today()
+    schedule = performance.create_schedule(case, [
+        performance.PlannedItem(today + timedelta(days=15), "第一期还款", Decimal("3000")),
+        performance.PlannedItem(today + timedelta(days=35), "第二期还款", Decimal("3000"))],
+        payer_side="respondent", source="demo_agreement", actor=None)
+    _at(36)
+    first = schedule.items[0]
+    perform_ops.report_done(first, case, respondent, _receipt_png(), "receipt.png")
+    perform_ops.confirm(first, case, claimant)
+    _at(0)
+    performance.refresh(schedule)
+    confirmation = court_ops.hand_off(case, court, staff, kind=court_ops.HandoffKind.confirmation)
+    clerk = users["court_clerk"]
+    court_ops.record_docket(confirmation, clerk, "（2026）京0105民特318号")
+    court_ops.record_result(confirmation, clerk, "confirmed", "确认调解协议有效。")
+    _sign_as_browsers(enforcement.prepare(case, claimant, court, "zh"))
 
 
 def _history(staff, mediator, center, claimant, respondent):

@@ -15,7 +15,7 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     cases = db.session.scalars(sa.select(Case)).all()
     from odr.demo import FIELD_DISPATCHES, HISTORY
 
-    assert len(cases) == 12 + len(HISTORY) + len(FIELD_DISPATCHES)
+    assert len(cases) == 12 + len(HISTORY) + len(FIELD_DISPATCHES) + 1  # and the enforcement example
     stages = {c.stage for c in cases if c.is_open}
     outcomes = {c.outcome for c in cases if not c.is_open}
     assert {Stage.consultation, Stage.assessment, Stage.mediation, Stage.arbitration, Stage.litigation} <= stages
@@ -36,7 +36,7 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     assert sealed is not None and sealed.case.outcome is Outcome.settled
     report = verify(storage.get(sealed.current_sha256), [platform_ca().ca.asn1_cert])
     assert report.ok and len(report.signatures) == 4, report.lines()
-    handoff = db.session.scalar(sa.select(Handoff))
+    handoff = db.session.scalar(sa.select(Handoff).order_by(Handoff.id))
     assert handoff.case.outcome is Outcome.handed_to_court
     bundle = verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert])
     assert bundle.ok  # with the claimant's sealed complaint, both its signatures trusted
@@ -45,6 +45,22 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     from odr.field.models import Dispatch
 
     assert sorted(d.status.value for d in db.session.scalars(sa.select(Dispatch))) == ["contacted", "dispatched"]
+
+    # An agreement the court confirmed, in default (red), its application for enforcement at the court.
+    from odr.cases.performance import Alert, schedule_of
+    from odr.court.models import CourtResult, HandoffKind, HandoffStatus
+
+    enforcement = db.session.scalar(sa.select(Handoff).where(Handoff.kind == HandoffKind.enforcement))
+    assert enforcement is not None and enforcement.status is HandoffStatus.sent
+    assert enforcement.court.type.value == "court" and enforcement.case.outcome is Outcome.settled
+    confirmation = db.session.scalar(sa.select(Handoff).where(Handoff.case_id == enforcement.case_id,
+                                                              Handoff.kind == HandoffKind.confirmation))
+    assert confirmation.result is CourtResult.confirmed
+    schedule = schedule_of(enforcement.case)
+    assert schedule.alert is Alert.red and schedule.enforcement_requested_at is not None
+    bundle = verify_bundle(bundle_path(enforcement), [platform_ca().ca.asn1_cert])
+    assert bundle.ok, bundle.problems
+    assert any(line.startswith("documents/enforcement_application-v1.pdf: 2 signatures") for line in bundle.checked)
     # One account per role.
     roles = {g.role for u in db.session.scalars(sa.select(User)) for g in u.grants}
     assert roles == set(Role)

@@ -83,7 +83,8 @@ def feature_guard(name: str, unregistered) -> Guard:
 
 def unregistered_guards() -> set[str]:
     """Feature guards that a move of :data:`MOVES` names and no feature registered: the app refuses to start."""
-    named = {g.feature_guard for move in MOVES.values() for g in move.guards if hasattr(g, "feature_guard")}
+    named = {g.feature_guard for move in MOVES.values() for g in move.guards + move.platform_guards
+             if hasattr(g, "feature_guard")}
     return named - FEATURE_GUARDS.keys()
 
 
@@ -107,6 +108,9 @@ class Move:
     #: The platform itself may make the move (``actor`` is ``None``): a periodic job whose deadline
     #: passed, or the sealing of a document. Nobody else gains a move from it.
     by_platform: bool = False
+    #: Further guards when the platform makes the move (``actor`` is ``None``): a move people make
+    #: freely may also be made by the platform, but only for its own reason.
+    platform_guards: tuple[Guard, ...] = ()
 
 
 #: ``(from stage, to stage or outcome) → Move``. Withdrawal and closing without a
@@ -128,7 +132,10 @@ MOVES: dict[tuple[Stage, Target], Move] = {
     # Filed by the arbitration package once the basis holds (both parties signed, or the clause confirmed).
     (Stage.mediation, Stage.arbitration): Move(PARTIES | CENTER | {"mediator"}, (respondent_joined, has_arbitration_basis)),
     (Stage.mediation, Stage.litigation): Move(PARTIES | CENTER | {"mediator"}),
-    (Stage.mediation, Outcome.settled): Move(CENTER | {"mediator"}, (respondent_joined,)),
+    # By the platform too: when both parties chose to negotiate first in mediation (``odr.negotiate``)
+    # and sealed the agreement they signed.
+    (Stage.mediation, Outcome.settled): Move(CENTER | {"mediator"}, (respondent_joined,), by_platform=True,
+                                             platform_guards=(negotiated_agreement_sealed,)),
     # Only through the award every arbitrator signed (``odr.arbitrate``), never by hand.
     (Stage.arbitration, Outcome.award_issued): Move(frozenset({"arbitrator"}), (has_arbitrator, award_sealed)),
     (Stage.arbitration, Stage.litigation): Move(CENTER | {"arbitrator"}),
@@ -160,7 +167,7 @@ def refusal(case: Case, to: Target, actor) -> str | None:
             return _l("You may not make this change in this case.")
     elif not (case.roles_of(actor) & rule.who):
         return _l("You may not make this change in this case.")
-    for guard in rule.guards:
+    for guard in rule.guards + (rule.platform_guards if actor is None else ()):
         reason = guard(case)
         if reason:
             return reason

@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from odr.court.models import CourtResult
+from odr.court.models import CourtResult, HandoffKind, results_for
 from odr.forms import no_control_chars, strip
 
 RESULT_LABELS = {
@@ -12,6 +12,9 @@ RESULT_LABELS = {
     CourtResult.not_confirmed: _l("Not confirmed"),
     CourtResult.judgment: _l("Judgment given"),
     CourtResult.withdrawn: _l("Withdrawn"),
+    CourtResult.enforcement_accepted: _l("Accepted for enforcement"),
+    CourtResult.executed: _l("Enforced in full"),
+    CourtResult.enforcement_refused: _l("Enforcement refused"),
 }
 
 
@@ -36,10 +39,16 @@ class DocketForm(FlaskForm):
 
 
 class ResultForm(FlaskForm):
-    result = SelectField(_l("Result"), choices=[SelectChoice(r.value, RESULT_LABELS[r]) for r in CourtResult],
-                         validators=[DataRequired(message=_l("Choose the result."))])
-    note = TextAreaField(_l("Note (optional)"), filters=[strip], validators=[Optional(), Length(max=2000),
-                                                                             no_control_chars])
+    """The court's result: the choices are those of the hand-off's kind (an application for
+    enforcement has its own); a refusal of enforcement needs the reason in the note."""
+
+    result = SelectField(_l("Result"), validators=[DataRequired(message=_l("Choose the result."))])
+    note = TextAreaField(_l("Note (optional; the reason, if enforcement is refused)"), filters=[strip],
+                         validators=[Optional(), Length(max=2000), no_control_chars])
+
+    def __init__(self, kind: HandoffKind, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.result.choices = [SelectChoice(r.value, RESULT_LABELS[r]) for r in results_for(kind)]
 
 
 class ComplaintForm(HandoffForm):

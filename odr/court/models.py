@@ -32,6 +32,25 @@ class CourtResult(enum.StrEnum):
     not_confirmed = "not_confirmed"
     judgment = "judgment"
     withdrawn = "withdrawn"
+    # An application for enforcement: the court took it up (立案执行), enforced it in full (执行完毕),
+    # or refused it (不予执行, with the court's reason in ``result_note``).
+    enforcement_accepted = "enforcement_accepted"
+    executed = "executed"
+    enforcement_refused = "enforcement_refused"
+
+
+#: The results a court may report on an application for enforcement (and only on one).
+ENFORCEMENT_RESULTS = (CourtResult.enforcement_accepted, CourtResult.executed, CourtResult.enforcement_refused)
+
+
+def results_for(kind: HandoffKind) -> tuple[CourtResult, ...]:
+    """The results a court may report on a hand-off of ``kind``."""
+    if kind is HandoffKind.enforcement:
+        return ENFORCEMENT_RESULTS + (CourtResult.withdrawn,)
+    return tuple(r for r in CourtResult if r not in ENFORCEMENT_RESULTS)
+
+#: A result after which the court may still report another (the one it may be followed by).
+FOLLOWED_BY = {CourtResult.enforcement_accepted: (CourtResult.executed, CourtResult.enforcement_refused)}
 
 
 class Handoff(db.Model):

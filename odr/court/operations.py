@@ -38,7 +38,7 @@ from odr.cases.notices import joined_users, notify_users
 from odr.cases.service import operations as service_ops
 from odr.cases.service.operations import Served
 from odr.cases.models import Case, Organization, OrgType, Outcome, Stage
-from odr.court.models import CourtResult, Handoff, HandoffKind, HandoffStatus
+from odr.court.models import FOLLOWED_BY, CourtResult, Handoff, HandoffKind, HandoffStatus, results_for
 from odr.documents import checkpoints
 from odr.extensions import db
 from odr.refusal import Refused
@@ -214,32 +214,49 @@ RESULT_TEXT = {
     CourtResult.not_confirmed: _l("did not confirm the agreement"),
     CourtResult.judgment: _l("gave judgment"),
     CourtResult.withdrawn: _l("recorded the case as withdrawn"),
+    CourtResult.enforcement_accepted: _l("accepted the application for enforcement"),
+    CourtResult.executed: _l("enforced the obligation in full"),
+    CourtResult.enforcement_refused: _l("refused the application for enforcement"),
 }
 
 
 def record_result(handoff: Handoff, actor, result, note: str = "") -> bool:
     """The court's result. Returns whether anything changed.
 
-    :raise InvalidReport: not a known result, or a note that is too long.
-    :raise CourtError: a different result was recorded already.
+    An application for enforcement has its own results: accepted for enforcement (which the court
+    may follow with executed or refused), executed, or refused — a refusal gives the court's reason
+    in ``note``. The other hand-offs take the other results.
+
+    :raise InvalidReport: not a known result or not one for this kind of hand-off, a note that is
+        too long, or a refusal of enforcement without its reason.
+    :raise CourtError: a different result was recorded already (and may not follow it).
     """
+    allowed = results_for(handoff.kind)
     try:
         result = CourtResult(result)
     except ValueError:
+        result = None
+    if result not in allowed:
         raise InvalidReport(_l("The result must be one of: %(values)s.",
-                               values=", ".join(r.value for r in CourtResult))) from None
+                               values=", ".join(r.value for r in allowed))) from None
     note = (note or "").strip() if isinstance(note, str) else None
-    if note is None or len(note) > NOTE_MAX:
+    if note is None or len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\r\n\t" for c in note):
         raise InvalidReport(_l("The note must be text of at most %(n)s characters.", n=NOTE_MAX))
+    if result is CourtResult.enforcement_refused and not note:
+        raise InvalidReport(_l("Give the court's reason for refusing enforcement."))
     if handoff.result is result:
         return False
-    if handoff.result is not None:
+    if handoff.result is not None and result not in FOLLOWED_BY.get(handoff.result, ()):
         raise CourtError(_l("A different result was recorded already."))
     record_receipt(handoff, actor)
     handoff.result = result
     handoff.result_note = note
-    handoff.status = HandoffStatus.decided
-    handoff.decided_at = utcnow()
+    now = utcnow()
+    if result in FOLLOWED_BY:  # not final: the court reports again when it is done
+        handoff.status = HandoffStatus.docketed if handoff.docket_number else HandoffStatus.received
+    else:
+        handoff.status = HandoffStatus.decided
+        handoff.decided_at = now
     audit.record(handoff.case, actor, "court_result", {"handoff": handoff.id, "result": result.value, "note": note})
     _notify(handoff.case, _("The court %(result)s in case %(number)s.", result=RESULT_TEXT[result],
                             number=handoff.case.number))

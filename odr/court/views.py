@@ -23,7 +23,7 @@ from odr.cases.models import Stage
 from odr.cases.stages import stage_blueprint
 from odr.court import operations as ops
 from odr.court.forms import RESULT_LABELS, ComplaintForm, DocketForm, HandoffForm, ResultForm
-from odr.court.models import Handoff, HandoffKind, HandoffStatus
+from odr.court.models import FOLLOWED_BY, Handoff, HandoffKind, HandoffStatus
 from odr.documents.models import SigningStatus
 from odr.errors import abort_with
 from odr.extensions import db
@@ -45,6 +45,13 @@ def _current_complaint(case):
     return current_complaint(case)
 
 
+def _enforcement_handoff(case):
+    """The case's application for enforcement at a court, if one was handed over (shown to the parties)."""
+    from odr.court import enforcement
+
+    return enforcement.enforcement_handoff(case)
+
+
 def _enforcement_link(case) -> bool:
     """Whether the signed-in party may apply for enforcement in ``case`` now (the performance page links it)."""
     from odr.court import enforcement
@@ -56,7 +63,7 @@ def _enforcement_link(case) -> bool:
 def _labels():
     return {"court_result": RESULT_LABELS, "handoff_kind": KIND_LABELS, "handoff_status": STATUS_LABELS,
             "court_handoff": ops.current_handoff, "court_complaint": _current_complaint,
-            "enforcement_link": _enforcement_link}
+            "enforcement_link": _enforcement_link, "enforcement_handoff": _enforcement_handoff}
 
 
 def clerk_courts() -> set[int]:
@@ -257,7 +264,8 @@ def checkpoints(handoff_id):
 def _render_show(handoff, status=200, docket_form=None, result_form=None):
     return render_template("court/handoff_show.html", handoff=handoff, case=handoff.case,
                            docket_form=docket_form or DocketForm(formdata=None),
-                           result_form=result_form or ResultForm(formdata=None)), status
+                           result_form=result_form or ResultForm(handoff.kind, formdata=None),
+                           result_open=handoff.result is None or handoff.result in FOLLOWED_BY), status
 
 
 def _report(handoff, step, form=None, field=None):
@@ -295,7 +303,7 @@ def docket(handoff_id):
 @login_required
 def result(handoff_id):
     handoff = get_handoff_or_404(handoff_id)
-    form = ResultForm()
+    form = ResultForm(handoff.kind)
     if not form.validate_on_submit():
         return _render_show(handoff, 400, result_form=form)
     return _report(handoff, lambda h, actor: ops.record_result(h, actor, form.result.data, form.note.data or ""),

@@ -52,6 +52,9 @@ class Negotiation(db.Model):
     #: The settlement agreement's content (language, title, sections, amount) once an offer was accepted.
     agreement: Mapped[dict | None] = mapped_column(sa.JSON)
     ended_at: Mapped[datetime | None]
+    #: Opened inside mediation, because both parties chose to negotiate before the mediator
+    #: (:class:`NegotiationChoice`); when it ends unsettled the case stays with the mediator.
+    in_mediation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     case: Mapped[Case] = relationship()
     offers: Mapped[list[Offer]] = relationship(back_populates="negotiation", order_by="Offer.id",
@@ -106,3 +109,22 @@ class Offer(db.Model):
 
     def __repr__(self):
         return f"<Offer {self.id} by {self.side} {self.status.value}>"
+
+
+class NegotiationChoice(db.Model):
+    """A party chose to negotiate directly for a while before the mediator steps in (one per side)."""
+
+    __tablename__ = "negotiation_choice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"))
+    #: ``claimant`` or ``respondent``.
+    side: Mapped[str] = mapped_column(sa.String(16))
+    #: Who chose (the party, or their agent).
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "side"),)
+
+    def __repr__(self):
+        return f"<NegotiationChoice case {self.case_id} {self.side}>"

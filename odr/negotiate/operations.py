@@ -17,6 +17,14 @@ The procedure:
    ``NEGOTIATION_SIGNING_DAYS`` after it), the periodic job :func:`end_overdue_negotiations`
    moves the case on to mediation; the mediator reads the negotiation's history.
 
+Negotiation first in mediation: a case that reaches mediation without having negotiated gives each
+party ``NEGOTIATION_CHOICE_DAYS`` to choose to negotiate directly first (:func:`choose_first`). When
+both chose, the negotiation opens inside mediation for ``NEGOTIATION_IN_MEDIATION_DAYS``, with the
+same offers, agreement and signing; its sealed agreement settles the case from mediation (by the
+platform, guarded by ``negotiated_agreement_sealed``). When its time runs out, or a party ends it
+(:func:`end_first`), the case simply stays with the mediator, who reads the history on the
+negotiation page; the mediator's to-do list says the parties are negotiating until when.
+
 Every step writes its audit entry in the caller's transaction; nothing here commits.
 """
 
@@ -44,7 +52,7 @@ from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
 from odr.forms import MAX_AMOUNT
 from odr.links import absolute_url
-from odr.negotiate.models import Negotiation, NegotiationStatus, Offer, OfferStatus
+from odr.negotiate.models import Negotiation, NegotiationChoice, NegotiationStatus, Offer, OfferStatus
 from odr.refusal import Refused
 from odr.timeutil import utcnow
 
@@ -69,6 +77,7 @@ ACTIONS = {
     "negotiation_settled": _l("Settled by direct negotiation"),
     "negotiation_timed_out": _l("Negotiation time ran out"),
     "negotiation_ended": _l("Negotiation ended"),
+    "negotiation_chosen": _l("Chose to negotiate directly before the mediator"),
 }
 
 
@@ -157,13 +166,136 @@ def both_joined(case: Case) -> bool:
 
 
 def in_negotiation_stage(case: Case) -> bool:
-    return case.is_open and case.stage is Stage.assessment
+    """The case is where its negotiation happens: in assessment, or in mediation when both parties
+    chose to negotiate there first."""
+    if not case.is_open:
+        return False
+    if case.stage is Stage.assessment:
+        return True
+    if case.stage is Stage.mediation:
+        negotiation = negotiation_of(case)
+        return negotiation is not None and negotiation.in_mediation
+    return False
 
 
 def may_start(case: Case, user) -> bool:
     """A party may open a negotiation: the case is in assessment, both joined, none started yet."""
-    return (in_negotiation_stage(case) and case.side_of(user) is not None and both_joined(case)
-            and negotiation_of(case) is None)
+    return (case.is_open and case.stage is Stage.assessment and case.side_of(user) is not None
+            and both_joined(case) and negotiation_of(case) is None)
+
+
+# --- negotiation first in mediation -------------------------------------------------------------------
+
+def choices_of(case: Case) -> dict[str, NegotiationChoice]:
+    """The sides that chose to negotiate first in mediation."""
+    return {c.side: c for c in db.session.scalars(sa.select(NegotiationChoice).where(NegotiationChoice.case_id == case.id))}
+
+
+def choice_deadline(case: Case) -> datetime:
+    return case.stage_entered_at + timedelta(days=current_app.config["NEGOTIATION_CHOICE_DAYS"])
+
+
+def choice_open(case: Case) -> bool:
+    """The parties of a case in mediation may still choose to negotiate first: it entered mediation
+    less than ``NEGOTIATION_CHOICE_DAYS`` ago, both parties joined, and it never had a negotiation."""
+    return (case.is_open and case.stage is Stage.mediation and utcnow() < choice_deadline(case)
+            and both_joined(case) and negotiation_of(case) is None)
+
+
+def choice_refusal(case: Case, user) -> str | None:
+    side = case.side_of(user)
+    if side is None:
+        return _l("Only the parties negotiate.")
+    if not (case.is_open and case.stage is Stage.mediation):
+        return _l("Negotiating first is chosen when the case is in mediation.")
+    if negotiation_of(case) is not None:
+        return _l("This case already had its direct negotiation.")
+    if not both_joined(case):
+        return _l("The other party has not joined the case yet.")
+    if utcnow() >= choice_deadline(case):
+        return _l("The time to choose direct negotiation has passed: the mediator takes the case.")
+    if side in choices_of(case):
+        return _l("You have already chosen to negotiate first.")
+    return None
+
+
+def choose_first(case: Case, user) -> Negotiation | None:
+    """A party chooses to negotiate directly before the mediator; when the other side has chosen too,
+    the negotiation opens inside mediation and is returned.
+
+    :raise NegotiationError: :func:`choice_refusal` says why not.
+    """
+    why_not = choice_refusal(case, user)
+    if why_not:
+        raise NegotiationError(why_not)
+    side = case.side_of(user)
+    now = utcnow()
+    db.session.add(NegotiationChoice(case_id=case.id, side=side, user_id=user.id, chosen_at=now))
+    db.session.flush()
+    audit.record(case, user, "negotiation_chosen", {"side": side})
+    logger.info("Case %s: %s chose to negotiate before the mediator", case, audit.actor_label(user))
+    link = absolute_url("negotiate.show", number=case.number)
+    if len(choices_of(case)) < 2:
+        others = [p.user for p in joined_parties(case) if p.side.value != side]
+        notify_users(case, others, _("The other party in case %(number)s would like to negotiate directly before the mediator steps in. You can agree here: %(link)s",
+                                     number=case.number, link=link))
+        return None
+    days = current_app.config["NEGOTIATION_IN_MEDIATION_DAYS"]
+    negotiation = Negotiation(case_id=case.id, started_by_id=user.id, started_at=now, in_mediation=True,
+                              deadline_at=now + timedelta(days=days), status=NegotiationStatus.open)
+    db.session.add(negotiation)
+    db.session.flush()
+    audit.record(case, user, "negotiation_started", {
+        "negotiation": negotiation.id, "deadline_at": negotiation.deadline_at.isoformat(), "days": days,
+        "in_mediation": True})
+    logger.info("Case %s: direct negotiation opened inside mediation", case)
+    recipients = joined_users(case) + ([case.mediator] if case.mediator is not None else [])
+    notify_users(case, recipients, _("Both parties in case %(number)s chose to negotiate directly first, for %(days)s days; then the mediator takes over: %(link)s",
+                                     number=case.number, days=days, link=link))
+    return negotiation
+
+
+def may_end_first(case: Case, negotiation: Negotiation | None, user) -> bool:
+    return (negotiation is not None and negotiation.in_mediation and negotiation.status is NegotiationStatus.open
+            and case.is_open and case.stage is Stage.mediation and case.side_of(user) is not None)
+
+
+def end_first(case: Case, user) -> None:
+    """A party ends the negotiation inside mediation without agreement: the mediator takes over.
+
+    :raise NegotiationError: not a party, or no negotiation under way inside mediation.
+    """
+    negotiation = negotiation_of(case)
+    if not may_end_first(case, negotiation, user):
+        raise NegotiationError(_l("There is no direct negotiation under way to end."))
+    now = utcnow()
+    for offer in negotiation.offers:
+        if offer.status is OfferStatus.open:
+            offer.status = OfferStatus.withdrawn
+            offer.closed_at = now
+    negotiation.status = NegotiationStatus.ended
+    negotiation.ended_at = now
+    audit.record(case, user, "negotiation_ended", {"negotiation": negotiation.id, "side": case.side_of(user),
+                                                   "stage": case.stage, "outcome": None})
+    logger.info("Case %s: negotiation in mediation ended by %s", case, audit.actor_label(user))
+    _to_the_mediator(case, _("The direct negotiation in case %(number)s was ended by a party. The mediator takes over and can read your offers: %(link)s",
+                             number=case.number, link=absolute_url("negotiate.show", number=case.number)))
+
+
+def _to_the_mediator(case: Case, text: str) -> None:
+    recipients = joined_users(case) + ([case.mediator] if case.mediator is not None else [])
+    notify_users(case, recipients, text)
+
+
+def mediator_waits(case: Case, user) -> "Negotiation | None":
+    """The negotiation the mediator of ``case`` waits for, if the parties are negotiating first."""
+    if case.mediator_id != getattr(user, "id", None) or not (case.is_open and case.stage is Stage.mediation):
+        return None
+    negotiation = negotiation_of(case)
+    if negotiation is None or not negotiation.in_mediation or negotiation.status not in (
+            NegotiationStatus.open, NegotiationStatus.agreed):
+        return None
+    return negotiation
 
 
 def may_offer(case: Case, negotiation: Negotiation | None, user) -> bool:
@@ -245,6 +377,8 @@ def make_offer(case: Case, author, *, amount: Decimal | None, terms: str, schedu
     if side is None:
         raise NegotiationError(_l("Only the parties negotiate."))
     if not in_negotiation_stage(case):
+        if case.is_open and case.stage is Stage.mediation and negotiation_of(case) is None:
+            raise NegotiationError(_l("In mediation, the parties negotiate directly only when both chose to."))
         raise NegotiationError(_l("Direct negotiation happens while the case is in assessment."))
     if not both_joined(case):
         raise NegotiationError(_l("The other party has not joined the case yet."))
@@ -506,6 +640,11 @@ def _time_out(negotiation: Negotiation, case: Case, now: datetime) -> None:
     negotiation.ended_at = now
     audit.record(case, None, "negotiation_timed_out", {
         "negotiation": negotiation.id, "was": was, "deadline_at": negotiation.deadline_at.isoformat()})
+    if negotiation.in_mediation:  # already in mediation: the mediator takes over
+        logger.info("Case %s: negotiation time in mediation ran out; the mediator takes over", case)
+        _to_the_mediator(case, _("The time for direct negotiation in case %(number)s ran out. The mediator takes over and can read your offers: %(link)s",
+                                 number=case.number, link=absolute_url("negotiate.show", number=case.number)))
+        return
     workflow.move(case, Stage.mediation, None, reason="direct negotiation time ran out")
     logger.info("Case %s: negotiation time ran out; on to mediation", case)
     notify_users(case, joined_users(case),

@@ -4,7 +4,9 @@ Who may do what:
 - everyone who may see the case reads the negotiation (the mediator too, once the case reaches
   mediation; staff read only);
 - a joined party makes an offer while the case is in assessment and both parties joined; only the
-  other side accepts, rejects or counters it; its author may withdraw it while it is open.
+  other side accepts, rejects or counters it; its author may withdraw it while it is open;
+- in mediation, each party may choose to negotiate first (``/first``); once both did, the same
+  offers are made there, and either party may end it (``/end``) to go to the mediator.
 Refusals (a closed offer, a case that left the assessment) are answered by the app-wide handler.
 """
 
@@ -53,7 +55,7 @@ def _lang() -> str:
 def _helpers():
     """What the case page needs to link here."""
     def negotiation_link(case) -> bool:
-        return ops.in_negotiation_stage(case) or ops.negotiation_of(case) is not None
+        return ops.in_negotiation_stage(case) or ops.negotiation_of(case) is not None or ops.choice_open(case)
     return {"negotiation_link": negotiation_link}
 
 
@@ -93,7 +95,8 @@ def _page(case, form=None, answer_forms=None, status=200):
         is_expired=ops.is_expired, schedule_of=ops.schedule_of, letters=ops.letter_choices(_lang()),
         document=ops.agreement_document(case), side=case.side_of(me), both_joined=ops.both_joined(case),
         in_stage=ops.in_negotiation_stage(case), offer_status=OFFER_STATUS, negotiation_status=NEGOTIATION_STATUS,
-        side_label=SIDE,
+        side_label=SIDE, choice_open=ops.choice_open(case), choices=ops.choices_of(case),
+        choice_deadline=ops.choice_deadline(case), may_end=ops.may_end_first(case, negotiation, me),
     ), status
 
 
@@ -176,4 +179,32 @@ def offer_withdraw(number, oid):
     offer = _offer_or_404(case, oid)
     ops.withdraw(offer, case, _me())
     flash(_("Your offer was withdrawn."), "success")
+    return redirect(url_for("negotiate.show", number=number), code=303)
+
+
+@bp.post("/<number>/first")
+@login_required
+def first(number):
+    """A party of a case in mediation chooses to negotiate directly before the mediator.
+
+    :raise 404: not visible. :raise 403: not a party. :raise 409: too late, chosen already, or the
+        case is not in mediation.
+    """
+    case = _party_case(number)
+    negotiation = ops.choose_first(case, _me())
+    flash(_("Both parties chose to negotiate first: make or wait for the first offer.") if negotiation
+          else _("Your choice was recorded. The negotiation opens when the other party chooses it too."), "success")
+    return redirect(url_for("negotiate.show", number=number), code=303)
+
+
+@bp.post("/<number>/end")
+@login_required
+def end(number):
+    """A party ends the negotiation inside mediation: the mediator takes over.
+
+    :raise 404: not visible. :raise 403: not a party. :raise 409: no negotiation under way in mediation.
+    """
+    case = _party_case(number)
+    ops.end_first(case, _me())
+    flash(_("The negotiation ended. The mediator takes over."), "success")
     return redirect(url_for("negotiate.show", number=number), code=303)

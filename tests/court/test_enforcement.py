@@ -25,6 +25,7 @@ from odr.documents import storage
 from odr.documents.ca import platform_ca
 from odr.documents.models import SignedDocument
 from odr.extensions import db
+from odr.outbox import OutboxMessage
 from odr.timeutil import utcnow
 from tests.documents.signing import sign_via_http
 from tests.pdf_text import text_of
@@ -181,3 +182,108 @@ def enforceable(parties, court):
     schedule_for(p.case, performance.local_today())
     confirmed_by(p.case, court[0])
     return {"claimant": p.claimant, "number": p.case.number}
+
+
+def enforcement_handed(case, court):
+    """An application for enforcement the platform handed to ``court`` (as the signing hook would)."""
+    handoff = Handoff(case_id=case.id, court_id=court.id, kind=HandoffKind.enforcement, bundle_sha256="2" * 64,
+                      bundle_size=0, created_at=utcnow())
+    db.session.add(handoff)
+    db.session.commit()
+    return handoff
+
+
+def test_the_clerk_records_the_enforcement_outcome_and_the_parties_see_it(app, client, login_en, parties, court):
+    """Accepted for enforcement, then executed; an enforcement result on another kind of hand-off, a
+    confirmation's result on this one, or a refusal without its reason are refused and write nothing."""
+    from odr.court.models import HandoffStatus
+
+    p = parties
+    court, clerk = court
+    schedule_for(p.case, performance.local_today())
+    confirmation = confirmed_by(p.case, court)
+    handoff = enforcement_handed(p.case, court)
+    url = f"/court/handoffs/{handoff.id}/result"
+    login_en(client, clerk)
+    page = client.get(f"/court/handoffs/{handoff.id}").get_data(as_text=True)
+    assert "Accepted for enforcement" in page and "Enforcement refused" in page and ">Judgment given<" not in page
+    events = len(audit.case_events(p.case))
+    assert client.post(url, data={"result": "judgment"}).status_code == 400  # not a choice for enforcement
+    assert client.post(url, data={"result": "enforcement_refused", "note": " "}).status_code == 422
+    assert client.post(f"/court/handoffs/{confirmation.id}/result",
+                       data={"result": "executed"}).status_code in (400, 409)
+    db.session.expire_all()
+    assert handoff.result is None and len(audit.case_events(p.case)) == events
+    assert client.post(url, data={"result": "enforcement_accepted"}).status_code == 303
+    db.session.expire_all()
+    assert handoff.result is CourtResult.enforcement_accepted and handoff.status is HandoffStatus.received
+    assert handoff.decided_at is None
+    assert 'id="result-form"' in client.get(f"/court/handoffs/{handoff.id}").get_data(as_text=True)
+
+    login_en(client, p.claimant)
+    page = client.get(f"/perform/{p.case.number}").get_data(as_text=True)
+    assert 'id="enforcement-status"' in page and "Accepted for enforcement" in page and "朝阳区人民法院" in page
+    login_en(client, p.respondent)
+    assert "Accepted for enforcement" in client.get(f"/perform/{p.case.number}").get_data(as_text=True)
+
+    login_en(client, clerk)
+    assert client.post(url, data={"result": "executed", "note": "Paid through the court."}).status_code == 303
+    assert client.post(url, data={"result": "withdrawn"}).status_code == 409  # final now
+    db.session.expire_all()
+    assert handoff.result is CourtResult.executed and handoff.status is HandoffStatus.decided
+    assert 'id="result-form"' not in client.get(f"/court/handoffs/{handoff.id}").get_data(as_text=True)
+    results = [ev.payload["result"] for ev in audit.case_events(p.case) if ev.action == "court_result"]
+    assert results == ["enforcement_accepted", "executed"]
+    login_en(client, p.claimant)
+    page = client.get(f"/perform/{p.case.number}").get_data(as_text=True)
+    assert "Enforced in full" in page and "Paid through the court." in page
+
+
+def test_the_court_api_reports_a_refusal_of_enforcement_with_its_reason(app, client, parties, court):
+    from odr.cases import operations as case_ops
+
+    p = parties
+    court, _clerk = court
+    schedule_for(p.case, performance.local_today())
+    confirmed_by(p.case, court)
+    handoff = enforcement_handed(p.case, court)
+    _api_client, token = case_ops.issue_api_token("court-system", court)
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/court/v1/handoffs/{handoff.id}/result"
+    for body in ({"result": "confirmed"}, {"result": "enforcement_refused"},
+                 {"result": "enforcement_refused", "note": "   "}, {"result": "executed", "note": "a\x00b"}):
+        resp = client.post(url, json=body, headers=auth)
+        assert resp.status_code == 422, (body, resp.get_json())
+        assert resp.get_json()["status"] == 422
+    db.session.expire_all()
+    assert handoff.result is None
+    resp = client.post(url, json={"result": "enforcement_refused", "note": "无可供执行的财产"}, headers=auth)
+    assert resp.status_code == 201
+    assert resp.get_json()["result"] == "enforcement_refused" and resp.get_json()["result_note"] == "无可供执行的财产"
+    assert client.post(url, json={"result": "enforcement_refused", "note": "无可供执行的财产"},
+                       headers=auth).status_code == 200
+    assert client.post(url, json={"result": "executed"}, headers=auth).status_code == 409
+    told = [m.body for m in db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.recipient == p.claimant.contact))]
+    assert any("refused the application for enforcement" in body for body in told)
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_enforcement_result_form_answers_hostile_input_without_500_or_partial_records(app, enforcement_world,
+                                                                                          data):
+    """Whatever the clerk's form posts as the result and the note, no 500, and a refusal writes nothing."""
+    payload = {field: data.draw(st.one_of(VALUES, st.sampled_from(["enforcement_refused", "executed", "judgment"])),
+                                label=field)
+               for field in data.draw(st.lists(st.sampled_from(["result", "note", "csrf_token"]), unique=True))}
+    _post(app, enforcement_world, "/court/handoffs/{handoff}/result", "clerk", data=payload)
+
+
+@pytest.fixture
+def enforcement_world(parties, court):
+    p = parties
+    schedule_for(p.case, performance.local_today())
+    confirmed_by(p.case, court[0])
+    handoff = enforcement_handed(p.case, court[0])
+    return {"clerk": court[1], "handoff": handoff.id}

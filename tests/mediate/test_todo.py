@@ -22,13 +22,18 @@ def english(client):
         session["lang"] = "en"
 
 
+#: For the first days of mediation each party is also offered to negotiate directly first (odr.negotiate,
+#: tests/negotiate/test_in_mediation.py): an offer on the list beside the mediation's own steps.
+OFFER = "choose_negotiation"
+
+
 def kinds(client, path):
-    """The ``data-kind`` of each to-do step on a page, in order."""
+    """The ``data-kind`` of each to-do step of the mediation on a page, in order."""
     import re
 
     page = client.get(path)
     assert page.status_code == 200, path
-    return re.findall(r'data-kind="([a-z_]+)"', page.get_data(as_text=True))
+    return [k for k in re.findall(r'data-kind="([a-z_]+)"', page.get_data(as_text=True)) if k != OFFER]
 
 
 def steps(case, user):
@@ -36,7 +41,7 @@ def steps(case, user):
     from flask import current_app
 
     with current_app.test_request_context():
-        return todo.for_case(case, user)
+        return [s for s in todo.for_case(case, user) if s.kind != OFFER]
 
 
 def case_page(m):

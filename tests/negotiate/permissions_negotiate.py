@@ -26,8 +26,15 @@ ROWS = [
     ("GET", "/negotiate/{assessed}/offers/{offer}/counter", None, seen(respondent=200, claimant=409)),
     ("POST", "/negotiate/{assessed}/offers/{offer}/counter", {}, seen(respondent=400, claimant=409)),
     ("POST", "/negotiate/{assessed}/offers/{offer}/withdraw", None, seen(claimant=303, respondent=409)),
+    # In mediation (the open case, entered just now), each party may choose to negotiate first; with
+    # no negotiation under way there is nothing to end. Those who see the case but are no party: 403.
+    ("POST", "/negotiate/{open}/first", None, case_view(claimant=303, respondent=303, staff=403, mediator=403,
+                                                          admin=403)),
+    ("POST", "/negotiate/{open}/end", None, case_view(claimant=409, respondent=409, staff=403, mediator=403,
+                                                        admin=403)),
+    ("POST", "/negotiate/{assessed}/first", None, seen(claimant=409, respondent=409)),
 ]
-CHANGES_STATE = ("/answer", "/withdraw")
+CHANGES_STATE = ("/answer", "/withdraw", "/first")
 PROVIDES = ("offer",)
 
 

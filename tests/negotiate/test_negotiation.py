@@ -176,7 +176,7 @@ def test_negotiation_needs_the_assessment_stage_and_both_parties(app, make_case,
     db.session.commit()
     with pytest.raises(ops.NegotiationError) as refused:
         ops.make_offer(p.case, p.claimant, amount=None, terms="Hello", schedule=[], respond_by=None)
-    assert "in assessment" in english(refused)
+    assert "only when both chose" in english(refused)  # in mediation: only when both chose to negotiate first
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Negotiation)) == 0
 
