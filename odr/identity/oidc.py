@@ -16,12 +16,8 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from joserfc.errors import JoseError
-from requests import RequestException
 
 from odr.auth import operations as auth_ops
 from odr.auth import recorder
@@ -45,10 +41,16 @@ class SignInRefused(Refused):
 
 
 def init_app(app) -> None:
-    """The app's OpenID Connect client, from its configuration (again after the configuration changed)."""
-    oauth = OAuth(app)
-    app.extensions["odr_oidc"] = oauth
+    """The app's OpenID Connect client, from its configuration (again after the configuration changed).
+
+    Authlib (and requests with it) is imported only where a provider is configured: the commands
+    that never sign anyone in (``odr export`` for a court, tests/test_command_imports.py) stay light.
+    """
+    app.extensions.pop("odr_oidc", None)
     if app.config.get("OIDC_ISSUER"):
+        from authlib.integrations.flask_client import OAuth
+
+        oauth = app.extensions["odr_oidc"] = OAuth(app)
         issuer = app.config["OIDC_ISSUER"].rstrip("/")
         oauth.register(PROVIDER, client_id=app.config["OIDC_CLIENT_ID"],
                        client_secret=app.config["OIDC_CLIENT_SECRET"],
@@ -68,6 +70,9 @@ def client():
 
 def authorize_redirect(redirect_uri: str):
     """Send the browser to the provider (state, nonce and PKCE verifier kept in the session)."""
+    from authlib.integrations.base_client.errors import OAuthError
+    from requests import RequestException
+
     try:
         return client().authorize_redirect(redirect_uri)
     except (OAuthError, RequestException, ValueError) as exc:
@@ -80,6 +85,10 @@ def claims_from_callback() -> dict:
 
     :raise SignInRefused: with what a person can read; the detail goes to the log.
     """
+    from authlib.integrations.base_client.errors import OAuthError
+    from joserfc.errors import JoseError
+    from requests import RequestException
+
     try:
         token = client().authorize_access_token()
     except OAuthError as exc:

@@ -36,8 +36,10 @@ def test_manager_sees_red_list_and_every_chart_with_demo_data(server, phone, sho
     # Field dispatch's tables (added by the field feature through odr.cases.figures) have no chart.
     for name in ("field_open", "field_by_grid", "field_by_worker", "field_by_sender"):
         expect(page.locator(f"#figure-{name} table.figures-table")).to_have_count(1)
+    # Ten figures, voluntary performance by organisation and by category, the respondents'
+    # response by channel and by organisation (odr.cases.service).
     figures = page.locator(".figures section.figure:not([id^=figure-field_])")
-    assert figures.count() == 12
+    assert figures.count() == 14
     for i in range(figures.count()):
         figure = figures.nth(i)
         name = figure.get_attribute("id")
