@@ -12,6 +12,8 @@ from flask import jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from odr.extensions import db
@@ -31,7 +33,20 @@ MESSAGES = {
     422: _l("Some values are not valid."),
     429: _l("Too many attempts. Please wait a little and try again."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
+    503: _l("The platform is very busy right now. Nothing was saved; please try again in a moment."),
 }
+
+#: Seconds a client is asked to wait (``Retry-After``) when the platform is too busy to answer.
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def is_overload(exc: BaseException) -> bool:
+    """The database could not be had in time: every connection of the pool busy past its wait
+    (``pool_timeout``), or SQLite's write lock held by another process past ``busy_timeout``.
+    Overload, not a fault: the request is refused whole and may be sent again."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig).lower()
 
 
 def abort_with(status: int, detail) -> None:
@@ -106,6 +121,11 @@ def init_app(app):
     @app.errorhandler(Exception)
     def _unexpected(exc):
         original = getattr(exc, "original_exception", None) or exc
-        logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
         db.session.rollback()
+        if is_overload(original):
+            logger.warning("Too busy for %s %s: %s", request.method, request.path, type(original).__name__)
+            resp = app.make_response(problem(503) if wants_json() else error_page(503))
+            resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return resp
+        logger.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
         return problem(500) if wants_json() else error_page(500)
