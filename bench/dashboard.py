@@ -602,7 +602,8 @@ def analyze(db, sa):
     autovacuum keeps in a running system), so index-only scans need not visit the table."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case'))
+            conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case, '
+                                 "performance_schedule, survey_answer"))
             conn.execute(sa.text("ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))
