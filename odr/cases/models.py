@@ -156,9 +156,6 @@ class Case(db.Model):
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
         sa.Index("ix_case_open_due", "due_at", "closed_at",
                  postgresql_where=sa.text("closed_at IS NULL"), sqlite_where=sa.text("closed_at IS NULL")),
-        # What the dashboard's performance figures ask of the case of each schedule (scope, filters,
-        # breakdown), found by id without reading the table's wide rows.
-        sa.Index("ix_case_dashboard", "id", "organization_id", "category", "district"),
     )
 
     def __repr__(self):

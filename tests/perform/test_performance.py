@@ -183,5 +183,5 @@ def test_the_dashboard_shows_late_agreements_and_the_voluntary_rate(app, clock, 
     page = client.get("/ops/").get_data(as_text=True)
     assert "Seriously late: 1" in page and "Late: 0" in page and "Voluntary performance rate" in page
     # Figures are counted over the cases asked about only.
-    figures = performance.figures([performance.Case.organization_id == p.org.id + 1000])
+    figures = performance.figures([performance.PerformanceSchedule.organization_id == p.org.id + 1000])
     assert (figures.red, figures.yellow) == (0, 0)
