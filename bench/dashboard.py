@@ -155,7 +155,8 @@ EVENT_COLS = ["id", "chain", "seq", "case_id", "actor", "action", "payload", "cr
 TRANSFER_COLS = ["case_id", "api_client_id", "organization_id", "received_at", "accepted_at", "contacted_at"]
 DISPATCH_COLS = ["id", "case_id", "grid_id", "worker_id", "organization_id", "api_client_id", "status", "place",
                  "received_at", "dispatched_at", "accepted_at", "contacted_at", "on_scene_at", "closed_at"]
-SCHEDULE_COLS = ["id", "case_id", "source", "payer_side", "created_at", "alert", "performed_at", "last_due_on"]
+SCHEDULE_COLS = ["id", "case_id", "source", "payer_side", "created_at", "alert", "performed_at", "last_due_on",
+                 "organization_id", "district", "category"]
 SURVEY_COLS = ["case_id", "user_id", "side", "organization_id", "mediator_id", "outcome", "heard", "neutral",
                "understood", "ease", "would_use_again", "comment", "created_at"]
 
@@ -174,7 +175,8 @@ def after_rows(case, rng):
         alert = "ok" if done or last_due >= NOW.date() else rng.choice(["ok", "yellow", "red", "red"])
         schedule = dict(id=case["id"], case_id=case["id"], source="bench", payer_side="respondent", created_at=end,
                         alert=alert, performed_at=datetime.combine(last_due, datetime.min.time()) if done else None,
-                        last_due_on=last_due.isoformat())
+                        last_due_on=last_due.isoformat(), organization_id=case["organization_id"],
+                        district=case["district"], category=case["category"])
     if rng.random() < 0.5:
         score = lambda: rng.randint(1, 5)  # noqa: E731
         survey = dict(case_id=case["id"], user_id=3, side="claimant", organization_id=case["organization_id"],
@@ -602,7 +604,8 @@ def analyze(db, sa):
     autovacuum keeps in a running system), so index-only scans need not visit the table."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case'))
+            conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case, '
+                                 "performance_schedule, survey_answer"))
             conn.execute(sa.text("ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))
