@@ -215,14 +215,14 @@ def _service(case: Case, labels: dict, lang: str) -> str:
     silent = service.no_response(case)
     if silent is not None:
         text = labels["no_response"].format(due=layout.local_date(silent.response_due_at, lang)) + text
-    no_show = _respondent_no_show(case)
+    no_show = respondent_no_show(case)
     if no_show is not None:
         text = labels["no_show"].format(n=len(no_show.payload.get("no_shows") or []),
                                         date=layout.local_date(no_show.created_at, lang)) + text
     return text
 
 
-def _respondent_no_show(case: Case):
+def respondent_no_show(case: Case):
     """The audit entry of the mediation ended for the respondent's non-attendance (recorded by the
     mediation's sessions), if any."""
     from odr.cases import audit

@@ -247,6 +247,13 @@ def test_the_complaint_states_the_non_attendance(app, m, client, login, clock):
     zh = _service(m.case, layout.words("zh", LABELS), "zh")
     en = _service(m.case, layout.words("en", LABELS), "en")
     assert "未出席1次调解会议" in zh and "ended the mediation for non-attendance" in en
+    # The court bundle's case.json says so too, with the served notices of each missed session.
+    from odr.court.bundle import service_summary
+
+    summary = service_summary(m.case)
+    [notice] = served(m.respondent, "session_notice")
+    assert summary["mediation_ended_for_non_attendance_at"] is not None
+    assert [s["served_records"] for s in summary["respondent_missed_sessions"]] == [[notice.id]]
 
 
 def test_an_expired_form_is_refused_and_nothing_is_written(app, m, client, login, clock):
