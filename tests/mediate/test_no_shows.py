@@ -272,3 +272,24 @@ def test_an_expired_form_is_refused_and_nothing_is_written(app, m, client, login
 def test_not_in_mediation_or_unknown_case(m, client, login, clock):
     assert client.post("/mediate/ODR-2026-999999/sessions/end-for-non-attendance").status_code == 404
     assert client.get(f"/mediate/{m.case.number}/sessions/end-for-non-attendance").status_code == 405
+
+
+def test_an_agent_who_came_into_the_room_attends_for_their_party(app, m, client, login, clock, make_user):
+    from tests.cases.test_representation import active_agent
+
+    agent, _rep = active_agent(client, login, m, make_user)
+    agent_id, claimant_id, respondent_id = agent.id, m.claimant.id, m.respondent.id
+    login(client, m.mediator)
+    session = schedule(m, client, login, clock)
+    clock.now = session.starts_at - timedelta(minutes=5)
+    assert client.post(f"/mediate/{m.case.number}/sessions/{session.id}/video/open").status_code == 303
+    [session] = all_sessions()
+    room = session_ops.video_room(session)
+    ends = session.starts_at + timedelta(minutes=session.minutes)
+    clock.now = session.starts_at + timedelta(minutes=2)
+    join_video(app, client, login, agent, room.id)
+    clock.now = ends + timedelta(minutes=31)
+    assert jobs.run_all()["record_video_no_shows"] == 1
+    [held] = all_sessions()
+    assert {a.user_id: a.present for a in held.attendance} == {claimant_id: True, respondent_id: False}
+    assert agent_id not in {a.user_id for a in held.attendance}

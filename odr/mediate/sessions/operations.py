@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth.models import User
 from odr.cases import audit, labels, rooms
 from odr.cases.service.operations import Served, path_of, records_of, serve, serve_parties
 from odr.cases.rooms import HOST
@@ -454,7 +455,9 @@ def record_video_no_shows(now: datetime) -> int:
         parties = joined_users(case)
         if not parties:
             continue
-        _hold(session, None, {u.id: u.id in came for u in parties}, PLATFORM)
+        # a party's agent who came in attends for them
+        sides = {case.side_of(user) for user in db.session.scalars(sa.select(User).where(User.id.in_(came)))} - {None}
+        _hold(session, None, {u.id: u.id in came or case.side_of(u) in sides for u in parties}, PLATFORM)
         count += 1
     db.session.flush()
     return count
