@@ -136,6 +136,13 @@ ARBITRATION_DEFENCE_DAYS = 15
 #: Hours before a scheduled mediation session when its participants are reminded.
 #: Times are shown and entered in ``BABEL_DEFAULT_TIMEZONE``.
 SESSION_REMINDER_HOURS = 24
+#: Hours before the first offered time when a party who has not picked a time yet is reminded (served).
+SESSION_PICK_REMINDER_HOURS = 48
+#: Minutes after a video session's end when the platform records who never came into its room.
+SESSION_NO_SHOW_GRACE_MINUTES = 30
+#: No-shows (each with its session notice served) after which the mediator may end the mediation
+#: as failed for non-attendance; the claimant is then offered the court hand-off.
+SESSION_NO_SHOW_LIMIT = 2
 # Electronic service (odr.cases.service): days an invited respondent has to join or decline, and the
 # reminders on the way, by days after the invitation: an SMS, an e-mail, then a call task for the
 # centre's staff. After the deadline the case records that the respondent did not respond.

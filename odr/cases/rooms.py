@@ -62,6 +62,10 @@ class RoomKeeper(Protocol):
     def of_session(self, session_id: int) -> RoomRef | None:
         """The room of a mediation session, if it was ever opened."""
 
+    def attendees(self, session_id: int) -> set[int]:
+        """The user ids of everyone who came into the room of a mediation session (took a seat,
+        in the room or its lobby); empty if it was never opened."""
+
 
 PURPOSES: dict[str, Purpose] = {}
 _keeper: list[RoomKeeper] = []

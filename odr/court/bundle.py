@@ -158,6 +158,9 @@ def service_summary(case: Case) -> dict:
     respondent = case.respondent
     served = service.how_served(respondent) if respondent is not None else []
     silent = service.no_response(case)
+    from odr.court.complaint import respondent_no_show
+
+    no_show = respondent_no_show(case)
     return {
         "respondent_served": [{"kind": r["kind"], "channel": r["channel"], "address": r["address"],
                                "document_sha256": r["document_sha256"], "sent_at": _iso(r["sent_at"]),
@@ -165,6 +168,12 @@ def service_summary(case: Case) -> dict:
                               for r in served],
         "respondent_did_not_respond_at": _iso(silent.no_response_at) if silent is not None else None,
         "respondent_response_due_at": _iso(silent.response_due_at) if silent is not None else None,
+        # The mediation ended for the respondent's non-attendance: each missed session with the
+        # served notices (their records are in the proof of service).
+        "mediation_ended_for_non_attendance_at": _iso(no_show.created_at) if no_show is not None else None,
+        "respondent_missed_sessions": [
+            {"starts_at": s.get("starts_at"), "served_records": [r["record"] for r in s.get("served") or []]}
+            for s in no_show.payload.get("no_shows") or []] if no_show is not None else [],
         "proof_of_service": "service/proof-of-service.pdf",
     }
 

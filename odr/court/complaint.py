@@ -71,6 +71,7 @@ LABELS = {
         "no_evidence": "原告将在诉讼中另行提交证据。",
         "served": "平台已以电子方式向被告送达：{how}。送达情况详见案件卷宗中的送达回证（service/proof-of-service.pdf）。",
         "no_response": "被告未在{due}前对在线纠纷解决的邀请作出回应（未加入，也未拒绝）。",
+        "no_show": "调解会议通知已向被告送达，被告未出席{n}次调解会议，调解员于{date}以被告缺席为由终止调解。",
         "served_item": "{channel} {address}（{date}发送{opened}）",
         "opened": "，{date}打开",
         "sms": "短信",
@@ -111,6 +112,8 @@ LABELS = {
                    "file (service/proof-of-service.pdf)."),
         "no_response": ("The defendant did not respond to the invitation to resolve the dispute online by {due} "
                         "(neither joined nor declined)."),
+        "no_show": ("The defendant was served the notices of the mediation sessions and did not attend {n} of them; "
+                    "the mediator ended the mediation for non-attendance on {date}. "),
         "served_item": "{channel} to {address} (sent {date}{opened})",
         "opened": ", opened {date}",
         "sms": "SMS",
@@ -212,7 +215,20 @@ def _service(case: Case, labels: dict, lang: str) -> str:
     silent = service.no_response(case)
     if silent is not None:
         text = labels["no_response"].format(due=layout.local_date(silent.response_due_at, lang)) + text
+    no_show = respondent_no_show(case)
+    if no_show is not None:
+        text = labels["no_show"].format(n=len(no_show.payload.get("no_shows") or []),
+                                        date=layout.local_date(no_show.created_at, lang)) + text
     return text
+
+
+def respondent_no_show(case: Case):
+    """The audit entry of the mediation ended for the respondent's non-attendance (recorded by the
+    mediation's sessions), if any."""
+    from odr.cases import audit
+
+    return next((ev for ev in reversed(audit.case_events(case))
+                 if ev.action == "mediation_failed_non_attendance" and ev.payload.get("side") == "respondent"), None)
 
 
 def _evidence(case: Case) -> list[str]:

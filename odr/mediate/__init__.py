@@ -23,6 +23,7 @@ def init_app(app) -> None:
     for module in (sessions, assignment, outcomes):
         register_actions(module.ACTIONS)
     jobs.register(sessions.send_session_reminders)
+    jobs.register(sessions.record_video_no_shows)
     jobs.register(assignment.escalate_overdue)
     register_kind(signing.KINDS[models.OutcomeKind.agreement], signing.agreement_sealed)  # settles the case
     register_kind(signing.KINDS[models.OutcomeKind.undisputed_facts], None)

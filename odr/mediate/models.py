@@ -151,6 +151,10 @@ class MediationSession(db.Model):
     starts_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reminded_at: Mapped[datetime | None]
+    #: When the parties who had not picked a time yet were reminded (served).
+    pick_reminded_at: Mapped[datetime | None]
+    #: Who recorded the attendance: ``mediator``, or ``platform`` (from the video room's seats).
+    attendance_by: Mapped[str | None] = mapped_column(sa.String(16))
 
     case: Mapped[Case] = relationship()
     mediator: Mapped[User] = relationship()
@@ -191,9 +195,28 @@ class Attendance(db.Model):
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_session.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), primary_key=True)
     present: Mapped[bool]
+    #: For a no-show: the session notice was served to the party (the proof is in the audit entry);
+    #: only such no-shows count towards ending the mediation for non-attendance.
+    notice_served: Mapped[bool | None]
 
     session: Mapped[MediationSession] = relationship(back_populates="attendance")
     user: Mapped[User] = relationship()
+
+
+class NonAttendance(db.Model):
+    """The mediation ended as failed because a party did not come to its sessions; the claimant
+    is offered the court hand-off."""
+
+    __tablename__ = "mediation_non_attendance"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    #: The party who did not come.
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    side: Mapped[str] = mapped_column(sa.String(20))
+    #: Their no-shows with the session notice served.
+    no_shows: Mapped[int]
+    ended_at: Mapped[datetime]
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
 
 # --- the case room --------------------------------------------------------------------------

@@ -33,6 +33,16 @@ def steps(case: Case, user) -> list[Todo]:
     if side is None and not mediator:
         return []
     found: list[Todo] = []
+    if sessions.non_attendance(case) is not None:
+        if side == "claimant" and sessions.claimant_offered_court(case):
+            found.append(Todo("mediation_no_show", str(_l("The other party did not come to mediation: you may "
+                                                          "take the case to court")),
+                              url_for("cases.show", number=case.number) + "#move-litigation", case=case, rank=1))
+        return found
+    if mediator and sessions.may_end_for_non_attendance(case, user):
+        found.append(Todo("end_for_non_attendance", str(_l("A party keeps missing the sessions: you may end the "
+                                                           "mediation")),
+                          url_for("mediate.sessions", number=case.number) + "#non-attendance", case=case))
     found += _sessions(case, user, side, mediator)
     if side is not None:
         found += _proposals(case, user, side)

@@ -110,6 +110,12 @@ class Keeper:
     def of_session(self, session_id: int) -> RoomRef | None:
         return ref(room_of_session(session_id))
 
+    def attendees(self, session_id: int) -> set[int]:
+        room = room_of_session(session_id)
+        if room is None:
+            return set()
+        return set(db.session.scalars(sa.select(VideoSeat.user_id).where(VideoSeat.room_id == room.id)))
+
 
 def seat_of(room: VideoRoom, user_id: int) -> VideoSeat | None:
     return db.session.get(VideoSeat, (room.id, user_id))

@@ -24,6 +24,8 @@ ROWS = [
     # The started session needs a came / no-show answer per party: an empty form is refused.
     ("POST", "/mediate/{open}/sessions/{started}/attendance", {}, only(MEDIATOR | {"mediator": 400})),
     ("POST", "/mediate/{open}/sessions/{session}/cancel", None, only(MEDIATOR | {"mediator": 303})),
+    # Nobody missed the sessions in the permission world: the mediator is refused with 409.
+    ("POST", "/mediate/{open}/sessions/end-for-non-attendance", None, only(MEDIATOR | {"mediator": 409})),
     ("GET", "/mediate/{open}/sessions/{started}/calendar.ics", None,
      only(SEES | {"claimant": 200, "respondent": 200, "mediator": 200})),
 ]

@@ -20,7 +20,9 @@ from odr import create_app
 def serve(config: dict) -> None:
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    print(server.server_port, flush=True)
+    # One write of the whole line: the processes share the pipe, and print() may write the port and
+    # its newline separately, interleaving with the other process's line.
+    os.write(1, f"{server.server_port}\n".encode())
     server.serve_forever()
 
 

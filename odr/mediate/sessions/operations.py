@@ -16,16 +16,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from odr import outbox
+from odr.auth.models import User
 from odr.cases import audit, labels, rooms
-from odr.cases.service.operations import Served, serve_parties
+from odr.cases.service.operations import Served, path_of, records_of, serve, serve_parties
 from odr.cases.rooms import HOST
 from odr.cases.notices import joined_users
-from odr.cases.models import Case, Stage
+from odr.cases.models import Case, CaseParty, PartyStatus, Side, Stage
 from odr.extensions import db
 from odr.links import absolute_url
 from odr.mediate.access import is_mediator
 from odr.mediate.models import (
-    Attendance, MediationSession, SessionMode, SessionSlot, SessionStatus, SlotPick,
+    Attendance, MediationSession, NonAttendance, SessionMode, SessionSlot, SessionStatus, SlotPick,
 )
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -45,7 +46,13 @@ ACTIONS = {
     "session_reminder_sent": _l("Session reminder sent"),
     "session_held": _l("Session held"),
     "session_cancelled": _l("Session cancelled"),
+    "session_pick_reminder": _l("Reminder to choose session times"),
+    "session_no_show": _l("A party did not come to the session"),
+    "mediation_failed_non_attendance": _l("Mediation ended for non-attendance"),
 }
+#: The served notices that tell a party when a session takes place: their proof of service.
+NOTICE_KINDS = ("session_notice", "session_reminder")
+MEDIATOR, PLATFORM = "mediator", "platform"
 
 
 class SessionError(Refused):
@@ -102,6 +109,8 @@ def where(session: MediationSession) -> str:
 def _check_open(case: Case) -> None:
     if not case.is_open or case.stage is not Stage.mediation:
         raise SessionError(_l("The case is not in mediation any more."), 409)
+    if non_attendance(case) is not None:
+        raise SessionError(_l("The mediation ended because a party did not come to its sessions."), 409)
 
 
 def _check_mediator(case: Case, actor) -> None:
@@ -286,7 +295,8 @@ def _no_common_time(session: MediationSession, why: str) -> None:
 
 
 def record_attendance(session: MediationSession, actor, present: dict[int, bool]) -> None:
-    """After the start, the mediator says who came; the session is then held.
+    """After the start, the mediator says who came; the session is then held. Each no-show is
+    recorded with the proof that the session notice was served to them.
 
     :param present: every joined party's user id → came or not.
     """
@@ -294,6 +304,11 @@ def record_attendance(session: MediationSession, actor, present: dict[int, bool]
     _check_mediator(case, actor)
     _check_open(case)
     _lock(session)
+    _hold(session, actor, present, MEDIATOR)
+
+
+def _hold(session: MediationSession, actor, present: dict[int, bool], by: str) -> None:
+    case = session.case
     if session.status is not SessionStatus.scheduled:
         raise SessionError(_l("Attendance is recorded for a scheduled session."), 409)
     if not has_started(session):
@@ -301,14 +316,151 @@ def record_attendance(session: MediationSession, actor, present: dict[int, bool]
     parties = joined_users(case)
     if {u.id for u in parties} != present.keys():
         raise SessionError(_l("Say for every party whether they came."))
-    session.attendance = [Attendance(user_id=u.id, present=present[u.id]) for u in parties]
+    proofs = {u.id: notice_proof(session, u) for u in parties if not present[u.id]}
+    session.attendance = [Attendance(user_id=u.id, present=present[u.id],
+                                     notice_served=bool(proofs[u.id]) if u.id in proofs else None) for u in parties]
     session.status = SessionStatus.held
+    session.attendance_by = by
     audit.record(case, actor, "session_held", {
-        "session": session.id, "starts_at": session.starts_at,
+        "session": session.id, "starts_at": session.starts_at, "by": by,
         "present": [{"user": u.id, "name": u.name, "side": case.side_of(u)} for u in parties if present[u.id]],
         "no_shows": [{"user": u.id, "name": u.name, "side": case.side_of(u)} for u in parties
                      if not present[u.id]]})
-    logger.info("Session %s of case %s held", session.id, case)
+    for user in parties:
+        if not present[user.id]:
+            audit.record(case, actor, "session_no_show", {
+                "session": session.id, "starts_at": session.starts_at, "by": by, "user": user.id,
+                "name": user.name, "side": case.side_of(user), "notice_served": bool(proofs[user.id]),
+                "served": proofs[user.id], "no_shows": no_show_count(case, user)})
+    logger.info("Session %s of case %s held (attendance by the %s)", session.id, case, by)
+
+
+# --- no-shows ------------------------------------------------------------------------------------
+
+def party_of(case: Case, user) -> CaseParty | None:
+    return next((p for p in case.parties if p.user_id == user.id and p.status is PartyStatus.joined), None)
+
+
+def notice_proof(session: MediationSession, user) -> list[dict]:
+    """The proof that ``user`` was told of ``session``: the session notices and reminders served to
+    them between its arrangement and its start."""
+    party = party_of(session.case, user)
+    if party is None or session.starts_at is None:
+        return []
+    since = session.created_at or session.starts_at
+    return [{"record": r.id, "kind": r.kind, "channel": r.channel, "address": r.address,
+             "document_sha256": r.document_sha256, "sent_at": r.sent_at, "accepted_at": r.accepted_at,
+             "first_opened_at": r.first_opened_at}
+            for r in records_of(session.case)
+            if r.party_id == party.id and r.kind in NOTICE_KINDS and since <= r.sent_at <= session.starts_at]
+
+
+def no_show_count(case: Case, user) -> int:
+    """How many of the case's sessions ``user`` did not come to although the notice was served."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Attendance).join(MediationSession)
+        .where(MediationSession.case_id == case.id, Attendance.user_id == user.id,
+               Attendance.present.is_(False), Attendance.notice_served.is_(True))) or 0
+
+
+def no_show_limit() -> int:
+    return int(current_app.config["SESSION_NO_SHOW_LIMIT"])
+
+
+def absent_party(case: Case):
+    """The joined party (user) who reached the no-show limit, else ``None``."""
+    for user in joined_users(case):
+        if no_show_count(case, user) >= no_show_limit():
+            return user
+    return None
+
+
+def non_attendance(case: Case) -> NonAttendance | None:
+    return db.session.get(NonAttendance, case.id)
+
+
+def may_end_for_non_attendance(case: Case, user) -> bool:
+    return (is_mediator(case, user) and case.is_open and case.stage is Stage.mediation
+            and non_attendance(case) is None and absent_party(case) is not None)
+
+
+def end_for_non_attendance(case: Case, actor) -> NonAttendance:
+    """The mediator ends the mediation as failed: a party did not come to ``SESSION_NO_SHOW_LIMIT``
+    sessions whose notice was served. Sessions still open are cancelled; the other party is told
+    and, when the claimant is the one who came, offered the court hand-off.
+
+    :raise SessionError: not the mediator, the case left mediation, or nobody reached the limit.
+    """
+    _check_mediator(case, actor)
+    _check_open(case)
+    db.session.refresh(case, with_for_update=True)
+    if non_attendance(case) is not None:
+        raise SessionError(_l("The mediation ended because a party did not come to its sessions."), 409)
+    absent = absent_party(case)
+    if absent is None:
+        raise SessionError(_l("No party has missed %(n)s sessions yet.", n=no_show_limit()), 409)
+    side = case.side_of(absent)
+    now = utcnow()
+    for session in for_case(case):
+        if session.status in OPEN_STATUSES:
+            session.status = SessionStatus.cancelled
+            audit.record(case, actor, "session_cancelled", {"session": session.id, "reason": "non_attendance"})
+    missed = [{"session": s.id, "starts_at": s.starts_at, "served": notice_proof(s, absent)}
+              for s in for_case(case) if s.status is SessionStatus.held
+              and any(a.user_id == absent.id and not a.present and a.notice_served for a in s.attendance)]
+    ended = NonAttendance(case_id=case.id, user_id=absent.id, side=side, no_shows=len(missed), ended_at=now,
+                          ended_by_id=actor.id)
+    db.session.add(ended)
+    db.session.flush()
+    audit.record(case, actor, "mediation_failed_non_attendance", {
+        "user": absent.id, "name": absent.name, "side": side, "no_shows": missed, "limit": no_show_limit()})
+    other = next((p for p in case.parties if p.status is PartyStatus.joined and p.user_id not in (None, absent.id)),
+                 None)
+    if other is not None:
+        if other.side is Side.claimant:
+            text = _("The other party did not come to %(n)s mediation sessions of case %(number)s although they "
+                     "were served; the mediation has ended. You may take the case to court: the platform's proof "
+                     "of service goes with it.", n=len(missed), number=case.number)
+        else:
+            text = _("The mediation of case %(number)s has ended because the other party did not come to its "
+                     "sessions.", number=case.number)
+        serve(case, other, "no_show", text, path_of("cases.show", number=case.number), audit_action="served")
+    logger.info("Case %s: mediation ended for non-attendance of the %s", case, side)
+    return ended
+
+
+def claimant_offered_court(case: Case) -> bool:
+    """The respondent's non-attendance ended the mediation: the claimant may take the case to court."""
+    ended = non_attendance(case)
+    return ended is not None and ended.side == Side.respondent.value
+
+
+def record_video_no_shows(now: datetime) -> int:
+    """After a video session whose room was opened, record who never came into the room
+    (``SESSION_NO_SHOW_GRACE_MINUTES`` after its end), unless the mediator recorded it."""
+    grace = timedelta(minutes=float(current_app.config["SESSION_NO_SHOW_GRACE_MINUTES"]))
+    due = db.session.scalars(sa.select(MediationSession).where(
+        MediationSession.status == SessionStatus.scheduled, MediationSession.mode == SessionMode.video,
+        MediationSession.starts_at <= now).order_by(MediationSession.starts_at).limit(200)).all()
+    count = 0
+    for session in due:
+        case = session.case
+        if now < session.starts_at + timedelta(minutes=session.minutes) + grace:
+            continue
+        if not case.is_open or case.stage is not Stage.mediation or non_attendance(case) is not None:
+            continue
+        if video_room(session) is None:
+            continue  # the room was never opened: the mediator says what happened
+        came = rooms.keeper().attendees(session.id)
+        parties = joined_users(case)
+        if not parties:
+            continue
+        # a party's agent who came in attends for them
+        sides = {case.side_of(user) for user in db.session.scalars(sa.select(User).where(User.id.in_(came)))} - {None}
+        _hold(session, None, {u.id: u.id in came or case.side_of(u) in sides for u in parties}, PLATFORM)
+        count += 1
+    db.session.flush()
+    return count
 
 
 def cancel(session: MediationSession, actor) -> None:
@@ -349,10 +501,40 @@ def send_session_reminders(now: datetime) -> int:
                 number=case.number),
               _("Reminder: the mediation session of case %(number)s starts on %(time)s. Where: %(where)s. "
                 "Details: %(url)s", number=case.number, time=when(session.starts_at), where=where(session),
-                url=sessions_url(case)))
+                url=sessions_url(case)),
+              served=Served.link("session_reminder", sessions_url(case)))
         audit.record(case, None, "session_reminder_sent", {"session": session.id, "starts_at": session.starts_at})
         count += 1
+    count += _remind_pickers(now)
     db.session.flush()
+    return count
+
+
+def _remind_pickers(now: datetime) -> int:
+    """Serve a reminder, once, to each party who has not picked a time of a session whose first
+    offered time is within ``SESSION_PICK_REMINDER_HOURS``."""
+    horizon = now + timedelta(hours=float(current_app.config["SESSION_PICK_REMINDER_HOURS"]))
+    first = sa.select(sa.func.min(SessionSlot.starts_at)).where(SessionSlot.session_id == MediationSession.id) \
+        .correlate(MediationSession).scalar_subquery()
+    due = db.session.scalars(sa.select(MediationSession).where(
+        MediationSession.status == SessionStatus.proposed, MediationSession.pick_reminded_at.is_(None),
+        first > now, first <= horizon).order_by(MediationSession.id).limit(200)).all()
+    count = 0
+    for session in due:
+        case = session.case
+        if not case.is_open or case.stage is not Stage.mediation or non_attendance(case) is not None:
+            continue
+        session.pick_reminded_at = now
+        waiting = [u for u in joined_users(case) if not picks_of(session, u)]
+        if not waiting:
+            continue
+        text = _("Reminder: choose the times you can make for the mediation session of case %(number)s; the "
+                 "first one offered is %(time)s. If you do not answer, the session may take place without you: "
+                 "%(url)s", number=case.number, time=when(session.slots[0].starts_at), url=sessions_url(case))
+        done = serve_parties(case, waiting, text, Served.link("session_reminder", sessions_url(case)),
+                             subject=_("Choose a time for mediation (%(number)s)", number=case.number))
+        audit.record(case, None, "session_pick_reminder", {"session": session.id, "users": sorted(done)})
+        count += 1
     return count
 
 

@@ -59,7 +59,7 @@ def _pick_form(session, user, formdata=None) -> PickForm:
     return form
 
 
-def _render_list(case, status=200, forms=None, errors=None):
+def _render_list(case, status=200, forms=None, errors=None, end_error=None):
     """The sessions page; ``forms``/``errors`` keep a refused form's input and reason by session id."""
     forms, errors = forms or {}, errors or {}
     user = current_user._get_current_object()
@@ -75,7 +75,12 @@ def _render_list(case, status=200, forms=None, errors=None):
     return render_template(
         "mediate/sessions.html", case=case, items=items,
         is_mediator=is_mediator(case, user), in_room=in_room(case, user),
-        can_arrange=is_mediator(case, user) and case.is_open and case.stage is Stage.mediation,
+        can_arrange=is_mediator(case, user) and case.is_open and case.stage is Stage.mediation
+        and ops.non_attendance(case) is None,
+        ended=ops.non_attendance(case), court_offered=case.side_of(user) == "claimant" and case.is_open
+        and ops.claimant_offered_court(case),
+        may_end=ops.may_end_for_non_attendance(case, user), absent=ops.absent_party(case),
+        limit=ops.no_show_limit(), end_error=end_error,
         my_picks={item["session"].id: ops.picks_of(item["session"], user) for item in items}), status
 
 
@@ -164,6 +169,23 @@ def session_cancel(number, sid):
         return _render_list(case, exc.status, errors={sid: exc.reason})
     flash(_("The session is cancelled and the parties are told."), "success")
     return redirect(url_for("mediate.sessions", number=case.number), code=303)
+
+
+@bp.post("/<number>/sessions/end-for-non-attendance")
+@login_required
+def session_end_non_attendance(number):
+    """The mediator ends the mediation as failed: a party missed the configured number of sessions."""
+    case = mediation_case(number, need="mediator", open_only=True)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _render_list(case, 400, end_error=_("The form has expired. Please try again."))
+    try:
+        ops.end_for_non_attendance(case, current_user._get_current_object())
+    except ops.SessionError as exc:
+        db.session.rollback()
+        return _render_list(case, exc.status, end_error=exc.reason)
+    flash(_("The mediation has ended for non-attendance; the other party is told."), "success")
+    return redirect(url_for("mediate.sessions", number=case.number, _anchor="non-attendance"), code=303)
 
 
 @bp.get("/<number>/sessions/<int:sid>/calendar.ics")
