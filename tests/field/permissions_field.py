@@ -27,6 +27,13 @@ ROWS = [
     ("POST", "/field/d/{dispatch}/contact", {"how": "call"}, STEP),
     ("POST", "/field/d/{dispatch}/scene", {}, STEP),
     ("POST", "/field/d/{dispatch}/refer", {"present": "Wang, Li", "facts": "Noise."}, STEP),
+    # The on-site agreement: drawn up and signed on the dispatched worker's phone only.
+    ("POST", "/field/d/{dispatch}/agreement", {"present": "1", "facts": "Noise.", "terms": "Quiet."}, STEP),
+    ("GET", "/field/d/{dispatch}/agreement", None, STEP),
+    ("GET", "/field/d/{dispatch}/agreement/1/0", None, STEP),
+    ("POST", "/field/d/{dispatch}/agreement/1/0/code", {}, STEP),
+    ("POST", "/field/d/{dispatch}/agreement/1/0/prepare", {}, STEP),
+    ("POST", "/field/d/{dispatch}/agreement/1/0/finish", {}, STEP),
     ("POST", "/field/d/{dispatch}/assign", {"worker": "{second_worker}"}, only({"staff": 303, "admin": 303})),
     ("GET", "/field/command", None, only(COMMAND, default=403)),
     ("GET", "/field/grids", None, only(COMMAND, default=403)),
