@@ -167,7 +167,7 @@ def show(dispatch_id):
     return render_template("field/dispatch.html", dispatch=dispatch, case=case, clock=ops.clock(dispatch),
                            STATUS=STATUS, workers=workers, contact_form=ContactForm(), scene_form=SceneForm(),
                            refer_form=ReferForm(formdata=None), DispatchStatus=DispatchStatus,
-                           agreement_form=_agreement_form(dispatch, AgreementForm(formdata=None)),
+                           agreement_form=_agreement_form(dispatch, AgreementForm(formdata=None, prefix="agreement")),
                            agreement=onsite.agreement_of(dispatch))
 
 
@@ -229,7 +229,7 @@ def _agreement_form(dispatch: Dispatch, form: AgreementForm) -> AgreementForm:
 @login_required
 def draw_up(dispatch_id):
     dispatch = get_dispatch_or_404(dispatch_id, need="work")
-    form = _agreement_form(dispatch, AgreementForm())
+    form = _agreement_form(dispatch, AgreementForm(prefix="agreement"))
     if form.validate():
         try:
             onsite.draw_up(dispatch, current_user, form.present.data, form.facts.data, form.terms.data,

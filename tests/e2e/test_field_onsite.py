@@ -49,7 +49,7 @@ def test_two_parties_sign_the_on_site_agreement_on_the_workers_phone(phone, serv
     expect(worker.locator("#dispatch-status")).to_have_attribute("data-status", "on_scene")
 
     # Settled on the spot: both parties are there, their identity checked in person.
-    for box in worker.locator("#field-agreement-form input[name=present]").all():
+    for box in worker.locator("#field-agreement-form input[name=agreement-present]").all():
         box.check()
     worker.fill("#agreement-facts", "楼上每晚十二点后放音乐。")
     worker.fill("#agreement-terms", "李雷保证晚上十点后不再放音乐。")

@@ -28,7 +28,8 @@ ROWS = [
     ("POST", "/field/d/{dispatch}/scene", {}, STEP),
     ("POST", "/field/d/{dispatch}/refer", {"present": "Wang, Li", "facts": "Noise."}, STEP),
     # The on-site agreement: drawn up and signed on the dispatched worker's phone only.
-    ("POST", "/field/d/{dispatch}/agreement", {"present": "1", "facts": "Noise.", "terms": "Quiet."}, STEP),
+    ("POST", "/field/d/{dispatch}/agreement", {"agreement-present": "1", "agreement-facts": "Noise.",
+                                                 "agreement-terms": "Quiet."}, STEP),
     ("GET", "/field/d/{dispatch}/agreement", None, STEP),
     ("GET", "/field/d/{dispatch}/agreement/1/0", None, STEP),
     ("POST", "/field/d/{dispatch}/agreement/1/0/code", {}, STEP),

@@ -26,7 +26,8 @@ TERMS = "李雷保证晚上十点后不再放音乐。"
 
 def _draw_up(client, dispatch, present=None):
     present = present if present is not None else [p.id for p in dispatch.case.parties]
-    return client.post(f"/field/d/{dispatch.id}/agreement", data={"present": present, "facts": FACTS, "terms": TERMS})
+    return client.post(f"/field/d/{dispatch.id}/agreement", data={"agreement-present": present, "agreement-facts": FACTS,
+                                                                     "agreement-terms": TERMS})
 
 
 def _agreement(dispatch) -> SignedDocument:
@@ -111,7 +112,7 @@ def test_a_party_signs_once(client, login, field_world):
     assert _sign(client, dispatch, document, 0).status_code == 200
     url = f"/field/d/{dispatch.id}/agreement/{document.id}/0"
     resp = client.post(f"{url}/code", json={})
-    assert resp.status_code == 409 and "already signed" in resp.get_json()["detail"]
+    assert resp.status_code == 409 and "已签署" in resp.get_json()["detail"]  # (zh, the default)
     key = BrowserKey()
     resp = client.post(f"{url}/prepare", json={"code": "123456", "public_key": key.spki, "stamp": drawing(),
                                                "sha256": document.current_sha256})
@@ -140,19 +141,19 @@ def test_only_people_recorded_as_present_sign(client, login, field_world):
     claimant = dispatch.case.party(Side.claimant)
     # One side alone is no agreement: the absent party is never put up to sign.
     resp = _draw_up(client, dispatch, [claimant.id])
-    assert resp.status_code == 400 and "both sides" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "双方当事人均在场" in resp.get_data(as_text=True)
     assert _agreement(dispatch) is None
     assert _draw_up(client, dispatch).status_code == 303
     document = _agreement(dispatch)
     for position in (2, 99):  # nobody recorded as present at these places
         resp = client.post(f"/field/d/{dispatch.id}/agreement/{document.id}/{position}/code", json={})
-        assert resp.status_code == 409 and "present" in resp.get_json()["detail"]
+        assert resp.status_code == 409 and "登记为在场" in resp.get_json()["detail"]
     assert client.post(f"/field/d/{dispatch.id}/agreement/{document.id}/-1/code", json={}).status_code == 404
     # Nor through another dispatch of the same worker.
     login(client, field_world.worker)
     second = _on_scene(client, login, field_world, reference="110-0002")
     resp = client.post(f"/field/d/{second.id}/agreement/{document.id}/0/code", json={})
-    assert resp.status_code == 409 and "not the agreement of this dispatch" in resp.get_json()["detail"]
+    assert resp.status_code == 409 and "不是本派单的协议" in resp.get_json()["detail"]
 
 
 @pytest.mark.parametrize("data", [
@@ -172,7 +173,7 @@ def test_bad_agreements_are_refused(client, login, field_world, data):
         data = data | {"present": [ids.get(v, v) for v in present]}
     elif present in ids:
         data = data | {"present": ids[present]}
-    resp = client.post(f"/field/d/{dispatch.id}/agreement", data=data)
+    resp = client.post(f"/field/d/{dispatch.id}/agreement", data={f"agreement-{k}": v for k, v in data.items()})
     assert resp.status_code == 400
     assert _agreement(dispatch) is None
     assert [e.action for e in audit.case_events(dispatch.case)][-1] == "field_on_scene"
