@@ -219,6 +219,18 @@ def finish(dispatch: Dispatch, worker, document_id: int, position, *, signature)
     return doc_ops.finish_on_site(document, signer, worker, signature=signature)
 
 
+def refer(dispatch: Dispatch, worker, present: str, facts: str) -> Dispatch:
+    """Referred after all (:func:`odr.field.operations.refer`): an on-site agreement still collecting
+    signatures is withdrawn in the same transaction, saying why, so nobody signs it later."""
+    from odr.field import operations as ops
+
+    ops.refer(dispatch, worker, present, facts)
+    document = agreement_of(dispatch)
+    if document is not None and document.status is SigningStatus.signing:
+        doc_ops.supersede(document, worker, _("Not settled on the spot: referred to online mediation."))
+    return dispatch
+
+
 def sealed_rule(case: Case):
     """Workflow guard ``onsite_agreement_sealed``: the platform sealed the on-site agreement."""
     document = doc_ops.current(case, KIND)

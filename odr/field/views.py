@@ -213,7 +213,7 @@ def refer(dispatch_id):
                                STATUS=STATUS, workers=[], contact_form=ContactForm(formdata=None),
                                scene_form=SceneForm(formdata=None), refer_form=form, DispatchStatus=DispatchStatus,
                                errors=form.errors), 400
-    ops.refer(dispatch, current_user, form.present.data, form.facts.data)
+    onsite.refer(dispatch, current_user, form.present.data, form.facts.data)
     return _done(dispatch, _("Referred to online mediation; both parties are told by SMS."),
                  url_for("field.show", dispatch_id=dispatch.id))
 

@@ -207,3 +207,19 @@ def test_the_agreement_needs_the_scene(client, login, field_world):
     client.post(f"/field/d/{dispatch.id}/accept")
     assert _draw_up(client, dispatch).status_code == 400
     assert _agreement(dispatch) is None
+
+
+def test_a_referral_withdraws_the_unsigned_agreement(client, login, field_world):
+    dispatch = _on_scene(client, login, field_world)
+    _draw_up(client, dispatch)
+    document = _agreement(dispatch)
+    assert _sign(client, dispatch, document, 0).status_code == 200
+    resp = client.post(f"/field/d/{dispatch.id}/refer", data={"present": "Wang Fang, Li Lei", "facts": "No deal."})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    document = db.session.get(SignedDocument, document.id)
+    assert document.status is SigningStatus.superseded and dispatch.status is DispatchStatus.referred
+    trail = [e.action for e in audit.case_events(dispatch.case)]
+    assert trail.index("field_referred") < trail.index("document_superseded")
+    resp = client.post(f"/field/d/{dispatch.id}/agreement/{document.id}/1/code", json={})
+    assert resp.status_code == 409  # no longer on the scene
