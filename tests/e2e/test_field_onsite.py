@@ -36,13 +36,16 @@ def test_two_parties_sign_the_on_site_agreement_on_the_workers_phone(phone, serv
     worker.goto("/field/")
     worker.locator("#on-duty").click()
     expect(worker.locator("#off-duty")).to_be_visible()
+    worker.wait_for_timeout(300)  # the page's Socket.IO connection is up before the transfer
 
     resp = requests.post(f"{server.url}/api/v1/intake", json=TRANSFER, timeout=10,
                          headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 201, resp.text
     number = resp.json()["case_number"]
-    worker.goto("/field/")
-    worker.locator("a[data-dispatch]", has_text=number).click()
+    # It arrives live (the queue page updates itself; navigating meanwhile would race it).
+    card = worker.locator("a[data-dispatch]", has_text=number)
+    expect(card).to_be_visible()
+    card.click()
     worker.locator("#field-accept").click()
     worker.locator("#field-contacted-call").click()
     worker.locator("#field-on-scene").click()
