@@ -131,7 +131,8 @@ signButton.addEventListener("click", async () => {
     }
     say(msg("done"));
     root.dataset.state = "signed";
-    setTimeout(() => window.location.reload(), 800);
+    // On the worker's phone the next signer's turn is on the agreement page (templates/field/sign.html).
+    setTimeout(() => { if (root.dataset.doneUrl) window.location.assign(root.dataset.doneUrl); else window.location.reload(); }, 800);
     return result;
   } catch (error) {
     say(error.message, true);

@@ -99,6 +99,9 @@ def respondent_silent(case: Case):
 negotiated_agreement_sealed = feature_guard(
     "negotiated_agreement_sealed", _l("A case settles by negotiation when both parties have signed the settlement agreement."))
 
+onsite_agreement_sealed = feature_guard(
+    "onsite_agreement_sealed", _l("A case settles on site when everyone present has signed the on-site agreement."))
+
 
 @dataclass(frozen=True)
 class Move:
@@ -119,6 +122,9 @@ MOVES: dict[tuple[Stage, Target], Move] = {
     (Stage.consultation, Stage.assessment): Move(PARTIES | CENTER),
     # A grid worker sent to the dispute (``odr.field``) refers what was not settled on the spot.
     (Stage.consultation, Stage.mediation): Move(CENTER | {"grid_worker"}),
+    # Settled on the spot: only when the platform seals the on-site agreement everyone present signed
+    # on the grid worker's phone (``odr.field``), never by hand.
+    (Stage.consultation, Outcome.settled): Move(frozenset(), (onsite_agreement_sealed,), by_platform=True),
     # The respondent never answered the invitation: the claimant may go on to court at once.
     (Stage.consultation, Stage.litigation): Move(PARTIES | CENTER, (respondent_silent,)),
     # By the platform too: a direct negotiation (``odr.negotiate``) whose time ran out goes on to mediation.

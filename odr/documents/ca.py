@@ -74,6 +74,8 @@ def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 #: How a signer certificate's subject states the signer's level of identity assurance (an OU).
 ASSURANCE_PREFIX = "identity:"
+#: How it names the person who checked the signer's identity in person (a grid worker on site).
+CHECKED_BY_PREFIX = "checked in person by:"
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -91,6 +93,9 @@ def _name(common_name: str, **extra) -> x509.Name:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, extra["unit"][:64]))
     if extra.get("assurance"):
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{ASSURANCE_PREFIX}{extra['assurance']}"))
+    if extra.get("checked_by"):
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME,
+                                        f"{CHECKED_BY_PREFIX}{extra['checked_by']}"[:64]))
     return x509.Name(attrs)
 
 
@@ -157,20 +162,22 @@ class PlatformCA:
 
     def issue_signer(self, public_key_der: bytes, *, name: str, user_ref: str, case_number: str,
                      minutes: int, verified_name: str | None = None,
-                     assurance: str | None = None) -> x509.Certificate:
+                     assurance: str | None = None, checked_by: str | None = None) -> x509.Certificate:
         """A short-lived certificate for a browser's public key (DER SubjectPublicKeyInfo).
 
         The subject names the signer (CN), their account (serialNumber) and the case (OU), so a
         reader shows who signed and for which case. When the signer's identity is verified, the
         CN is their verified legal name (``verified_name``) and a second OU states the level of
-        assurance (``identity:counter``); ``identity:none`` says nobody checked.
+        assurance (``identity:counter``); ``identity:none`` says nobody checked. ``checked_by``
+        names who checked it in person (a third OU, ``checked by: <name>``).
 
         :raise KeyMismatch: not an ECDSA P-256 public key.
         """
         public_key = load_public_key(public_key_der)
         now = utcnow()
         common_name = verified_name if verified_name and assurance not in (None, "none") else name
-        return (self._builder(_name(common_name, serial=user_ref, unit=case_number, assurance=assurance), public_key,
+        return (self._builder(_name(common_name, serial=user_ref, unit=case_number, assurance=assurance,
+                                    checked_by=checked_by), public_key,
                               now - CLOCK_SKEW, now + timedelta(minutes=minutes))
                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
                                              key_encipherment=False, data_encipherment=False,

@@ -119,17 +119,26 @@ def signer_identity(document: SignedDocument, user, role: str | None = None) -> 
 #: transaction, when one is complete (``None``: nothing more than the seal). Features register
 #: theirs from their ``init_app`` (:func:`register_kind`); :func:`start` refuses any other kind.
 KINDS: dict[str, Callable[[SignedDocument], None] | None] = {}
+#: Kinds signed only on one device by people present, through their feature's own steps
+#: (:func:`prepare_signer`, :func:`finish_signer`): never through the ordinary signing page.
+ON_SITE_KINDS: set[str] = set()
 
 
 def register_kind(kind: str, on_complete: Callable[[SignedDocument], None] | None, *,
-                  identity: str = "none") -> None:
+                  identity: str = "none", on_site: bool = False) -> None:
     """Allow documents of ``kind``, and run ``on_complete(document)`` when one is sealed.
 
     ``identity``: the level of assurance the parties who sign it must be verified to
-    (``oidc``: by an identity provider or better; ``counter``: in person).
+    (``oidc``: by an identity provider or better; ``counter``: in person). ``on_site``: signed
+    on the device of the person who checked each signer's identity in person (``odr.field``),
+    which authorises each signature itself; the ordinary signing steps refuse it.
     """
     KINDS[kind] = on_complete
     REQUIRED_IDENTITY[kind] = identity
+    if on_site:
+        ON_SITE_KINDS.add(kind)
+    else:
+        ON_SITE_KINDS.discard(kind)
 
 
 def signing_purpose(document: SignedDocument) -> str:
@@ -206,6 +215,9 @@ def _signer(document: SignedDocument, user) -> DocumentSigner:
         raise SigningError(_l("This version was replaced by a newer one; sign the newer version."))
     if document.status is SigningStatus.complete:
         raise SigningError(_l("This document is already signed by everyone."))
+    if document.kind in ON_SITE_KINDS:
+        raise SigningError(_l("This document is signed on site, on the device of the worker who checked each "
+                              "signer's identity."))
     signer = document.signer_for(user)
     if signer is None:
         raise SigningError(_l("You are not one of the signers of this document."))
@@ -314,10 +326,17 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
         raise BadSignatureInput(_l("Enter the code we sent you to confirm it is you."))
     else:
         cert = x509.load_der_x509_certificate(signer.cert_der)
+    return _prepare_pdf(document, signer, cert, png, signed_name(signer, user))
+
+
+def _prepare_pdf(document: SignedDocument, signer: DocumentSigner, cert, png: bytes, shown_name: str) -> DocumentSigner:
+    from odr.documents import pades
+
+    ca = platform_ca()
     try:
         prepared = pades.prepare(storage.get(document.current_sha256), cert, ca,
                                  field_name=f"Signer{signer.position + 1}",
-                                 stamp=pades.Stamp(png, signed_name(signer, user),
+                                 stamp=pades.Stamp(png, shown_name,
                                                    current_app.config["BABEL_DEFAULT_TIMEZONE"]),
                                  slot=signer.position)
     except pades.NotAPdf as exc:
@@ -346,6 +365,12 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
     db.session.execute(sa.select(SignedDocument.id).where(SignedDocument.id == document.id).with_for_update())
     db.session.refresh(document)
     signer = _signer(document, user)
+    return _finish_signature(document, signer, user, signature)
+
+
+def _finish_signature(document: SignedDocument, signer: DocumentSigner, actor, signature: str) -> SignedDocument:
+    from odr.documents import pades
+
     if signer.status is not SignerStatus.prepared or signer.to_be_signed is None:
         raise SigningError(_l("Start signing again: the document was not prepared for your signature."))
     if signer.base_sha256 != document.current_sha256:
@@ -372,13 +397,76 @@ def finish(document: SignedDocument, user, *, signature: str) -> SignedDocument:
     signer.signed_sha256 = sha
     signer.to_be_signed = signer.document_digest = None
     document.current_sha256 = sha
-    audit.record(document.case, user, "document_signed", {
+    audit.record(document.case, actor, "document_signed", {
         "document": document.id, "kind": document.kind, "version": document.version, "role": signer.role,
         "serial": format(cert.serial_number, "x"), "before_sha256": before, "sha256": sha})
     logger.info("Case %s: %s v%s signed by %s", document.case, document.kind, document.version, signer.role)
     if not document.waiting_for:
         _seal(document)
     return document
+
+
+# --- signatures taken on site, on one device -------------------------------------------------
+
+def _on_site_signer(document: SignedDocument, signer: DocumentSigner) -> DocumentSigner:
+    if document.kind not in ON_SITE_KINDS or signer.document_id != document.id:
+        raise SigningError(_l("You are not one of the signers of this document."))
+    if document.status is SigningStatus.superseded:
+        raise SigningError(_l("This version was replaced by a newer one; sign the newer version."))
+    if document.status is SigningStatus.complete:
+        raise SigningError(_l("This document is already signed by everyone."))
+    if signer.status is SignerStatus.signed:
+        raise SigningError(_l("This person has already signed this document."))
+    return signer
+
+
+def prepare_on_site(document: SignedDocument, signer: DocumentSigner, actor, *, public_key: str, stamp: str,
+                    viewed_sha256: str, confirmed: bool, certified_name: str, user_ref: str,
+                    assurance: str, checked_by: str) -> DocumentSigner:
+    """Step 1 of a signature taken on the device of ``actor``, who checked the signer's identity
+    in person and whose feature authorised this signature (``confirmed``: the signer's one-time
+    confirmation was checked just now; without it only the key certified earlier may go on).
+
+    The certificate names the signer (``certified_name``) and states how and by whom their identity
+    was checked (``assurance``, ``checked_by``).
+    """
+    _on_site_signer(document, signer)
+    if viewed_sha256 not in document.known_files:
+        raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
+    key_der = _b64(public_key, _("The public key"), 1024)
+    try:
+        load_public_key(key_der)
+    except KeyMismatch:
+        raise BadSignatureInput(_l("The public key is not an ECDSA P-256 key.")) from None
+    png = _check_stamp(_b64(stamp, _("The drawn signature"), STAMP_MAX_BYTES))
+    now = utcnow()
+    if confirmed:
+        minutes = current_app.config["SIGNING_CERT_MINUTES"]
+        cert = platform_ca().issue_signer(key_der, name=certified_name, user_ref=user_ref,
+                                          case_number=document.case.number, minutes=minutes,
+                                          verified_name=certified_name, assurance=assurance, checked_by=checked_by)
+        signer.public_key = key_der
+        signer.cert_der = cert.public_bytes(Encoding.DER)
+        signer.cert_expires_at = now + timedelta(minutes=minutes)
+        audit.record(document.case, actor, "signing_certificate_issued", {
+            "document": document.id, "version": document.version, "role": signer.role,
+            "serial": format(cert.serial_number, "x"), "expires_at": signer.cert_expires_at.isoformat(),
+            "identity": assurance, "checked_by": checked_by})
+    elif signer.public_key != key_der or signer.cert_der is None or signer.cert_expires_at is None \
+            or signer.cert_expires_at <= now + timedelta(minutes=1):
+        raise BadSignatureInput(_l("Enter the signer's one-time code."))
+    else:
+        cert = x509.load_der_x509_certificate(signer.cert_der)
+    return _prepare_pdf(document, signer, cert, png, signer.name)
+
+
+def finish_on_site(document: SignedDocument, signer: DocumentSigner, actor, *, signature: str) -> SignedDocument:
+    """Step 2 of a signature taken on site (see :func:`finish`)."""
+    db.session.execute(sa.select(SignedDocument.id).where(SignedDocument.id == document.id).with_for_update())
+    db.session.refresh(document)
+    db.session.refresh(signer)
+    _on_site_signer(document, signer)
+    return _finish_signature(document, signer, actor, signature)
 
 
 def _seal(document: SignedDocument) -> None:

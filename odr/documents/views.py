@@ -105,7 +105,7 @@ def view(doc_id: int):
     signer = document.signer_for(current_user)
     page_count = pages.page_count(document.current_sha256)
     may_sign = (signer is not None and signer.status is not SignerStatus.signed
-                and document.status is SigningStatus.signing)
+                and document.status is SigningStatus.signing and document.kind not in ops.ON_SITE_KINDS)
     identity = ops.signer_identity(document, current_user, signer.role) if may_sign else None
     return render_template("documents/pages/view.html", document=document, case=document.case, signer=signer,
                            page_count=page_count, may_sign=may_sign and identity.satisfies,

@@ -6,11 +6,12 @@ and the command room."""
 def init_app(app) -> None:
     """The pages, the live namespace, the arrival hook of transfers, the escalation job."""
     from odr import jobs
-    from odr.cases import figures, transfers
+    from odr.cases import figures, transfers, workflow
     from odr.cases.labels import register_actions
     from odr.cases.models import register_role_source
     from odr.cases.todo import register_workplace
-    from odr.field import dashboard, operations, views
+    from odr.documents.operations import register_kind
+    from odr.field import dashboard, onsite, operations, views
 
     transfers.register_arrival(views.on_arrival)  # a transfer with a place goes out to its grid
     transfers.register_status(operations.sender_status)  # the sender reads the dispatch's times
@@ -18,6 +19,9 @@ def init_app(app) -> None:
     register_workplace(views.workplace)
     figures.register(dashboard.provide)  # the 1-3-8 figures on the center's dashboard
     register_actions(views.ACTIONS)
+    # The on-site agreement: signed on the worker's phone by the parties present; sealing settles the case.
+    register_kind(onsite.KIND, onsite.agreement_sealed, on_site=True)
+    workflow.register_guard("onsite_agreement_sealed", onsite.sealed_rule)
     jobs.register(operations.escalate_unanswered)
     app.register_blueprint(views.bp)
     if "socketio" in app.extensions:  # commands that do not serve leave Socket.IO unloaded

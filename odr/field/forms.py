@@ -6,7 +6,7 @@ import math
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -86,4 +86,16 @@ class ReferForm(FlaskForm):
     present = TextAreaField(_l("Who is there (identity checked in person by you)"), filters=[strip],
                             validators=[DataRequired(), Length(max=1000), no_control_chars])
     facts = TextAreaField(_l("What happened"), filters=[strip],
+                          validators=[DataRequired(), Length(max=4000), no_control_chars])
+
+
+class AgreementForm(FlaskForm):
+    """The on-site record of a dispute settled on the spot: who is there (identity checked in person
+    by the worker), what happened and what the parties agree."""
+
+    present = SelectMultipleField(_l("Who is there (identity checked in person by you)"), coerce=int,
+                                  validators=[DataRequired(_l("Choose the parties who are there."))])
+    facts = TextAreaField(_l("What happened"), filters=[strip],
+                          validators=[DataRequired(), Length(max=4000), no_control_chars])
+    terms = TextAreaField(_l("What the parties agree"), filters=[strip],
                           validators=[DataRequired(), Length(max=4000), no_control_chars])

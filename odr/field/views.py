@@ -9,7 +9,9 @@ from __future__ import annotations
 from functools import partial, wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, url_for
+import base64
+
+from flask import Blueprint, abort, flash, has_request_context, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,8 +23,9 @@ from odr.auth.models import Role, User
 from odr.cases.models import Organization
 from odr.extensions import db
 from odr.headers import uses_location
+from odr.field import onsite
 from odr.field import operations as ops
-from odr.field.forms import AssignForm, ContactForm, DutyForm, GridForm, ReferForm, SceneForm, StepForm, WorkerForm
+from odr.field.forms import AgreementForm, AssignForm, ContactForm, DutyForm, GridForm, ReferForm, SceneForm, StepForm, WorkerForm
 from odr.field.models import Dispatch, DispatchStatus, Grid, GridWorker
 
 bp = Blueprint("field", __name__, url_prefix="/field")
@@ -38,6 +41,8 @@ ACTIONS = {
     "field_on_scene": _l("Grid worker on the scene"),
     "field_escalated": _l("Dispatch unanswered: raised in the command room"),
     "field_referred": _l("Referred on site to online mediation"),
+    "field_agreement_drawn_up": _l("On-site agreement drawn up"),
+    "field_resolved": _l("Resolved on site: the on-site agreement is sealed"),
 }
 
 STATUS = {
@@ -161,7 +166,9 @@ def show(dispatch_id):
     workers = ops.workers_for(dispatch.organization_id) if dispatch.can_command(current_user) else []
     return render_template("field/dispatch.html", dispatch=dispatch, case=case, clock=ops.clock(dispatch),
                            STATUS=STATUS, workers=workers, contact_form=ContactForm(), scene_form=SceneForm(),
-                           refer_form=ReferForm(formdata=None), DispatchStatus=DispatchStatus)
+                           refer_form=ReferForm(formdata=None), DispatchStatus=DispatchStatus,
+                           agreement_form=_agreement_form(dispatch, AgreementForm(formdata=None, prefix="agreement")),
+                           agreement=onsite.agreement_of(dispatch))
 
 
 def _step(dispatch_id, to: DispatchStatus, form, message, values=lambda form: {}):
@@ -206,9 +213,133 @@ def refer(dispatch_id):
                                STATUS=STATUS, workers=[], contact_form=ContactForm(formdata=None),
                                scene_form=SceneForm(formdata=None), refer_form=form, DispatchStatus=DispatchStatus,
                                errors=form.errors), 400
-    ops.refer(dispatch, current_user, form.present.data, form.facts.data)
+    onsite.refer(dispatch, current_user, form.present.data, form.facts.data)
     return _done(dispatch, _("Referred to online mediation; both parties are told by SMS."),
                  url_for("field.show", dispatch_id=dispatch.id))
+
+
+# --- the on-site agreement, signed on the worker's phone ------------------------------------
+
+def _agreement_form(dispatch: Dispatch, form: AgreementForm) -> AgreementForm:
+    form.present.choices = [SelectChoice(p.id, p.name) for p in dispatch.case.parties]
+    return form
+
+
+@bp.post("/d/<int:dispatch_id>/agreement")
+@login_required
+def draw_up(dispatch_id):
+    dispatch = get_dispatch_or_404(dispatch_id, need="work")
+    form = _agreement_form(dispatch, AgreementForm(prefix="agreement"))
+    if form.validate():
+        try:
+            onsite.draw_up(dispatch, current_user, form.present.data, form.facts.data, form.terms.data,
+                           lang=_lang())
+        except onsite.OnsiteError as exc:
+            db.session.rollback()
+            form.present.errors = [*form.present.errors, str(exc.reason)]
+        else:
+            flash(_("The on-site agreement is ready. Hand the phone to each party in turn to sign."), "success")
+            return redirect(url_for("field.agreement", dispatch_id=dispatch.id), code=303)
+    return render_template("field/dispatch.html", dispatch=dispatch, case=dispatch.case, clock=ops.clock(dispatch),
+                           STATUS=STATUS, workers=[], contact_form=ContactForm(formdata=None),
+                           scene_form=SceneForm(formdata=None), refer_form=ReferForm(formdata=None),
+                           agreement_form=form, agreement=onsite.agreement_of(dispatch),
+                           DispatchStatus=DispatchStatus, errors=form.errors), 400
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+@bp.get("/d/<int:dispatch_id>/agreement")
+@login_required
+def agreement(dispatch_id):
+    dispatch = get_dispatch_or_404(dispatch_id, need="work")
+    document = onsite.agreement_of(dispatch)
+    if document is None:
+        abort(404)
+    return render_template("field/agreement.html", dispatch=dispatch, case=dispatch.case, document=document,
+                           STATUS=STATUS)
+
+
+@bp.get("/d/<int:dispatch_id>/agreement/<int:doc_id>/<int:position>")
+@login_required
+def sign(dispatch_id, doc_id, position):
+    from odr.documents import pages
+
+    dispatch = get_dispatch_or_404(dispatch_id, need="work")
+    try:
+        document, signer = onsite.signer_of(dispatch, current_user, doc_id, position)
+    except onsite.OnsiteError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return redirect(url_for("field.show", dispatch_id=dispatch.id), code=303)
+    return render_template("field/sign.html", dispatch=dispatch, case=dispatch.case, document=document,
+                           signer=signer, page_count=pages.page_count(document.current_sha256))
+
+
+def _json_step(dispatch_id, step):
+    """A signing step on the worker's phone, answered as JSON the page's script shows as is."""
+    from odr.documents import operations as doc_ops
+
+    dispatch = get_dispatch_or_404(dispatch_id, need="work")
+    data = request.get_json(silent=True)
+    try:
+        if not isinstance(data, dict):
+            raise doc_ops.BadSignatureInput(_l("Send the request as a JSON object."))
+        return step(dispatch, data)
+    except doc_ops.BadSignatureInput as exc:
+        db.session.rollback()
+        return _problem(422, exc.reason)
+    except doc_ops.StaleDocument as exc:
+        db.session.rollback()
+        return _problem(409, exc.reason, retry=True)
+    except onsite.OnsiteError as exc:
+        db.session.rollback()
+        return _problem(409, exc.reason)
+    except doc_ops.SigningError as exc:
+        db.session.rollback()
+        return _problem(409, exc.reason)
+
+
+def _problem(status: int, reason, **extra):
+    resp = jsonify({"type": "about:blank", "status": status, "title": str(reason), "detail": str(reason), **extra})
+    resp.status_code = status
+    resp.content_type = "application/problem+json"
+    return resp
+
+
+@bp.post("/d/<int:dispatch_id>/agreement/<int:doc_id>/<int:position>/code")
+@login_required
+def sign_code(dispatch_id, doc_id, position):
+    def step(dispatch, data):
+        phone = onsite.send_code(dispatch, current_user, doc_id, position)
+        return jsonify(sent_to=f"****{phone[-4:]}")
+    return _json_step(dispatch_id, step)
+
+
+@bp.post("/d/<int:dispatch_id>/agreement/<int:doc_id>/<int:position>/prepare")
+@login_required
+def sign_prepare(dispatch_id, doc_id, position):
+    def step(dispatch, data):
+        signer = onsite.prepare(dispatch, current_user, doc_id, position, code=data.get("code") or None,
+                                public_key=data.get("public_key"), stamp=data.get("stamp"),
+                                viewed_sha256=str(data.get("sha256", ""))[:64])
+        return jsonify(to_be_signed=base64.b64encode(signer.to_be_signed).decode(), algorithm="ECDSA-P256-SHA256")
+    return _json_step(dispatch_id, step)
+
+
+@bp.post("/d/<int:dispatch_id>/agreement/<int:doc_id>/<int:position>/finish")
+@login_required
+def sign_finish(dispatch_id, doc_id, position):
+    def step(dispatch, data):
+        document = onsite.finish(dispatch, current_user, doc_id, position, signature=data.get("signature"))
+        transaction.after_commit(partial(_announce, dispatch.id))
+        return jsonify(status=document.status.value, sha256=document.current_sha256,
+                       waiting_for=len(document.waiting_for))
+    return _json_step(dispatch_id, step)
 
 
 # --- the command room -------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_party_moves_case_and_event_is_written_in_the_same_transaction(make_case
 
 @pytest.mark.parametrize("start, target, reason_part", [
     ((), Stage.litigation, "still has time to answer"),  # until the respondent is recorded as silent
-    ((), Outcome.settled, "cannot go from"),
+    ((), Outcome.settled, "may not make this change"),  # only the sealed on-site agreement (odr.field)
     ((Stage.assessment,), Stage.consultation, "cannot go from"),
     ((Stage.assessment,), Stage.arbitration, "not joined"),
 ])
@@ -43,6 +43,14 @@ def test_invalid_moves_are_refused_with_a_reason(make_case, start, target, reaso
     with pytest.raises(WorkflowError) as exc:
         workflow.move(case, target, case.claimant.user)
     assert reason_part in str(exc.value)
+
+
+def test_settling_at_consultation_needs_the_sealed_on_site_agreement(make_case):
+    case = make_case()
+    with pytest.raises(WorkflowError) as exc:
+        workflow.move(case, Outcome.settled, None)  # the platform, without a sealed on-site agreement
+    assert "on-site agreement" in str(exc.value)
+    assert case.is_open
 
 
 def test_arbitration_needs_a_basis_and_the_other_party(make_case, make_user):

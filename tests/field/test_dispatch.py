@@ -303,8 +303,8 @@ def test_staff_cannot_make_grids_for_another_organisation(client, login, field_w
     assert resp.status_code == 400
 
 
-def _on_scene(client, login, field_world):
-    dispatch = _dispatch(transfer(client, field_world.token).get_json()["case_number"])
+def _on_scene(client, login, field_world, **changes):
+    dispatch = _dispatch(transfer(client, field_world.token, **changes).get_json()["case_number"])
     login(client, field_world.worker)
     client.post(f"/field/d/{dispatch.id}/accept")
     client.post(f"/field/d/{dispatch.id}/contact", data={"how": "call"})
