@@ -208,7 +208,10 @@ def test_workflow_refusal_is_shown_with_its_reason(client, login, make_case):
     resp = client.post(f"/cases/{case.number}/move", data={"to": "litigation"})
     # straight to court only once the respondent let the time to answer pass (odr.cases.service)
     assert resp.status_code == 409 and "still has time to answer" in resp.get_data(as_text=True)
+    # a case at consultation settles only through the platform's seal of an on-site agreement (odr.field)
     resp = client.post(f"/cases/{case.number}/move", data={"to": "settled"})
+    assert resp.status_code == 409 and "may not make this change" in resp.get_data(as_text=True)
+    resp = client.post(f"/cases/{case.number}/move", data={"to": "arbitration"})
     assert resp.status_code == 409 and "cannot go from" in resp.get_data(as_text=True)
     resp = client.post(f"/cases/{case.number}/move", data={"to": "nonsense"})
     assert resp.status_code == 400
