@@ -229,6 +229,22 @@ def _signer(document: SignedDocument, user) -> DocumentSigner:
     return signer
 
 
+def _signing_inputs(document: SignedDocument, viewed_sha256: str, public_key: str, stamp: str) -> tuple[bytes, bytes]:
+    """The browser's public key (DER) and drawn stamp (PNG), checked, for the version it viewed.
+
+    :raise SigningError: the document changed since it was viewed.
+    :raise BadSignatureInput: the key or the stamp is not acceptable.
+    """
+    if viewed_sha256 not in document.known_files:
+        raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
+    key_der = _b64(public_key, _("The public key"), 1024)
+    try:
+        load_public_key(key_der)
+    except KeyMismatch:
+        raise BadSignatureInput(_l("The public key is not an ECDSA P-256 key.")) from None
+    return key_der, _check_stamp(_b64(stamp, _("The drawn signature"), STAMP_MAX_BYTES))
+
+
 def signed_name(signer: DocumentSigner, user) -> str:
     """The name a signature certifies and shows: the signer's, or "agent for party" when the party's
     agent signs for them: "王律师（代张三）" (the agent's own key, certificate and one-time code)."""
@@ -292,14 +308,7 @@ def prepare(document: SignedDocument, user, *, public_key: str, stamp: str, view
     from odr.documents import pades
 
     signer = _signer(document, user)
-    if viewed_sha256 not in document.known_files:
-        raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
-    key_der = _b64(public_key, _("The public key"), 1024)
-    try:
-        load_public_key(key_der)
-    except KeyMismatch:
-        raise BadSignatureInput(_l("The public key is not an ECDSA P-256 key.")) from None
-    png = _check_stamp(_b64(stamp, _("The drawn signature"), STAMP_MAX_BYTES))
+    key_der, png = _signing_inputs(document, viewed_sha256, public_key, stamp)
     ca = platform_ca()
     now = utcnow()
     if code:
@@ -431,14 +440,7 @@ def prepare_on_site(document: SignedDocument, signer: DocumentSigner, actor, *, 
     was checked (``assurance``, ``checked_by``).
     """
     _on_site_signer(document, signer)
-    if viewed_sha256 not in document.known_files:
-        raise SigningError(_l("The document changed since you opened it. Reload the page and read it again."))
-    key_der = _b64(public_key, _("The public key"), 1024)
-    try:
-        load_public_key(key_der)
-    except KeyMismatch:
-        raise BadSignatureInput(_l("The public key is not an ECDSA P-256 key.")) from None
-    png = _check_stamp(_b64(stamp, _("The drawn signature"), STAMP_MAX_BYTES))
+    key_der, png = _signing_inputs(document, viewed_sha256, public_key, stamp)
     now = utcnow()
     if confirmed:
         minutes = current_app.config["SIGNING_CERT_MINUTES"]
