@@ -72,7 +72,8 @@ def test_two_parties_negotiate_counter_accept_sign_and_settle(phone, server, sho
     expect(claimant.locator("#negotiation-status")).to_contain_text("进行中")
     shot(claimant, "1-offer")
 
-    # The respondent counters: 2,400 yuan in two instalments.
+    # The respondent counters: 2,400 yuan in two instalments. The claimant's page stays open.
+    expect(claimant.locator("#case-live")).to_have_attribute("data-watching", "1")
     respondent.goto(f"/negotiate/{number}")
     expect(respondent.locator("section.proposal").first).to_contain_text("3000")
     layout.check(respondent)
@@ -89,9 +90,12 @@ def test_two_parties_negotiate_counter_accept_sign_and_settle(phone, server, sho
     expect(respondent).to_have_url(re.compile(rf"/negotiate/{number}$"))
     shot(respondent, "2-counter")
 
-    # The claimant accepts the counter-offer and lands on the agreement to sign.
-    claimant.reload()
+    # Without reloading, the claimant's page shows the counter-offer and says so in its live region.
     counter = claimant.locator("section.proposal").filter(has_text="2400").first
+    expect(counter.locator("input[name=decision][value=accept]")).to_be_visible()
+    expect(claimant.locator("#announce")).to_have_text(re.compile(r"对方对第\d+号方案提出了反方案"))
+
+    # The claimant accepts the counter-offer and lands on the agreement to sign.
     counter.locator("input[name=decision][value=accept]").check()
     counter.locator("form button").first.tap()
     expect(claimant).to_have_url(re.compile(r"/documents/\d+$"))
