@@ -3,8 +3,10 @@ language follows the visitor's choice, then the account's saved locale, then the
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ HOME_EN = "How it works"  # on the home page signed in and out
 HOME_ZH = "办理流程"
 
 
+@cache  # one extraction for the tests below (a few seconds over the whole tree)
 def extracted_messages():
     """``{(msgid, context): first place it appears}`` for the sources named in babel.cfg."""
     with open(ROOT / "babel.cfg") as f:
@@ -84,6 +87,15 @@ def test_every_message_is_translated():
             problems.append(f"untranslated: {msgid!r} ({where})")
     assert not catalog.fuzzy, "the catalog header is marked fuzzy, so pybabel compile would skip it"
     assert not problems, "run scripts/i18n update, translate, then scripts/i18n compile:\n" + "\n".join(problems)
+
+
+def test_the_translations_handed_in_are_all_current_messages():
+    # translations/new/*.json fill the catalog at merge (scripts/i18n merge); a string the code no
+    # longer has would be carried along there for nothing, and misread as still in use.
+    current = {msgid for msgid, _context in extracted_messages()}
+    stale = [f"{path.name}: {msgid!r}" for path in sorted((ROOT / "translations" / "new").glob("*.json"))
+             for msgid in json.loads(path.read_text(encoding="utf-8")) if msgid not in current]
+    assert not stale, "no longer a message in the code; remove it from its file:\n" + "\n".join(stale)
 
 
 def test_the_compiled_catalog_matches_the_po_file():

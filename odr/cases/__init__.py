@@ -25,3 +25,7 @@ def init_app(app) -> None:
     app.register_blueprint(representation_views.bp)
     app.before_request(representation_views.refuse_read_only)
     app.register_blueprint(service_views.bp)
+    if "socketio" in app.extensions:  # commands that do not serve leave Socket.IO unloaded
+        from odr.cases import live
+
+        live.namespace.register(app)  # a case's open pages hear when the other side answered

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from odr.cases import live
 from odr.cases.access import get_case_or_404
 from odr.extensions import db
 from odr.negotiate import operations as ops
@@ -134,6 +135,7 @@ def offer_answer(number, oid):
         return _page(case, answer_forms={offer.id: form}, status=400)
     accept = form.decision.data == "accept"
     ops.answer(offer, case, _me(), accept=accept, comment=form.comment.data or "")
+    live.answered(case, "offer", offer.id, "accepted" if accept else "rejected", _me())
     if accept:
         flash(_("You accepted the offer. Both parties now sign the settlement agreement."), "success")
         document = ops.agreement_document(case)
@@ -165,6 +167,7 @@ def offer_counter(number, oid):
                 form.form_errors.append(str(exc.reason))
                 status = 422
             else:
+                live.answered(case, "offer", offer.id, "countered", _me())
                 flash(_("Your counter-offer was sent."), "success")
                 return redirect(url_for("negotiate.show", number=number), code=303)
     return render_template("negotiate/counter.html", case=case, offer=offer, form=form,

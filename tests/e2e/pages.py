@@ -1,10 +1,16 @@
-"""Page helpers shared by the browser tests: layout checks at phone width, signing up and in."""
+"""Page helpers shared by the browser tests: layout checks at phone width, signing up and in,
+signing a document, and the server's clock moved back and stepped forward while a case is seeded."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
 from playwright.sync_api import Page
 
-from tests.conftest import PASSWORD
+from odr import jobs, timeutil
+from tests.conftest import PASSWORD, Clock
 
 PHONE_WIDTH = 360
 
@@ -96,3 +102,26 @@ def sign_document(page: Page, server, contact: str, touch: bool = True):
     page.locator("#sign-now").click()
     expect(page.locator("#sign-status")).not_to_have_class("error", timeout=1_000)
     expect(page.locator("#sign")).to_have_count(0, timeout=15_000)  # signed: the page reloads without it
+
+
+@contextmanager
+def clock_moved_back(**delta) -> Iterator[Clock]:
+    """The platform's clock — the live server's too, which runs in this process — stopped ``delta``
+    (e.g. ``days=9``) before the real time, for seeding a case's past: it moves only when told
+    (``clock.advance(days=1)``, ``clock.now = …``, :func:`step_days`). The real clock is back when
+    the block ends, also on failure, so the browser then works at the real time."""
+    clock = Clock(datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(**delta))
+    timeutil.set_clock(clock)
+    try:
+        yield clock
+    finally:
+        timeutil.set_clock(None)
+
+
+def step_days(clock: Clock, days: int) -> None:
+    """Move ``clock`` forward one day at a time, running the periodic jobs after each step (as the
+    served job runner would have): reminders, deadlines and escalations happen on the day they fall
+    due. Needs an app context."""
+    for _day in range(days):
+        clock.advance(days=1)
+        jobs.run_all()

@@ -150,6 +150,7 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     claimant.fill("textarea[name=terms]", "赔偿三千元，晚上十点后停止施工。")
     claimant.locator("#new-proposal form button").tap()
     expect(claimant.locator("section.proposal")).to_have_count(1)
+    expect(claimant.locator("#case-live")).to_have_attribute("data-watching", "1")  # the page follows the case
     respondent.goto(f"/mediate/{number}/proposals")
     respondent.locator("section.proposal a[href$='/counter']").first.tap()
     respondent.fill("input[name=amount]", "2000")
@@ -157,7 +158,8 @@ def test_mediation_from_assignment_to_signed_agreement(phone, server, shot, layo
     layout.check(respondent)
     respondent.locator("main form button").last.tap()
     expect(respondent).to_have_url(re.compile(rf"/mediate/{number}/proposals"))
-    claimant.reload()
+    # The claimant's open page shows the counter-proposal without a reload, and says so aloud.
+    expect(claimant.locator("#announce")).to_have_text(re.compile(r"第\d+号方案收到了回应方案"))
     counter = claimant.locator("section.proposal").filter(has_text="2000").first
     counter.locator("input[name=decision][value=accept]").check()
     counter.locator("details.confirm summary").tap()  # the answer is final: a second step confirms it

@@ -9,19 +9,18 @@ claimant finds the court hand-off offered on the sessions page and follows it to
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from odr import timeutil
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases.models import Stage
 from odr.cases.operations import grant_role
 from odr.extensions import db
-from tests.conftest import PASSWORD, Clock, dispute
-from tests.e2e.pages import sign_in
+from tests.conftest import PASSWORD, dispute
+from tests.e2e.pages import clock_moved_back, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -36,45 +35,39 @@ def seed(server) -> str:
     from odr.mediate.models import MediatorProfile, SessionMode
     from odr.mediate.sessions import operations as sessions
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    clock = Clock(now - timedelta(days=20))
-    timeutil.set_clock(clock)
-    try:
-        with server.app.app_context():
-            org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
-                               takes_intake=True)
-            db.session.add(org)
-            db.session.flush()
-            staff = auth_ops.create_user("staff-noshow@example.com", "Staff Wu", PASSWORD)
-            grant_role(staff, Role.staff, org)
-            mediator = auth_ops.create_user(MEDIATOR, "Mediator Li", PASSWORD)
-            grant_role(mediator, Role.mediator, org)
-            db.session.add(MediatorProfile(user_id=mediator.id, organization_id=org.id, specialties="neighbour"))
-            claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
-            respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)
-            case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=3000),
-                                 ops.PartyDetails("张三", phone=CLAIMANT), ops.PartyDetails("李四", phone=RESPONDENT),
-                                 organization=org)
-            ops.join_case(case.respondent, respondent)
-            workflow.move(case, Stage.assessment, claimant)
-            workflow.move(case, Stage.mediation, claimant)
-            ops.assign_handler(case, staff, mediator=mediator)
+    with clock_moved_back(days=20) as clock, server.app.app_context():
+        org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
+                           takes_intake=True)
+        db.session.add(org)
+        db.session.flush()
+        staff = auth_ops.create_user("staff-noshow@example.com", "Staff Wu", PASSWORD)
+        grant_role(staff, Role.staff, org)
+        mediator = auth_ops.create_user(MEDIATOR, "Mediator Li", PASSWORD)
+        grant_role(mediator, Role.mediator, org)
+        db.session.add(MediatorProfile(user_id=mediator.id, organization_id=org.id, specialties="neighbour"))
+        claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
+        respondent = auth_ops.create_user(RESPONDENT, "李四", PASSWORD)
+        case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=3000),
+                             ops.PartyDetails("张三", phone=CLAIMANT), ops.PartyDetails("李四", phone=RESPONDENT),
+                             organization=org)
+        ops.join_case(case.respondent, respondent)
+        workflow.move(case, Stage.assessment, claimant)
+        workflow.move(case, Stage.mediation, claimant)
+        ops.assign_handler(case, staff, mediator=mediator)
+        db.session.commit()
+        for _ in range(2):
+            start = clock.now + timedelta(days=2)
+            session = sessions.propose(case, mediator, SessionMode.in_person, "调解室 1", 60,
+                                       [start, start + timedelta(days=1)])
+            for user in (claimant, respondent):
+                sessions.pick(session, user, {session.slots[0].id})
             db.session.commit()
-            for _ in range(2):
-                start = clock.now + timedelta(days=2)
-                session = sessions.propose(case, mediator, SessionMode.in_person, "调解室 1", 60,
-                                           [start, start + timedelta(days=1)])
-                for user in (claimant, respondent):
-                    sessions.pick(session, user, {session.slots[0].id})
-                db.session.commit()
-                clock.now = start + timedelta(minutes=10)
-                sessions.record_attendance(session, mediator, {claimant.id: True, respondent.id: False})
-                db.session.commit()
-                clock.advance(days=1)
-            number = case.number
-            db.session.remove()
-    finally:
-        timeutil.set_clock(None)
+            clock.now = start + timedelta(minutes=10)
+            sessions.record_attendance(session, mediator, {claimant.id: True, respondent.id: False})
+            db.session.commit()
+            clock.advance(days=1)
+        number = case.number
+        db.session.remove()
     return number
 
 

@@ -15,19 +15,17 @@ a malformed address for service is refused with the reason.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
 
-from odr import jobs, timeutil
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases.models import Case, Outcome
 from odr.cases.operations import grant_role
 from odr.extensions import db
-from tests.conftest import PASSWORD, Clock, dispute
-from tests.e2e.pages import sign_document, sign_in
+from tests.conftest import PASSWORD, dispute
+from tests.e2e.pages import clock_moved_back, sign_document, sign_in, step_days
 
 pytestmark = pytest.mark.e2e
 
@@ -40,30 +38,22 @@ def seed_silent_case(server) -> str:
     from odr.cases import operations as ops
     from odr.cases.models import Channel, Organization, OrgType
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    clock = Clock(now - timedelta(days=9))
-    timeutil.set_clock(clock)
-    try:
-        with server.app.app_context():
-            org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
-                               takes_intake=True)
-            court = Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")
-            db.session.add_all([org, court])
-            db.session.flush()
-            staff = auth_ops.create_user(STAFF, "Staff Wu", PASSWORD)
-            grant_role(staff, Role.staff, org)
-            claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
-            case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=3000),
-                                 ops.PartyDetails("张三", phone=CLAIMANT), ops.PartyDetails("李四", phone=RESPONDENT),
-                                 organization=org)
-            db.session.commit()
-            number = case.number
-            for _day in range(8):
-                clock.advance(days=1)
-                jobs.run_all()
-            db.session.remove()
-    finally:
-        timeutil.set_clock(None)
+    with clock_moved_back(days=9) as clock, server.app.app_context():
+        org = Organization(name="朝阳区人民调解委员会", type=OrgType.peoples_mediation, district="朝阳区",
+                           takes_intake=True)
+        court = Organization(name="朝阳区人民法院", type=OrgType.court, district="朝阳区")
+        db.session.add_all([org, court])
+        db.session.flush()
+        staff = auth_ops.create_user(STAFF, "Staff Wu", PASSWORD)
+        grant_role(staff, Role.staff, org)
+        claimant = auth_ops.create_user(CLAIMANT, "张三", PASSWORD)
+        case = ops.file_case(claimant, Channel.web, dispute(amount_claimed=3000),
+                             ops.PartyDetails("张三", phone=CLAIMANT), ops.PartyDetails("李四", phone=RESPONDENT),
+                             organization=org)
+        db.session.commit()
+        number = case.number
+        step_days(clock, 8)
+        db.session.remove()
     return number
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from odr.cases import live
 from odr.cases.models import Stage
 from odr.errors import abort_with
 from odr.extensions import db
@@ -139,7 +140,11 @@ def proposal_answer(number, pid):
     form = ProposalAnswerForm()
     if not form.validate_on_submit():
         return _render_proposals(case, answer_forms={proposal.id: form}, status=400)
-    props.answer(proposal, case, _me(), accept=form.decision.data == "accept", comment=form.comment.data or "")
+    accept = form.decision.data == "accept"
+    props.answer(proposal, case, _me(), accept=accept, comment=form.comment.data or "")
+    answer = ("rejected" if not accept else "accepted" if proposal.status is ProposalStatus.accepted
+              else "accepted_by_one")
+    live.answered(case, "proposal", proposal.id, answer, _me())
     flash(_("Your answer was recorded."), "success")
     return redirect(url_for("mediate.proposals", number=number), code=303)
 
@@ -165,6 +170,7 @@ def proposal_counter(number, pid):
             db.session.rollback()
             form.form_errors.append(str(exc.reason))
         else:
+            live.answered(case, "proposal", proposal.id, "countered", _me())
             flash(_("Your counter-proposal was sent."), "success")
             return redirect(url_for("mediate.proposals", number=number), code=303)
     return render_template("mediate/proposal_counter.html", case=case, proposal=proposal, form=form,

@@ -1,0 +1,142 @@
+"""Socket.IO ``/case`` against the live server with real python-socketio clients: when the other side
+answers a proposal (mediation) or an offer (negotiation), the pages following that case hear it —
+the proposer's, the mediator's — and nobody who may not see the case can follow it."""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+import socketio
+
+from odr.cases import operations as case_ops
+from odr.cases import workflow
+from odr.cases.models import Stage
+from odr.extensions import db
+from odr.mediate.outcomes import proposals as props
+from tests.conftest import sign_in_cookie
+from tests.negotiate.offers import offer
+
+
+class Follower:
+    """A signed-in page's connection to ``/case``."""
+
+    def __init__(self, server, user_id=None):
+        self.events: queue.Queue = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("answered", lambda data: self.events.put(data), namespace="/case")
+        headers = {"Cookie": f"session={session_cookie(server, user_id)}"} if user_id is not None else {}
+        self.sio.connect(server.url, namespaces=["/case"], transports=["websocket"], headers=headers, wait_timeout=5)
+
+    def watch(self, number):
+        return self.sio.call("watch", {"case": number}, namespace="/case", timeout=5)
+
+    def got(self, wait=0.5):
+        time.sleep(wait)
+        out = []
+        while not self.events.empty():
+            out.append(self.events.get_nowait())
+        return out
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def session_cookie(server, user_id) -> str:
+    client = server.app.test_client()
+    with server.app.app_context(), client.session_transaction() as session:
+        sign_in_cookie(session, user_id)
+    return client.get_cookie("session").value
+
+
+def post_form(server, cookie, page, action, data):
+    """Send a form as the browser does: the page first (its CSRF token), then the post."""
+    http = requests.Session()
+    http.cookies.set("session", cookie, domain=server.url.split("//")[1].split(":")[0])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(server.url + page, timeout=10).text).group(1)
+    return http.post(server.url + action, data={"csrf_token": token, **data}, timeout=10, allow_redirects=False)
+
+
+@pytest.fixture
+def followers(server, parties):
+    p = parties
+    ids = {"claimant": p.claimant.id, "mediator": p.mediator.id, "staff": p.staff.id, "outsider": p.outsider.id}
+    made = {}
+    try:
+        for name, uid in ids.items():
+            made[name] = Follower(server, uid)
+        yield made
+    finally:
+        # Each goodbye waits on the test server's websocket close: all at once, not one after another.
+        closing = [threading.Thread(target=f.close) for f in made.values()]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join(timeout=10)
+
+
+def test_answers_to_a_proposal_reach_the_pages_following_the_case_only(server, parties, followers):
+    p = parties
+    workflow.move(p.case, Stage.mediation, p.staff)
+    case_ops.assign_handler(p.case, p.staff, mediator=p.mediator)
+    first = props.make_proposal(p.case, p.claimant, amount=Decimal("2500"), terms="Li Si pays 2,500 yuan.",
+                                schedule=[], respond_by=None)
+    db.session.commit()
+    number, first_id = p.case.number, first.id
+
+    for name in ("claimant", "mediator", "staff"):
+        assert followers[name].watch(number) == {"ok": True, "case": number}
+    refused = followers["outsider"].watch(number)
+    assert refused["ok"] is False and refused["error"]
+    # A case that does not exist is refused alike: nobody learns which numbers exist.
+    assert followers["outsider"].watch("ODR-2099-999999") == refused
+    for bad in (None, 7, "", "x" * 21):
+        assert followers["claimant"].sio.call("watch", {"case": bad}, namespace="/case", timeout=5)["ok"] is False
+    assert followers["claimant"].sio.call("watch", "not an object", namespace="/case", timeout=5)["ok"] is False
+
+    page = f"/mediate/{number}/proposals"
+    resp = post_form(server, session_cookie(server, p.respondent.id), page, f"/mediate/{number}/proposals/{first_id}/counter",
+                     {"amount": "2000", "terms": "Li Si pays 2,000 yuan."})
+    assert resp.status_code == 303, resp.text
+    told = {"kind": "proposal", "id": first_id, "answer": "countered", "by": p.respondent.id}
+    assert followers["claimant"].got() == [told]
+    assert followers["mediator"].got(0) == followers["staff"].got(0) == [told]
+    assert followers["outsider"].got(0) == []  # refused
+
+    db.session.expire_all()
+    counter = props.case_proposals(p.case)[0]
+    resp = post_form(server, session_cookie(server, p.claimant.id), page, f"/mediate/{number}/proposals/{counter.id}/answer",
+                     {"decision": "accept"})
+    assert resp.status_code == 303, resp.text
+    assert followers["mediator"].got() == [{"kind": "proposal", "id": counter.id, "answer": "accepted",
+                                            "by": p.claimant.id}]
+    # A refused answer (answered already: 409) changes nothing, and nobody is told.
+    resp = post_form(server, session_cookie(server, p.claimant.id), page, f"/mediate/{number}/proposals/{counter.id}/answer",
+                     {"decision": "reject"})
+    assert resp.status_code in (403, 409)
+    assert followers["mediator"].got() == []
+
+
+def test_answers_to_an_offer_reach_the_proposer(server, parties, followers):
+    p = parties
+    made = offer(p, p.claimant, amount="3000")
+    number, made_id = p.case.number, made.id
+    assert followers["claimant"].watch(number)["ok"] is True
+    assert followers["outsider"].watch(number)["ok"] is False
+
+    resp = post_form(server, session_cookie(server, p.respondent.id), f"/negotiate/{number}",
+                     f"/negotiate/{number}/offers/{made_id}/answer", {"decision": "reject"})
+    assert resp.status_code == 303, resp.text
+    assert followers["claimant"].got() == [{"kind": "offer", "id": made_id, "answer": "rejected",
+                                            "by": p.respondent.id}]
+    assert followers["outsider"].got(0) == []
+
+
+def test_signed_out_connections_are_refused(server):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Follower(server)
