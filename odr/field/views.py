@@ -42,6 +42,7 @@ ACTIONS = {
     "field_escalated": _l("Dispatch unanswered: raised in the command room"),
     "field_referred": _l("Referred on site to online mediation"),
     "field_agreement_drawn_up": _l("On-site agreement drawn up"),
+    "field_identity_checked": _l("ID card checked in person on site, to sign without a phone code"),
     "field_resolved": _l("Resolved on site: the on-site agreement is sealed"),
 }
 
@@ -277,7 +278,8 @@ def sign(dispatch_id, doc_id, position):
         flash(str(exc.reason), "error")
         return redirect(url_for("field.show", dispatch_id=dispatch.id), code=303)
     return render_template("field/sign.html", dispatch=dispatch, case=dispatch.case, document=document,
-                           signer=signer, page_count=pages.page_count(document.current_sha256))
+                           signer=signer, party=onsite.party_of(document, signer),
+                           page_count=pages.page_count(document.current_sha256))
 
 
 def _json_step(dispatch_id, step):
@@ -326,7 +328,8 @@ def sign_prepare(dispatch_id, doc_id, position):
     def step(dispatch, data):
         signer = onsite.prepare(dispatch, current_user, doc_id, position, code=data.get("code") or None,
                                 public_key=data.get("public_key"), stamp=data.get("stamp"),
-                                viewed_sha256=str(data.get("sha256", ""))[:64])
+                                viewed_sha256=str(data.get("sha256", ""))[:64],
+                                id_number=data.get("id_number") or None, no_code_reason=data.get("no_code_reason"))
         return jsonify(to_be_signed=base64.b64encode(signer.to_be_signed).decode(), algorithm="ECDSA-P256-SHA256")
     return _json_step(dispatch_id, step)
 
