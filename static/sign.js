@@ -1,4 +1,5 @@
-// Signing a document on the document page (templates/documents/pages/view.html).
+// Signing a document: the signing block (templates/_signing.html) on the document page and on the
+// grid worker's phone, where a party without a phone confirms with the ID card the worker checked.
 //
 // The signer's key is made here, by WebCrypto, as a non-extractable ECDSA P-256 key: the
 // private half cannot be read out of the browser, not even by this script. Only the public
