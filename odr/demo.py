@@ -110,15 +110,21 @@ def load() -> bool:
 
 
 #: Transfers from the police's non-emergency line, sent to the grid worker on duty (odr.field):
-#: (minutes ago, place, steps done, sender's reference).
+#: (minutes ago, place, steps done, sender's reference). The last was settled on the spot.
 FIELD_DISPATCHES = [
     (2, "望京西园三区 5号楼", (), "110-2026-0001"),
     (6, "望京街道农贸市场", ("accepted", "contacted"), "110-2026-0002"),
+    (45, "望京西园四区 12号楼", ("accepted", "contacted", "on_scene"), "110-2026-0003"),
 ]
+#: The dispute settled on site: the caller signs with a code to their phone; the elderly neighbour
+#: has no phone, and signs after the worker checked their ID card in person.
+ONSITE_REFERENCE = "110-2026-0003"
+ONSITE_ID_NUMBER = "110105194303150040"
 
 
 def _field(users, center):
-    """A grid of the center with its worker on duty, and two transfers dispatched to them."""
+    """A grid of the center with its worker on duty, two transfers dispatched to them (one waiting to
+    be accepted, one under way) and one they settled on the spot (:func:`_settled_on_site`)."""
     from odr.cases import transfers
     from odr.field import operations as field_ops
     from odr.field.models import DispatchStatus
@@ -135,15 +141,49 @@ def _field(users, center):
         timeutil.set_clock(lambda: start)
         dispute = ops.DisputeDetails(Category.neighbour, f"{place}：邻里因噪音发生争执，报警求助。", "停止噪音，当面协商。",
                                      "朝阳区")
+        respondent = ops.PartyDetails("邻居 冯", None if reference == ONSITE_REFERENCE else "+8613800138021")
         case = ops.file_case(None, Channel.transfer, dispute, ops.PartyDetails("报警人 郑", "+8613800138020"),
-                             ops.PartyDetails("邻居 冯", "+8613800138021"), organization=center, api_client=police,
-                             external_ref=reference)
+                             respondent, organization=center, api_client=police, external_ref=reference)
         transfers.received(case, {"place": place})
         dispatch = field_ops.dispatch_of(case)
         for n, step in enumerate(steps, start=1):
             at = start + timedelta(seconds=50 * n)
             timeutil.set_clock(lambda: at)
             field_ops.step(dispatch, worker, DispatchStatus(step), how="call")
+        if reference == ONSITE_REFERENCE:
+            at = start + timedelta(minutes=20)
+            timeutil.set_clock(lambda: at)
+            _settled_on_site(dispatch, worker)
+
+
+def _settled_on_site(dispatch, worker) -> None:
+    """The worker draws up the on-site agreement and each party signs it on the worker's phone: the
+    caller with the code sent to their phone, the neighbour (no phone) on the ID card the worker
+    checked in person; the platform seals it and the case settles — the operations the phone's
+    signing page calls, the demo standing in for the browser (see :func:`_signed_agreement`)."""
+    import re
+
+    from odr.field import onsite
+    from odr.outbox import OutboxMessage
+
+    case = dispatch.case
+    document = onsite.draw_up(dispatch, worker, [p.id for p in case.parties], "楼上住户深夜在客厅跳绳，楼下邻居多次敲门未果后报警。",
+                              "冯某保证晚上十点后不在室内跳绳、不拖动家具；郑某今后有事先当面沟通，不再报警。")
+    for signer in list(document.signers):
+        party = onsite.party_of(document, signer)
+        spki, sign = _browser_key()
+        confirmation = {"code": None}
+        if party.phone:
+            onsite.send_code(dispatch, worker, document.id, signer.position)
+            db.session.flush()
+            body = db.session.scalar(sa.select(OutboxMessage.body).where(OutboxMessage.recipient == party.phone)
+                                     .order_by(OutboxMessage.id.desc()).limit(1))
+            confirmation["code"] = re.findall(r"(?<![\d-])(\d{6})(?!\d)", body)[-1]
+        else:
+            confirmation["id_number"] = ONSITE_ID_NUMBER  # checked on the card in person
+        prepared = onsite.prepare(dispatch, worker, document.id, signer.position, public_key=spki,
+                                  stamp=_signature_drawing(), viewed_sha256=document.current_sha256, **confirmation)
+        onsite.finish(dispatch, worker, document.id, signer.position, signature=sign(prepared.to_be_signed))
 
 
 #: How many days ago each current case was filed and moved (some are past their deadline, so the
@@ -318,12 +358,7 @@ def _complaint_handed_over(case, court, users) -> None:
 
 def _sign_as_browsers(signed) -> None:
     """Every signer of ``signed`` signs it, one after the other (see :func:`_signed_agreement`)."""
-    import base64
     import re
-
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
     from odr.documents import operations as signing
     from odr.outbox import OutboxMessage
@@ -336,12 +371,29 @@ def _sign_as_browsers(signed) -> None:
         body = db.session.scalar(sa.select(OutboxMessage.body).where(OutboxMessage.recipient == user.contact)
                                  .order_by(OutboxMessage.id.desc()).limit(1))
         code = re.findall(r"(?<![\d-])(\d{6})(?!\d)", body)[-1]
-        key = ec.generate_private_key(ec.SECP256R1())
-        spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        prepared = signing.prepare(signed, user, public_key=base64.b64encode(spki).decode(), stamp=drawing,
+        spki, sign = _browser_key()
+        prepared = signing.prepare(signed, user, public_key=spki, stamp=drawing,
                                    viewed_sha256=signed.current_sha256, code=code)
-        r, s_ = decode_dss_signature(key.sign(prepared.to_be_signed, ec.ECDSA(hashes.SHA256())))
-        signing.finish(signed, user, signature=base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode())
+        signing.finish(signed, user, signature=sign(prepared.to_be_signed))
+
+
+def _browser_key():
+    """What a signer's browser makes for one signature: the public key (base64 SPKI) and a function
+    that signs as WebCrypto does (ECDSA P-256, SHA-256, r‖s in base64)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(data: bytes) -> str:
+        r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode()
+
+    return base64.b64encode(spki).decode(), sign
 
 
 def _arbitration(case, users, award: bool) -> None:

@@ -9,7 +9,8 @@ A feature registers its job where it is defined::
 
 A job does its work for the moment ``now``, flushes, never commits, and returns how many
 things it handled. :func:`run_all` commits after each job, so one failing job neither
-loses the others' work nor leaves half of its own.
+loses the others' work nor leaves half of its own. What must happen only once a job's work is
+stored (telling open pages over Socket.IO) the job hands to :func:`after_commit`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Callable
+
+from flask import g
 
 from odr.extensions import db
 from odr.timeutil import utcnow
@@ -31,6 +34,21 @@ def register(fn: Callable[[datetime], int]) -> Callable[[datetime], int]:
     if fn not in JOBS:
         JOBS.append(fn)
     return fn
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the running job's work is committed (not at all if it fails): the
+    jobs' counterpart of :func:`odr.transaction.after_commit`."""
+    g.setdefault("odr_job_after_commit", []).append(callback)
+
+
+def _run_after_commit(committed: bool) -> None:
+    callbacks = g.pop("odr_job_after_commit", [])
+    for callback in callbacks if committed else []:
+        try:
+            callback()
+        except Exception:  # the work is stored; a failed notification must not fail the job
+            logger.exception("After-commit step %r of a job failed", callback)
 
 
 def run_all(now: datetime | None = None) -> dict[str, int | str]:
@@ -51,5 +69,8 @@ def run_all(now: datetime | None = None) -> dict[str, int | str]:
             db.session.rollback()
             logger.exception("Periodic job %s failed", name)
             summary[name] = "failed"
+            _run_after_commit(False)
+        else:
+            _run_after_commit(True)
     outbox.deliver_pending()
     return summary

@@ -1,5 +1,6 @@
 // Field pages: the 1-3-8 clocks count up live, a new or changed dispatch arrives over Socket.IO
-// (the worker's phone rings and vibrates where the browser allows), and "on the scene" sends the
+// (the worker's phone rings and vibrates where the browser allows), one left unanswered past the
+// acceptance target is announced in the page's live region (announce.js), and "on the scene" sends the
 // phone's location when the person allows it.
 import { connect } from "./socket.js";
 
@@ -45,6 +46,20 @@ if (live) {
   socket.on("dispatch", (d) => {
     const kind = live.dataset.live;
     if (kind === "dispatch" && String(d.id) !== live.dataset.dispatch) return;
+    if (d.escalated_now) {
+      // Missed the acceptance target: said in the live region and shown, without reloading the
+      // page under the person reading it (the next reload shows it in the list too).
+      const text = live.dataset.msgEscalated.replace("%(case)s", d.case);
+      const banner = document.getElementById("field-escalated");
+      if (banner) { banner.textContent = text; banner.hidden = false; }
+      for (const row of document.querySelectorAll(`[data-dispatch="${d.id}"]`)) {
+        row.classList.add("escalated");
+        row.dataset.escalated = "yes";
+      }
+      document.dispatchEvent(new CustomEvent("odr:announce", { detail: text }));
+      if (kind === "worker") ring();
+      return;
+    }
     if (kind === "worker" && d.new) {
       ring();
       sessionStorage.setItem("field-new", String(d.id));

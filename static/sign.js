@@ -1,4 +1,5 @@
-// Signing a document on the document page (templates/documents/pages/view.html).
+// Signing a document: the signing block (templates/_signing.html) on the document page and on the
+// grid worker's phone, where a party without a phone confirms with the ID card the worker checked.
 //
 // The signer's key is made here, by WebCrypto, as a non-extractable ECDSA P-256 key: the
 // private half cannot be read out of the browser, not even by this script. Only the public
@@ -81,14 +82,20 @@ pad.addEventListener("pointerdown", () => {
 
 // --- signing -------------------------------------------------------------------------------
 const signButton = document.getElementById("sign-now");
+// On the grid worker's phone a party without a phone has no code to ask for (templates/field/sign.html).
 const codeButton = document.getElementById("send-code");
+const codeInput = document.getElementById("sign-code");
+// Instead of a code: the ID card the grid worker checked in person (and why not the phone on record).
+const idNumber = document.getElementById("id-number");
+const noCodeReason = document.getElementById("no-code-reason");
 const secure = window.isSecureContext && window.crypto && window.crypto.subtle;
 if (!secure) {
   say(msg("insecure"), true);
-  signButton.disabled = true; codeButton.disabled = true;
+  signButton.disabled = true;
+  if (codeButton) codeButton.disabled = true;
 }
 
-codeButton.addEventListener("click", async () => {
+codeButton?.addEventListener("click", async () => {
   codeButton.disabled = true;
   try {
     const data = await post(root.dataset.code, {});
@@ -102,32 +109,41 @@ codeButton.addEventListener("click", async () => {
 
 let keys = null;
 
-async function signOnce(code, stamp) {
+async function signOnce(confirmation, stamp) {
   const publicKey = b64(await crypto.subtle.exportKey("spki", keys.publicKey));
-  const prepared = await post(root.dataset.prepare, { code, public_key: publicKey, stamp, sha256: root.dataset.sha256 });
+  const prepared = await post(root.dataset.prepare, { ...confirmation, public_key: publicKey, stamp,
+                                                      sha256: root.dataset.sha256 });
   const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey,
                                              unb64(prepared.to_be_signed));
   return post(root.dataset.finish, { signature: b64(signature) });
 }
 
 signButton.addEventListener("click", async () => {
-  const code = document.getElementById("sign-code").value.trim();
+  const code = codeInput ? codeInput.value.trim() : "";
+  const checked = idNumber ? idNumber.value.trim() : "";
   if (!document.getElementById("read-all").checked) return say(msg("read"), true);
   if (!drawn) return say(msg("draw"), true);
-  if (!/^\d{6}$/.test(code)) return say(msg("code"), true);
+  let confirmation;
+  if (checked && !code) {
+    confirmation = { id_number: checked, no_code_reason: noCodeReason ? noCodeReason.value.trim() : "" };
+  } else if (/^\d{6}$/.test(code)) {
+    confirmation = { code };
+  } else {
+    return say(msg(idNumber ? "idNumber" : "code"), true);
+  }
   signButton.disabled = true;
   say(msg("signing"));
   try {
-    // A new key for each attempt that carries a code; extractable = false keeps it in the browser.
+    // A new key for each attempt that carries a code (or an ID card checked in person); extractable = false keeps it in the browser.
     keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
     const stamp = pad.toDataURL("image/png");
     let result;
     try {
-      result = await signOnce(code, stamp);
+      result = await signOnce(confirmation, stamp);
     } catch (error) {
       if (!error.retry) throw error;
       // Someone signed a moment before us: sign the newer file with the key already certified.
-      result = await signOnce(null, stamp);
+      result = await signOnce({}, stamp);
     }
     say(msg("done"));
     root.dataset.state = "signed";

@@ -41,10 +41,22 @@ def test_demo_loads_every_stage_with_intact_audit_trails(runner):
     bundle = verify_bundle(bundle_path(handoff), [platform_ca().ca.asn1_cert])
     assert bundle.ok  # with the claimant's sealed complaint, both its signatures trusted
     assert any(line.startswith("documents/civil_complaint-v1.pdf: 2 signatures") for line in bundle.checked)
-    # The grid worker's phone has a dispatch waiting and one under way.
-    from odr.field.models import Dispatch
+    # The grid worker's phone has a dispatch waiting and one under way; one was settled on the spot,
+    # its on-site agreement signed by both parties (the neighbour without a phone on the ID card the
+    # worker checked in person) and sealed.
+    from odr.field import onsite
+    from odr.field.models import Dispatch, IdentityCheck
 
-    assert sorted(d.status.value for d in db.session.scalars(sa.select(Dispatch))) == ["contacted", "dispatched"]
+    dispatches = {d.status.value: d for d in db.session.scalars(sa.select(Dispatch))}
+    assert sorted(dispatches) == ["contacted", "dispatched", "resolved"]
+    resolved = dispatches["resolved"]
+    assert resolved.case.outcome is Outcome.settled
+    onsite_agreement = onsite.agreement_of(resolved)
+    assert onsite_agreement.status is SigningStatus.complete
+    report = verify(storage.get(onsite_agreement.current_sha256), [platform_ca().ca.asn1_cert])
+    assert report.ok and len(report.signatures) == 3, report.lines()
+    assert sorted(s.identity for s in report.signatures if s.identity) == ["in_person_field", "in_person_no_code"]
+    assert db.session.scalar(sa.select(IdentityCheck)).document_id == onsite_agreement.id
 
     # An agreement the court confirmed, in default (red), its application for enforcement at the court.
     from odr.cases.performance import Alert, schedule_of
@@ -93,3 +105,15 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
     assert diff == []
+
+
+def test_the_readme_lists_every_demo_account():
+    """Each account ``odr demo`` creates is in the README's demo accounts table, by how it signs in."""
+    from pathlib import Path
+
+    from odr.demo import ACCOUNTS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| ") and "`" in line]
+    for _role, contact, name in ACCOUNTS:
+        assert any(f"`{contact}`" in row and name in row for row in rows), contact

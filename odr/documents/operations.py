@@ -104,6 +104,41 @@ def has_identity_source() -> bool:
     return _identity_of is not None
 
 
+@dataclass(frozen=True)
+class IdNumber:
+    """A resident ID number checked in person, as it is kept: shown masked, stored encrypted, found
+    again by its keyed digest (how ``odr.identity`` keeps the numbers of verified accounts)."""
+
+    masked: str
+    encrypted: str
+    digest: str
+
+
+#: ``protect(raw) -> IdNumber``, refusing an invalid number (:class:`odr.refusal.Refused` with the
+#: reason): handed in by ``odr.identity`` when it plugs in, so a feature that checks an ID card on
+#: the spot (``odr.field``) validates and stores the number as identity does without importing it.
+_protect_id_number: Callable[[str], IdNumber] | None = None
+
+
+def set_id_number_source(protect: Callable[[str], IdNumber]) -> None:
+    global _protect_id_number
+    _protect_id_number = protect
+
+
+def protect_id_number(raw: str) -> IdNumber:
+    """The ID number a signer showed in person, validated and ready to keep.
+
+    :raise BadSignatureInput: not a valid resident ID number (the reason says what is wrong).
+    :raise SigningError: no identity feature to check numbers with.
+    """
+    if _protect_id_number is None:
+        raise SigningError(_l("ID numbers cannot be checked on this platform."))
+    try:
+        return _protect_id_number(str(raw or "")[:40])
+    except Refused as exc:
+        raise BadSignatureInput(exc.reason) from None
+
+
 def signer_identity(document: SignedDocument, user, role: str | None = None) -> SignerIdentity:
     """The signer's identity against what ``document``'s kind requires of them."""
     required = REQUIRED_IDENTITY.get(document.kind, "none") if role in PARTY_ROLES else "none"

@@ -35,7 +35,7 @@ from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from odr.documents.ca import ASSURANCE_PREFIX
+from odr.documents.ca import ASSURANCE_PREFIX, CHECKED_BY_PREFIX
 from odr.documents.pades import SEAL_FIELD, NotAPdf, TooComplex, read, run_sync
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class SignatureResult:
     #: The signer's level of identity assurance the certificate states (``counter``, ``oidc``,
     #: ``none``; empty when it states none, as the seal's and older certificates do).
     identity: str = ""
+    #: Who checked the signer's identity in person, when the certificate names them (on site).
+    checked_by: str = ""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -102,7 +104,8 @@ class Report:
             source = {"timestamp": "timestamped", "claimed": "time stated by the signature"}.get(s.time_source, "")
             out.append(f"{i}. {s.kind} {s.field!r} by {s.signer or 'unknown'} at {when} ({source})")
             if s.identity:
-                out.append(f"   identity: {IDENTITY_LEVELS.get(s.identity, s.identity)} ({s.identity})")
+                level = IDENTITY_LEVELS.get(s.identity, s.identity).format(worker=s.checked_by or "unknown")
+                out.append(f"   identity: {level} ({s.identity})")
             out.append(f"   intact: {_yes(s.intact)}  valid: {_yes(s.valid)}  trusted: {_yes(s.trusted)}  "
                        f"covers: {'the whole document' if s.whole_document else 'an earlier revision'}")
             out += [f"   PROBLEM: {PROBLEMS[p]}" for p in s.problems]
@@ -117,6 +120,8 @@ IDENTITY_LEVELS = {
     "counter": "verified in person (ID card checked at a counter)",
     "oidc": "verified by an identity provider (OpenID Connect)",
     "none": "not verified",
+    "in_person_field": "identity checked in person by {worker}, confirmed with a code to their phone",
+    "in_person_no_code": "identity checked in person by {worker}, no phone code (ID card checked)",
 }
 
 
@@ -125,6 +130,14 @@ def _assurance(units) -> str:
     for unit in [units] if isinstance(units, str) else (units or []):
         if isinstance(unit, str) and unit.startswith(ASSURANCE_PREFIX):
             return unit[len(ASSURANCE_PREFIX):][:32]
+    return ""
+
+
+def _checked_by(units) -> str:
+    """Who a ``checked in person by:<name>`` OU of a subject names ("" without one)."""
+    for unit in [units] if isinstance(units, str) else (units or []):
+        if isinstance(unit, str) and unit.startswith(CHECKED_BY_PREFIX):
+            return unit[len(CHECKED_BY_PREFIX):][:64]
     return ""
 
 
@@ -223,6 +236,7 @@ async def _check(reader, pdf: bytes, roots) -> Report:
             result.subject = cert.subject.human_friendly
             result.signer = cert.subject.native.get("common_name", "")
             result.identity = _assurance(cert.subject.native.get("organizational_unit_name"))
+            result.checked_by = _checked_by(cert.subject.native.get("organizational_unit_name"))
             result.intact, result.valid, result.trusted = status.intact, status.valid, status.trusted
             result.whole_document = status.coverage is SignatureCoverageLevel.ENTIRE_FILE
             if not status.intact:

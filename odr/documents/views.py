@@ -65,12 +65,22 @@ IDENTITY_LEVEL_LABELS = {
     "counter": _l("verified in person (ID card checked at a counter)"),
     "oidc": _l("verified by an identity provider"),
     "none": _l("not verified"),
+    "in_person_field": _l("checked in person by %(worker)s, confirmed with a code to their phone"),
+    "in_person_no_code": _l("checked in person by %(worker)s, no phone code (ID card checked)"),
 }
+
+
+def identity_label(result) -> str:
+    """How a verified signature's identity reads on the verification page."""
+    label = IDENTITY_LEVEL_LABELS.get(result.identity)
+    if label is None:
+        return result.identity
+    return str(label) % {"worker": result.checked_by or "?"} if "%(worker)s" in str(label) else str(label)
 
 
 @bp.app_context_processor
 def _labels():
-    return {"signer_role": ROLE_LABELS, "identity_level_label": IDENTITY_LEVEL_LABELS, "signing_status": STATUS_LABELS,
+    return {"signer_role": ROLE_LABELS, "identity_label": identity_label, "signing_status": STATUS_LABELS,
             "problem_label": PROBLEM_LABELS, "latest_checkpoint": checkpoints.latest_head, "seal_name": SEAL_NAME}
 
 

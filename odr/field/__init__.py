@@ -22,7 +22,7 @@ def init_app(app) -> None:
     # The on-site agreement: signed on the worker's phone by the parties present; sealing settles the case.
     register_kind(onsite.KIND, onsite.agreement_sealed, on_site=True)
     workflow.register_guard("onsite_agreement_sealed", onsite.sealed_rule)
-    jobs.register(operations.escalate_unanswered)
+    jobs.register(views.escalate_unanswered)  # and tells the command room and the worker live
     app.register_blueprint(views.bp)
     if "socketio" in app.extensions:  # commands that do not serve leave Socket.IO unloaded
         from odr.field import events

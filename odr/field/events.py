@@ -47,15 +47,21 @@ def on_disconnect(reason=None):
     sessions.connection_closed()
 
 
-def announce(dispatch_id: int, *, new: bool = False) -> None:
-    """Tell the worker and the command room that a dispatch arrived or changed (after the commit)."""
+def announce(dispatch_id: int, *, new: bool = False, escalated: bool = False) -> None:
+    """Tell the worker and the command room that a dispatch arrived, changed, or was just raised as
+    unanswered past the acceptance target (``escalated``; after the commit).
+
+    A job runs in a process of its own (``odr jobs``): its word reaches the pages through the
+    message queue (``SOCKETIO_MESSAGE_QUEUE``), or directly where the jobs run in the serving process.
+    """
     if "socketio" not in current_app.extensions:
         return
     dispatch = db.session.get(Dispatch, dispatch_id)
     if dispatch is None:
         return
     data = {"id": dispatch.id, "status": dispatch.status.value, "case": dispatch.case.number, "new": new,
-            "place": dispatch.place, "escalated": dispatch.escalated_at is not None}
+            "place": dispatch.place, "escalated": dispatch.escalated_at is not None,
+            "escalated_now": escalated}
     rooms = [f"field-command-{dispatch.organization_id}", "field-command"]
     if dispatch.worker_id:
         rooms.append(f"field-worker-{dispatch.worker_id}")

@@ -146,3 +146,35 @@ class Dispatch(db.Model):
 
     def can_command(self, user) -> bool:
         return user.is_authenticated and (user.is_admin or self.organization_id in user.organizations_for(Role.staff))
+
+
+class IdentityCheck(db.Model):
+    """A party who signed the on-site agreement without a phone code: the worker checked their ID
+    card in person and recorded its number (kept as ``odr.identity`` keeps numbers: encrypted, shown
+    masked, found by a keyed digest), and why not by phone when the party has one on record."""
+
+    __tablename__ = "field_identity_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The on-site agreement and the signer's place in it.
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("signed_document.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE"), index=True)
+    #: The worker who checked the card.
+    checked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    #: Fernet token of the resident ID number.
+    id_number_encrypted: Mapped[str] = mapped_column(sa.Text)
+    #: The number as shown (``1101**********1234``).
+    id_number_masked: Mapped[str] = mapped_column(sa.String(18))
+    #: Keyed hash of the number (not unique: one person may settle several disputes).
+    id_number_digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: Why no code went to the phone on record (``None``: the party has no phone on record).
+    no_code_reason: Mapped[str | None] = mapped_column(sa.Text)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    checked_by: Mapped[User] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("document_id", "position"),)
+
+    def __repr__(self):
+        return f"<IdentityCheck document {self.document_id} signer {self.position}>"

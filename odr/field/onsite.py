@@ -6,7 +6,9 @@
    put up for signing by the parties present (``odr.documents``), and only by them.
 2. The worker hands the phone to each party in turn. The party reads the agreement, asks for a
    one-time code (:func:`send_code`: an SMS to the party's own phone, recorded on the case),
-   draws their signature and types the code. The browser makes a new key for that one signature
+   draws their signature and types the code — or, for a party without a phone (an elderly
+   party may have none), the worker types the number of the ID card they checked and the party
+   signs without a code (:func:`check_id_card`). The browser makes a new key for that one signature
    (``static/sign.js``); the platform certifies it for the party's name, stating that their identity
    was checked in person by the named worker (:func:`prepare`), and the browser signs (:func:`finish`).
    Only the worker the dispute is dispatched to, on the scene, may drive these steps, only for a
@@ -35,7 +37,7 @@ from odr.documents import operations as doc_ops
 from odr.documents.layout import Signer
 from odr.documents.models import DocumentSigner, SignedDocument, SignerStatus, SigningStatus
 from odr.extensions import db
-from odr.field.models import Dispatch, DispatchStatus
+from odr.field.models import Dispatch, DispatchStatus, IdentityCheck
 from odr.field.operations import FieldError, _lock, dispatch_of, seconds_between, status_of
 from odr.timeutil import utcnow
 
@@ -43,8 +45,12 @@ logger = logging.getLogger(__name__)
 
 #: The signed document kind of the on-site agreement (``documents.operations.register_kind``).
 KIND = "onsite_agreement"
-#: The level of identity assurance its certificates state (``identity:in_person_field``).
+#: The level of identity assurance its certificates state (``identity:in_person_field``): checked in
+#: person by the named worker and confirmed with a one-time code to the party's own phone.
 ASSURANCE = "in_person_field"
+#: ... for a party who has no phone (or cannot use it): the worker checked the ID card in person and
+#: recorded its number; no phone code (``identity:in_person_no_code``).
+ASSURANCE_NO_CODE = "in_person_no_code"
 
 LABELS = {
     "zh": {"title": "现场调解协议书", "facts": "纠纷事实", "terms": "协议内容", "identity": "身份核验",
@@ -132,7 +138,7 @@ def draw_up(dispatch: Dispatch, worker, present_ids, facts: str, terms: str, lan
     return document
 
 
-def _party_of(document: SignedDocument, signer: DocumentSigner) -> CaseParty | None:
+def party_of(document: SignedDocument, signer: DocumentSigner) -> CaseParty | None:
     return next((p for p in document.case.parties if p.side.value == signer.role and p.name == signer.name), None)
 
 
@@ -171,7 +177,7 @@ def send_code(dispatch: Dispatch, worker, document_id: int, position) -> str:
     :raise OnsiteError: see :func:`signer_of`; the party has no phone number; a code went moments ago.
     """
     document, signer = signer_of(dispatch, worker, document_id, position)
-    party = _party_of(document, signer)
+    party = party_of(document, signer)
     if party is None or not party.phone:
         raise OnsiteError(_l("This party has no phone number for the code."))
     try:
@@ -188,16 +194,20 @@ def send_code(dispatch: Dispatch, worker, document_id: int, position) -> str:
 
 
 def prepare(dispatch: Dispatch, worker, document_id: int, position, *, code, public_key, stamp,
-            viewed_sha256: str) -> DocumentSigner:
-    """Step 1 of a party's signature on the worker's phone: check the party's one-time code, certify
-    the key made for this signature (identity checked in person by the worker), prepare the PDF.
+            viewed_sha256: str, id_number=None, no_code_reason=None) -> DocumentSigner:
+    """Step 1 of a party's signature on the worker's phone: check the party's one-time code — or,
+    for a party without a phone, the ID card the worker checked in person (:func:`check_id_card`) —
+    certify the key made for this signature (identity checked in person by the worker), prepare the PDF.
 
     :raise OnsiteError: see :func:`signer_of`.
-    :raise doc_ops.BadSignatureInput: wrong code, malformed key or drawing.
+    :raise doc_ops.BadSignatureInput: wrong code, both a code and an ID number, an invalid ID
+        number, a phone on record and no reason for not using it, malformed key or drawing.
     """
     document, signer = signer_of(dispatch, worker, document_id, position)
-    party = _party_of(document, signer)
-    confirmed = False
+    party = party_of(document, signer)
+    if code and id_number:
+        raise doc_ops.BadSignatureInput(_l("Confirm with the code or with the ID card, not both."))
+    confirmed, assurance = False, ASSURANCE
     if code:
         if party is None or not party.phone:
             raise OnsiteError(_l("This party has no phone number for the code."))
@@ -207,10 +217,47 @@ def prepare(dispatch: Dispatch, worker, document_id: int, position, *, code, pub
             db.session.commit()  # the attempt counts even though the request is refused
             raise doc_ops.BadSignatureInput(exc.reason) from None
         confirmed = True
+    elif id_number:
+        check_id_card(document, signer, party, worker, id_number, no_code_reason)
+        confirmed, assurance = True, ASSURANCE_NO_CODE
     return doc_ops.prepare_on_site(document, signer, worker, public_key=public_key, stamp=stamp,
                                    viewed_sha256=viewed_sha256, confirmed=confirmed, certified_name=signer.name,
-                                   user_ref=f"PARTY-{party.id if party else 0}", assurance=ASSURANCE,
+                                   user_ref=f"PARTY-{party.id if party else 0}", assurance=assurance,
                                    checked_by=worker.name)
+
+
+def check_id_card(document: SignedDocument, signer: DocumentSigner, party: CaseParty | None, worker,
+                  id_number, no_code_reason) -> IdentityCheck:
+    """Record that ``worker`` checked the party's ID card in person, for a signature without a
+    phone code: the number validated and kept as identity keeps numbers (``odr.documents``' ID
+    number source). A party with a phone on record signs this way only with the worker's reason.
+
+    :raise doc_ops.BadSignatureInput: an invalid number; a phone on record and no reason.
+    """
+    if party is None:
+        raise OnsiteError(_l("Only the parties recorded as present sign this agreement."))
+    reason = " ".join(str(no_code_reason or "").split())[:500] or None
+    if party.phone and reason is None:
+        raise doc_ops.BadSignatureInput(_l("%(name)s has a phone on record: send the code, or say why they cannot "
+                                           "receive it.", name=party.name))
+    number = doc_ops.protect_id_number(str(id_number))
+    check = db.session.scalar(sa.select(IdentityCheck).where(IdentityCheck.document_id == document.id,
+                                                             IdentityCheck.position == signer.position))
+    if check is None:
+        check = IdentityCheck(document_id=document.id, position=signer.position)
+        db.session.add(check)
+    check.party_id, check.checked_by_id, check.checked_at = party.id, worker.id, utcnow()
+    check.id_number_encrypted, check.id_number_masked, check.id_number_digest = (
+        number.encrypted, number.masked, number.digest)
+    check.no_code_reason = reason if party.phone else None
+    db.session.flush()
+    audit.record(document.case, worker, "field_identity_checked", {
+        "document": document.id, "version": document.version, "role": signer.role, "party": party.id,
+        "id_number": number.masked, "checked_by": worker.name, "no_phone_code": True,
+        "phone_on_record": bool(party.phone), "reason": check.no_code_reason})
+    logger.info("Dispatch document %s: ID card of signer %s checked in person by %s, no phone code",
+                document.id, signer.position, worker.id)
+    return check
 
 
 def finish(dispatch: Dispatch, worker, document_id: int, position, *, signature) -> SignedDocument:

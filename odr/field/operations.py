@@ -365,26 +365,26 @@ def _stop_transfer_clock(case, worker, stop) -> None:
         pass  # staff already recorded it at the desk: their earlier time stands
 
 
-def escalate_unanswered(now: datetime) -> int:
+def escalate_unanswered(now: datetime) -> list[Dispatch]:
     """Raise in the command room the dispatches still unaccepted past the acceptance target
-    (the periodic job); returns how many."""
+    (the periodic job, :func:`odr.field.views.escalate_unanswered`); returns them."""
     limit = targets()["accept"]
     due = list(db.session.scalars(
         sa.select(Dispatch).where(Dispatch.closed_at.is_(None), Dispatch.escalated_at.is_(None),
                                   Dispatch.status.in_((DispatchStatus.waiting, DispatchStatus.dispatched)))
         .order_by(Dispatch.received_at).limit(500)))
-    count = 0
+    escalated = []
     for dispatch in due:
         if (now - dispatch.received_at).total_seconds() < limit:
             continue
         dispatch.escalated_at = now
         audit.record(dispatch.case, None, "field_escalated",
                      {"worker": dispatch.worker_id, "seconds": seconds_between(dispatch.received_at, now)})
-        count += 1
+        escalated.append(dispatch)
     db.session.flush()
-    if count:
-        logger.info("%s dispatches unanswered past %ss raised in the command room", count, limit)
-    return count
+    if escalated:
+        logger.info("%s dispatches unanswered past %ss raised in the command room", len(escalated), limit)
+    return escalated
 
 
 # --- what the sender and the command room read ------------------------------------------

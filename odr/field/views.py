@@ -42,6 +42,7 @@ ACTIONS = {
     "field_escalated": _l("Dispatch unanswered: raised in the command room"),
     "field_referred": _l("Referred on site to online mediation"),
     "field_agreement_drawn_up": _l("On-site agreement drawn up"),
+    "field_identity_checked": _l("ID card checked in person on site, to sign without a phone code"),
     "field_resolved": _l("Resolved on site: the on-site agreement is sealed"),
 }
 
@@ -122,11 +123,23 @@ def get_dispatch_or_404(dispatch_id: int, need: str = "see") -> Dispatch:
     return dispatch
 
 
-def _announce(dispatch_id: int, new: bool = False) -> None:
+def _announce(dispatch_id: int, new: bool = False, escalated: bool = False) -> None:
     # Socket.IO is loaded only by processes that serve (``odr export`` and other commands do not).
     from odr.field import events
 
-    events.announce(dispatch_id, new=new)
+    events.announce(dispatch_id, new=new, escalated=escalated)
+
+
+def escalate_unanswered(now) -> int:
+    """The periodic job: dispatches unaccepted past the acceptance target are raised in the command
+    room (:func:`odr.field.operations.escalate_unanswered`), and the command room's page and the
+    worker's phone hear it live once stored."""
+    from odr import jobs
+
+    escalated = ops.escalate_unanswered(now)
+    for dispatch in escalated:
+        jobs.after_commit(partial(_announce, dispatch.id, escalated=True))
+    return len(escalated)
 
 
 def _done(dispatch: Dispatch, message: str, to: str):
@@ -277,7 +290,8 @@ def sign(dispatch_id, doc_id, position):
         flash(str(exc.reason), "error")
         return redirect(url_for("field.show", dispatch_id=dispatch.id), code=303)
     return render_template("field/sign.html", dispatch=dispatch, case=dispatch.case, document=document,
-                           signer=signer, page_count=pages.page_count(document.current_sha256))
+                           signer=signer, party=onsite.party_of(document, signer),
+                           page_count=pages.page_count(document.current_sha256))
 
 
 def _json_step(dispatch_id, step):
@@ -326,7 +340,8 @@ def sign_prepare(dispatch_id, doc_id, position):
     def step(dispatch, data):
         signer = onsite.prepare(dispatch, current_user, doc_id, position, code=data.get("code") or None,
                                 public_key=data.get("public_key"), stamp=data.get("stamp"),
-                                viewed_sha256=str(data.get("sha256", ""))[:64])
+                                viewed_sha256=str(data.get("sha256", ""))[:64],
+                                id_number=data.get("id_number") or None, no_code_reason=data.get("no_code_reason"))
         return jsonify(to_be_signed=base64.b64encode(signer.to_be_signed).decode(), algorithm="ECDSA-P256-SHA256")
     return _json_step(dispatch_id, step)
 

@@ -3,17 +3,23 @@ ID numbers validated (GB 11643) and encrypted at rest, and what documents requir
 
 
 def init_app(app) -> None:
-    """The identity pages, the OpenID Connect client, and who signers are for ``odr.documents``."""
+    """The identity pages, the OpenID Connect client, and who signers are (and how an ID number
+    checked in person is kept) for ``odr.documents``."""
     from odr.cases.labels import register_actions
-    from odr.documents.operations import SignerIdentity, set_identity_source
-    from odr.identity import oidc, operations, views
+    from odr.documents.operations import IdNumber, SignerIdentity, set_id_number_source, set_identity_source
+    from odr.identity import crypto, idnumber, oidc, operations, views
     from odr.identity.models import AssuranceLevel
 
     def signer_identity(user, required: str) -> SignerIdentity:
         found = operations.identity_of(user)
         return SignerIdentity(found.level.value, found.level.satisfies(AssuranceLevel(required)), found.legal_name)
 
+    def protect_id_number(raw: str) -> IdNumber:
+        number = idnumber.validate(raw)
+        return IdNumber(idnumber.mask(number), crypto.encrypt(number), crypto.digest(number))
+
     set_identity_source(signer_identity)
+    set_id_number_source(protect_id_number)  # an ID card checked on the spot (odr.field)
     register_actions(operations.ACTIONS)
     oidc.init_app(app)
     app.register_blueprint(views.bp)

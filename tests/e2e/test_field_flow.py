@@ -15,6 +15,7 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from odr import jobs
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases import callbacks
@@ -88,6 +89,17 @@ def test_transfer_to_the_worker_on_the_scene_with_callbacks(phone, server, recei
     shot(worker, "field-queue")
     layout.check(worker)
     found = serious(worker) + serious(desk)
+
+    # Unanswered past the acceptance target: the escalation job (run for that moment) is heard live
+    # in the command room and on the phone, shown and said in each page's live region.
+    with server.app.app_context():
+        received = db.session.scalar(sa.select(Dispatch)).received_at
+        assert jobs.run_all(received + timedelta(seconds=61))["escalate_unanswered"] == 1
+        db.session.remove()
+    for page in (desk, worker):
+        expect(page.locator("#field-escalated")).to_contain_text(number)
+        expect(page.locator("#announce")).to_contain_text(number)
+        expect(page.locator("[data-dispatch][data-escalated=yes]", has_text=number)).to_have_count(1)
 
     card.click()
     expect(worker.locator("a[data-call]").first).to_have_attribute("href", "tel:+8613800138000")

@@ -1,15 +1,20 @@
 """Socket.IO ``/field`` against the live server with real python-socketio clients: a transfer
 reaches the phone of the worker it is dispatched to and the command room of its organisation,
-and nobody else's; signed-out connections are refused."""
+and nobody else's, and so does its escalation when the acceptance target passes unanswered;
+signed-out connections are refused."""
 
 from __future__ import annotations
 
 import queue
 import time
+from datetime import timedelta
 
 import pytest
 import requests
 import socketio
+import sqlalchemy as sa
+
+from odr import jobs
 
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
@@ -17,6 +22,7 @@ from odr.cases import operations as case_ops
 from odr.cases.models import Organization, OrgType
 from odr.extensions import db
 from odr.field import operations as ops
+from odr.field.models import Dispatch
 from tests.conftest import PASSWORD, sign_in_cookie
 from tests.field.conftest import TRANSFER
 
@@ -53,7 +59,8 @@ def _org(name):
     return org
 
 
-def test_a_new_dispatch_reaches_its_worker_and_command_room_only(server):
+def _world(server) -> tuple[dict, str]:
+    """Two centers with a grid each, their command rooms and workers; the users' ids and the API token."""
     with server.app.app_context():
         center, elsewhere = _org("Center"), _org("Elsewhere")
         staff = auth_ops.create_user("staff@example.com", "Staff", PASSWORD)
@@ -75,7 +82,11 @@ def test_a_new_dispatch_reaches_its_worker_and_command_room_only(server):
         ids = {name: u.id for name, u in (("staff", staff), ("other_staff", other_staff), ("worker", worker),
                                           ("colleague", colleague), ("far", far))}
         db.session.remove()
+    return ids, token
 
+
+def test_a_new_dispatch_reaches_its_worker_and_command_room_only(server):
+    ids, token = _world(server)
     listeners = {name: Listener(server, uid) for name, uid in ids.items()}
     try:
         resp = requests.post(f"{server.url}/api/v1/intake", json=TRANSFER, timeout=10,
@@ -86,6 +97,40 @@ def test_a_new_dispatch_reaches_its_worker_and_command_room_only(server):
         assert [(d["case"], d["new"], d["status"]) for d in got["worker"]] == [(number, True, "dispatched")]
         assert [d["case"] for d in got["staff"]] == [number]
         assert got["colleague"] == got["far"] == got["other_staff"] == []
+    finally:
+        for listener in listeners.values():
+            listener.close()
+
+
+def test_an_escalation_reaches_the_command_room_and_the_workers_phone_live(server):
+    """The periodic job, run for a moment past the acceptance target, raises the dispatch; the
+    command room and the worker hear it at once (once), nobody else does."""
+    ids, token = _world(server)
+    listeners = {name: Listener(server, uid) for name, uid in ids.items()}
+    try:
+        resp = requests.post(f"{server.url}/api/v1/intake", json=TRANSFER, timeout=10,
+                             headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 201, resp.text
+        number = resp.json()["case_number"]
+        for listener in listeners.values():
+            listener.got(0.5 if listener is listeners["staff"] else 0)  # the arrival itself
+        with server.app.app_context():
+            dispatch = db.session.scalar(sa.select(Dispatch))
+            received = dispatch.received_at
+            db.session.remove()
+            assert jobs.run_all(received + timedelta(seconds=59))["escalate_unanswered"] == 0
+            assert listeners["staff"].got(0.5) == []
+            assert jobs.run_all(received + timedelta(seconds=61))["escalate_unanswered"] == 1
+            db.session.remove()
+        got = {name: listener.got(1.0 if name == "staff" else 0.2) for name, listener in listeners.items()}
+        for name in ("staff", "worker"):
+            assert [(d["case"], d["escalated_now"], d["escalated"], d["status"]) for d in got[name]] == [
+                (number, True, True, "dispatched")], name
+        assert got["colleague"] == got["far"] == got["other_staff"] == []
+        with server.app.app_context():
+            assert jobs.run_all(received + timedelta(seconds=120))["escalate_unanswered"] == 0  # raised once
+            db.session.remove()
+        assert listeners["staff"].got(0.5) == []
     finally:
         for listener in listeners.values():
             listener.close()

@@ -5,6 +5,8 @@ Refused: another worker, a person not recorded as present, signing twice, bad in
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 from cryptography import x509
@@ -223,3 +225,102 @@ def test_a_referral_withdraws_the_unsigned_agreement(client, login, field_world)
     assert trail.index("field_referred") < trail.index("document_superseded")
     resp = client.post(f"/field/d/{dispatch.id}/agreement/{document.id}/1/code", json={})
     assert resp.status_code == 409  # no longer on the scene
+
+
+#: A valid resident ID number (GB 11643), as an elderly party shows it on their card.
+ID_NUMBER = "11010519491231002X"
+
+
+def _prepare_checked(client, dispatch, document, position, key, **confirmation):
+    url = f"/field/d/{dispatch.id}/agreement/{document.id}/{position}"
+    return client.post(f"{url}/prepare", json={"public_key": key.spki, "stamp": drawing(),
+                                               "sha256": document.current_sha256, **confirmation})
+
+
+def test_a_party_without_a_phone_signs_with_the_id_card_checked_in_person(client, login, field_world, runner,
+                                                                           tmp_path):
+    from odr.field.models import IdentityCheck
+
+    dispatch = _on_scene(client, login, field_world, respondent_phone=..., respondent_email="li.lei@example.com")
+    assert dispatch.case.party(Side.respondent).phone is None
+    _draw_up(client, dispatch)
+    document = _agreement(dispatch)
+    position = next(s.position for s in document.signers if s.name == "Li Lei")
+    url = f"/field/d/{dispatch.id}/agreement/{document.id}/{position}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="id-number"' in page and 'id="send-code"' not in page and 'id="no-code-reason"' not in page
+    assert client.post(f"{url}/code", json={}).status_code == 409  # no phone to send it to
+    key = BrowserKey()
+    # A mistyped number is refused saying what is wrong; a code and an ID card at once too.
+    resp = _prepare_checked(client, dispatch, document, position, key, id_number="110105194912310021")
+    assert resp.status_code == 422 and "校验码与前17位不符" in resp.get_json()["detail"]
+    assert _prepare_checked(client, dispatch, document, position, key, id_number=ID_NUMBER,
+                            code="123456").status_code == 422
+    assert _prepare_checked(client, dispatch, document, position, key, id_number=["x"]).status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IdentityCheck)) == 0
+    # A colleague of the same grid may not take it.
+    login(client, field_world.second_worker)
+    assert _prepare_checked(client, dispatch, document, position, key, id_number=ID_NUMBER).status_code == 403
+    login(client, field_world.worker)
+
+    other = next(s.position for s in document.signers if s.position != position)
+    assert _sign(client, dispatch, document, other).status_code == 200
+    db.session.expire_all()
+    document = _agreement(dispatch)
+    prepared = _prepare_checked(client, dispatch, document, position, key, id_number=" 110105 19491231 002x ")
+    assert prepared.status_code == 200, prepared.get_json()
+    resp = client.post(f"{url}/finish", json={"signature": key.sign(prepared.get_json()["to_be_signed"])})
+    assert resp.status_code == 200 and resp.get_json()["status"] == "complete"
+
+    db.session.expire_all()
+    check = db.session.scalar(sa.select(IdentityCheck))
+    assert (check.document_id, check.position, check.checked_by_id) == (document.id, position, field_world.worker.id)
+    assert check.id_number_masked == "1101**********002X" and ID_NUMBER not in check.id_number_encrypted
+    assert check.no_code_reason is None and len(check.id_number_digest) == 64
+    events = [e for e in audit.case_events(dispatch.case) if e.action == "field_identity_checked"]
+    assert len(events) == 1 and events[0].payload["id_number"] == "1101**********002X"
+    assert events[0].payload["no_phone_code"] is True and events[0].payload["checked_by"] == "Worker Wu"
+    assert ID_NUMBER not in str([e.payload for e in audit.case_events(dispatch.case)])
+    assert dispatch.status is DispatchStatus.resolved and dispatch.case.outcome is Outcome.settled
+    units = {s.position: [a.value for a in x509.load_der_x509_certificate(s.cert_der).subject
+                          if a.oid == x509.NameOID.ORGANIZATIONAL_UNIT_NAME] for s in document.signers}
+    assert "identity:in_person_no_code" in units[position] and "checked in person by:Worker Wu" in units[position]
+    assert "identity:in_person_field" in units[other]
+
+    path = tmp_path / "onsite.pdf"
+    path.write_bytes(storage.get(document.current_sha256))
+    out = pdfsig(path, platform_ca().pem(), tmp_path)
+    assert out.count("Signature Validation: Signature is Valid.") == 3, out
+    result = runner.invoke(args=["verify", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "identity: identity checked in person by Worker Wu, no phone code" in result.output
+    assert "identity: identity checked in person by Worker Wu, confirmed with a code" in result.output
+    # The verification page says it too (zh, the default).
+    page = client.post("/verify", data={"file": (io.BytesIO(path.read_bytes()), "onsite.pdf")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert 'data-level="in_person_no_code"' in page and "由 Worker Wu 当面核验身份，未用短信验证码" in page
+
+
+def test_a_party_with_a_phone_signs_without_the_code_only_with_the_workers_reason(client, login, field_world):
+    from odr.field.models import IdentityCheck
+
+    dispatch = _on_scene(client, login, field_world)
+    _draw_up(client, dispatch)
+    document = _agreement(dispatch)
+    url = f"/field/d/{dispatch.id}/agreement/{document.id}/0"
+    assert 'id="no-code-reason"' in client.get(url).get_data(as_text=True)
+    key = BrowserKey()
+    resp = _prepare_checked(client, dispatch, document, 0, key, id_number=ID_NUMBER)
+    assert resp.status_code == 422 and "手机号" in resp.get_json()["detail"]
+    resp = _prepare_checked(client, dispatch, document, 0, key, id_number=ID_NUMBER, no_code_reason="   ")
+    assert resp.status_code == 422
+    prepared = _prepare_checked(client, dispatch, document, 0, key, id_number=ID_NUMBER,
+                                no_code_reason="Her phone's battery is flat.")
+    assert prepared.status_code == 200, prepared.get_json()
+    assert client.post(f"{url}/finish", json={"signature": key.sign(prepared.get_json()["to_be_signed"])}
+                       ).status_code == 200
+    db.session.expire_all()
+    check = db.session.scalar(sa.select(IdentityCheck))
+    assert check.no_code_reason == "Her phone's battery is flat."
+    event = [e for e in audit.case_events(dispatch.case) if e.action == "field_identity_checked"][0]
+    assert event.payload["phone_on_record"] is True and event.payload["reason"] == "Her phone's battery is flat."
