@@ -151,8 +151,9 @@ def _party_rows(case: Case, addresses: Addresses, labels: dict) -> list[dict]:
         phone = party.phone or (party.user.phone if party.user is not None else None)
         email = party.email or (party.user.email if party.user is not None else None)
         address = getattr(addresses, side.value)
-        fields = [(labels[key], value) for key, value in (("phone", phone), ("email", email), ("address", address))
-                  if value]
+        fields = layout.court_identity_fields(party, labels)  # the verified party's full ID number
+        fields += [(labels[key], value) for key, value in (("phone", phone), ("email", email), ("address", address))
+                   if value]
         rows.append({"heading": labels[side.value], "side": labels["side_in_mediation"][side],
                      "name": layout.party_name(party), "fields": fields})
     return rows

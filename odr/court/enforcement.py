@@ -163,6 +163,8 @@ def application_pdf(case: Case, court: Organization, lang: str) -> bytes:
         "enforcement_application.html", labels, case_number=case.number, case=case, lang=lang,
         attachments=[layout.audit_attachment(case)], signers=signers, seal=labels["platform"],
         applicant=layout.party_name(payee), respondent=layout.party_name(payer), court=court.name,
+        applicant_identity=layout.court_identity_fields(payee, labels),
+        respondent_identity=layout.court_identity_fields(payer, labels),
         request=labels["request_text"].format(payer=layout.party_name(payer), remaining=_money(remaining)),
         basis=basis_text, facts=labels["facts_text"].format(today=layout.written_date(today, lang)),
         rows=rows, total=_money(total), paid=_money(paid), remaining=_money(remaining),

@@ -4,6 +4,8 @@ ID numbers validated (GB 11643) and encrypted at rest, and what documents requir
 
 def init_app(app) -> None:
     """The identity pages, the OpenID Connect client, and who signers are for ``odr.documents``."""
+    from odr.cases.court_identity import CourtIdentity
+    from odr.cases.court_identity import set_source as set_court_identity_source
     from odr.cases.labels import register_actions
     from odr.documents.operations import SignerIdentity, set_identity_source
     from odr.identity import oidc, operations, views
@@ -13,7 +15,14 @@ def init_app(app) -> None:
         found = operations.identity_of(user)
         return SignerIdentity(found.level.value, found.level.satisfies(AssuranceLevel(required)), found.legal_name)
 
+    def court_identity(user) -> CourtIdentity | None:
+        found = operations.verification_of(user)
+        if found is None or found.level is AssuranceLevel.none:
+            return None
+        return CourtIdentity(found.legal_name, operations.id_number_for_court(found), found.level.value)
+
     set_identity_source(signer_identity)
+    set_court_identity_source(court_identity)  # the full number, on documents addressed to a court only
     register_actions(operations.ACTIONS)
     oidc.init_app(app)
     app.register_blueprint(views.bp)
