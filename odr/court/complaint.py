@@ -1,8 +1,9 @@
 """The claimant's complaint to a court (民事起诉状): rendered from the case, signed by the claimant.
 
 When mediation failed and the case is at the court hand-off stage, the claimant prepares the
-complaint for the court of their choice: the parties as the case knows them (names, phone,
-e-mail, and the addresses the claimant gives), the claims (``Case.claim`` and the amount), the
+complaint for the court of their choice: the parties as the case knows them (names, a verified
+party's full ID number and how it was verified (:mod:`odr.cases.court_identity`), phone, e-mail,
+and the addresses the claimant gives), the claims (``Case.claim`` and the amount), the
 facts and reasons (``Case.description``, then in brief how mediation was tried and failed, with
 the facts both parties accepted in the record of undisputed facts when there is one), the
 evidence both sides shared, the court and the date. The claimant alone signs it (claims and

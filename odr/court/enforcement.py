@@ -2,7 +2,8 @@
 
 When the side that pays or performs has defaulted — an item of the case's performance schedule
 (:mod:`odr.cases.performance`) is unconfirmed after its due date — the entitled side prepares the
-application to a court of its choice: a PDF in its language stating the basis (the court's
+application to a court of its choice: a PDF in its language naming both sides (a verified
+party with its full ID number, :mod:`odr.cases.court_identity`), stating the basis (the court's
 confirmation with its docket number, or the sealed arbitral award with its digest), the obligation
 item by item, what was paid (the items the entitled side confirmed) and what remains. The entitled
 side signs it in the browser (:mod:`odr.documents.operations`); when the platform has sealed it, the
