@@ -113,6 +113,13 @@ def is_read_only(case: Case, user) -> bool:
     return READ_ONLY in case.roles_of(user)
 
 
+def acts_for_side(case: Case, user, side: str) -> bool:
+    """``user`` is ``side`` of ``case`` in person, or its agent or helper allowed to act: what one of
+    them put forward (a proposal, an offer), any of them may take back."""
+    roles = case.roles_of(user)
+    return side in roles and READ_ONLY not in roles
+
+
 # --- the audit trail's view: on whose behalf, and may they change anything --------------------------
 
 def on_behalf_of(case: Case, actor) -> dict | None:

@@ -1,8 +1,9 @@
 """The claimant's complaint to a court (民事起诉状): rendered from the case, signed by the claimant.
 
 When mediation failed and the case is at the court hand-off stage, the claimant prepares the
-complaint for the court of their choice: the parties as the case knows them (names, phone,
-e-mail, and the addresses the claimant gives), the claims (``Case.claim`` and the amount), the
+complaint for the court of their choice: the parties as the case knows them (names, a verified
+party's full ID number and how it was verified (:mod:`odr.cases.court_identity`), phone, e-mail,
+and the addresses the claimant gives), the claims (``Case.claim`` and the amount), the
 facts and reasons (``Case.description``, then in brief how mediation was tried and failed, with
 the facts both parties accepted in the record of undisputed facts when there is one), the
 evidence both sides shared, the court and the date. The claimant alone signs it (claims and
@@ -151,8 +152,9 @@ def _party_rows(case: Case, addresses: Addresses, labels: dict) -> list[dict]:
         phone = party.phone or (party.user.phone if party.user is not None else None)
         email = party.email or (party.user.email if party.user is not None else None)
         address = getattr(addresses, side.value)
-        fields = [(labels[key], value) for key, value in (("phone", phone), ("email", email), ("address", address))
-                  if value]
+        fields = layout.court_identity_fields(party, labels)  # the verified party's full ID number
+        fields += [(labels[key], value) for key, value in (("phone", phone), ("email", email), ("address", address))
+                   if value]
         rows.append({"heading": labels[side.value], "side": labels["side_in_mediation"][side],
                      "name": layout.party_name(party), "fields": fields})
     return rows

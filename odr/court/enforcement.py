@@ -2,7 +2,8 @@
 
 When the side that pays or performs has defaulted — an item of the case's performance schedule
 (:mod:`odr.cases.performance`) is unconfirmed after its due date — the entitled side prepares the
-application to a court of its choice: a PDF in its language stating the basis (the court's
+application to a court of its choice: a PDF in its language naming both sides (a verified
+party with its full ID number, :mod:`odr.cases.court_identity`), stating the basis (the court's
 confirmation with its docket number, or the sealed arbitral award with its digest), the obligation
 item by item, what was paid (the items the entitled side confirmed) and what remains. The entitled
 side signs it in the browser (:mod:`odr.documents.operations`); when the platform has sealed it, the
@@ -163,6 +164,8 @@ def application_pdf(case: Case, court: Organization, lang: str) -> bytes:
         "enforcement_application.html", labels, case_number=case.number, case=case, lang=lang,
         attachments=[layout.audit_attachment(case)], signers=signers, seal=labels["platform"],
         applicant=layout.party_name(payee), respondent=layout.party_name(payer), court=court.name,
+        applicant_identity=layout.court_identity_fields(payee, labels),
+        respondent_identity=layout.court_identity_fields(payer, labels),
         request=labels["request_text"].format(payer=layout.party_name(payer), remaining=_money(remaining)),
         basis=basis_text, facts=labels["facts_text"].format(today=layout.written_date(today, lang)),
         rows=rows, total=_money(total), paid=_money(paid), remaining=_money(remaining),

@@ -242,6 +242,10 @@ def _check_service(zf: zipfile.ZipFile, listed: dict, report: BundleReport) -> N
             if not re.fullmatch(r"[0-9a-f]{64}", str(record["document_sha256"])) \
                     or record["channel"] not in ("sms", "email"):
                 raise ValueError(f"record {n}: no SHA-256 of what was served, or an unknown channel")
+        ids = {record["id"] for record in data["records"]}
+        for n, row in enumerate(data.get("attendance") or [], 1):  # a no-show's proof is among the records
+            if not isinstance(row, dict) or not isinstance(row.get("served"), list) or not set(row["served"]) <= ids:
+                raise ValueError(f"attendance {n}: names service records the bundle does not hold")
     except (ValueError, KeyError, TypeError, AttributeError, *READ_ERRORS) as exc:
         report.problems.append(f"{SERVICE_JSON}: {str(exc)[:100]}")
         return

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from odr.cases import audit
+from odr.cases import audit, court_identity
 from odr.cases.models import Case, CaseParty, Category, Outcome, Side, Stage
 from odr.documents.render import FONT_URL, render_pdf
 
@@ -37,6 +37,10 @@ COMMON = {
         Side.claimant.value: "申请人",
         Side.respondent.value: "被申请人",
         "attachment": "本文件附有案件审计记录 audit-trail.json（PDF/A-3 关联文件）。",
+        "id_number": "公民身份号码",
+        "legal_name": "身份证件姓名",
+        "assurance": "身份核验",
+        "assurance_levels": {"counter": "工作人员当面查验居民身份证", "oidc": "经统一身份认证平台核验"},
         "category": {
             Category.neighbour: "邻里纠纷", Category.consumer: "消费纠纷", Category.property: "房屋或租赁纠纷",
             Category.labour: "劳动或工资纠纷", Category.traffic: "交通事故纠纷", Category.debt: "欠款或借贷纠纷",
@@ -62,6 +66,11 @@ COMMON = {
         Side.claimant.value: "Claimant",
         Side.respondent.value: "Respondent",
         "attachment": "The case's audit trail is attached to this file as audit-trail.json (a PDF/A-3 associated file).",
+        "id_number": "Resident ID number",
+        "legal_name": "Name on the ID card",
+        "assurance": "Identity verified",
+        "assurance_levels": {"counter": "ID card checked in person by the centre's staff",
+                             "oidc": "by an identity provider (OpenID Connect)"},
         "category": {
             Category.neighbour: "Neighbours", Category.consumer: "Consumer", Category.property: "Property or tenancy",
             Category.labour: "Labour or wages", Category.traffic: "Traffic accident", Category.debt: "Debt or loan",
@@ -113,6 +122,24 @@ def party_name(party: CaseParty | None) -> str:
     if party is None:
         return ""
     return party.user.name if party.user is not None else party.name
+
+
+def court_identity_fields(party: CaseParty | None, labels: dict) -> list[tuple[str, str]]:
+    """The party's verified identity as a court document prints it: the name on the ID card when it
+    differs from the account's, the full ID number and how it was verified (nothing when unverified).
+
+    Only documents addressed to a court call this (:mod:`odr.cases.court_identity`).
+    """
+    found = court_identity.for_court(party.user if party is not None else None)
+    if found is None:
+        return []
+    rows = []
+    if found.legal_name and found.legal_name != party_name(party):
+        rows.append((labels["legal_name"], found.legal_name))
+    if found.id_number:
+        rows.append((labels["id_number"], found.id_number))
+    rows.append((labels["assurance"], labels["assurance_levels"].get(found.level, found.level)))
+    return rows
 
 
 def audit_trail(case: Case) -> bytes:

@@ -4,7 +4,11 @@ It lists every notice the platform served in the case (:mod:`odr.cases.service`)
 (the SHA-256 of the document or notice), by which channel and to which address, when it was sent,
 when the carrier (the SMTP or SMS sender) accepted it — or why it did not — and when the recipient
 first opened their own link; each party's service address confirmation; and, when the respondent
-let the deadline pass, that they did not respond. ``service.json`` in the bundle holds the same
+let the deadline pass, that they did not respond; and who came to each mediation session held —
+a party recorded as a no-show with the records of the session notice served to them, and the
+mediation ended for non-attendance. The sessions write attendance into the case's audit trail
+(``session_held``, ``session_no_show``, ``mediation_failed_non_attendance``), which is what is read
+here: the case file knows no feature's tables. ``service.json`` in the bundle holds the same
 records as data (schema ``docs/court-bundle-service.schema.json``).
 """
 
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 
+from odr.cases import audit
 from odr.cases.models import Case
 from odr.cases.service import operations as service
 from odr.documents import layout
@@ -48,6 +54,16 @@ LABELS = {
                   "arbitration_accepted": "仲裁受理通知", "claim": "仲裁申请书", "defence": "仲裁答辩书",
                   "award": "仲裁裁决书", "handoff": "移交法院通知", "no_response": "被申请人未回应的通知"},
         "sms": "短信", "email": "电子邮件",
+        "attendance": "调解会议出席情况",
+        "session": "调解会议",
+        "party": "当事人",
+        "attended": "出席情况",
+        "proof": "会议通知送达",
+        "present": "出席",
+        "absent": "未出席（记录为缺席）",
+        "served_as": "已送达，见送达记录第{numbers}号",
+        "not_served": "无会议通知送达记录（不计入缺席次数）",
+        "non_attendance": "{side}{name}经送达会议通知后{n}次未出席调解会议，调解于{date}以缺席为由终止。",
     },
     "en": {
         "title": "Proof of service",
@@ -74,6 +90,17 @@ LABELS = {
                   "claim": "Statement of claim", "defence": "Statement of defence", "award": "Award",
                   "handoff": "Notice of the court hand-off", "no_response": "Notice that the respondent did not respond"},
         "sms": "SMS", "email": "e-mail",
+        "attendance": "Attendance at mediation sessions",
+        "session": "Session",
+        "party": "Party",
+        "attended": "Attendance",
+        "proof": "Session notice served",
+        "present": "attended",
+        "absent": "did not attend (recorded as a no-show)",
+        "served_as": "served: service records No. {numbers}",
+        "not_served": "no service of the notice on record (not counted as a no-show)",
+        "non_attendance": ("The {side} {name} did not attend {n} mediation sessions although served the notices; "
+                           "the mediation was ended for non-attendance on {date}."),
     },
 }
 
@@ -105,7 +132,64 @@ def service_data(case: Case) -> dict:
                 "channel": r.channel, "address": r.address, "sent_at": iso(r.sent_at),
                 "accepted_at": iso(r.accepted_at), "first_opened_at": iso(r.first_opened_at), "error": r.error}
                for r in service.records_of(case)]
-    return {"format": "odr-service", "case": case.number, "parties": parties, "records": records}
+    return {"format": "odr-service", "case": case.number, "parties": parties, "records": records,
+            "attendance": attendance_data(case), "non_attendance": non_attendance_data(case)}
+
+
+def _iso(value) -> str | None:
+    """A time as the audit trail stored it (ISO 8601, UTC) in the form service.json uses."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).removesuffix("Z")).isoformat(timespec="seconds") + "Z"
+
+
+def attendance_data(case: Case) -> list[dict]:
+    """Who came to each session held, as the audit trail records it: for a no-show, whether the
+    session notice was served and the service records that prove it."""
+    events = audit.case_events(case)
+    no_shows = {(ev.payload.get("session"), ev.payload.get("user")): ev.payload for ev in events
+                if ev.action == "session_no_show"}
+    rows = []
+    for ev in events:
+        if ev.action != "session_held":
+            continue
+        held = ev.payload
+        for who, present in [(w, True) for w in held.get("present") or []] + \
+                            [(w, False) for w in held.get("no_shows") or []]:
+            entry = {} if present else no_shows.get((held.get("session"), who.get("user")), {})
+            rows.append({"session": held.get("session"), "starts_at": _iso(held.get("starts_at")),
+                         "side": who.get("side"), "name": who.get("name") or "", "present": present,
+                         "notice_served": None if present else bool(entry.get("notice_served")),
+                         "served": [s["record"] for s in entry.get("served") or [] if "record" in s]})
+    return rows
+
+
+def non_attendance_data(case: Case) -> dict | None:
+    """The mediation ended for a party's non-attendance (the latest such entry), or ``None``."""
+    ended = next((ev for ev in reversed(audit.case_events(case)) if ev.action == "mediation_failed_non_attendance"),
+                 None)
+    if ended is None:
+        return None
+    return {"side": ended.payload.get("side"), "name": ended.payload.get("name") or "",
+            "at": ended.created_at.isoformat(timespec="seconds") + "Z",
+            "sessions": [s.get("session") for s in ended.payload.get("no_shows") or []]}
+
+
+def _attendance_rows(data: dict, numbers: dict[int, int], labels: dict, lang: str) -> list[dict]:
+    rows = []
+    for a in data["attendance"]:
+        if a["present"]:
+            proof = labels["none"]
+        elif a["notice_served"]:
+            proof = labels["served_as"].format(
+                numbers=labels["comma"].join(str(numbers[r]) for r in a["served"] if r in numbers) or labels["none"])
+        else:
+            proof = labels["not_served"]
+        starts = datetime.fromisoformat(a["starts_at"].removesuffix("Z")) if a["starts_at"] else None
+        rows.append({"session": _when(starts, lang), "party": f"{labels.get(a['side'] or '', '')} {a['name']}",
+                     "attended": labels["present"] if a["present"] else labels["absent"], "proof": proof,
+                     "absent": not a["present"]})
+    return rows
 
 
 def render_proof_of_service(case: Case, lang: str | None = None) -> bytes:
@@ -123,7 +207,9 @@ def render_proof_of_service(case: Case, lang: str | None = None) -> bytes:
             text = labels["not_confirmed"].format(addresses=", ".join(service.addresses_for(party)) or labels["none"])
         addresses.append((labels[p["side"]], p["name"], text))
     rows = []
+    numbers = {}
     for n, r in enumerate(service.records_of(case), 1):
+        numbers[r.id] = n
         party = next((x for x in case.parties if x.id == r.party_id), None)
         rows.append({
             "n": n, "to": f"{labels[party.side.value]} {layout.party_name(party)}" if party else "",
@@ -132,10 +218,16 @@ def render_proof_of_service(case: Case, lang: str | None = None) -> bytes:
             "accepted": _when(r.accepted_at, lang) or (labels["failed"].format(error=r.error) if r.error else labels["none"]),
             "opened": _when(r.first_opened_at, lang) or labels["none"]})
     silent = service.no_response(case)
+    ended = data["non_attendance"]
+    if ended is not None:
+        ended_at = datetime.fromisoformat(ended["at"].removesuffix("Z"))
+        ended = labels["non_attendance"].format(side=labels.get(ended["side"] or "", ""), name=ended["name"],
+                                                n=len(ended["sessions"]), date=layout.local_date(ended_at, lang))
     pdf = layout.render_document(
         "proof_of_service.html", labels, case_number=case.number,
         organisation=case.organization.name if case.organization is not None else "",
-        addresses=addresses, rows=rows,
+        addresses=addresses, rows=rows, attendance=_attendance_rows(data, numbers, labels, lang),
+        non_attendance=ended or "",
         no_response=labels["no_response"].format(due=_when(silent.response_due_at, lang)) if silent else "")
     logger.info("Case %s: proof of service of %s record(s) rendered", case, len(rows))
     return pdf

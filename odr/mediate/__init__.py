@@ -5,6 +5,7 @@ the agreement or the record of undisputed facts."""
 def init_app(app) -> None:
     """The mediation pages, its audit actions, its periodic jobs, and what a sealed agreement does."""
     from odr import jobs
+    from odr.cases import figures
     from odr.cases.labels import register_actions
     from odr.cases.rooms import Purpose, register_purpose
     from odr.documents.case_file import provide
@@ -17,6 +18,7 @@ def init_app(app) -> None:
     from odr.mediate.outcomes import operations as outcomes
     from odr.mediate.outcomes import views as outcome_views
     from odr.mediate.room import views as room_views
+    from odr.mediate.sessions import figures as session_figures
     from odr.mediate.sessions import operations as sessions
     from odr.mediate.sessions import views as session_views
 
@@ -24,6 +26,7 @@ def init_app(app) -> None:
         register_actions(module.ACTIONS)
     jobs.register(sessions.send_session_reminders)
     jobs.register(sessions.record_video_no_shows)
+    figures.register(session_figures.provide)  # no-shows by organisation on the center's dashboard
     jobs.register(assignment.escalate_overdue)
     register_kind(signing.KINDS[models.OutcomeKind.agreement], signing.agreement_sealed)  # settles the case
     register_kind(signing.KINDS[models.OutcomeKind.undisputed_facts], None)

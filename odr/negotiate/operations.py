@@ -47,6 +47,7 @@ from odr.cases import audit, performance, workflow
 from odr.cases import operations as case_ops
 from odr.cases.models import Case, Outcome, Side, Stage
 from odr.cases.notices import joined_parties, joined_users, notify_users, party_signers
+from odr.cases.representation import acts_for_side
 from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
@@ -314,7 +315,8 @@ def may_answer(offer: Offer, case: Case, user) -> bool:
 
 
 def may_withdraw(offer: Offer, case: Case, user) -> bool:
-    return (offer.author_id == user.id and offer.status is OfferStatus.open
+    """The author, or anyone acting for the offer's side (the party, their agent or helper who acts)."""
+    return (acts_for_side(case, user, offer.side) and offer.status is OfferStatus.open
             and offer.negotiation.status is NegotiationStatus.open and in_negotiation_stage(case))
 
 

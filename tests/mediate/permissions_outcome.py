@@ -25,8 +25,9 @@ ROWS = [
     ("POST", "/mediate/{open}/proposals/{proposal}/answer", {"decision": "accept"}, seen(respondent=303)),
     ("GET", "/mediate/{open}/proposals/{proposal}/counter", None, seen(respondent=200)),
     ("POST", "/mediate/{open}/proposals/{proposal}/counter", {}, seen(respondent=400)),
-    # Only the proposal's author withdraws it (the claimant's own account, not their agent).
-    ("POST", "/mediate/{open}/proposals/{proposal}/withdraw", None, seen(claimant=303) | {"agent": 403}),
+    # The proposal's side withdraws it: the claimant in person or their agent who acts (the
+    # read-only helper is refused).
+    ("POST", "/mediate/{open}/proposals/{proposal}/withdraw", None, seen(claimant=303)),
     ("GET", "/mediate/{open}/outcome", None, VIEW),
     ("GET", "/mediate/{open}/outcome/agreement/edit", None, seen(mediator=200)),
     ("POST", "/mediate/{open}/outcome/agreement/edit", {}, seen(mediator=400)),

@@ -176,8 +176,8 @@ def test_dashboard_page_shows_red_list_first_and_a_chart_per_figure(world, clien
     assert "days past the deadline" in html
     # ten figures, voluntary performance by organisation and by category, and the respondents'
     # response by channel and by organisation (odr.cases.service)
-    # field dispatch adds 4 tables (odr.cases.figures) with their CSV.
-    assert html.count("<svg") == 14 and html.count('class="csv"') == 14 + 4
+    # field dispatch adds 4 tables (odr.cases.figures) with their CSV, mediation its no-shows (1).
+    assert html.count("<svg") == 14 and html.count('class="csv"') == 14 + 4 + 1
 
 
 def test_search_by_number_name_and_phone(world, client, login_en):

@@ -33,6 +33,7 @@ from odr import outbox
 from odr.auth.models import User
 from odr.cases import audit
 from odr.cases.models import Case, CaseParty, PartyStatus, Side
+from odr.cases.notices import tell_representatives
 from odr.cases.service.models import PartyService, ServiceRecord, ServiceTask
 from odr.contacts import ContactError, normalize_email, normalize_phone
 from odr.extensions import db
@@ -189,6 +190,8 @@ def serve(case: Case, party: CaseParty, kind: str, text: str, target: str, *, su
         db.session.add(record)
         records.append(record)
     db.session.flush()
+    if records:  # the party's agents and helpers get a copy (not service: the link is the party's own)
+        tell_representatives(case, party, subject, text, attachment=attachment)
     if records and audit_action:
         audit.record(case, actor, audit_action, {
             "kind": kind, "side": party.side, "document_sha256": sha,

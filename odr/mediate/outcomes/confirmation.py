@@ -149,8 +149,13 @@ def applicants(case: Case, identities: dict, labels: dict) -> list[dict]:
     rows = []
     for n, side in enumerate((Side.claimant, Side.respondent), 1):
         party = case.party(side)
-        identity = identities.get(side) or PartyIdentity(phone=(party.phone or "") if party is not None else "")
+        # A verified party's full ID number and how it was verified: the court reads them here.
+        verified = layout.court_identity_fields(party, labels)
+        number = next((value for label, value in verified if label == labels["id_number"]), "")
+        identity = identities.get(side) or PartyIdentity(phone=(party.phone or "") if party is not None else "",
+                                                         id_number=number)
         fields = [(label, getattr(identity, key)) for key, label in labels["identity"]]
+        fields += [(label, value) for label, value in verified if label != labels["id_number"]]
         rows.append({"heading": labels["applicant"].format(n=n), "name": layout.party_name(party),
                      "side": labels["side_in_mediation"].format(side=labels[side.value]), "fields": fields})
     return rows

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from odr.cases import audit
 from odr.cases.notices import joined_parties, notify_users
+from odr.cases.representation import acts_for_side
 from odr.cases.service.operations import Served
 from odr.cases.models import Case, Stage
 from odr.extensions import db
@@ -80,7 +81,10 @@ def may_answer(proposal: Proposal, case: Case, user) -> bool:
     return side is not None and side != proposal.author_role and proposal.author_id != user.id
 
 
-def may_withdraw(proposal: Proposal, user) -> bool:
+def may_withdraw(proposal: Proposal, user, case: Case) -> bool:
+    """The author, or anyone acting for the author's side (the party, their agent or helper who acts)."""
+    if proposal.author_role in ("claimant", "respondent"):
+        return acts_for_side(case, user, proposal.author_role)  # a revoked agent no longer does
     return proposal.author_id == user.id
 
 
@@ -240,7 +244,7 @@ def withdraw(proposal: Proposal, case: Case, user) -> None:
     :raise ProposalError: not the author, or the proposal is no longer open.
     """
     _check_open(case)
-    if not may_withdraw(proposal, user):
+    if not may_withdraw(proposal, user, case):
         raise ProposalError(_l("Only the author can withdraw a proposal."))
     if proposal.status is not ProposalStatus.open:
         raise ProposalError(_l("This proposal is no longer open."))

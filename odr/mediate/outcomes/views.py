@@ -100,7 +100,7 @@ def _render_proposals(case, form=None, status=200, answer_forms=None):
         "mediate/proposals.html", case=case, proposals=props.case_proposals(case), form=form,
         can_propose=can_propose, in_mediation=_in_mediation(case), answer_forms=answer_forms or {},
         answer_form=ProposalAnswerForm(formdata=None),
-        may_answer=lambda p: props.may_answer(p, case, me), may_withdraw=lambda p: props.may_withdraw(p, me),
+        may_answer=lambda p: props.may_answer(p, case, me), may_withdraw=lambda p: props.may_withdraw(p, me, case),
         is_expired=props.is_expired, schedule_of=props.schedule_of,
     ), status
 
@@ -183,7 +183,7 @@ def proposal_counter(number, pid):
 def proposal_withdraw(number, pid):
     case = mediation_case(number, need="room", open_only=True)
     proposal = _proposal_or_404(case, pid)
-    if not props.may_withdraw(proposal, _me()):
+    if not props.may_withdraw(proposal, _me(), case):
         abort(403)
     props.withdraw(proposal, case, _me())
     flash(_("Your proposal was withdrawn."), "success")

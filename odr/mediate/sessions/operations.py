@@ -20,7 +20,7 @@ from odr.auth.models import User
 from odr.cases import audit, labels, rooms
 from odr.cases.service.operations import Served, path_of, records_of, serve, serve_parties
 from odr.cases.rooms import HOST
-from odr.cases.notices import joined_users
+from odr.cases.notices import joined_parties, joined_users, tell_representatives
 from odr.cases.models import Case, CaseParty, PartyStatus, Side, Stage
 from odr.extensions import db
 from odr.links import absolute_url
@@ -134,9 +134,12 @@ def _tell(users, case: Case, subject: str, body: str, attachment: outbox.Attachm
     users = list(users)
     done = serve_parties(case, users, body, served, subject=subject, attachment=attachment) \
         if served is not None else set()
+    parties = {p.user_id: p for p in joined_parties(case)}
     for user in users:
         if user is not None and user.contact and user.id not in done:
             outbox.enqueue(user.contact, subject, body, case=case, attachment=attachment)
+            if user.id in parties:  # the party's agents and helpers get a copy
+                tell_representatives(case, parties[user.id], subject, body, attachment=attachment)
 
 
 def calendar_file(session: MediationSession) -> bytes:
