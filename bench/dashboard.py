@@ -613,7 +613,7 @@ def analyze(db, sa):
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case, '
-                                 "performance_schedule, survey_answer, field_dispatch"))
+                                 "performance_schedule, survey_answer, field_dispatch, survey_day"))
             conn.execute(sa.text("ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))

@@ -43,6 +43,8 @@ def upgrade():
         sa.Column('ease', sa.Integer(), nullable=False),
         sa.Column('again', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'organization_id', 'mediator_id', name=op.f('pk_survey_day')))
+    op.create_index('ix_survey_day_mediators', 'survey_day', ['day', 'mediator_id', 'organization_id', 'answers',
+                                                              'outcome', 'fairness6', 'ease', 'again'], unique=False)
 
     # Every open schedule in its four grains: by district and category, by either, by neither.
     district, category = "COALESCE(district, '')", "COALESCE(category, '')"
@@ -62,5 +64,6 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_survey_day_mediators', table_name='survey_day')
     op.drop_table('survey_day')
     op.drop_table('performance_open_count')
