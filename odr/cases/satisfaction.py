@@ -176,17 +176,20 @@ class Row:
     would_use_again: float
 
 
-def _rows(group_column, name_of, where, period) -> tuple[list[Row], int]:
+def _rows(group_column, named, where, period) -> tuple[list[Row], int]:
+    """Sums per ``group_column`` with the name of the ``named`` row it refers to (organisation or
+    user), read in one query: a name per group fetched afterwards would cost a list of hundreds of
+    ids, more than the sums themselves."""
     minimum = current_app.config["SURVEY_MIN_ANSWERS"]
     d = SurveyDay
     rows = db.session.execute(
-        sa.select(group_column, *(sa.func.sum(getattr(d, c)) for c in SUMS))
-        .where(*where, *_in_period(period)).group_by(group_column)).all()
-    shown = [r for r in rows if r[1] >= minimum]
-    names = name_of([r[0] for r in shown])
+        sa.select(group_column, named.name, *(sa.func.sum(getattr(d, c)) for c in SUMS))
+        .join(named, named.id == group_column)
+        .where(*where, *_in_period(period)).group_by(group_column, named.name)).all()
+    shown = [r for r in rows if r[2] >= minimum]
     # Sums are exact whole numbers (PostgreSQL hands them back as decimals): the averages are floats.
-    return ([Row(names.get(key, str(key)), int(n), int(o) / n, int(f) / 6 / n, int(e) / n, int(a) / n)
-             for key, n, o, f, e, a in shown], len(rows) - len(shown))
+    return ([Row(name, int(n), int(o) / n, int(f) / 6 / n, int(e) / n, int(a) / n)
+             for _key, name, n, o, f, e, a in shown], len(rows) - len(shown))
 
 
 def _in_period(period) -> list:
@@ -207,12 +210,10 @@ def by_organisation(organization_ids: list[int] | None, period=None) -> tuple[li
     (first and last day; ``None``: all): rows with enough answers, and how many organisations have
     too few to show."""
     where = [SurveyDay.mediator_id == EVERY, SurveyDay.organization_id != NO_ORG, *_of(organization_ids)]
-    return _rows(SurveyDay.organization_id, lambda ids: dict(db.session.execute(
-        sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()), where, period)
+    return _rows(SurveyDay.organization_id, Organization, where, period)
 
 
 def by_mediator(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
     """Per mediator, over the answers given in ``period`` about cases of ``organization_ids`` (``None``: all)."""
     where = [SurveyDay.mediator_id != EVERY, *_of(organization_ids)]
-    return _rows(SurveyDay.mediator_id, lambda ids: dict(db.session.execute(
-        sa.select(User.id, User.name).where(User.id.in_(ids))).all()), where, period)
+    return _rows(SurveyDay.mediator_id, User, where, period)
