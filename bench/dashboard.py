@@ -13,7 +13,10 @@ assessment, held sessions with no-shows, room messages, closing) and the transfe
 rows — SQLite with ``executemany`` in one transaction, PostgreSQL with ``COPY``. The summary tables
 are filled by the summary job's own counting (``odr.ops.summary.count_events``) as the events are
 generated, then the job itself runs over a further 1 % of cases appended afterwards (its events/s
-are printed). The queries are the functions the pages call, in an app context (no HTTP), each
+are printed); the performance and satisfaction summaries, which the steps keep in their own
+transactions, are counted afresh from the loaded schedules and answers. Every transfer has its
+field dispatch (``dispatch_row``), so the command dashboard's figures (``odr.field.dashboard``) are
+timed over as many dispatches as there are transfers. The queries are the functions the pages call, in an app context (no HTTP), each
 timed ``--repeat`` times after one warm-up; the p95 is printed per query, and the ratio of the
 largest size to the smallest (flat means ~1).
 """
@@ -425,6 +428,7 @@ def load_rows(db, n, rng, totals):
 
 
 def write_summaries(db, sa, summary, totals, n):
+    from odr.cases import performance, satisfaction
     from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorClosed, StageDays, Watermark
 
     t1 = time.monotonic()
@@ -457,6 +461,9 @@ def write_summaries(db, sa, summary, totals, n):
     loader.raw.close()
     summary.roll_up_mediator_spans()
     summary.recount_open()
+    # The schedules and answers were copied in, past the steps that keep their summaries: count them.
+    performance.recount_open()
+    satisfaction.recount_days()
     db.session.add(Watermark(name=summary.WATERMARK, value=n * EVENTS_PER_CASE))
     db.session.commit()
     if loader.pg:
@@ -466,7 +473,8 @@ def write_summaries(db, sa, summary, totals, n):
                                      f"(SELECT max(id) FROM \"{table}\"))"))
     analyze(db, sa)
     sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-             for t in (DailyFlow, StageDays, MediatorClosed, CaseSignal)}
+             for t in (DailyFlow, StageDays, MediatorClosed, CaseSignal, performance.OpenScheduleCount,
+                       satisfaction.SurveyDay)}
     log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
 
 
@@ -605,7 +613,7 @@ def analyze(db, sa):
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case, '
-                                 "performance_schedule, survey_answer"))
+                                 "performance_schedule, survey_answer, field_dispatch, survey_day"))
             conn.execute(sa.text("ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))

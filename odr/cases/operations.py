@@ -19,10 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from odr import outbox
 from odr.auth import sessions
-from odr.cases import audit, sla
+from odr.cases import audit, performance, sla
 from odr.cases.service import operations as service
 from odr.cases.notices import joined_parties, notify_users
-from odr.cases.performance import PerformanceSchedule
 from odr.cases.models import (
     ApiClient, ArbitrationBasis, Case, CaseCounter, CaseParty, Category, Channel, Organization,
     PartyStatus, Representation, RepresentationStatus, Side, Stage, open_case_sql,
@@ -191,8 +190,7 @@ def route_case(case: Case, organization: Organization, actor) -> None:
         raise CaseError(_l("The case is already with this organisation."))
     case.organization = organization
     # The dashboard's performance figures read the organisation copied onto the case's schedule.
-    db.session.execute(sa.update(PerformanceSchedule).where(PerformanceSchedule.case_id == case.id)
-                       .values(organization_id=organization.id))
+    performance.follow_routing(case, organization.id)
     audit.record(case, actor, "case_routed", {"from": before, "to": organization.id, "name": organization.name})
     logger.info("Case %s routed to %s by %s", case, organization, audit.actor_label(actor))
 

@@ -9,12 +9,19 @@ confirm or dispute it, and the dashboard counts schedules by their alert without
 An item is due on its date; one not confirmed by then turns its schedule **yellow**, and
 ``PERFORMANCE_RED_DAYS`` later **red** (:func:`alert_of`, kept up to date by the performance job
 and after every step). The case is **performed** when every item is confirmed.
+
+The dashboard's "late now" reads :class:`OpenScheduleCount`, the open schedules counted by
+organisation, district, category and alert, which the three steps that can change what a schedule
+counts in keep in step in their own transaction: :func:`create_schedule`, :func:`refresh` (the only
+place an alert or the performed time changes) and :func:`follow_routing` (the case went to another
+organisation).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -23,6 +30,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.auth.models import User, enum_column
@@ -38,6 +46,12 @@ ACTIONS = {
     "performance_schedule_created": _l("Performance schedule drawn up"),
     "case_performed": _l("Everything agreed has been done"),
 }
+
+
+#: Stands for "every district" / "every category" in the coarser grains of :class:`OpenScheduleCount`.
+ANY = "*"
+#: ``OpenScheduleCount.organization_id`` of the schedules of cases not routed to any organisation.
+NO_ORG = 0
 
 
 class ItemStatus(enum.Enum):
@@ -145,6 +159,84 @@ class PerformanceItem(db.Model):
         return f"<PerformanceItem {self.id} {self.due_on} {self.status.value}>"
 
 
+class OpenScheduleCount(db.Model):
+    """Open schedules (not yet performed) now, by the case's organisation, district and category and
+    by alert: a few rows per organisation however many schedules there are.
+
+    Each open schedule counts four times, as the dashboard's other summaries do (``odr.ops.summary``):
+    by district and category, by district only (category ``ANY``), by category only and by neither,
+    so a query reads the one grain its filters name. Kept by :func:`_move_open`; a row whose schedules
+    all moved on stays with ``n`` 0.
+    """
+
+    __tablename__ = "performance_open_count"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: ``NO_ORG`` (0): the case is not routed (a key column cannot be NULL).
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    alert: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self):
+        return f"<OpenScheduleCount {self.organization_id} {self.district} {self.category} {self.alert}: {self.n}>"
+
+
+def _open_key(schedule: PerformanceSchedule) -> tuple | None:
+    """Where an open schedule counts in ``OpenScheduleCount`` (``None``: performed, counted nowhere)."""
+    if schedule.performed_at is not None:
+        return None
+    return (schedule.organization_id or NO_ORG, schedule.district or "", schedule.category or "",
+            schedule.alert.value)
+
+
+def _move_open(before: tuple | None, after: tuple | None, moves: Counter | None = None) -> None:
+    """Count a schedule out of ``before`` and into ``after`` (keys of :func:`_open_key`), in every
+    grain: at once, or added to ``moves`` for :func:`apply_open_moves` (a job moving many)."""
+    if before == after:
+        return
+    deltas = Counter() if moves is None else moves
+    for key, sign in ((before, -1), (after, 1)):
+        if key is None:
+            continue
+        org, district, category, alert = key
+        for d, c in ((district, category), (district, ANY), (ANY, category), (ANY, ANY)):
+            deltas[(c, d, org, alert)] += sign
+    if moves is None:
+        apply_open_moves(deltas)
+
+
+def apply_open_moves(deltas: Counter) -> None:
+    """Add signed counts ({(category, district, organisation, alert): n}) to their rows, creating
+    missing ones. In key order: two transactions moving the same rows lock them in the same order,
+    so they wait for each other instead of deadlocking."""
+    rows = [dict(category=c, district=d, organization_id=o, alert=a, n=n) for (c, d, o, a), n in sorted(deltas.items())
+            if n]
+    if not rows:
+        return
+    table = OpenScheduleCount.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["category", "district", "organization_id", "alert"],
+                                      set_={"n": table.c.n + stmt.excluded.n})
+    db.session.connection().execute(stmt, rows)
+
+
+def recount_open() -> None:
+    """Count every open schedule afresh (after a bulk load that bypassed the steps)."""
+    db.session.execute(sa.delete(OpenScheduleCount))
+    s = PerformanceSchedule
+    deltas: Counter = Counter()
+    for org, district, category, alert, n in db.session.execute(
+            sa.select(s.organization_id, s.district, s.category, s.alert, sa.func.count())
+            .where(s.performed_at.is_(None)).group_by(s.organization_id, s.district, s.category, s.alert)):
+        org, district, category = org or NO_ORG, district or "", category or ""
+        for d, c in ((district, category), (district, ANY), (ANY, category), (ANY, ANY)):
+            deltas[(c, d, org, alert.value)] += n
+    apply_open_moves(deltas)
+    db.session.flush()
+
+
 @dataclass(frozen=True)
 class PlannedItem:
     """One item of a payment plan as a sealed document states it."""
@@ -179,6 +271,7 @@ def create_schedule(case: Case, items: list[PlannedItem], *, payer_side: str, so
                                               amount=item.amount, due_on=item.due_on, status=ItemStatus.pending))
     db.session.add(schedule)
     db.session.flush()
+    _move_open(None, _open_key(schedule))
     audit.record(case, actor, "performance_schedule_created", {
         "schedule": schedule.id, "source": source, "payer": payer_side,
         "items": [{"due_on": i.due_on, "amount": i.amount, "description": i.description} for i in schedule.items]})
@@ -197,13 +290,37 @@ def alert_of(schedule: PerformanceSchedule, today: date) -> Alert:
     return Alert.red if max(overdue) >= timedelta(days=red_days) else Alert.yellow
 
 
-def refresh(schedule: PerformanceSchedule, now: datetime | None = None, actor=None) -> None:
-    """Bring the schedule's alert and performed time up to date; record the case performed once."""
+def refresh(schedule: PerformanceSchedule, now: datetime | None = None, actor=None,
+            moves: Counter | None = None) -> None:
+    """Bring the schedule's alert and performed time up to date; record the case performed once.
+    The open counts move with it (``moves``: gathered there for the caller to apply once)."""
+    before = _locked_key(schedule)
     if schedule.performed_at is None and all(i.status is ItemStatus.confirmed for i in schedule.items):
         schedule.performed_at = now or utcnow()
         audit.record(schedule.case, actor, "case_performed", {"schedule": schedule.id})
         logger.info("Case %s performed", schedule.case)
     schedule.alert = alert_of(schedule, local_today(now))
+    _move_open(before, _open_key(schedule), moves)
+
+
+def _locked_key(schedule: PerformanceSchedule) -> tuple | None:
+    """The schedule's open-count key as committed, its row locked until the transaction ends: what
+    this transaction moves the counts from is what it overwrites (another transaction changing the
+    same schedule meanwhile waits, then reads what this one wrote)."""
+    db.session.refresh(schedule, ["alert", "performed_at", "organization_id", "district", "category"],
+                       with_for_update=True)
+    return _open_key(schedule)
+
+
+def follow_routing(case: Case, organization_id: int) -> None:
+    """The case went to another organisation: so does its schedule, and the schedule's open count."""
+    schedule = db.session.scalar(sa.select(PerformanceSchedule).where(PerformanceSchedule.case_id == case.id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    if schedule is None:
+        return
+    before = _open_key(schedule)
+    schedule.organization_id = organization_id
+    _move_open(before, _open_key(schedule))
 
 
 @dataclass
@@ -248,13 +365,33 @@ def _days_between(start, end):
     return sa.extract("epoch", end - start) / 86400.0
 
 
-def breakdown(by: str, case_where=(), period: tuple[date, date] | None = None) -> list[Breakdown]:
+def _schedule_where(organizations, district: str | None, category: str | None) -> list:
+    """SQL for the schedules of these organisations (ids, ``NO_ORG`` for cases not routed; ``None``:
+    all), district and category, read from the columns copied onto each schedule (no case is read)."""
+    s = PerformanceSchedule
+    where = []
+    if organizations is not None:
+        routed = s.organization_id.in_(sorted(o for o in organizations if o != NO_ORG) or [-1])
+        where.append(sa.or_(routed, s.organization_id.is_(None)) if NO_ORG in organizations else routed)
+    if district:
+        where.append(s.district == district)
+    if category:
+        where.append(s.category == getattr(category, "value", category))
+    return where
+
+
+def _last_30_days() -> tuple[date, date]:
+    today = local_today()
+    return today - timedelta(days=29), today
+
+
+def breakdown(by: str, organizations=None, district: str | None = None, category=None,
+              period: tuple[date, date] | None = None) -> list[Breakdown]:
     """Voluntary performance rate and mean days to performance of the schedules whose last item fell
-    due in ``period``, per ``by`` (``organization_id`` or ``category`` of the case), most schedules first.
-    Reads the schedules due in the period through ``ix_performance_schedule_last_due``."""
-    if period is None:
-        today = local_today()
-        period = (today - timedelta(days=29), today)
+    due in ``period``, per ``by`` (``organization_id`` or ``category`` of the case), most schedules first,
+    of the cases of ``organizations`` (ids, ``NO_ORG`` for cases not routed; ``None``: all), ``district``
+    and ``category``. Reads the schedules due in the period through ``ix_performance_schedule_last_due``."""
+    period = period or _last_30_days()
     column = {"organization_id": PerformanceSchedule.organization_id, "category": PerformanceSchedule.category}[by]
     voluntary = sa.and_(PerformanceSchedule.performed_at.is_not(None),
                         PerformanceSchedule.enforcement_requested_at.is_(None))
@@ -262,30 +399,30 @@ def breakdown(by: str, case_where=(), period: tuple[date, date] | None = None) -
         sa.select(column, sa.func.count(), sa.func.count(sa.case((voluntary, 1))),
                   sa.func.avg(sa.case((voluntary, _days_between(PerformanceSchedule.created_at,
                                                                 PerformanceSchedule.performed_at)))))
-        .where(PerformanceSchedule.last_due_on.between(*period), *case_where)
+        .where(PerformanceSchedule.last_due_on.between(*period), *_schedule_where(organizations, district, category))
         .group_by(column).order_by(sa.func.count().desc(), column)).all()
     return [Breakdown(getattr(key, "value", key), due, performed, float(days) if days is not None else None)
             for key, due, performed, days in rows]
 
 
-def figures(case_where=(), period: tuple[date, date] | None = None) -> Figures:
+def figures(organizations=None, district: str | None = None, category=None,
+            period: tuple[date, date] | None = None) -> Figures:
     """Open schedules by alert (now), and the voluntary performance rate of the schedules whose last
-    item fell due in ``period`` (first and last day; default the last 30 days), over the cases matching
-    ``case_where`` (the dashboard's scope and filters). Both read a bounded slice of the schedules
-    through their indexes: the open ones, and those due in the period."""
-    if period is None:
-        today = local_today()
-        period = (today - timedelta(days=29), today)
-    def of_cases(query):
-        # Scope and filters read the case's columns copied onto the schedule: no case is read.
-        return query.where(*case_where)
-
-    by_alert = dict(db.session.execute(of_cases(
-        sa.select(PerformanceSchedule.alert, sa.func.count())
-        .where(PerformanceSchedule.performed_at.is_(None)).group_by(PerformanceSchedule.alert))).all())
-    due, performed = db.session.execute(of_cases(
+    item fell due in ``period`` (first and last day; default the last 30 days), of the cases of
+    ``organizations`` (ids, ``NO_ORG`` for cases not routed; ``None``: all), ``district`` and
+    ``category`` (the dashboard's scope and filters). The open ones are a sum over
+    ``OpenScheduleCount`` (a few rows per organisation); those due in the period an index range."""
+    period = period or _last_30_days()
+    c = OpenScheduleCount
+    where = [c.district == (district or ANY), c.category == (getattr(category, "value", category) or ANY)]
+    if organizations is not None:
+        where.append(c.organization_id.in_(sorted(organizations) or [-1]))
+    by_alert = dict(db.session.execute(
+        sa.select(c.alert, sa.func.sum(c.n)).where(*where).group_by(c.alert)).all())
+    due, performed = db.session.execute(
         sa.select(sa.func.count(), sa.func.count(sa.case(
             (PerformanceSchedule.enforcement_requested_at.is_(None), PerformanceSchedule.performed_at))))
-        .where(PerformanceSchedule.last_due_on.between(*period)))).one()
-    return Figures(ok=by_alert.get(Alert.ok, 0), yellow=by_alert.get(Alert.yellow, 0), red=by_alert.get(Alert.red, 0),
-                   due=due or 0, performed_when_due=performed or 0)
+        .where(PerformanceSchedule.last_due_on.between(*period),
+               *_schedule_where(organizations, district, category))).one()
+    return Figures(ok=int(by_alert.get("ok") or 0), yellow=int(by_alert.get("yellow") or 0),
+                   red=int(by_alert.get("red") or 0), due=due or 0, performed_when_due=performed or 0)

@@ -1,15 +1,21 @@
 """Satisfaction of the parties with a case that ended: their survey answers (one per party and case,
 given through ``odr.survey``) and the figures the dashboard shows per organisation and per mediator —
 only from ``SURVEY_MIN_ANSWERS`` (5) answers on, so that no one answer can be picked out. Kept in the
-case file so that the dashboard reads the figures without knowing the survey feature."""
+case file so that the dashboard reads the figures without knowing the survey feature.
+
+The figures are read from :class:`SurveyDay`, the day's sums and counts per organisation and
+mediator, which :func:`count_answer` adds each answer to in the transaction that stores it: an
+average over a period is the period's sums over its counts, so a period reads a row per day and
+organisation (or mediator), however many answers there are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odr.auth.models import User
@@ -74,6 +80,90 @@ class SurveyInvitation(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: ``SurveyDay.mediator_id`` of the rows that hold every answer of their organisation that day, and
+#: ``SurveyDay.organization_id`` of the answers about cases not routed to any organisation.
+EVERY, NO_ORG = 0, 0
+SUMS = ("answers", "outcome", "fairness6", "ease", "again")
+
+
+class SurveyDay(db.Model):
+    """The answers given on one day (UTC, as the dashboard's periods) about one organisation's cases:
+    their count and the sums of their scores, for every answer of the organisation (``mediator_id``
+    ``EVERY``) and for those of each of its mediators."""
+
+    __tablename__ = "survey_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    answers: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[int] = mapped_column(default=0)
+    #: Six times the fairness score (the mean of heard, understood and, with a mediator, neutral):
+    #: a whole number whether it is a mean of two scores or of three.
+    fairness6: Mapped[int] = mapped_column(default=0)
+    ease: Mapped[int] = mapped_column(default=0)
+    #: Answers saying they would use the platform again.
+    again: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        # The figures per mediator read a period's rows of every mediator: from the index alone.
+        sa.Index("ix_survey_day_mediators", "day", "mediator_id", "organization_id", *SUMS),
+    )
+
+    def __repr__(self):
+        return f"<SurveyDay {self.day} org {self.organization_id} mediator {self.mediator_id}: {self.answers}>"
+
+
+def _sums(answer) -> dict:
+    pair = answer.heard + answer.understood
+    return dict(answers=1, outcome=answer.outcome, ease=answer.ease, again=int(bool(answer.would_use_again)),
+                fairness6=3 * pair if answer.neutral is None else 2 * (pair + answer.neutral))
+
+
+def _add_days(rows: list[dict]) -> None:
+    """Add the rows' sums to the day rows with their keys, creating missing ones (in key order, so
+    that two transactions adding to the same rows lock them in the same order)."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda r: (r["day"], r["organization_id"], r["mediator_id"]))
+    table = SurveyDay.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["day", "organization_id", "mediator_id"],
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in SUMS})
+    db.session.connection().execute(stmt, rows)
+
+
+def count_answer(answer: SurveyAnswer) -> None:
+    """Add a new answer to its day's sums (the organisation's, and its mediator's)."""
+    key = dict(day=answer.created_at.date(), organization_id=answer.organization_id or NO_ORG)
+    rows = [dict(key, mediator_id=EVERY, **_sums(answer))]
+    if answer.mediator_id is not None:
+        rows.append(dict(key, mediator_id=answer.mediator_id, **_sums(answer)))
+    _add_days(rows)
+
+
+def recount_days() -> None:
+    """Add up every answer afresh (after a bulk load that bypassed :func:`count_answer`)."""
+    db.session.execute(sa.delete(SurveyDay))
+    a = SurveyAnswer
+    if db.session.get_bind().dialect.name == "sqlite":
+        day = sa.func.date(a.created_at)
+    else:
+        day = sa.cast(a.created_at, sa.Date)
+    fairness6 = sa.case((a.neutral.is_(None), 3 * (a.heard + a.understood)),
+                        else_=2 * (a.heard + a.understood + a.neutral))
+    sums = (sa.func.count(), sa.func.sum(a.outcome), sa.func.sum(fairness6), sa.func.sum(a.ease),
+            sa.func.sum(sa.case((a.would_use_again, 1), else_=0)))
+    org = sa.func.coalesce(a.organization_id, NO_ORG)
+    for mediator, where, by in ((sa.literal_column(str(EVERY)), sa.true(), ()),
+                                (a.mediator_id, a.mediator_id.is_not(None), (a.mediator_id,))):
+        db.session.execute(sa.insert(SurveyDay).from_select(
+            ["day", "organization_id", "mediator_id", *SUMS],
+            sa.select(day, org, mediator, *sums).where(where).group_by(day, org, *by)))
+    db.session.flush()
+
+
 @dataclass
 class Row:
     """Averages of one organisation's or mediator's answers (scores 1–5)."""
@@ -86,40 +176,44 @@ class Row:
     would_use_again: float
 
 
-def _rows(group_column, name_of, where, period) -> tuple[list[Row], int]:
+def _rows(group_column, named, where, period) -> tuple[list[Row], int]:
+    """Sums per ``group_column`` with the name of the ``named`` row it refers to (organisation or
+    user), read in one query: a name per group fetched afterwards would cost a list of hundreds of
+    ids, more than the sums themselves."""
     minimum = current_app.config["SURVEY_MIN_ANSWERS"]
-    fairness = (SurveyAnswer.heard + SurveyAnswer.understood + sa.func.coalesce(SurveyAnswer.neutral, 0)) \
-        / (2.0 + sa.case((SurveyAnswer.neutral.is_(None), 0), else_=1))
+    d = SurveyDay
     rows = db.session.execute(
-        sa.select(group_column, sa.func.count(), sa.func.avg(SurveyAnswer.outcome), sa.func.avg(fairness),
-                  sa.func.avg(SurveyAnswer.ease), sa.func.avg(sa.case((SurveyAnswer.would_use_again, 1.0), else_=0.0)))
-        .where(group_column.is_not(None), *where, *_in_period(period)).group_by(group_column)).all()
-    shown = [r for r in rows if r[1] >= minimum]
-    names = name_of([r[0] for r in shown])
-    return ([Row(names.get(key, str(key)), n, float(o), float(f), float(e), float(a))
-             for key, n, o, f, e, a in shown], len(rows) - len(shown))
+        sa.select(group_column, named.name, *(sa.func.sum(getattr(d, c)) for c in SUMS))
+        .join(named, named.id == group_column)
+        .where(*where, *_in_period(period)).group_by(group_column, named.name)).all()
+    shown = [r for r in rows if r[2] >= minimum]
+    # Sums are exact whole numbers (PostgreSQL hands them back as decimals): the averages are floats.
+    return ([Row(name, int(n), int(o) / n, int(f) / 6 / n, int(e) / n, int(a) / n)
+             for _key, name, n, o, f, e, a in shown], len(rows) - len(shown))
 
 
 def _in_period(period) -> list:
-    """Answers given from the first day to the last of ``period`` (``None``: all)."""
+    """Days from the first to the last of ``period`` (``None``: all)."""
     if period is None:
         return []
-    start, end = period
-    return [SurveyAnswer.created_at >= datetime.combine(start, time.min),
-            SurveyAnswer.created_at < datetime.combine(end + timedelta(days=1), time.min)]
+    return [SurveyDay.day.between(*period)]
+
+
+def _of(organization_ids: list[int] | None) -> list:
+    if organization_ids is None:
+        return []
+    return [SurveyDay.organization_id.in_(organization_ids or [-1])]
 
 
 def by_organisation(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
     """Per organisation (within ``organization_ids``; ``None``: all), over the answers given in ``period``
     (first and last day; ``None``: all): rows with enough answers, and how many organisations have
     too few to show."""
-    where = [] if organization_ids is None else [SurveyAnswer.organization_id.in_(organization_ids or [-1])]
-    return _rows(SurveyAnswer.organization_id, lambda ids: dict(db.session.execute(
-        sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()), where, period)
+    where = [SurveyDay.mediator_id == EVERY, SurveyDay.organization_id != NO_ORG, *_of(organization_ids)]
+    return _rows(SurveyDay.organization_id, Organization, where, period)
 
 
 def by_mediator(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
     """Per mediator, over the answers given in ``period`` about cases of ``organization_ids`` (``None``: all)."""
-    where = [] if organization_ids is None else [SurveyAnswer.organization_id.in_(organization_ids or [-1])]
-    return _rows(SurveyAnswer.mediator_id, lambda ids: dict(db.session.execute(
-        sa.select(User.id, User.name).where(User.id.in_(ids))).all()), where, period)
+    where = [SurveyDay.mediator_id != EVERY, *_of(organization_ids)]
+    return _rows(SurveyDay.mediator_id, User, where, period)

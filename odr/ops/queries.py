@@ -303,34 +303,32 @@ def _performance_where(scope: Scope, filters: Filters | None) -> list:
     return where
 
 
-def _schedule_where(scope: Scope, filters: Filters | None) -> list:
-    """The scope and filters on the case's organisation, district and category as copied onto each
-    performance schedule (the same conditions as ``_performance_where``, without reading the cases)."""
-    schedule = performance.PerformanceSchedule
-    where = [] if scope.everything else [scope.organization_where(schedule.organization_id)]
-    if filters is not None:
-        if filters.organization_id is not None:
-            where.append(schedule.organization_id == (filters.organization_id or None))
-        if filters.district:
-            where.append(schedule.district == filters.district)
-        if filters.category:
-            where.append(schedule.category == getattr(filters.category, "value", filters.category))
-    return where
+def _schedule_slice(scope: Scope, filters: Filters | None) -> dict:
+    """The scope and filters as ``odr.cases.performance`` takes them: organisation keys (``NO_ORG`` for
+    cases not routed; ``None``: all), district and category."""
+    organizations = scope.org_keys()
+    if filters is None:
+        return {"organizations": organizations}
+    if filters.organization_id is not None:
+        wanted = filters.organization_id or NO_ORG
+        organizations = [wanted] if organizations is None or wanted in organizations else []
+    return {"organizations": organizations, "district": filters.district or None,
+            "category": getattr(filters.category, "value", filters.category) or None}
 
 
 def performance_figures(scope: Scope, filters: Filters | None = None):
     """Schedules of sealed agreements in the scope (and the filters' organisation, district, category):
     late ones now (yellow, red), and the voluntary performance rate of those due in the filters' period
     (``odr.cases.performance``)."""
-    return performance.figures(_schedule_where(scope, filters),
-                               (filters.start, filters.end) if filters is not None else None)
+    return performance.figures(**_schedule_slice(scope, filters),
+                               period=(filters.start, filters.end) if filters is not None else None)
 
 
 def performance_breakdown(by: str, scope: Scope, filters: Filters | None = None) -> list:
     """Voluntary performance rate and mean days to performance per organisation or category
     (``by``: ``organization_id`` or ``category``) of the schedules due in the filters' period."""
-    return performance.breakdown(by, _schedule_where(scope, filters),
-                                 (filters.start, filters.end) if filters is not None else None)
+    return performance.breakdown(by, **_schedule_slice(scope, filters),
+                                 period=(filters.start, filters.end) if filters is not None else None)
 
 
 def service_response(by: str, scope: Scope, filters: Filters) -> list:

@@ -8,6 +8,7 @@ Every step writes its audit entry in the caller's transaction; nothing here comm
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -19,7 +20,9 @@ from odr import uploads
 from odr.cases import audit
 from odr.cases.models import Case
 from odr.cases.notices import joined_parties, notify_users
-from odr.cases.performance import (ItemStatus, PerformanceItem, PerformanceSchedule, local_today, refresh)
+from odr.cases.performance import (
+    ItemStatus, PerformanceItem, PerformanceSchedule, apply_open_moves, local_today, refresh,
+)
 from odr.extensions import db
 from odr.links import absolute_url
 from odr.refusal import Refused
@@ -171,12 +174,15 @@ def update_performance_alerts(now: datetime) -> int:
         sa.select(PerformanceSchedule).where(PerformanceSchedule.performed_at.is_(None),
                                              PerformanceSchedule.id.in_(late)).limit(5000)).all()
     changed = 0
+    # The dashboard's open counts move once, at the end, in key order (see apply_open_moves).
+    moves = Counter()
     for schedule in schedules:
         before = schedule.alert
-        refresh(schedule, now)
+        refresh(schedule, now, moves=moves)
         if schedule.alert is not before:
             changed += 1
             logger.info("Case %s: performance %s -> %s", schedule.case, before.value, schedule.alert.value)
+    apply_open_moves(moves)
     return changed
 
 

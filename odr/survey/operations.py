@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from odr.cases import audit
+from odr.cases import audit, satisfaction
 from odr.cases.models import Case
 from odr.cases.satisfaction import SurveyAnswer, SurveyInvitation
 from odr.cases.notices import joined_users, notify_users
@@ -64,6 +64,7 @@ def submit(case: Case, user, *, outcome: int, heard: int, neutral: int | None, u
                           comment=(comment or "").strip()[:MAX_COMMENT_CHARS], created_at=utcnow())
     db.session.add(answer)
     db.session.flush()
+    satisfaction.count_answer(answer)
     # The trail records that the party answered, not what: answers are shown only in aggregate.
     audit.record(case, user, "survey_answered", {"side": answer.side})
     logger.info("Case %s: survey answered by the %s", case, answer.side)

@@ -115,7 +115,7 @@ def test_performance_by_organisation_and_category_and_satisfaction_in_the_report
     from datetime import timedelta
     from decimal import Decimal
 
-    from odr.cases import performance
+    from odr.cases import performance, satisfaction
     from odr.cases.performance import ItemStatus
     from odr.cases.satisfaction import SurveyAnswer
     from odr.timeutil import utcnow
@@ -137,9 +137,12 @@ def test_performance_by_organisation_and_category_and_satisfaction_in_the_report
     for org, answers in ((week["center"], 5), (week["other"], 4)):
         for n in range(answers):
             case = make_case(organization=org, respondent=make_user())
-            db.session.add(SurveyAnswer(case_id=case.id, user_id=case.claimant.user_id, side="claimant",
-                                        organization_id=org.id, outcome=4, heard=4, understood=4, ease=5,
-                                        would_use_again=n > 0, created_at=utcnow()))
+            answer = SurveyAnswer(case_id=case.id, user_id=case.claimant.user_id, side="claimant",
+                                  organization_id=org.id, outcome=4, heard=4, understood=4, ease=5,
+                                  would_use_again=n > 0, created_at=utcnow())
+            db.session.add(answer)
+            db.session.flush()
+            satisfaction.count_answer(answer)  # as the survey's submit does
     db.session.commit()
 
     everyone = queries.Scope(None, True)
