@@ -19,7 +19,7 @@ from odr import realtime
 from odr.auth import sessions
 from odr.auth.models import Role
 from odr.consult import operations as ops
-from odr.consult.models import Consultation, ConsultationStatus
+from odr.consult.models import ConsultMessage, Consultation, ConsultationStatus
 from odr.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
 flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 #: Registered on each app's server by the feature's ``init_app``.
 namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
+#: Chat messages arriving together are written in one transaction (group commit).
+writer = realtime.GroupCommit("consult-messages")
 
 
 def room(consultation_id: int) -> str:
@@ -106,14 +108,27 @@ def on_send(data):
         _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
     if not body and attachment_id is None:
         _refuse(_("The message is empty."))
-    message, new = ops.post_message(consultation, current_user, client_id, body, attachment_id)
-    # Everything the answer needs is read before the commit, which expires the objects
-    # (re-reading them afterwards costs two more queries per message).
-    payload, to = message.to_json(), room(consultation.id)
+    checked = ops.check_message(consultation, current_user, client_id, body, attachment_id)
+    if isinstance(checked, ConsultMessage):  # a resend of a message saved before the end
+        return {"message": checked.to_json()}
+    values, attachment = checked
+    attachment_json, to = attachment.to_json() if attachment else None, room(consultation.id)
+    # The writer needs the connection (a served process on SQLite has one): end this
+    # transaction (it wrote nothing since touch() committed) before waiting for the batch.
     db.session.commit()
+    payload, new = writer.write(lambda: _write(values, attachment_json))
     if new:
         emit("message", payload, to=to)
     return {"message": payload}
+
+
+def _write(values: dict, attachment_json: dict | None) -> tuple[dict, bool]:
+    """In the writer's batch: the message saved, as sent to the room, and whether it is new."""
+    message, new = ops.write_message(values)
+    payload = message.to_json()
+    if new:
+        payload["attachment"] = attachment_json
+    return payload, new
 
 
 @namespace.event("typing", shed=True)

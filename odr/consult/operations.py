@@ -151,18 +151,34 @@ def post_message(consultation: Consultation, sender, client_id: str, body: str,
                  attachment_id: int | None = None) -> tuple[ConsultMessage, bool]:
     """Save a chat message once; a resend with the same ``client_id`` returns the saved one.
 
-    The message is written with one statement that also tells whether it is new (an insert that
-    does nothing when the sender's ``client_id`` is already there): the chat's busiest write asks
-    nothing first. The new message returned is not in the session (nothing else changes it).
+    :func:`check_message` then :func:`write_message`, in one session. The new message returned is
+    not in the session (nothing else changes it).
 
     :return: the message and whether it is new.
+    """
+    checked = check_message(consultation, sender, client_id, body, attachment_id)
+    if isinstance(checked, ConsultMessage):
+        return checked, False
+    values, attachment = checked
+    message, new = write_message(values)
+    if new:
+        message.attachment = attachment
+    return message, new
+
+
+def check_message(consultation: Consultation, sender, client_id: str, body: str,
+                  attachment_id: int | None = None) -> ConsultMessage | tuple[dict, ConsultAttachment | None]:
+    """Whether ``sender`` may post this message now: the values :func:`write_message` writes and the
+    attachment, or the message saved before the consultation ended (the answer to a resend).
+
+    :raise ConsultError: not a participant, the consultation has ended, not the sender's attachment.
     """
     if not consultation.is_participant(sender):
         raise ConsultError(_l("You are not in this consultation."))
     if consultation.status is ConsultationStatus.ended:
         existing = _message_sent(consultation, sender, client_id)
         if existing is not None:  # the answer to a resend of what was saved before the end
-            return existing, False
+            return existing
         raise ConsultError(_l("This consultation has ended."))
     attachment = None
     if attachment_id is not None:
@@ -171,13 +187,26 @@ def post_message(consultation: Consultation, sender, client_id: str, body: str,
             raise ConsultError(_l("That attachment does not belong to this conversation."))
     values = {"consultation_id": consultation.id, "sender_id": sender.id, "client_id": client_id, "body": body,
               "attachment_id": attachment_id, "created_at": utcnow()}
+    return values, attachment
+
+
+def write_message(values: dict) -> tuple[ConsultMessage, bool]:
+    """Write a message checked by :func:`check_message` (its ``values``), once per sender and
+    ``client_id``.
+
+    One statement that also tells whether the message is new (an insert that does nothing when the
+    sender's ``client_id`` is already there): the chat's busiest write asks nothing first. A new
+    message is returned outside the session, without its attachment; one saved before is read.
+
+    :return: the message and whether it is new.
+    """
     insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
     saved = db.session.execute(insert.values(**values).returning(ConsultMessage.id)).first()
     if saved is None:
-        return _message_sent(consultation, sender, client_id), False
-    message = ConsultMessage(id=saved.id, **values)
-    message.attachment = attachment
-    return message, True
+        return db.session.scalar(sa.select(ConsultMessage).where(
+            ConsultMessage.consultation_id == values["consultation_id"],
+            ConsultMessage.sender_id == values["sender_id"], ConsultMessage.client_id == values["client_id"])), False
+    return ConsultMessage(id=saved.id, **values), True
 
 
 def _message_sent(consultation: Consultation, sender, client_id: str) -> ConsultMessage | None:
