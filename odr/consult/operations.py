@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from odr.auth.models import Role, RoleGrant
+from odr.auth.models import Role, RoleGrant, User
 from odr.cases import audit
 from odr.cases import operations as case_ops
 from odr.cases import workflow
@@ -207,6 +207,35 @@ def write_message(values: dict) -> tuple[ConsultMessage, bool]:
             ConsultMessage.consultation_id == values["consultation_id"],
             ConsultMessage.sender_id == values["sender_id"], ConsultMessage.client_id == values["client_id"])), False
     return ConsultMessage(id=saved.id, **values), True
+
+
+def write_message_of_member(consultation_id: int, sender_id: int, client_id: str,
+                            body: str) -> tuple[ConsultMessage, bool]:
+    """Save a chat message without an attachment once, checking in the same statement that the
+    sender is a participant of the consultation and that it has not ended: the insert takes its row
+    from the consultation, so the check and the write see the same state and cost one statement.
+    Only when nothing was inserted is it asked why (a resend, or a refusal).
+
+    :return: the message and whether it is new.
+    :raise ConsultError: as :func:`check_message`.
+    """
+    columns = ConsultMessage.__table__.c
+    values = {"sender_id": sender_id, "client_id": client_id, "body": body, "created_at": utcnow()}
+    row = sa.select(Consultation.id, *(sa.bindparam(f"v_{k}", v, type_=columns[k].type) for k, v in values.items()))
+    row = row.where(Consultation.id == consultation_id, Consultation.status != ConsultationStatus.ended,
+                    sa.or_(Consultation.user_id == sender_id, Consultation.consultant_id == sender_id))
+    insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
+    insert = insert.from_select(["consultation_id", *values], row)
+    saved = db.session.execute(insert.returning(ConsultMessage.id)).first()
+    if saved is not None:
+        return ConsultMessage(id=saved.id, consultation_id=consultation_id, attachment_id=None, **values), True
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise ConsultError(_l("You are not in this consultation."))
+    checked = check_message(consultation, db.session.get(User, sender_id), client_id, body)
+    if isinstance(checked, ConsultMessage):
+        return checked, False
+    return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
 def _message_sent(consultation: Consultation, sender, client_id: str) -> ConsultMessage | None:

@@ -180,3 +180,15 @@ def test_a_member_who_was_removed_is_refused_at_once(server, people, in_app):
     assert answer == {"ok": False, "error": "You are not in this consultation."}
     assert stored(server, consultation_id=cid) == ["c-1"]
     assert asker.call("send", {"consultation_id": cid, "client_id": "a-1", "body": "still here"})["ok"]
+
+
+def test_a_refused_message_in_a_batch_does_not_fail_the_others(server, people, in_app, window):
+    window(500)  # the two sends, started together, land in one batch
+    (asker, consultant, cid), = conversations(people, in_app, 1)
+    outsider = people().connect()  # signed in, but not in this consultation
+    answers = all_at_once([(asker, {"consultation_id": cid, "client_id": "a-1", "body": "mine"}),
+                           (outsider, {"consultation_id": cid, "client_id": "x-1", "body": "not mine"})])
+    assert answers[0]["ok"] and answers[0]["seen_in_database"]
+    assert answers[1] == {"ok": False, "error": "You are not in this consultation."}
+    assert stored(server, consultation_id=cid) == ["a-1"]
+    assert [m["client_id"] for m in consultant.drain("message", wait=0.3)] == ["a-1"]
