@@ -11,7 +11,9 @@ in ``tests/consult/conftest.py``, joins, and sends messages. Prints: SQL
 statements per ``send`` (SQLAlchemy ``before_cursor_execute`` listener, grouped),
 mean wall and CPU time per ``send`` without the profiler, the same for a bare
 Flask-SocketIO handler of the same shape (no sign-in, no database) for scale, and
-the top cProfile entries. The flood limit of ``/consult`` is lifted in this process only
+the top cProfile entries. ``--senders K`` then has K people, each in a consultation of their own
+and on a test client of their own, send from K threads at once (group commit gathers what arrives
+together): statements, transactions that wrote messages, and wall and CPU per message. The flood limit of ``/consult`` is lifted in this process only
 (``events.flood.events``), so that many sends can be profiled on one connection.
 """
 
@@ -42,6 +44,7 @@ def main():
     ap.add_argument("-n", type=int, default=500, help="sends to time and to profile (default 500)")
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--senders", type=int, default=8, help="people sending at once in the concurrent run (0: none)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="odr-profile-") as tmp:
@@ -130,8 +133,91 @@ def main():
             print(f"\n=== cProfile, {args.n} sends, top {args.top} by {title} ===")
             print(text[text.find("   ncalls"):].rstrip())
         sc.disconnect(NS)
+        if args.senders:
+            _concurrent(app, engine, args.senders, args.n)
         with app.app_context():
             db.engine.dispose()
+
+
+def _concurrent(app, engine, senders, n):
+    """``senders`` people, each on a test client of their own, sending from threads at once."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from odr.auth import operations as auth_ops
+    from odr.auth import sessions
+    from odr.auth.models import Role, User
+    from odr.cases.models import Category
+    from odr.cases.operations import grant_role
+    from odr.consult import operations as ops
+    from odr.extensions import db
+
+    clients = []
+    with app.app_context():
+        consultant = auth_ops.create_user("profile-many@bench.odr.example", "Profile consultant 2")
+        grant_role(consultant, Role.consultant)
+        made = []
+        for i in range(senders):
+            person = auth_ops.create_user(f"profile-{i}@bench.odr.example", f"Sender {i}")
+            consultation = ops.start(person, "Profile question", Category.property)
+            ops.take(consultation, consultant)
+            made.append((person, consultation))
+        db.session.commit()
+        made = [(p.id, c.id) for p, c in made]
+    for person_id, cid in made:
+        client = app.test_client()
+        with app.app_context(), client.session_transaction() as session:
+            sessions.stamp(session, db.session.get(User, person_id))
+            db.session.commit()
+            session["lang"] = "en"
+        sc = app.extensions["socketio"].test_client(app, namespace=NS, flask_test_client=client)
+        assert sc.emit("join", {"consultation_id": cid}, namespace=NS, callback=True)["ok"]
+        clients.append((sc, cid))
+    each = max(1, n // senders)
+    statements, writes, writing = [0], [0], set()
+    lock = threading.Lock()
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        with lock:
+            statements[0] += 1
+            if statement.lstrip().upper().startswith("INSERT INTO CONSULT_MESSAGE"):
+                writing.add(id(conn))
+
+    def on_commit(conn):
+        with lock:
+            if id(conn) in writing:
+                writing.discard(id(conn))
+                writes[0] += 1
+
+    def run(k, sc, cid, go):
+        go.wait()
+        for i in range(each):
+            ack = sc.emit("send", {"consultation_id": cid, "client_id": f"many-{k}-{i}", "body": "Hello there"},
+                          namespace=NS, callback=True)
+            assert ack["ok"], ack
+            sc.get_received(NS)
+
+    go = threading.Barrier(senders + 1)
+    threads = [threading.Thread(target=run, args=(k, sc, cid, go)) for k, (sc, cid) in enumerate(clients)]
+    for t in threads:
+        t.start()
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    sa.event.listen(engine, "commit", on_commit)
+    go.wait()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for t in threads:
+        t.join()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    sa.event.remove(engine, "before_cursor_execute", on_execute)
+    sa.event.remove(engine, "commit", on_commit)
+    total = each * senders
+    print(f"\n{senders} senders at once, {total} messages: {statements[0] / total:.2f} SQL statements per message "
+          f"(plus COMMITs), {writes[0]} transactions wrote them ({total / max(1, writes[0]):.1f} messages per "
+          f"commit); {wall / total * 1000:.2f} ms wall, {cpu / total * 1000:.2f} ms CPU per message "
+          f"({total / wall:.0f} msgs/s)")
+    for sc, _cid in clients:
+        sc.disconnect(NS)
 
 
 def _timed(fn, n):

@@ -105,6 +105,14 @@ SOCKET_RETRY_AFTER_SECONDS = 1
 #: refusing, and the pages and other connections get their turn (TCP holds the rest meanwhile).
 #: As long as the retry wait: a page told to send again in a second has nothing to say sooner.
 SOCKET_SHED_HOLD_SECONDS = 1.0
+#: Group commit (odr.realtime.GroupCommit): chat messages arriving within this many milliseconds of
+#: each other in one process are written in one transaction, at most CHAT_COMMIT_MAX_MESSAGES of
+#: them; each is acknowledged only after that commit. A sender waits at most
+#: CHAT_COMMIT_TIMEOUT_SECONDS for it, then is told to send again (the message is saved once
+#: however often it is sent: its client_id).
+CHAT_COMMIT_WINDOW_MS = 2
+CHAT_COMMIT_MAX_MESSAGES = 64
+CHAT_COMMIT_TIMEOUT_SECONDS = 10
 
 #: Where uploaded files are kept (default: ``uploads/`` in the instance folder).
 UPLOAD_FOLDER = None

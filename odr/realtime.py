@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 from collections import defaultdict, deque
@@ -89,6 +90,9 @@ class Namespace:
                     args = self.args()
                     self.flood.check(request.sid)
                     return {"ok": True, **(fn(*args, data) or {})}
+                except NotWritten:  # its batch failed as a whole: nothing of it is stored
+                    db.session.rollback()
+                    return not_written()
                 except Refused as exc:  # a bad event, or the feature's rule
                     db.session.rollback()
                     reason = str(exc.reason)
@@ -174,6 +178,113 @@ class Load:
 
 #: This process's load (one event loop per process).
 load = Load()
+
+
+class NotWritten(Exception):
+    """The write handed to :meth:`GroupCommit.write` was not stored: its batch failed (or did not
+    commit in time). The event is answered with :func:`not_written`."""
+
+
+def not_written() -> dict:
+    """The answer to an event whose write was not stored: send it again (the page does, after
+    ``retry_after`` seconds; a write is kept once however often it comes, see its ``client_id``)."""
+    return {"ok": False, "retry": True, "retry_after": current_app.config["SOCKET_RETRY_AFTER_SECONDS"],
+            "error": _("Not saved yet: your message will be sent again in a moment.")}
+
+
+class _Job:
+    def __init__(self, fn: Callable):
+        self.fn, self.result, self.ok = fn, None, False
+        self.done = threading.Event()
+
+    def finish(self, ok: bool, result=None) -> None:
+        self.ok, self.result = ok, result
+        self.done.set()
+
+
+class GroupCommit:
+    """Writes of many events, arriving close together in one process, committed in one transaction.
+
+    A handler hands :meth:`write` a function that makes its writes (flush, never commit). One
+    writer per app and process (a thread; a greenlet in a served process, which gevent patched)
+    takes the writes waiting, gathers more for ``CHAT_COMMIT_WINDOW_MS`` at most, up to
+    ``CHAT_COMMIT_MAX_MESSAGES``, runs them one after another in its own session and commits once.
+    Only then does each handler get its function's result and answer its sender: an acknowledged
+    write is stored. When any of them fails, or the commit does, the whole batch is rolled back
+    and every handler in it gets :class:`NotWritten`: nothing of the batch is stored, and each
+    sender is told to send again. The functions run in the writer's session: they take plain
+    values, not the handler's objects.
+
+    The handler must hold no database connection while it waits (it commits or rolls back first):
+    a served process on SQLite has a single one (:func:`odr.engine_options`), which the writer needs.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def write(self, fn: Callable):
+        """``fn()``'s result once the batch it ran in has committed.
+
+        :raise NotWritten: the batch failed and was rolled back, or did not commit within
+            ``CHAT_COMMIT_TIMEOUT_SECONDS`` (it may still commit later: what it writes must be
+            kept once however often it is sent).
+        """
+        app = current_app._get_current_object()
+        job = _Job(fn)
+        self._jobs(app).put(job)
+        if not job.done.wait(app.config["CHAT_COMMIT_TIMEOUT_SECONDS"]):
+            logger.error("%s write not committed within %ss", self.name, app.config["CHAT_COMMIT_TIMEOUT_SECONDS"])
+            raise NotWritten()
+        if not job.ok:
+            raise NotWritten()
+        return job.result
+
+    def _jobs(self, app: Flask) -> queue.Queue:
+        """This app's queue of writes in this process, its writer started on first use (again in a
+        forked child: a thread does not survive a fork)."""
+        writers = app.extensions.setdefault("odr.group_commit", {})
+        with _writers_lock:
+            pid, jobs = writers.get(self.name, (None, None))
+            if pid != os.getpid():
+                jobs = queue.Queue()
+                writers[self.name] = (os.getpid(), jobs)
+                threading.Thread(target=self._run, args=(app, jobs), name=f"odr-{self.name}-writer",
+                                 daemon=True).start()
+        return jobs
+
+    def _run(self, app: Flask, jobs: queue.Queue) -> None:
+        while True:
+            batch = [jobs.get()]
+            window = app.config["CHAT_COMMIT_WINDOW_MS"] / 1000
+            most = app.config["CHAT_COMMIT_MAX_MESSAGES"]
+            until = time.monotonic() + window
+            while len(batch) < most:
+                left = until - time.monotonic()
+                try:  # past the window, still take what is already waiting
+                    batch.append(jobs.get(timeout=left) if left > 0 else jobs.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(app, batch)
+
+    def _commit(self, app: Flask, batch: list[_Job]) -> None:
+        results = None
+        try:
+            with app.app_context():
+                try:
+                    results = [job.fn() for job in batch]
+                    db.session.commit()
+                except Exception:
+                    results = None
+                    db.session.rollback()
+                    raise
+        except Exception:
+            logger.exception("A batch of %d %s writes failed: none stored, every sender told to send again",
+                             len(batch), self.name)
+        for i, job in enumerate(batch):
+            job.finish(results is not None, results[i] if results is not None else None)
+
+
+_writers_lock = threading.Lock()
 
 
 def refuse(namespace: str, message, log: str | None = None):

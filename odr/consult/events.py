@@ -19,7 +19,7 @@ from odr import realtime
 from odr.auth import sessions
 from odr.auth.models import Role
 from odr.consult import operations as ops
-from odr.consult.models import Consultation, ConsultationStatus
+from odr.consult.models import ConsultMessage, Consultation, ConsultationStatus
 from odr.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
 flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 #: Registered on each app's server by the feature's ``init_app``.
 namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
+#: Chat messages arriving together are written in one transaction (group commit).
+writer = realtime.GroupCommit("consult-messages")
 
 
 def room(consultation_id: int) -> str:
@@ -94,7 +96,9 @@ def on_join(data):
 
 @namespace.event("send", shed=True)
 def on_send(data):
-    consultation = _consultation(data)
+    if not isinstance(data, dict):
+        _refuse(_("Malformed request."), "payload is not an object")
+    cid = _id(data, "consultation_id")
     client_id, body = data.get("client_id"), data.get("body", "")
     attachment_id = _id(data, "attachment_id", optional=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
@@ -106,14 +110,47 @@ def on_send(data):
         _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
     if not body and attachment_id is None:
         _refuse(_("The message is empty."))
-    message, new = ops.post_message(consultation, current_user, client_id, body, attachment_id)
-    # Everything the answer needs is read before the commit, which expires the objects
-    # (re-reading them afterwards costs two more queries per message).
-    payload, to = message.to_json(), room(consultation.id)
+    sender_id = current_user.id
+    if attachment_id is None:
+        # The usual message: membership and the consultation's state are checked by the insert
+        # itself, in the writer's batch (one statement; see ops.write_message_of_member).
+        write = lambda: _write_of_member(cid, sender_id, client_id, body)  # noqa: E731
+    else:
+        checked = ops.check_message(_consultation(data), current_user, client_id, body, attachment_id)
+        if isinstance(checked, ConsultMessage):  # a resend of a message saved before the end
+            return {"message": checked.to_json()}
+        values, attachment = checked
+        attachment_json = attachment.to_json()
+        write = lambda: _write(values, attachment_json)  # noqa: E731
+    # The writer needs the connection (a served process on SQLite has one): end this
+    # transaction (it wrote nothing since touch() committed) before waiting for the batch.
     db.session.commit()
+    payload, new, refusal = writer.write(write)
+    if refusal is not None:
+        _refuse(refusal, f"send to consultation {cid} refused: {refusal}")
     if new:
-        emit("message", payload, to=to)
+        emit("message", payload, to=room(cid))
     return {"message": payload}
+
+
+def _write_of_member(cid: int, sender_id: int, client_id: str, body: str) -> tuple[dict | None, bool, object]:
+    """In the writer's batch: the message saved, as sent to the room, whether it is new, and the
+    reason it was refused (a refusal is an answer, not a failure of the batch)."""
+    try:
+        message, new = ops.write_message_of_member(cid, sender_id, client_id, body)
+    except ops.ConsultError as exc:
+        return None, False, exc.reason  # put in words in the sender's language by the handler
+    return message.to_json(), new, None
+
+
+def _write(values: dict, attachment_json: dict) -> tuple[dict, bool, None]:
+    """In the writer's batch: a message with its attachment (checked by the handler), as sent to the
+    room, and whether it is new."""
+    message, new = ops.write_message(values)
+    payload = message.to_json()
+    if new:
+        payload["attachment"] = attachment_json
+    return payload, new, None
 
 
 @namespace.event("typing", shed=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from odr.auth.models import Role, RoleGrant
+from odr.auth.models import Role, RoleGrant, User
 from odr.cases import audit
 from odr.cases import operations as case_ops
 from odr.cases import workflow
@@ -151,18 +151,34 @@ def post_message(consultation: Consultation, sender, client_id: str, body: str,
                  attachment_id: int | None = None) -> tuple[ConsultMessage, bool]:
     """Save a chat message once; a resend with the same ``client_id`` returns the saved one.
 
-    The message is written with one statement that also tells whether it is new (an insert that
-    does nothing when the sender's ``client_id`` is already there): the chat's busiest write asks
-    nothing first. The new message returned is not in the session (nothing else changes it).
+    :func:`check_message` then :func:`write_message`, in one session. The new message returned is
+    not in the session (nothing else changes it).
 
     :return: the message and whether it is new.
+    """
+    checked = check_message(consultation, sender, client_id, body, attachment_id)
+    if isinstance(checked, ConsultMessage):
+        return checked, False
+    values, attachment = checked
+    message, new = write_message(values)
+    if new:
+        message.attachment = attachment
+    return message, new
+
+
+def check_message(consultation: Consultation, sender, client_id: str, body: str,
+                  attachment_id: int | None = None) -> ConsultMessage | tuple[dict, ConsultAttachment | None]:
+    """Whether ``sender`` may post this message now: the values :func:`write_message` writes and the
+    attachment, or the message saved before the consultation ended (the answer to a resend).
+
+    :raise ConsultError: not a participant, the consultation has ended, not the sender's attachment.
     """
     if not consultation.is_participant(sender):
         raise ConsultError(_l("You are not in this consultation."))
     if consultation.status is ConsultationStatus.ended:
         existing = _message_sent(consultation, sender, client_id)
         if existing is not None:  # the answer to a resend of what was saved before the end
-            return existing, False
+            return existing
         raise ConsultError(_l("This consultation has ended."))
     attachment = None
     if attachment_id is not None:
@@ -171,13 +187,55 @@ def post_message(consultation: Consultation, sender, client_id: str, body: str,
             raise ConsultError(_l("That attachment does not belong to this conversation."))
     values = {"consultation_id": consultation.id, "sender_id": sender.id, "client_id": client_id, "body": body,
               "attachment_id": attachment_id, "created_at": utcnow()}
+    return values, attachment
+
+
+def write_message(values: dict) -> tuple[ConsultMessage, bool]:
+    """Write a message checked by :func:`check_message` (its ``values``), once per sender and
+    ``client_id``.
+
+    One statement that also tells whether the message is new (an insert that does nothing when the
+    sender's ``client_id`` is already there): the chat's busiest write asks nothing first. A new
+    message is returned outside the session, without its attachment; one saved before is read.
+
+    :return: the message and whether it is new.
+    """
     insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
     saved = db.session.execute(insert.values(**values).returning(ConsultMessage.id)).first()
     if saved is None:
-        return _message_sent(consultation, sender, client_id), False
-    message = ConsultMessage(id=saved.id, **values)
-    message.attachment = attachment
-    return message, True
+        return db.session.scalar(sa.select(ConsultMessage).where(
+            ConsultMessage.consultation_id == values["consultation_id"],
+            ConsultMessage.sender_id == values["sender_id"], ConsultMessage.client_id == values["client_id"])), False
+    return ConsultMessage(id=saved.id, **values), True
+
+
+def write_message_of_member(consultation_id: int, sender_id: int, client_id: str,
+                            body: str) -> tuple[ConsultMessage, bool]:
+    """Save a chat message without an attachment once, checking in the same statement that the
+    sender is a participant of the consultation and that it has not ended: the insert takes its row
+    from the consultation, so the check and the write see the same state and cost one statement.
+    Only when nothing was inserted is it asked why (a resend, or a refusal).
+
+    :return: the message and whether it is new.
+    :raise ConsultError: as :func:`check_message`.
+    """
+    columns = ConsultMessage.__table__.c
+    values = {"sender_id": sender_id, "client_id": client_id, "body": body, "created_at": utcnow()}
+    row = sa.select(Consultation.id, *(sa.bindparam(f"v_{k}", v, type_=columns[k].type) for k, v in values.items()))
+    row = row.where(Consultation.id == consultation_id, Consultation.status != ConsultationStatus.ended,
+                    sa.or_(Consultation.user_id == sender_id, Consultation.consultant_id == sender_id))
+    insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
+    insert = insert.from_select(["consultation_id", *values], row)
+    saved = db.session.execute(insert.returning(ConsultMessage.id)).first()
+    if saved is not None:
+        return ConsultMessage(id=saved.id, consultation_id=consultation_id, attachment_id=None, **values), True
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise ConsultError(_l("You are not in this consultation."))
+    checked = check_message(consultation, db.session.get(User, sender_id), client_id, body)
+    if isinstance(checked, ConsultMessage):
+        return checked, False
+    return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
 def _message_sent(consultation: Consultation, sender, client_id: str) -> ConsultMessage | None:
