@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import join_room
 
 from odr import realtime, transaction
 from odr.auth import sessions
@@ -50,6 +49,8 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         logger.warning("Refused anonymous /case connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
+    from flask_socketio import join_room  # here: the features import this module, commands need no Socket.IO
+
     join_room(sessions.room(sessions.current().id))  # closed when this session ends
     sessions.touch()
 
@@ -70,6 +71,8 @@ def on_watch(data):
     if case is None or not case.can_view(current_user):
         # The same answer whether the case exists or not: who may not see it may not learn of it.
         realtime.refuse(NS, _("You cannot follow this case."), f"may not watch case {number!r}")
+    from flask_socketio import join_room
+
     join_room(room(case.id))
     return {"case": case.number}
 

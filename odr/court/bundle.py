@@ -205,11 +205,15 @@ def _copy(zf: zipfile.ZipFile, item: BundleFile) -> None:
 def export(case: Case, out) -> dict:
     """Write the bundle of ``case`` to the binary file ``out``; return the manifest.
 
-    :raise ExportError: a stored file is missing or changed.
+    :raise ExportError: a stored file is missing or changed, or an entry of the audit trail cannot be read.
     """
     from odr.documents.case_index import FileEntry, render_case_index
     from odr.documents.layout import document_lang
 
+    # The proof of service and other contributors read the audit trail's entries as data: an entry
+    # that cannot be read is named before any of them trips over it.
+    for _line in audit_lines(case):
+        pass
     files: list[BundleFile] = _signed_documents(case)
     evidence, withheld = _evidence(case)
     files += evidence

@@ -15,6 +15,7 @@ import asyncio
 import fractions
 import itertools
 import logging
+import threading
 import time
 from collections import defaultdict
 from typing import Callable
@@ -265,8 +266,6 @@ class LoopThread:
     """An asyncio loop in a daemon thread (aiortc needs a loop; socket clients are threaded)."""
 
     def __init__(self):
-        import threading
-
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="aiortc-loop", daemon=True)
         self.thread.start()
@@ -287,14 +286,21 @@ class LoopThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
             # An event that arrived from a socket thread meanwhile may have scheduled a step after
-            # the shutdown looked: run the loop here until nothing is left, every task cancelled.
-            for _ in range(5):
-                pending = asyncio.all_tasks(self.loop)
-                if not pending:
-                    break
-                for t in pending:
-                    t.cancel()
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # the shutdown looked: run the loop until nothing is left, every task cancelled. In a
+            # thread of its own: the calling thread may have a loop of its own running (Playwright's
+            # sync API keeps one in the thread that drives the browser), and a thread runs one loop.
+            def drain():
+                for _ in range(5):
+                    pending = asyncio.all_tasks(self.loop)
+                    if not pending:
+                        break
+                    for t in pending:
+                        t.cancel()
+                    self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+            drainer = threading.Thread(target=drain, name="aiortc-loop-drain", daemon=True)
+            drainer.start()
+            drainer.join(timeout=10)
             self.loop.close()
 
 
