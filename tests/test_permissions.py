@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import time
 
 import pytest
 
@@ -24,6 +25,7 @@ from odr.consult.models import Article
 from odr.extensions import db, limiter
 from tests.cases import permissions_representation as representatives
 from tests.conftest import empty_tables, sign_in_cookie
+from tests.snapshot import Snapshot
 from tests.permission_rows import (
     REPRESENTATIVES, ROLES, case_view, everyone, only, representative_expected, staff_only,
 )
@@ -196,13 +198,56 @@ def build_world(make_user, make_org, make_case, uses: str | None = None):
               "aid": str(attachment.id), "slug": "deposit"}
     cases = {"open": open_case, "pending": pending, "handed": handed, "assessed": assessed,
              "center": center, "other_org": other_org}
-    for module in EXTENSIONS:
-        provides = getattr(module, "PROVIDES", None)
-        if uses is None or provides is None or any(f"{{{name}}}" in uses for name in provides):
-            module.extend(users, cases, values)
+    for module in _extensions_for(uses):
+        module.extend(users, cases, values)
     representatives.appoint_in_world(users, open_case)
     db.session.commit()
     return users, values
+
+
+def _extensions_for(uses: str | None) -> list:
+    """The extension modules a world is built with: those providing a value ``uses`` names, those
+    that provide none by name, and all of them when ``uses`` is not given."""
+    return [module for module in EXTENSIONS
+            if uses is None or getattr(module, "PROVIDES", None) is None
+            or any(f"{{{name}}}" in uses for name in module.PROVIDES)]
+
+
+#: A world, once built, is kept as a database snapshot per set of extensions and put back for each
+#: row and after each request that may have changed it; rebuilt when older than this, so that
+#: nothing in it with a lifetime (invitation tokens, one-time codes) runs out on a slow machine.
+WORLD_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def _worlds(_shared_app):
+    kept: dict = {}
+    yield kept
+    with _shared_app.app_context():
+        for snapshot, _world, _built in kept.values():
+            snapshot.drop()
+
+
+@pytest.fixture
+def fresh_world(app, make_world, _worlds):
+    """``fresh_world(uses)``: the world a row needs, as built, with the users as ids (the same
+    rows, ids and values each time it is given out)."""
+
+    def give(uses: str | None):
+        key = (str(db.engine.url), tuple(module.__name__ for module in _extensions_for(uses)))
+        kept = _worlds.get(key)
+        if kept is not None and time.monotonic() - kept[2] < WORLD_SECONDS:
+            kept[0].restore()
+            return kept[0], kept[1]
+        if kept is not None:
+            kept[0].drop()
+            empty_tables()
+        users, values = make_world(uses)
+        world = ({role: user.id for role, user in users.items()}, values)
+        _worlds[key] = (Snapshot(), world, time.monotonic())
+        return _worlds[key][0], world
+
+    return give
 
 
 #: Rows whose successful requests change state: each role gets a fresh world.
@@ -211,12 +256,12 @@ CHANGES_STATE = ("/move", "/route", "/accept", "/decline", "/logout", "/end", "/
 
 
 def _request(app, world, role, method, url, data):
-    users, values = world
+    user_ids, values = world
     limiter.reset()  # the matrix is about permissions; rate limits have their own tests
     client = app.test_client()
     if role != "anon":
         with client.session_transaction() as session:
-            sign_in_cookie(session, users[role])
+            sign_in_cookie(session, user_ids[role])
     url = url.format(**values)
     if data is not None:
         data = {k: v.format(**values) for k, v in data.items()}
@@ -227,19 +272,18 @@ def _request(app, world, role, method, url, data):
 
 @pytest.mark.parametrize("method, url, data, expected", [pytest.param(*row, id=f"{row[0]} {row[1]}")
                                                          for row in MATRIX])
-def test_permission_matrix(app, make_world, method, url, data, expected):
+def test_permission_matrix(app, fresh_world, method, url, data, expected):
     wrong = []
     fresh = method == "POST" and url.endswith(CHANGES_STATE)
-    world, changed = None, False
+    snapshot, world = fresh_world(f"{url} {data}")
+    changed = False
     cells = dict(expected)
     for role in ROLES + REPRESENTATIVES:
         # A request that may have changed the world (it was not refused) leaves it to nobody else;
         # a refused one wrote nothing (the bad-input and refusal tests check that), so the next
         # role finds the world as it was.
-        if world is None or (fresh and changed):
-            if world is not None:
-                empty_tables()
-            world = make_world(f"{url} {data}")
+        if fresh and changed:
+            snapshot.restore()
         if role in REPRESENTATIVES:  # on an address of the case they act in, or of another
             on_open_case = world[1]["open"] in url.format(**world[1]).split("/")
             expected = {**cells, role: representative_expected(role, method, on_open_case, cells)}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from odr import jobs, timeutil
@@ -125,3 +126,11 @@ def step_days(clock: Clock, days: int) -> None:
     for _day in range(days):
         clock.advance(days=1)
         jobs.run_all()
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    results = Axe().run(page)
+    return [f"{page.url} {v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
