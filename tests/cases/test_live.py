@@ -4,10 +4,8 @@ the proposer's, the mediator's — and nobody who may not see the case can follo
 
 from __future__ import annotations
 
-import queue
 import re
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -19,39 +17,18 @@ from odr.cases import workflow
 from odr.cases.models import Stage
 from odr.extensions import db
 from odr.mediate.outcomes import proposals as props
-from tests.conftest import sign_in_cookie
+from tests.listener import Listener, session_cookie
 from tests.negotiate.offers import offer
 
 
-class Follower:
+class Follower(Listener):
     """A signed-in page's connection to ``/case``."""
 
     def __init__(self, server, user_id=None):
-        self.events: queue.Queue = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("answered", lambda data: self.events.put(data), namespace="/case")
-        headers = {"Cookie": f"session={session_cookie(server, user_id)}"} if user_id is not None else {}
-        self.sio.connect(server.url, namespaces=["/case"], transports=["websocket"], headers=headers, wait_timeout=5)
+        super().__init__(server, "/case", "answered", user_id)
 
     def watch(self, number):
-        return self.sio.call("watch", {"case": number}, namespace="/case", timeout=5)
-
-    def got(self, wait=0.5):
-        time.sleep(wait)
-        out = []
-        while not self.events.empty():
-            out.append(self.events.get_nowait())
-        return out
-
-    def close(self):
-        self.sio.disconnect()
-
-
-def session_cookie(server, user_id) -> str:
-    client = server.app.test_client()
-    with server.app.app_context(), client.session_transaction() as session:
-        sign_in_cookie(session, user_id)
-    return client.get_cookie("session").value
+        return self.call("watch", {"case": number})
 
 
 def post_form(server, cookie, page, action, data):

@@ -5,8 +5,6 @@ signed-out connections are refused."""
 
 from __future__ import annotations
 
-import queue
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,33 +21,13 @@ from odr.cases.models import Organization, OrgType
 from odr.extensions import db
 from odr.field import operations as ops
 from odr.field.models import Dispatch
-from tests.conftest import PASSWORD, sign_in_cookie
+from tests.conftest import PASSWORD
 from tests.field.conftest import TRANSFER
+from tests.listener import Listener as SocketListener
 
 
-class Listener:
-    def __init__(self, server, user_id=None):
-        self.events: queue.Queue = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("dispatch", lambda data: self.events.put(data), namespace="/field")
-        headers = {}
-        if user_id is not None:
-            client = server.app.test_client()
-            with server.app.app_context(), client.session_transaction() as session:
-                sign_in_cookie(session, user_id)
-            headers["Cookie"] = f"session={client.get_cookie('session').value}"
-        self.sio.connect(server.url, namespaces=["/field"], transports=["websocket"], headers=headers,
-                         wait_timeout=5)
-
-    def got(self, wait=1.0):
-        time.sleep(wait)
-        out = []
-        while not self.events.empty():
-            out.append(self.events.get_nowait())
-        return out
-
-    def close(self):
-        self.sio.disconnect()
+def Listener(server, user_id=None):  # noqa: N802 - the /field page's connection, hearing dispatches
+    return SocketListener(server, "/field", "dispatch", user_id)
 
 
 def _org(name):
