@@ -33,10 +33,12 @@ layers: install
 test-sqlite: install
 	ODR_REQUIRE_BROWSER=1 $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-# The browser tests drive pages and scripts the database does not change; they run once, on SQLite.
-# Every other test (HTTP, Socket.IO, WebRTC, signatures, migrations, queries) runs on both.
+# The browser tests drive pages and scripts the database does not change; they run once, on SQLite,
+# and so do the tests of the served SQLite platform (marked served_sqlite), which would run the same
+# again. Every other test (HTTP, Socket.IO, WebRTC, signatures, migrations, queries, the served
+# platform's soak and crash test) runs on both.
 test-postgres: install
-	ODR_TEST_DATABASE_URL=$(ODR_TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider -m "not e2e" $(PYTEST_ARGS)
+	ODR_TEST_DATABASE_URL=$(ODR_TEST_POSTGRES_URL) $(BIN)/pytest -p no:cacheprovider -m "not e2e and not served_sqlite" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

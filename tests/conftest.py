@@ -34,6 +34,26 @@ from odr.extensions import db, limiter
 pytest_plugins = ["tests.fixtures.mediation", "tests.fixtures.negotiation", "tests.fixtures.media", "tests.fixtures.openapi"]
 
 PASSWORD = "correct horse 42"
+
+def _quick_websocket_close() -> None:
+    """The test clients' websockets (websocket-client, under python-socketio's client) close
+    without waiting up to 3 s for the server's closing frame. The client's reading thread is
+    blocked in ``recv`` when the test disconnects: it takes the server's closing frame (the server
+    closes on the Engine.IO close packet sent just before) and answers it, so the disconnecting
+    thread's ``close()`` waits for a frame that will not come. That was 3 s for every real client
+    a test closed (over a minute of the suite); the live server is not changed by this."""
+    import websocket
+
+    close = websocket.WebSocket.close
+
+    def quick(self, status=websocket.STATUS_NORMAL, reason=b"", timeout=3):
+        return close(self, status, reason, timeout=0.2 if timeout is None else min(timeout, 0.2))
+
+    websocket.WebSocket.close = quick
+
+
+_quick_websocket_close()
+
 _counter = itertools.count(1)
 
 

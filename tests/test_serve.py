@@ -102,6 +102,7 @@ def served(tmp_path):
             process.wait(timeout=10)
 
 
+@pytest.mark.served_sqlite
 def test_many_open_chats_leave_pages_answering(served):
     url, cookie, master = served
     clients = []

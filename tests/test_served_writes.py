@@ -83,6 +83,7 @@ def demo_instance(tmp_path):
     return env, token, number, tmp_path
 
 
+@pytest.mark.served_sqlite
 def test_every_acknowledged_write_survives_jobs_and_a_restart(demo_instance):
     env, token, number, folder = demo_instance
     log = folder / "served.log"

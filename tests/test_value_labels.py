@@ -16,6 +16,7 @@ from odr import demo
 from odr.cases.labels import ACTION
 from odr.documents.ca import SEAL_NAME
 from odr.extensions import db
+from tests.snapshot import load_demo
 
 #: Pages anyone may reach that show configured names (the directory, the session form's time zone).
 EXTRA = ["/mediate/directory", "/cases/new", "/verify", "/consult/kb"]
@@ -85,8 +86,7 @@ def walk(app, contact, lang):
 
 @pytest.fixture
 def demo_app(app):
-    demo.load()
-    db.session.commit()
+    load_demo()
     return app
 
 

@@ -348,10 +348,11 @@ def test_revocation_refuses_the_next_socket_event_of_an_open_video_connection(ap
     sio.disconnect(namespace="/video")
 
 
-def test_demo_has_a_party_with_a_helper_and_one_with_an_agent(runner):
+def test_demo_has_a_party_with_a_helper_and_one_with_an_agent(app):
     from odr.demo import ACCOUNTS
+    from tests.snapshot import load_demo
 
-    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    load_demo()
     contacts = {role: contact for role, contact, _name in ACCOUNTS}
     active = db.session.scalars(sa.select(Representation).where(
         Representation.status == RepresentationStatus.active).order_by(Representation.id)).all()

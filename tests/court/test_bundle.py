@@ -56,23 +56,23 @@ def test_the_bundle_holds_the_case_and_verifies(app, bundle, runner, mediation):
 
 @pytest.mark.parametrize("victim", ["documents/mediation_agreement-v1.pdf", "case.json", "index.pdf",
                                     "audit.jsonl", "evidence"])
-def test_a_changed_byte_in_any_file_is_named(app, bundle, runner, tmp_path, victim):
+def test_a_changed_byte_in_any_file_is_named(app, bundle_file, runner, tmp_path, victim):
     def change(name, data):
         if name == victim or (victim == "evidence" and name.startswith("evidence/")):
             data = bytearray(data)
             data[len(data) // 2] ^= 0x01
             return bytes(data)
         return data
-    code, output = check(runner, rewrite(bundle, tmp_path / "changed.zip", change))
+    code, output = check(runner, rewrite(bundle_file, tmp_path / "changed.zip", change))
     assert code == 1 and "content does not match the manifest" in output, output
     assert (victim if victim != "evidence" else "evidence/") in output
 
 
-def test_a_removed_or_added_file_is_named(app, bundle, runner, tmp_path):
-    code, output = check(runner, rewrite(bundle, tmp_path / "less.zip",
+def test_a_removed_or_added_file_is_named(app, bundle_file, runner, tmp_path):
+    code, output = check(runner, rewrite(bundle_file, tmp_path / "less.zip",
                                          lambda n, d: None if n == "index.pdf" else d))
     assert code == 1 and "index.pdf: listed in the manifest but missing" in output
-    added = rewrite(bundle, tmp_path / "more.zip", lambda n, d: d)
+    added = rewrite(bundle_file, tmp_path / "more.zip", lambda n, d: d)
     with zipfile.ZipFile(added, "a") as zf:
         zf.writestr("evidence/extra.jpg", JPEG)
     code, output = check(runner, added)
@@ -95,21 +95,21 @@ def _edit_audit(bundle, tmp_path, edit, name):
                    else new_manifest if n == MANIFEST else d)
 
 
-def test_a_removed_or_reordered_audit_line_is_named(app, bundle, runner, tmp_path):
-    code, output = check(runner, _edit_audit(bundle, tmp_path, lambda lines: lines[:3] + lines[4:], "removed.zip"))
+def test_a_removed_or_reordered_audit_line_is_named(app, bundle_file, runner, tmp_path):
+    code, output = check(runner, _edit_audit(bundle_file, tmp_path, lambda lines: lines[:3] + lines[4:], "removed.zip"))
     assert code == 1 and "audit.jsonl: case:" in output and "entry 4 is missing" in output, output
     assert "the manifest was changed after it was signed" in output
     swapped = lambda lines: lines[:2] + [lines[3], lines[2]] + lines[4:]  # noqa: E731
-    code, output = check(runner, _edit_audit(bundle, tmp_path, swapped, "swapped.zip"))
+    code, output = check(runner, _edit_audit(bundle_file, tmp_path, swapped, "swapped.zip"))
     assert code == 1 and "entry 3 is missing (found 4)" in output, output
 
 
-def test_an_edited_manifest_breaks_its_signature(app, bundle, runner, tmp_path):
+def test_an_edited_manifest_breaks_its_signature(app, bundle_file, runner, tmp_path):
     def change(name, data):
         if name == MANIFEST:
             return data.replace(b'"settled"', b'"withdrawn"')
         return data
-    code, output = check(runner, rewrite(bundle, tmp_path / "manifest.zip", change))
+    code, output = check(runner, rewrite(bundle_file, tmp_path / "manifest.zip", change))
     assert code == 1 and "manifest.json.p7s: the manifest was changed after it was signed" in output
 
 
@@ -206,30 +206,30 @@ def _replace(bundle, tmp_path, name, data, out):
     return rewrite(bundle, tmp_path / out, lambda n, d: data if n == name else new_manifest if n == MANIFEST else d)
 
 
-def test_a_forged_or_missing_checkpoint_is_named(app, bundle, runner, tmp_path):
-    with zipfile.ZipFile(bundle) as zf:
+def test_a_forged_or_missing_checkpoint_is_named(app, bundle_file, runner, tmp_path):
+    with zipfile.ZipFile(bundle_file) as zf:
         signed = json.loads(zf.read(CHECKPOINTS))
     statement = signed["checkpoints"][0]["checkpoint"]
     statement["heads"] += 1  # a forger's statement, with the platform's signature of another one
-    code, output = check(runner, _replace(bundle, tmp_path, CHECKPOINTS, json.dumps(signed).encode(), "forged.zip"))
+    code, output = check(runner, _replace(bundle_file, tmp_path, CHECKPOINTS, json.dumps(signed).encode(), "forged.zip"))
     assert code == 1 and f"{CHECKPOINTS}: checkpoint 1: its signature does not match it" in output, output
-    code, output = check(runner, rewrite(bundle, tmp_path / "none.zip", lambda n, d: None if n == CHECKPOINTS else d))
+    code, output = check(runner, rewrite(bundle_file, tmp_path / "none.zip", lambda n, d: None if n == CHECKPOINTS else d))
     assert code == 1 and f"{CHECKPOINTS}: listed in the manifest but missing" in output, output
 
 
-def test_a_manifest_signed_with_a_signers_key_is_refused(app, bundle, runner, tmp_path):
+def test_a_manifest_signed_with_a_signers_key_is_refused(app, bundle_file, runner, tmp_path):
     """Every person who signs a document holds, for minutes, a key the platform CA certified: such a
-    key must not vouch for a bundle's manifest, only the platform seal may (found by review: the
+    key must not vouch for a bundle_file's manifest, only the platform seal may (found by review: the
     check asked only that the CA certified the signer)."""
     from tests.documents.test_checkpoints import _signed_by, _signer_pair
 
-    with zipfile.ZipFile(bundle) as zf:
+    with zipfile.ZipFile(bundle_file) as zf:
         manifest = zf.read(MANIFEST).replace(b'"settled"', b'"withdrawn"')
     forged = _signed_by(_signer_pair(), manifest)
 
     def change(name, data):
         return {MANIFEST: manifest, SIGNATURE: forged}.get(name, data)
 
-    code, output = check(runner, rewrite(bundle, tmp_path / "forged.zip", change))
+    code, output = check(runner, rewrite(bundle_file, tmp_path / "forged.zip", change))
     assert code == 1
     assert "manifest.json.p7s: the manifest's signer is not the platform seal certified by the platform CA" in output

@@ -37,6 +37,12 @@ def changed_copy(path, out, positions, rng):
     return out
 
 
+@pytest.fixture
+def bundle(bundle_file):
+    """These tests change the file and read it back only: a copy of the bundle kept per process."""
+    return bundle_file
+
+
 def assert_named(code, output):
     assert code == 1 and "PROBLEM" in output and "RESULT: FAILED" in output, output
     assert "Traceback" not in output

@@ -8,15 +8,13 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from odr import demo
-from odr.extensions import db
 from odr.timeutil import utcnow
+from tests.snapshot import load_demo
 
 
 def test_manager_sees_red_list_and_every_chart_with_demo_data(server, phone, shot):
     with server.app.app_context():
-        demo.load()
-        db.session.commit()
-        db.session.remove()
+        load_demo()
     page = phone(desk=True).new_page()
     page.goto("/auth/login")
     page.fill("input[name=contact]", "manager@demo.odr.example")

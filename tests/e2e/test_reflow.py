@@ -5,8 +5,8 @@ DevTools protocol), never scroll sideways."""
 from __future__ import annotations
 
 from odr import demo
-from odr.extensions import db
 from tests.e2e.conftest import TIMEOUT_MS
+from tests.snapshot import load_demo
 
 CLAIMANT = "+8613800138001"  # the demo's 王芳: cases at every stage
 PAGES = ["/", "/cases/", "/cases/new", "/auth/account", "/consult/", "/consult/kb", "/mediate/directory", "/verify"]
@@ -35,9 +35,7 @@ def party_pages(page) -> list[str]:
 
 def test_party_pages_reflow_at_320px_and_at_double_text(browser, server):
     with server.app.app_context():
-        demo.load()
-        db.session.commit()
-        db.session.remove()
+        load_demo()
     context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True,
                                   locale="zh-CN", base_url=server.url)
     context.set_default_timeout(TIMEOUT_MS)
