@@ -1,7 +1,8 @@
 """What every Socket.IO namespace shares: its handlers registered on each app's own server
 (:class:`Namespace`), the checks around every event (session still alive, flood limit, refusal
 answered in the acknowledgement), the check of the ids a payload carries, sending to an app's
-connections (:func:`emit`; from a process that serves none, through :mod:`odr.relay`), and closing the connections of a session that ended.
+connections (:func:`emit`; from a process that serves none, through :mod:`odr.relay`), and closing
+the connections of a session that ended.
 
 A handler refuses an event by raising :class:`odr.refusal.Refused` (through :func:`refuse`, which
 also logs why); :meth:`Namespace.event` turns it into ``{"ok": false, "error": reason}`` and a
