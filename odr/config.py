@@ -159,6 +159,11 @@ SERVICE_REMINDERS = [{"day": 1, "channel": "sms"}, {"day": 3, "channel": "email"
 #: Seconds between runs of the periodic jobs (``odr.jobs``) in the server ``odr run`` starts;
 #: 0 leaves them to ``odr tick`` (cron).
 JOBS_INTERVAL_SECONDS = 60
+#: The live relay (odr.relay): what the jobs tell open pages is stored with their work and sent on
+#: by the serving process, which looks for it every LIVE_RELAY_POLL_SECONDS (0: never); an event
+#: still unsent after LIVE_RELAY_MAX_AGE_SECONDS (no server was up) is dropped, no longer news.
+LIVE_RELAY_POLL_SECONDS = 0.5
+LIVE_RELAY_MAX_AGE_SECONDS = 120
 
 # Signed documents (odr.documents). The platform CA is created under <instance>/signing/ on first
 # use unless SIGNING_CA_PKCS12 names a PKCS#12 file with its key and certificate (production).

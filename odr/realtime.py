@@ -1,7 +1,8 @@
 """What every Socket.IO namespace shares: its handlers registered on each app's own server
 (:class:`Namespace`), the checks around every event (session still alive, flood limit, refusal
 answered in the acknowledgement), the check of the ids a payload carries, sending to an app's
-connections (:func:`emit`), and closing the connections of a session that ended.
+connections (:func:`emit`; from a process that serves none, through :mod:`odr.relay`), and closing
+the connections of a session that ended.
 
 A handler refuses an event by raising :class:`odr.refusal.Refused` (through :func:`refuse`, which
 also logs why); :meth:`Namespace.event` turns it into ``{"ok": false, "error": reason}`` and a
@@ -28,6 +29,7 @@ from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from odr import relay
 from odr.extensions import db
 from odr.refusal import Refused
 from odr.validation import is_database_id
@@ -37,8 +39,22 @@ logger = logging.getLogger(__name__)
 
 def emit(event: str, data, *, to: str, namespace: str) -> None:
     """Send ``event`` to the connections in ``to`` (a room or one connection's sid) through this
-    app's server, and through the message queue to those of the app's other processes."""
-    current_app.extensions["socketio"].emit(event, data, to=to, namespace=namespace)
+    app's server, and through the message queue to those of the app's other processes.
+
+    A process that serves no connections (the periodic jobs, ``odr tick``: its app has no Socket.IO
+    server) hands the event to the live relay instead, in its open transaction
+    (:func:`odr.relay.keep`): the serving process sends it on once that is committed.
+    """
+    socketio = current_app.extensions.get("socketio")
+    if socketio is None:
+        relay.keep(event, data, to=to, namespace=namespace)
+        return
+    socketio.emit(event, data, to=to, namespace=namespace)
+
+
+def relaying() -> bool:
+    """Whether this app's live events go through the relay (:func:`emit`): it serves no connections."""
+    return "socketio" not in current_app.extensions
 
 
 class Namespace:

@@ -11,7 +11,8 @@ connection shared by two processes mixes their conversations. So:
   it (SQLAlchemy's ``dispose(close=False)``), and opens its own;
 - the periodic jobs and the media bridge are processes of their own, started with ``exec`` (not
   forked from this one), each opening its own connections; they stop when the server stops, and
-  also when it dies without stopping them (they watch their parent).
+  also when it dies without stopping them (they watch their parent). What the jobs tell the open
+  pages reaches them through the database (:mod:`odr.relay`), which each worker reads.
 
 Nothing outlives a server killed without warning (``kill -9`` of gunicorn's master, the process
 ``odr run`` became): the kernel signals each child the moment its parent dies
@@ -170,6 +171,16 @@ def _worker_started(app, arbiter) -> None:
     after_fork(app)
 
 
+def _worker_ready(app) -> None:
+    """gunicorn's ``post_worker_init``, in a worker whose event loop is set up: it sends on what the
+    processes that serve no pages (the periodic jobs) tell the pages (:mod:`odr.relay`)."""
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # not the platform (a benchmark's bare server)
+    from odr import relay
+
+    relay.start(app)
+
+
 def run_jobs_until_stopped(app, stop: threading.Event | None = None) -> None:
     """Run the periodic jobs every ``JOBS_INTERVAL_SECONDS`` until SIGTERM/SIGINT, or until the
     server that started this process is gone."""
@@ -288,6 +299,7 @@ def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | Non
             if "control_socket_disable" in self.cfg.settings:
                 self.cfg.set("control_socket_disable", True)
             self.cfg.set("post_fork", lambda arbiter, _worker: _worker_started(app, arbiter))
+            self.cfg.set("post_worker_init", lambda _worker: _worker_ready(app))
             if cert and key:
                 self.cfg.set("certfile", cert)
                 self.cfg.set("keyfile", key)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
-from flask_socketio import join_room
 
 from odr import realtime
 from odr.auth import sessions
@@ -31,6 +30,8 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         logger.warning("Refused anonymous /field connection from %s", request.remote_addr)
         raise ConnectionRefusedError("sign in first")
+    from flask_socketio import join_room  # here: the jobs process announces, and loads no Socket.IO
+
     join_room(sessions.room(sessions.current().id))  # closed when this session ends
     if current_user.organizations_for(Role.grid_worker):
         join_room(f"field-worker-{current_user.id}")
@@ -51,11 +52,10 @@ def announce(dispatch_id: int, *, new: bool = False, escalated: bool = False) ->
     """Tell the worker and the command room that a dispatch arrived, changed, or was just raised as
     unanswered past the acceptance target (``escalated``; after the commit).
 
-    A job runs in a process of its own (``odr jobs``): its word reaches the pages through the
-    message queue (``SOCKETIO_MESSAGE_QUEUE``), or directly where the jobs run in the serving process.
+    The escalation job runs in a process of its own (``odr jobs``, ``odr tick``), which serves no
+    pages: its word goes through the live relay, in the job's transaction (:func:`odr.realtime.emit`,
+    :func:`odr.jobs.tell`), and the serving process sends it on.
     """
-    if "socketio" not in current_app.extensions:
-        return
     dispatch = db.session.get(Dispatch, dispatch_id)
     if dispatch is None:
         return

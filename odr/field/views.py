@@ -124,7 +124,7 @@ def get_dispatch_or_404(dispatch_id: int, need: str = "see") -> Dispatch:
 
 
 def _announce(dispatch_id: int, new: bool = False, escalated: bool = False) -> None:
-    # Socket.IO is loaded only by processes that serve (``odr export`` and other commands do not).
+    # Imported only where something is announced (``odr export`` and other commands never do).
     from odr.field import events
 
     events.announce(dispatch_id, new=new, escalated=escalated)
@@ -133,12 +133,12 @@ def _announce(dispatch_id: int, new: bool = False, escalated: bool = False) -> N
 def escalate_unanswered(now) -> int:
     """The periodic job: dispatches unaccepted past the acceptance target are raised in the command
     room (:func:`odr.field.operations.escalate_unanswered`), and the command room's page and the
-    worker's phone hear it live once stored."""
+    worker's phone hear it live once stored (through the live relay from the jobs process)."""
     from odr import jobs
 
     escalated = ops.escalate_unanswered(now)
     for dispatch in escalated:
-        jobs.after_commit(partial(_announce, dispatch.id, escalated=True))
+        jobs.tell(partial(_announce, dispatch.id, escalated=True))
     return len(escalated)
 
 
