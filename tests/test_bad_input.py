@@ -50,8 +50,12 @@ FORMS = {
 
 
 def snapshot():
-    """Row counts of every table."""
-    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+    """Row counts of every table, in one statement: a request is counted before and after, and
+    asking table by table (some 80 queries each time) was most of these tests' time on PostgreSQL."""
+    tables = db.metadata.sorted_tables
+    counts = db.session.execute(sa.select(*[sa.select(sa.func.count()).select_from(t).scalar_subquery().label(t.name)
+                                            for t in tables])).one()
+    return dict(zip([t.name for t in tables], counts))
 
 
 @pytest.fixture
