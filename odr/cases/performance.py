@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.auth.models import User, enum_column
 from odr.cases import audit
-from odr.cases.models import Case
+from odr.cases.models import Case, Category
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -479,7 +479,8 @@ def _due_rows(group, organizations, district, category, period) -> list:
     where = [c.day.between(*period), c.district == (district or ANY)]
     wanted = getattr(category, "value", category) or None
     if group == "category":
-        where.append(c.category == wanted if wanted else c.category != ANY)
+        # Every category by name (not ``!= ANY``, a range): the key's leading columns stay equalities.
+        where.append(c.category.in_([wanted] if wanted else ["", *(k.value for k in Category)]))
     else:
         where.append(c.category == (wanted or ANY))
     if organizations is not None:
