@@ -540,12 +540,16 @@ def queries_to_time(app):
             f"{who}: red counts": lambda s=scope: queries.warning_counts(s, NOW),
             f"{who}: transfers per sender (7 d)": lambda s=scope: transfers.per_sender(s, since, NOW),
         })
+    # The dashboard asks for whole days (``odr.ops.tables``: midnight to midnight); a period with odd hours
+    # at its ends also reads those hours' dispatches one by one.
+    week = (datetime.combine(NOW.date() - timedelta(days=6), datetime.min.time()),
+            datetime.combine(NOW.date() + timedelta(days=1), datetime.min.time()))
     for who, orgs in (("admin", None), ("manager", set(center.organizations))):
         named.update({
             f"{who}: field open by grid (1-3-8 now)": lambda o=orgs: field_dashboard.open_by_grid(o, NOW),
-            f"{who}: field by grid (7 d)": lambda o=orgs: field_dashboard.period_by("grid", o, since, NOW),
-            f"{who}: field by worker (7 d)": lambda o=orgs: field_dashboard.period_by("worker", o, since, NOW),
-            f"{who}: field by sender (7 d)": lambda o=orgs: field_dashboard.period_by("sender", o, since, NOW),
+            f"{who}: field by grid (7 d)": lambda o=orgs: field_dashboard.period_by("grid", o, *week),
+            f"{who}: field by worker (7 d)": lambda o=orgs: field_dashboard.period_by("worker", o, *week),
+            f"{who}: field by sender (7 d)": lambda o=orgs: field_dashboard.period_by("sender", o, *week),
             f"{who}: field command room": lambda o=orgs: field_ops.command_room(o),
         })
     for who, scope in (("admin", everyone), ("manager", center)):
@@ -556,6 +560,7 @@ def queries_to_time(app):
                 lambda s=scope: queries.performance_breakdown("organization_id", s, f),
             f"{who}: performance by category (30 d)": lambda s=scope: queries.performance_breakdown("category", s, f),
         })
+    named["admin: field by worker (7 d to the hour)"] = lambda: field_dashboard.period_by("worker", None, since, NOW)
     named["admin: performance, district+category"] = lambda: queries.performance_figures(everyone, f_narrow)
     named["admin: open by stage, district+category"] = lambda: queries.open_by("stage", everyone, f_narrow)
     named["admin: per day, district+category"] = lambda: queries.daily_flow(everyone, f_narrow)

@@ -71,12 +71,13 @@ def _group():
 def _add_dispatches(groups, dimension, organizations, start: datetime, end: datetime) -> None:
     """Add the dispatches received in [start, end) to ``groups``, read one by one (the odd hours at
     the ends of a period; index on arrival)."""
-    d = Dispatch
-    query = _where(sa.select(d.received_at, d.organization_id, d.status, d.grid_id, d.worker_id, d.api_client_id,
-                             d.accepted_at, d.contacted_at, d.on_scene_at)
-                   .where(d.received_at >= start, d.received_at < end), organizations)
+    d = Dispatch.__table__.c
+    query = sa.select(d.received_at, d.organization_id, d.status, d.grid_id, d.worker_id, d.api_client_id,
+                      d.accepted_at, d.contacted_at, d.on_scene_at).where(d.received_at >= start, d.received_at < end)
+    if organizations is not None:
+        query = query.where(d.organization_id.in_(organizations))
     column = summary.DIMENSIONS[dimension]
-    for row in db.session.execute(query):
+    for row in db.session.connection().execute(query):
         g = groups[getattr(row, column) or summary.NONE]
         g["n"] += 1
         for name, at in summary.STEPS.items():
