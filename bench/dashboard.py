@@ -13,12 +13,13 @@ assessment, held sessions with no-shows, room messages, closing) and the transfe
 rows — SQLite with ``executemany`` in one transaction, PostgreSQL with ``COPY``. The summary tables
 are filled by the summary job's own counting (``odr.ops.summary.count_events``) as the events are
 generated, then the job itself runs over a further 1 % of cases appended afterwards (its events/s
-are printed); the performance and satisfaction summaries, which the steps keep in their own
-transactions, are counted afresh from the loaded schedules and answers. Every transfer has its
-field dispatch (``dispatch_row``), so the command dashboard's figures (``odr.field.dashboard``) are
-timed over as many dispatches as there are transfers. The queries are the functions the pages call, in an app context (no HTTP), each
-timed ``--repeat`` times after one warm-up; the p95 is printed per query, and the ratio of the
-largest size to the smallest (flat means ~1).
+are printed); the performance, satisfaction and field summaries, which the steps keep in their own
+transactions, are counted afresh from the loaded schedules, answers and dispatches. Every transfer
+has its field dispatch (``dispatch_row``), so the command dashboard's figures
+(``odr.field.dashboard``) are timed over as many dispatches as there are transfers. The queries are
+the functions the pages call, in an app context (no HTTP), each timed ``--repeat`` times after one
+warm-up (``--only`` some of them); the p95 is printed per query, and the ratio of the largest size
+to the smallest (flat means ~1).
 """
 
 import os
@@ -429,6 +430,7 @@ def load_rows(db, n, rng, totals):
 
 def write_summaries(db, sa, summary, totals, n):
     from odr.cases import performance, satisfaction
+    from odr.field import summary as field_summary
     from odr.ops.models import DAY_BUCKETS, CaseSignal, DailyFlow, MediatorClosed, StageDays, Watermark
 
     t1 = time.monotonic()
@@ -463,7 +465,9 @@ def write_summaries(db, sa, summary, totals, n):
     summary.recount_open()
     # The schedules and answers were copied in, past the steps that keep their summaries: count them.
     performance.recount_open()
+    performance.recount_due()
     satisfaction.recount_days()
+    field_summary.recount()
     db.session.add(Watermark(name=summary.WATERMARK, value=n * EVENTS_PER_CASE))
     db.session.commit()
     if loader.pg:
@@ -474,7 +478,8 @@ def write_summaries(db, sa, summary, totals, n):
     analyze(db, sa)
     sizes = {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t))
              for t in (DailyFlow, StageDays, MediatorClosed, CaseSignal, performance.OpenScheduleCount,
-                       satisfaction.SurveyDay)}
+                       performance.DueDayCount, satisfaction.SurveyDay, satisfaction.SurveySpan,
+                       field_summary.DispatchDay)}
     log(f"  summaries written in {time.monotonic() - t1:.0f} s: {sizes}")
 
 
@@ -535,12 +540,16 @@ def queries_to_time(app):
             f"{who}: red counts": lambda s=scope: queries.warning_counts(s, NOW),
             f"{who}: transfers per sender (7 d)": lambda s=scope: transfers.per_sender(s, since, NOW),
         })
+    # The dashboard asks for whole days (``odr.ops.tables``: midnight to midnight); a period with odd hours
+    # at its ends also reads those hours' dispatches one by one.
+    week = (datetime.combine(NOW.date() - timedelta(days=6), datetime.min.time()),
+            datetime.combine(NOW.date() + timedelta(days=1), datetime.min.time()))
     for who, orgs in (("admin", None), ("manager", set(center.organizations))):
         named.update({
             f"{who}: field open by grid (1-3-8 now)": lambda o=orgs: field_dashboard.open_by_grid(o, NOW),
-            f"{who}: field by grid (7 d)": lambda o=orgs: field_dashboard.period_by("grid", o, since, NOW),
-            f"{who}: field by worker (7 d)": lambda o=orgs: field_dashboard.period_by("worker", o, since, NOW),
-            f"{who}: field by sender (7 d)": lambda o=orgs: field_dashboard.period_by("sender", o, since, NOW),
+            f"{who}: field by grid (7 d)": lambda o=orgs: field_dashboard.period_by("grid", o, *week),
+            f"{who}: field by worker (7 d)": lambda o=orgs: field_dashboard.period_by("worker", o, *week),
+            f"{who}: field by sender (7 d)": lambda o=orgs: field_dashboard.period_by("sender", o, *week),
             f"{who}: field command room": lambda o=orgs: field_ops.command_room(o),
         })
     for who, scope in (("admin", everyone), ("manager", center)):
@@ -551,6 +560,7 @@ def queries_to_time(app):
                 lambda s=scope: queries.performance_breakdown("organization_id", s, f),
             f"{who}: performance by category (30 d)": lambda s=scope: queries.performance_breakdown("category", s, f),
         })
+    named["admin: field by worker (7 d to the hour)"] = lambda: field_dashboard.period_by("worker", None, since, NOW)
     named["admin: performance, district+category"] = lambda: queries.performance_figures(everyone, f_narrow)
     named["admin: open by stage, district+category"] = lambda: queries.open_by("stage", everyone, f_narrow)
     named["admin: per day, district+category"] = lambda: queries.daily_flow(everyone, f_narrow)
@@ -572,13 +582,15 @@ def manager_staff(app):
     return db.session.get(User, 3)
 
 
-def time_queries(app, repeat):
+def time_queries(app, repeat, only=None):
     from odr.extensions import db
 
     results = {}
     with app.app_context():
         named = queries_to_time(app)
         for name, fn in named.items():
+            if only and not any(word in name for word in only):
+                continue
             fn()  # warm-up (caches, plans)
             samples = []
             for _ in range(repeat):
@@ -613,7 +625,8 @@ def analyze(db, sa):
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text('VACUUM (ANALYZE) "case", case_party, ops_case_signal, ops_open_case, '
-                                 "performance_schedule, survey_answer, field_dispatch, survey_day"))
+                                 "performance_schedule, survey_answer, field_dispatch, survey_day, survey_span, "
+                                 "performance_due_day, field_dispatch_day"))
             conn.execute(sa.text("ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))
@@ -633,6 +646,7 @@ def main():
     ap.add_argument("--pg-database", default="odr_bench_ops",
                     help="PostgreSQL databases: <name>_<size>, dropped and recreated (default odr_bench_ops)")
     ap.add_argument("--results", help="JSON file the figures are added to; the table shows every size in it")
+    ap.add_argument("--only", help="time only the queries whose name holds one of these words (comma-separated)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.reuse and "ODR_INSTANCE_PATH" not in os.environ and args.db == "sqlite":
@@ -658,7 +672,7 @@ def main():
         else:
             load(app, n, rng)
             job_throughput(app, n, rng)
-        by_size[n] = time_queries(app, args.repeat)
+        by_size[n] = time_queries(app, args.repeat, args.only.split(",") if args.only else None)
         for query, (median, p95) in by_size[n].items():
             log(f"  {query:<44} p95 {p95:7.2f} ms (median {median:6.2f})")
         with app.app_context():

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odr.auth.models import User, enum_column
 from odr.cases import audit
-from odr.cases.models import Case
+from odr.cases.models import Case, Category
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -182,6 +182,111 @@ class OpenScheduleCount(db.Model):
         return f"<OpenScheduleCount {self.organization_id} {self.district} {self.category} {self.alert}: {self.n}>"
 
 
+class DueDayCount(db.Model):
+    """Schedules by the day their last item falls due (what the voluntary performance rate of a
+    period counts), the case's organisation, district and category: how many, how many of them were
+    performed voluntarily (before any application for enforcement), and the seconds those took from
+    the schedule to the last confirmation (each rounded to the second), so a period's rate and mean
+    days are sums over its days. In four grains, as :class:`OpenScheduleCount`; kept by
+    :func:`_move_due` in the transaction of every step that changes what a schedule counts in."""
+
+    __tablename__ = "performance_due_day"
+
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    #: ``NO_ORG`` (0): the case is not routed.
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    due: Mapped[int] = mapped_column(default=0)
+    performed: Mapped[int] = mapped_column(default=0)
+    performed_seconds: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    def __repr__(self):
+        return f"<DueDayCount {self.day} {self.organization_id} {self.district} {self.category}: {self.due}>"
+
+
+def _due_key(schedule) -> tuple | None:
+    """What a schedule counts in :class:`DueDayCount`: (organisation, district, category, day,
+    performed voluntarily, seconds it took)."""
+    voluntary = schedule.performed_at is not None and schedule.enforcement_requested_at is None
+    took = round((schedule.performed_at - schedule.created_at).total_seconds()) if voluntary else 0
+    return (schedule.organization_id or NO_ORG, schedule.district or "", schedule.category or "",
+            schedule.last_due_on, int(voluntary), took)
+
+
+def _move_due(before: tuple | None, after: tuple | None) -> None:
+    """Count a schedule out of ``before`` and into ``after`` (keys of :func:`_due_key`) in every grain,
+    in key order."""
+    if before == after:
+        return
+    deltas: dict = {}
+    for key, sign in ((before, -1), (after, 1)):
+        if key is None:
+            continue
+        org, district, category, day, voluntary, took = key
+        for d, c in ((district, category), (district, ANY), (ANY, category), (ANY, ANY)):
+            row = deltas.setdefault((c, d, day, org), [0, 0, 0])
+            row[0] += sign
+            row[1] += sign * voluntary
+            row[2] += sign * took
+    _add_due(deltas)
+
+
+def _add_due(deltas: dict) -> None:
+    rows = [dict(category=c, district=d, day=day, organization_id=o, due=n, performed=p, performed_seconds=t)
+            for (c, d, day, o), (n, p, t) in sorted(deltas.items()) if n or p or t]
+    if not rows:
+        return
+    table = DueDayCount.__table__
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["category", "district", "day", "organization_id"],
+                                      set_={c: table.c[c] + stmt.excluded[c]
+                                            for c in ("due", "performed", "performed_seconds")})
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        connection.execute(stmt, rows[start:start + 5000])
+
+
+def recount_due() -> None:
+    """Count every schedule by its due day afresh (after a bulk load that bypassed the steps)."""
+    db.session.execute(sa.delete(DueDayCount))
+    s = PerformanceSchedule
+    deltas: dict = {}
+    last = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(s.id, s.organization_id, s.district, s.category, s.last_due_on, s.performed_at,
+                      s.enforcement_requested_at, s.created_at).where(s.id > last).order_by(s.id).limit(20000)).all()
+        if not rows:
+            break
+        for row in rows:
+            org, district, category, day, voluntary, took = _due_key(row)
+            for d, c in ((district, category), (district, ANY), (ANY, category), (ANY, ANY)):
+                counts = deltas.setdefault((c, d, day, org), [0, 0, 0])
+                counts[0] += 1
+                counts[1] += voluntary
+                counts[2] += took
+        last = rows[-1].id
+    _add_due(deltas)
+    db.session.flush()
+
+
+def enforcement_requested(schedule: PerformanceSchedule, at: datetime | None = None) -> None:
+    """The entitled side applied for enforcement: performance from now on is not voluntary (once)."""
+    before = _locked_due_key(schedule)
+    if schedule.enforcement_requested_at is None:
+        schedule.enforcement_requested_at = at or utcnow()
+        db.session.flush()
+    _move_due(before, _due_key(schedule))
+
+
+def _locked_due_key(schedule: PerformanceSchedule) -> tuple:
+    db.session.refresh(schedule, ["organization_id", "district", "category", "last_due_on", "performed_at",
+                                  "enforcement_requested_at", "created_at"], with_for_update=True)
+    return _due_key(schedule)
+
+
 def _open_key(schedule: PerformanceSchedule) -> tuple | None:
     """Where an open schedule counts in ``OpenScheduleCount`` (``None``: performed, counted nowhere)."""
     if schedule.performed_at is not None:
@@ -272,6 +377,7 @@ def create_schedule(case: Case, items: list[PlannedItem], *, payer_side: str, so
     db.session.add(schedule)
     db.session.flush()
     _move_open(None, _open_key(schedule))
+    _move_due(None, _due_key(schedule))
     audit.record(case, actor, "performance_schedule_created", {
         "schedule": schedule.id, "source": source, "payer": payer_side,
         "items": [{"due_on": i.due_on, "amount": i.amount, "description": i.description} for i in schedule.items]})
@@ -295,20 +401,22 @@ def refresh(schedule: PerformanceSchedule, now: datetime | None = None, actor=No
     """Bring the schedule's alert and performed time up to date; record the case performed once.
     The open counts move with it (``moves``: gathered there for the caller to apply once)."""
     before = _locked_key(schedule)
+    due_before = _due_key(schedule)
     if schedule.performed_at is None and all(i.status is ItemStatus.confirmed for i in schedule.items):
         schedule.performed_at = now or utcnow()
         audit.record(schedule.case, actor, "case_performed", {"schedule": schedule.id})
         logger.info("Case %s performed", schedule.case)
     schedule.alert = alert_of(schedule, local_today(now))
     _move_open(before, _open_key(schedule), moves)
+    _move_due(due_before, _due_key(schedule))
 
 
 def _locked_key(schedule: PerformanceSchedule) -> tuple | None:
     """The schedule's open-count key as committed, its row locked until the transaction ends: what
     this transaction moves the counts from is what it overwrites (another transaction changing the
     same schedule meanwhile waits, then reads what this one wrote)."""
-    db.session.refresh(schedule, ["alert", "performed_at", "organization_id", "district", "category"],
-                       with_for_update=True)
+    db.session.refresh(schedule, ["alert", "performed_at", "organization_id", "district", "category",
+                                  "last_due_on", "enforcement_requested_at", "created_at"], with_for_update=True)
     return _open_key(schedule)
 
 
@@ -318,9 +426,10 @@ def follow_routing(case: Case, organization_id: int) -> None:
                                  .with_for_update().execution_options(populate_existing=True))
     if schedule is None:
         return
-    before = _open_key(schedule)
+    before, due_before = _open_key(schedule), _due_key(schedule)
     schedule.organization_id = organization_id
     _move_open(before, _open_key(schedule))
+    _move_due(due_before, _due_key(schedule))
 
 
 @dataclass
@@ -358,31 +467,27 @@ class Breakdown:
         return self.performed / self.due if self.due else None
 
 
-def _days_between(start, end):
-    """Days from ``start`` to ``end`` (timestamps) as a number, in this database's SQL."""
-    if db.engine.dialect.name == "sqlite":
-        return sa.func.julianday(end) - sa.func.julianday(start)
-    return sa.extract("epoch", end - start) / 86400.0
-
-
-def _schedule_where(organizations, district: str | None, category: str | None) -> list:
-    """SQL for the schedules of these organisations (ids, ``NO_ORG`` for cases not routed; ``None``:
-    all), district and category, read from the columns copied onto each schedule (no case is read)."""
-    s = PerformanceSchedule
-    where = []
-    if organizations is not None:
-        routed = s.organization_id.in_(sorted(o for o in organizations if o != NO_ORG) or [-1])
-        where.append(sa.or_(routed, s.organization_id.is_(None)) if NO_ORG in organizations else routed)
-    if district:
-        where.append(s.district == district)
-    if category:
-        where.append(s.category == getattr(category, "value", category))
-    return where
-
-
 def _last_30_days() -> tuple[date, date]:
     today = local_today()
     return today - timedelta(days=29), today
+
+
+def _due_rows(group, organizations, district, category, period) -> list:
+    """(group key, due, performed, seconds) summed over :class:`DueDayCount` for ``period``: the grain
+    the filters name (``group``: ``organization_id``, ``category`` or ``None`` for one total)."""
+    c = DueDayCount
+    where = [c.day.between(*period), c.district == (district or ANY)]
+    wanted = getattr(category, "value", category) or None
+    if group == "category":
+        # Every category by name (not ``!= ANY``, a range): the key's leading columns stay equalities.
+        where.append(c.category.in_([wanted] if wanted else ["", *(k.value for k in Category)]))
+    else:
+        where.append(c.category == (wanted or ANY))
+    if organizations is not None:
+        where.append(c.organization_id.in_(sorted(organizations) or [-1]))
+    key = getattr(c, group) if group else sa.literal(None)
+    query = sa.select(key, sa.func.sum(c.due), sa.func.sum(c.performed), sa.func.sum(c.performed_seconds)).where(*where)
+    return db.session.execute(query.group_by(key) if group else query).all()
 
 
 def breakdown(by: str, organizations=None, district: str | None = None, category=None,
@@ -390,19 +495,17 @@ def breakdown(by: str, organizations=None, district: str | None = None, category
     """Voluntary performance rate and mean days to performance of the schedules whose last item fell
     due in ``period``, per ``by`` (``organization_id`` or ``category`` of the case), most schedules first,
     of the cases of ``organizations`` (ids, ``NO_ORG`` for cases not routed; ``None``: all), ``district``
-    and ``category``. Reads the schedules due in the period through ``ix_performance_schedule_last_due``."""
+    and ``category``. Sums over the period's days of :class:`DueDayCount` (the mean from the seconds,
+    each schedule's rounded to the second)."""
     period = period or _last_30_days()
-    column = {"organization_id": PerformanceSchedule.organization_id, "category": PerformanceSchedule.category}[by]
-    voluntary = sa.and_(PerformanceSchedule.performed_at.is_not(None),
-                        PerformanceSchedule.enforcement_requested_at.is_(None))
-    rows = db.session.execute(
-        sa.select(column, sa.func.count(), sa.func.count(sa.case((voluntary, 1))),
-                  sa.func.avg(sa.case((voluntary, _days_between(PerformanceSchedule.created_at,
-                                                                PerformanceSchedule.performed_at)))))
-        .where(PerformanceSchedule.last_due_on.between(*period), *_schedule_where(organizations, district, category))
-        .group_by(column).order_by(sa.func.count().desc(), column)).all()
-    return [Breakdown(getattr(key, "value", key), due, performed, float(days) if days is not None else None)
-            for key, due, performed, days in rows]
+    rows = []
+    for key, due, performed, seconds in _due_rows(by, organizations, district, category, period):
+        due, performed = int(due or 0), int(performed or 0)
+        if not due:
+            continue  # its schedules all moved elsewhere
+        key = key or None  # NO_ORG, or a schedule without a category
+        rows.append(Breakdown(key, due, performed, int(seconds) / performed / 86400 if performed else None))
+    return sorted(rows, key=lambda b: (-b.due, b.key is None, str(b.key) if by == "category" else b.key or 0))
 
 
 def figures(organizations=None, district: str | None = None, category=None,
@@ -411,7 +514,8 @@ def figures(organizations=None, district: str | None = None, category=None,
     item fell due in ``period`` (first and last day; default the last 30 days), of the cases of
     ``organizations`` (ids, ``NO_ORG`` for cases not routed; ``None``: all), ``district`` and
     ``category`` (the dashboard's scope and filters). The open ones are a sum over
-    ``OpenScheduleCount`` (a few rows per organisation); those due in the period an index range."""
+    ``OpenScheduleCount`` (a few rows per organisation), those due in the period over the period's
+    days of ``DueDayCount``."""
     period = period or _last_30_days()
     c = OpenScheduleCount
     where = [c.district == (district or ANY), c.category == (getattr(category, "value", category) or ANY)]
@@ -419,10 +523,6 @@ def figures(organizations=None, district: str | None = None, category=None,
         where.append(c.organization_id.in_(sorted(organizations) or [-1]))
     by_alert = dict(db.session.execute(
         sa.select(c.alert, sa.func.sum(c.n)).where(*where).group_by(c.alert)).all())
-    due, performed = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count(sa.case(
-            (PerformanceSchedule.enforcement_requested_at.is_(None), PerformanceSchedule.performed_at))))
-        .where(PerformanceSchedule.last_due_on.between(*period),
-               *_schedule_where(organizations, district, category))).one()
+    (_key, due, performed, _seconds), = _due_rows(None, organizations, district, category, period)
     return Figures(ok=int(by_alert.get("ok") or 0), yellow=int(by_alert.get("yellow") or 0),
-                   red=int(by_alert.get("red") or 0), due=due or 0, performed_when_due=performed or 0)
+                   red=int(by_alert.get("red") or 0), due=int(due or 0), performed_when_due=int(performed or 0))

@@ -3,10 +3,11 @@ given through ``odr.survey``) and the figures the dashboard shows per organisati
 only from ``SURVEY_MIN_ANSWERS`` (5) answers on, so that no one answer can be picked out. Kept in the
 case file so that the dashboard reads the figures without knowing the survey feature.
 
-The figures are read from :class:`SurveyDay`, the day's sums and counts per organisation and
-mediator, which :func:`count_answer` adds each answer to in the transaction that stores it: an
-average over a period is the period's sums over its counts, so a period reads a row per day and
-organisation (or mediator), however many answers there are."""
+The figures are read from :class:`SurveySpan`, the sums and counts per organisation and mediator
+over aligned spans of 1, 2, 4 … 256 days (and the days alone in :class:`SurveyDay`), which
+:func:`count_answer` adds each answer to in the transaction that stores it: an average over a
+period is the period's sums over its counts, so a period reads a few spans per organisation (or
+mediator), however many days and answers there are."""
 
 from __future__ import annotations
 
@@ -114,6 +115,53 @@ class SurveyDay(db.Model):
         return f"<SurveyDay {self.day} org {self.organization_id} mediator {self.mediator_id}: {self.answers}>"
 
 
+#: Spans of :class:`SurveySpan`: 1, 2, 4 … 256 days (a period of up to a year is at most 17 spans).
+SPAN_LEVELS = 9
+
+
+class SurveySpan(db.Model):
+    """The sums of :class:`SurveyDay` over aligned spans of 1, 2, 4 … 256 days (``block``: the span's
+    first day as ``date.toordinal()``, times 16, plus log2 of its length, as the dashboard's mediator
+    spans in ``odr.ops``). Each answer is added to the span of every length that holds its day, so a
+    period reads at most two spans of each length (:func:`spans`): a few rows per organisation or
+    mediator however long the period."""
+
+    __tablename__ = "survey_span"
+
+    block: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    mediator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    answers: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[int] = mapped_column(default=0)
+    fairness6: Mapped[int] = mapped_column(default=0)
+    ease: Mapped[int] = mapped_column(default=0)
+    again: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.Index("ix_survey_span_mediators", "block", "mediator_id", "organization_id", *SUMS),
+    )
+
+    def __repr__(self):
+        return f"<SurveySpan {self.block} org {self.organization_id} mediator {self.mediator_id}: {self.answers}>"
+
+
+def block_of(day: date, level: int) -> int:
+    """``SurveySpan.block`` of the span of 2**level days that holds ``day``."""
+    return ((day.toordinal() >> level) << level) * 16 + level
+
+
+def spans(start: date, end: date) -> list[int]:
+    """The fewest aligned spans (as ``SurveySpan.block``) that together are [start, end]."""
+    out, d, last = [], start.toordinal(), end.toordinal()
+    while d <= last:
+        level = SPAN_LEVELS - 1
+        while level and (d % (1 << level) or d + (1 << level) - 1 > last):
+            level -= 1
+        out.append(d * 16 + level)
+        d += 1 << level
+    return out
+
+
 def _sums(answer) -> dict:
     pair = answer.heard + answer.understood
     return dict(answers=1, outcome=answer.outcome, ease=answer.ease, again=int(bool(answer.would_use_again)),
@@ -121,17 +169,22 @@ def _sums(answer) -> dict:
 
 
 def _add_days(rows: list[dict]) -> None:
-    """Add the rows' sums to the day rows with their keys, creating missing ones (in key order, so
-    that two transactions adding to the same rows lock them in the same order)."""
+    """Add the rows' sums to the day rows with their keys and to the spans holding their days,
+    creating missing ones (in key order, so that two transactions adding to the same rows lock them
+    in the same order)."""
     if not rows:
         return
     rows = sorted(rows, key=lambda r: (r["day"], r["organization_id"], r["mediator_id"]))
-    table = SurveyDay.__table__
+    span_rows = sorted(({**{k: v for k, v in r.items() if k != "day"}, "block": block_of(r["day"], level)}
+                        for r in rows for level in range(SPAN_LEVELS)),
+                       key=lambda r: (r["block"], r["organization_id"], r["mediator_id"]))
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["day", "organization_id", "mediator_id"],
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in SUMS})
-    db.session.connection().execute(stmt, rows)
+    for model, keys, values in ((SurveyDay, ["day", "organization_id", "mediator_id"], rows),
+                                (SurveySpan, ["block", "organization_id", "mediator_id"], span_rows)):
+        table = model.__table__
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in SUMS})
+        db.session.connection().execute(stmt, values)
 
 
 def count_answer(answer: SurveyAnswer) -> None:
@@ -146,6 +199,7 @@ def count_answer(answer: SurveyAnswer) -> None:
 def recount_days() -> None:
     """Add up every answer afresh (after a bulk load that bypassed :func:`count_answer`)."""
     db.session.execute(sa.delete(SurveyDay))
+    db.session.execute(sa.delete(SurveySpan))
     a = SurveyAnswer
     if db.session.get_bind().dialect.name == "sqlite":
         day = sa.func.date(a.created_at)
@@ -161,6 +215,19 @@ def recount_days() -> None:
         db.session.execute(sa.insert(SurveyDay).from_select(
             ["day", "organization_id", "mediator_id", *SUMS],
             sa.select(day, org, mediator, *sums).where(where).group_by(day, org, *by)))
+    # The spans, from the days: one grouped read of the day rows per span length.
+    days = {}
+    for row in db.session.execute(sa.select(SurveyDay)).scalars():
+        days[(row.day, row.organization_id, row.mediator_id)] = [getattr(row, c) for c in SUMS]
+    spans_: dict = {}
+    for (day, org, mediator), sums_ in days.items():
+        for level in range(SPAN_LEVELS):
+            total = spans_.setdefault((block_of(day, level), org, mediator), [0] * len(SUMS))
+            for i, v in enumerate(sums_):
+                total[i] += v
+    rows = [dict(block=b, organization_id=o, mediator_id=m, **dict(zip(SUMS, v))) for (b, o, m), v in spans_.items()]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(SurveySpan), rows[start:start + 5000])
     db.session.flush()
 
 
@@ -181,7 +248,7 @@ def _rows(group_column, named, where, period) -> tuple[list[Row], int]:
     user), read in one query: a name per group fetched afterwards would cost a list of hundreds of
     ids, more than the sums themselves."""
     minimum = current_app.config["SURVEY_MIN_ANSWERS"]
-    d = SurveyDay
+    d = SurveySpan
     rows = db.session.execute(
         sa.select(group_column, named.name, *(sa.func.sum(getattr(d, c)) for c in SUMS))
         .join(named, named.id == group_column)
@@ -193,27 +260,28 @@ def _rows(group_column, named, where, period) -> tuple[list[Row], int]:
 
 
 def _in_period(period) -> list:
-    """Days from the first to the last of ``period`` (``None``: all)."""
+    """The spans that make up the days from the first to the last of ``period`` (``None``: all, as the
+    one-day spans)."""
     if period is None:
-        return []
-    return [SurveyDay.day.between(*period)]
+        return [SurveySpan.block % 16 == 0]
+    return [SurveySpan.block.in_(spans(*period))]
 
 
 def _of(organization_ids: list[int] | None) -> list:
     if organization_ids is None:
         return []
-    return [SurveyDay.organization_id.in_(organization_ids or [-1])]
+    return [SurveySpan.organization_id.in_(organization_ids or [-1])]
 
 
 def by_organisation(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
     """Per organisation (within ``organization_ids``; ``None``: all), over the answers given in ``period``
     (first and last day; ``None``: all): rows with enough answers, and how many organisations have
     too few to show."""
-    where = [SurveyDay.mediator_id == EVERY, SurveyDay.organization_id != NO_ORG, *_of(organization_ids)]
-    return _rows(SurveyDay.organization_id, Organization, where, period)
+    where = [SurveySpan.mediator_id == EVERY, SurveySpan.organization_id != NO_ORG, *_of(organization_ids)]
+    return _rows(SurveySpan.organization_id, Organization, where, period)
 
 
 def by_mediator(organization_ids: list[int] | None, period=None) -> tuple[list[Row], int]:
     """Per mediator, over the answers given in ``period`` about cases of ``organization_ids`` (``None``: all)."""
-    where = [SurveyDay.mediator_id != EVERY, *_of(organization_ids)]
-    return _rows(SurveyDay.mediator_id, User, where, period)
+    where = [SurveySpan.mediator_id != EVERY, *_of(organization_ids)]
+    return _rows(SurveySpan.mediator_id, User, where, period)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from odr.cases import performance
 from odr.cases.models import Case, Organization, OrgType, Outcome, Side
 from odr.cases.notices import joined_parties
 from odr.cases.performance import Alert, ItemStatus, PerformanceSchedule, alert_of, local_today, schedule_of
@@ -29,7 +30,6 @@ from odr.documents import layout
 from odr.documents import operations as signing
 from odr.documents.models import SignedDocument, SigningStatus
 from odr.extensions import db
-from odr.timeutil import utcnow
 
 KIND = "enforcement_application"
 SUBJECT = "court:{}"
@@ -205,4 +205,4 @@ def enforcement_signed(document: SignedDocument) -> None:
         raise signing.SigningError(exc.reason) from None
     schedule = schedule_of(case)
     if schedule is not None and schedule.enforcement_requested_at is None:
-        schedule.enforcement_requested_at = utcnow()
+        performance.enforcement_requested(schedule)

@@ -2,15 +2,15 @@
 against the 1-3-8 clock, and per period, by grid, worker and sender, the share within each target,
 the median times, the disputes resolved on site and those referred.
 
-The period's figures read the dispatches received in the period (index on arrival): their cost
-grows with the period's dispatches — which exact medians need — not with the table.
+The period's figures read the whole days of the period from the daily summary of
+:mod:`odr.field.summary` (counts and histograms of the seconds each step took) and only the odd
+hours at its ends from the dispatches themselves: a period costs its days, not its dispatches.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from datetime import datetime, timedelta
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from odr.cases.figures import Figures
 from odr.cases.models import ApiClient
 from odr.extensions import db
 from odr.field import operations as ops
+from odr.field import summary
 from odr.field.models import OPEN_STATUSES, Dispatch, DispatchStatus, Grid
 from odr.timeutil import utcnow
 
@@ -56,29 +57,83 @@ def _grid_names(keys) -> dict:
     return {i: n for i, n in db.session.execute(sa.select(Grid.id, Grid.name).where(Grid.id.in_(ids)))} if ids else {}
 
 
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
+    """The first and last whole day (midnight to midnight, UTC) within [start, end); ``None``: none."""
+    first = start.date() if start == datetime.combine(start.date(), time()) else start.date() + timedelta(days=1)
+    last = end.date() - timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _group():
+    return {"n": 0, "accept": Counter(), "contact": Counter(), "on_scene": Counter(), "resolved": 0, "referred": 0}
+
+
+def _add_dispatches(groups, dimension, organizations, start: datetime, end: datetime) -> None:
+    """Add the dispatches received in [start, end) to ``groups``, read one by one (the odd hours at
+    the ends of a period; index on arrival)."""
+    d = Dispatch.__table__.c
+    query = sa.select(d.received_at, d.organization_id, d.status, d.grid_id, d.worker_id, d.api_client_id,
+                      d.accepted_at, d.contacted_at, d.on_scene_at).where(d.received_at >= start, d.received_at < end)
+    if organizations is not None:
+        query = query.where(d.organization_id.in_(organizations))
+    column = summary.DIMENSIONS[dimension]
+    for row in db.session.connection().execute(query):
+        g = groups[getattr(row, column) or summary.NONE]
+        g["n"] += 1
+        for name, at in summary.STEPS.items():
+            if getattr(row, at) is not None:
+                g[name][summary.bucket(ops.seconds_between(row.received_at, getattr(row, at)))] += 1
+        g["resolved"] += row.status is DispatchStatus.resolved
+        g["referred"] += row.status is DispatchStatus.referred
+
+
+def _median(histogram: Counter) -> str:
+    """The median of the seconds in ``histogram`` ({seconds: how many}), as ``statistics.median``
+    gives it over the seconds themselves (the mean of the two middle ones for an even count)."""
+    total = sum(histogram.values())
+    if not total:
+        return "—"
+    middle, seen, low = ((total - 1) // 2, total // 2), 0, None
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if low is None and seen > middle[0]:
+            low = value
+        if seen > middle[1]:
+            return f"{value if low == value else (low + value) / 2:g}"
+    return "—"  # not reached: the counts add up to ``total``
+
+
 def period_by(dimension: str, organizations, start: datetime, end: datetime) -> list[list]:
     """Per grid, worker or sender: dispatches received in [start, end), the share within each
-    target, median seconds to each step, resolved on site, referred, on-site resolution rate."""
+    target, median seconds to each step, resolved on site, referred, on-site resolution rate.
+
+    The whole days of the period are read from the daily summary (``odr.field.summary``), the odd
+    hours at its ends from the dispatches themselves."""
     goal = ops.targets()
-    column = {"grid": Dispatch.grid_id, "worker": Dispatch.worker_id, "sender": Dispatch.api_client_id}[dimension]
-    query = _where(sa.select(column, Dispatch.status, Dispatch.received_at, Dispatch.accepted_at,
-                             Dispatch.contacted_at, Dispatch.on_scene_at)
-                   .where(Dispatch.received_at >= start, Dispatch.received_at < end), organizations)
-    groups: dict = defaultdict(lambda: {"n": 0, "accept": [], "contact": [], "on_scene": [], "resolved": 0,
-                                        "referred": 0})
-    for key, status, received, *steps in db.session.execute(query):
-        g = groups[key]
-        g["n"] += 1
-        for name, at in zip(("accept", "contact", "on_scene"), steps):
-            if at is not None:
-                g[name].append(ops.seconds_between(received, at))
-        g["resolved"] += status is DispatchStatus.resolved
-        g["referred"] += status is DispatchStatus.referred
+    groups: dict = defaultdict(_group)
+    days = _whole_days(start, end)
+    if days is None:
+        _add_dispatches(groups, dimension, organizations, start, end)
+    else:
+        first, last = days
+        _add_dispatches(groups, dimension, organizations, start, datetime.combine(first, time()))
+        _add_dispatches(groups, dimension, organizations, datetime.combine(last + timedelta(days=1), time()), end)
+        for key, measure, value, n in summary.read(dimension, organizations, first, last):
+            g = groups[key]
+            if measure == summary.DISPATCHES:
+                g["n"] += int(n)
+            elif measure in (summary.RESOLVED, summary.REFERRED):
+                g[measure] += int(n)
+            else:
+                g[measure][value] += int(n)
     names = _names(dimension, groups)
     out = []
     for key, g in groups.items():
-        within = [f"{sum(s <= goal[name] for s in g[name])} / {g['n']}" for name in ("accept", "contact", "on_scene")]
-        medians = [f"{statistics.median(g[name]):g}" if g[name] else "—" for name in ("accept", "contact", "on_scene")]
+        if not g["n"]:
+            continue  # every dispatch it had went to another worker
+        within = [f"{sum(n for s, n in g[name].items() if s <= goal[name])} / {g['n']}"
+                  for name in ("accept", "contact", "on_scene")]
+        medians = [_median(g[name]) for name in ("accept", "contact", "on_scene")]
         closed = g["resolved"] + g["referred"]
         rate = f"{g['resolved'] / closed * 100:.0f}%" if closed else "—"
         out.append([names.get(key, "—"), g["n"], *within, *medians, g["resolved"], g["referred"], rate])
@@ -86,7 +141,7 @@ def period_by(dimension: str, organizations, start: datetime, end: datetime) -> 
 
 
 def _names(dimension, groups) -> dict:
-    ids = [k for k in groups if k is not None]
+    ids = [k for k in groups if k]
     if not ids:
         return {}
     if dimension == "grid":

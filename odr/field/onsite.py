@@ -37,6 +37,7 @@ from odr.documents import operations as doc_ops
 from odr.documents.layout import Signer
 from odr.documents.models import DocumentSigner, SignedDocument, SignerStatus, SigningStatus
 from odr.extensions import db
+from odr.field import summary
 from odr.field.models import Dispatch, DispatchStatus, IdentityCheck
 from odr.field.operations import FieldError, _lock, dispatch_of, seconds_between, status_of
 from odr.timeutil import utcnow
@@ -291,11 +292,15 @@ def agreement_sealed(sealed: SignedDocument) -> None:
     (the sealing transaction), and the sender hears ``resolved``."""
     case = sealed.case
     dispatch = dispatch_of(case)
+    if dispatch is not None:
+        _lock(dispatch)
     if dispatch is None or dispatch.status is not DispatchStatus.on_scene:
         raise doc_ops.SigningError(_l("This dispatch is no longer on the scene."))
+    before = summary.counted(dispatch)
     now = utcnow()
     dispatch.status, dispatch.closed_at = DispatchStatus.resolved, now
     db.session.flush()
+    summary.move(before, summary.counted(dispatch))
     audit.record(case, None, "field_resolved", {"document": sealed.id, "version": sealed.version,
                                                 "seconds": seconds_between(dispatch.received_at, now)})
     try:

@@ -32,6 +32,7 @@ from odr.cases import audit, callbacks, transfers
 from odr.cases import operations as case_ops
 from odr.cases.models import Case, Organization
 from odr.extensions import db
+from odr.field import summary
 from odr.field.models import OPEN_STATUSES, STEPS, Dispatch, DispatchStatus, Grid, GridWorker
 from odr.refusal import Refused
 from odr.timeutil import utcnow
@@ -229,6 +230,7 @@ def on_arrival(case: Case, where: dict) -> Dispatch | None:
                         received_at=case.created_at, status=DispatchStatus.waiting)
     db.session.add(dispatch)
     db.session.flush()
+    summary.move(summary.counted(None), summary.counted(dispatch))
     audit.record(case, None, "field_received", {"grid": dispatch.grid_id, "place": place, "lat": _coord(lat),
                                                  "lng": _coord(lng)})
     worker = on_duty_worker(grid) if grid else None
@@ -239,9 +241,11 @@ def on_arrival(case: Case, where: dict) -> Dispatch | None:
 
 
 def _send_to(dispatch: Dispatch, worker: User, actor) -> None:
+    before = summary.counted(dispatch)
     dispatch.worker_id, dispatch.worker = worker.id, worker
     dispatch.status, dispatch.dispatched_at, dispatch.escalated_at = DispatchStatus.dispatched, utcnow(), None
     db.session.flush()
+    summary.move(before, summary.counted(dispatch))
     audit.record(dispatch.case, actor, "field_dispatched", {"worker": worker.id, "grid": dispatch.grid_id})
 
 
@@ -293,6 +297,7 @@ def step(dispatch: Dispatch, worker: User, to: DispatchStatus, *, lat: float | N
     _lock(dispatch)
     if STEPS.get(to) is not dispatch.status:
         raise FieldError(_l("This step was already recorded, or an earlier one is missing."))
+    before = summary.counted(dispatch)
     now = utcnow()
     payload: dict = {"seconds": seconds_between(dispatch.received_at, now)}
     case = dispatch.case
@@ -312,6 +317,7 @@ def step(dispatch: Dispatch, worker: User, to: DispatchStatus, *, lat: float | N
         payload.update(lat=_coord(lat), lng=_coord(lng), distance_m=dispatch.scene_distance_m)
     dispatch.status = to
     db.session.flush()
+    summary.move(before, summary.counted(dispatch))
     audit.record(case, worker, f"field_{to.value}", payload)
     callbacks.notify(case, to.value, status_of(dispatch))
     logger.info("Dispatch %s: %s by %s after %ss", dispatch.id, to.value, worker.id, payload["seconds"])
@@ -336,8 +342,10 @@ def refer(dispatch: Dispatch, worker: User, present: str, facts: str) -> Dispatc
         raise FieldError(_l("Check in on the scene first."))
     case = dispatch.case
     now = utcnow()
+    before = summary.counted(dispatch)
     dispatch.status, dispatch.closed_at = DispatchStatus.referred, now
     db.session.flush()
+    summary.move(before, summary.counted(dispatch))
     audit.record(case, worker, "field_referred", {"present": present, "identity_checked_by": worker.name,
                                                   "facts": facts,
                                                   "seconds": seconds_between(dispatch.received_at, now)})

@@ -63,11 +63,81 @@ def kept_days() -> dict:
             for r in db.session.scalars(sa.select(SurveyDay))}
 
 
-def check_figures(orgs):
-    """What the dashboard reads equals a count over the schedules and answers themselves."""
+def recounted_due() -> Counter:
+    """(due, performed voluntarily, seconds) per (category, district, due day, organisation) in every grain."""
+    counts: dict = {}
+    for s in db.session.scalars(sa.select(PerformanceSchedule)):
+        voluntary = s.performed_at is not None and s.enforcement_requested_at is None
+        took = round((s.performed_at - s.created_at).total_seconds()) if voluntary else 0
+        district, category = s.district or "", s.category or ""
+        for d, c in ((district, category), (district, ANY), (ANY, category), (ANY, ANY)):
+            row = counts.setdefault((c, d, s.last_due_on, s.organization_id or 0), [0, 0, 0])
+            row[0], row[1], row[2] = row[0] + 1, row[1] + voluntary, row[2] + took
+    return {k: tuple(v) for k, v in counts.items()}
+
+
+def kept_due() -> dict:
+    rows = db.session.scalars(sa.select(performance.DueDayCount)).all()
+    assert all(r.due >= 0 and 0 <= r.performed <= r.due for r in rows), rows
+    return {(r.category, r.district, r.day, r.organization_id): (r.due, r.performed, r.performed_seconds)
+            for r in rows if r.due}
+
+
+def recounted_spans() -> dict:
+    """Sums per (span block, organisation, mediator) for every span length, from the answers."""
+    spans: dict = {}
+    for (day, org, mediator), sums in recounted_days().items():
+        for level in range(satisfaction.SPAN_LEVELS):
+            key = (satisfaction.block_of(day, level), org, mediator)
+            spans[key] = tuple(x + y for x, y in zip(spans.get(key, (0,) * 5), sums))
+    return spans
+
+
+def kept_spans() -> dict:
+    return {(r.block, r.organization_id, r.mediator_id): (r.answers, r.outcome, r.fairness6, r.ease, r.again)
+            for r in db.session.scalars(sa.select(satisfaction.SurveySpan))}
+
+
+def check_due_figures(orgs):
+    """The voluntary performance figures of a few periods, scopes and filters equal a count over the
+    schedules themselves (the mean days to within a second per schedule)."""
+    schedules = db.session.scalars(sa.select(PerformanceSchedule)).all()
+    today = performance.local_today()
+    for period in ((today - timedelta(days=29), today), (today - timedelta(days=60), today + timedelta(days=60)),
+                   (today + timedelta(days=3), today + timedelta(days=9))):
+        for scope, district, category in ((None, None, None), ([orgs[0].id, orgs[1].id], None, None),
+                                          (None, "朝阳区", None), ([orgs[2].id], None, "debt")):
+            mine = [s for s in schedules if period[0] <= s.last_due_on <= period[1]
+                    and (scope is None or (s.organization_id or 0) in scope)
+                    and district in (None, s.district) and category in (None, s.category)]
+            figures = performance.figures(scope, district, category, period=period)
+            voluntary = [s for s in mine if s.performed_at is not None and s.enforcement_requested_at is None]
+            assert (figures.due, figures.performed_when_due) == (len(mine), len(voluntary))
+            for by in ("organization_id", "category"):
+                expected = {}
+                for s in mine:
+                    key = getattr(s, by)
+                    due, done, days = expected.get(key, (0, 0, []))
+                    took = [(s.performed_at - s.created_at).total_seconds() / 86400] if s in voluntary else []
+                    expected[key] = (due + 1, done + (s in voluntary), days + took)
+                got = {b.key: (b.due, b.performed, b.mean_days)
+                       for b in performance.breakdown(by, scope, district, category, period=period)}
+                assert set(got) == set(expected), (by, period, scope)
+                for key, (due, done, days) in expected.items():
+                    assert got[key][:2] == (due, done)
+                    assert got[key][2] == (pytest.approx(sum(days) / len(days), abs=1e-5) if days else None)
+
+
+def check_figures(orgs, periods: bool = True):
+    """What the dashboard reads equals a count over the schedules and answers themselves (``periods``:
+    also the figures over several periods)."""
     db.session.expire_all()
     assert kept_open() == recounted_open()
     assert kept_days() == recounted_days()
+    assert kept_due() == recounted_due()
+    assert kept_spans() == recounted_spans()
+    if periods:
+        check_due_figures(orgs)
     schedules = [s for s in db.session.scalars(sa.select(PerformanceSchedule)) if s.performed_at is None]
     for scope, district, category in ((None, None, None), ([orgs[0].id], "朝阳区", None),
                                       ([orgs[1].id, orgs[2].id], None, "debt"), ([0], "海淀区", "family")):
@@ -91,6 +161,19 @@ def check_figures(orgs):
     rows, hidden = satisfaction.by_mediator(None)
     assert sorted(r.answers for r in rows) == sorted(n for n in mediated.values() if n >= 5)
     assert hidden == sum(1 for n in mediated.values() if n < 5)
+    if not periods:
+        return
+    # Over periods (read from spans of several lengths), per organisation and mediator.
+    today = max((a.created_at.date() for a in answers), default=performance.local_today())
+    for first, last in ((today - timedelta(days=9), today), (today - timedelta(days=40), today - timedelta(days=3)),
+                        (today - timedelta(days=300), today + timedelta(days=2))):
+        inside = [a for a in answers if first <= a.created_at.date() <= last]
+        for group, rows in (("organization_id", satisfaction.by_organisation([o.id for o in orgs], (first, last))[0]),
+                            ("mediator_id", satisfaction.by_mediator(None, (first, last))[0])):
+            counts = Counter(getattr(a, group) for a in inside if getattr(a, group))
+            assert sorted((r.answers, round(r.outcome, 9)) for r in rows) == sorted(
+                (n, round(sum(a.outcome for a in inside if getattr(a, group) == key) / n, 9))
+                for key, n in counts.items() if n >= 5)
 
 
 def test_summaries_equal_a_recount_after_every_kind_of_change(app, clock, make_org, make_user, make_case):
@@ -159,14 +242,19 @@ def test_summaries_equal_a_recount_after_every_kind_of_change(app, clock, make_o
                               ease=score(), would_use_again=rng.random() < 0.7)
                 return
 
-    steps = [schedule, route, report, confirm, dispute, time_passes, end, answer]
+    def enforce(case, claimant, respondent):
+        made = performance.schedule_of(case)
+        if made is not None:  # as the application for enforcement does once the court has it
+            performance.enforcement_requested(made)
+
+    steps = [schedule, route, report, confirm, dispute, time_passes, end, answer, enforce]
     done, alerts = Counter(), set()
-    for _ in range(80):
+    for k in range(80):
         step = rng.choice(steps)
         step(*rng.choice(cases))
         db.session.commit()
         done[step.__name__] += 1
-        check_figures(orgs)
+        check_figures(orgs, periods=k % 4 == 3)
         alerts |= {alert for (_c, _d, _o, alert) in kept_open()}
     # Every kind of change happened, every alert was counted, some schedule was performed.
     assert set(done) == {s.__name__ for s in steps}, done
@@ -189,12 +277,15 @@ def test_a_recount_after_a_bulk_load_gives_the_same_rows(app, clock, make_org, m
         db.session.commit()
     perform.update_performance_alerts(clock.advance(days=1))
     db.session.commit()
-    before_open, before_days = kept_open(), kept_days()
+    before_open, before_days, before_due, before_spans = kept_open(), kept_days(), kept_due(), kept_spans()
     performance.recount_open()
+    performance.recount_due()
     satisfaction.recount_days()
     db.session.commit()
     assert kept_open() == before_open == recounted_open()
     assert kept_days() == before_days == recounted_days()
+    assert kept_due() == before_due == recounted_due()
+    assert kept_spans() == before_spans == recounted_spans()
 
 
 @pytest.fixture
@@ -245,8 +336,11 @@ def test_the_migration_fills_the_summaries_from_the_existing_rows(own_database, 
         perform.update_performance_alerts(clock.now)
         db.session.commit()
         expected_open, expected_days = recounted_open(), recounted_days()
+        expected_due, expected_spans = recounted_due(), recounted_spans()
         assert {a for (_c, _d, _o, a) in expected_open} == {"ok", "yellow", "red"}
         _migrate(own_database, "c4e8a1f09b37", down=True)
         _migrate(own_database, "head")
         assert kept_open() == expected_open
         assert kept_days() == expected_days
+        assert kept_due() == expected_due
+        assert kept_spans() == expected_spans

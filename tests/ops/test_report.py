@@ -125,10 +125,10 @@ def test_performance_by_organisation_and_category_and_satisfaction_in_the_report
         made = performance.create_schedule(case, [performance.PlannedItem(date(2026, 11, 5), "All", Decimal("100"))],
                                            payer_side="respondent", source="t")
         if enforced:
-            made.enforcement_requested_at = utcnow()
+            performance.enforcement_requested(made)
         if performed_after_days is not None:
             made.items[0].status, made.items[0].reported_at = ItemStatus.confirmed, utcnow()
-            made.performed_at = made.created_at + timedelta(days=performed_after_days)
+            performance.refresh(made, now=made.created_at + timedelta(days=performed_after_days))
         return case
 
     schedule(week["center"], Category.debt, performed_after_days=4)
