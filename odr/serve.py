@@ -211,13 +211,13 @@ WORKER_CONNECTIONS = 10_000
 #: with the request unread in it), and a POST — a message, an upload — is not sent again by the
 #: client library (nor by nginx, which answers 502). gunicorn's default is 2 s, which every client
 #: outlasts: a browser reuses an idle connection for up to 300 s (Chromium; Firefox 115 s), nginx's
-#: upstream pool for 60 s (deploy/nginx/odr.conf), a person reads a page for seconds before sending.
-#: And under load the server notices its 2 s late — its event loop lags by what the busy greenlets
-#: take — while the connection still looks open to the client, which sends on it: the 100-user soak
-#: (bench/soak.py) met one such reset in every few hundred requests, each on a connection idle for
-#: 2-2.6 s. So the server
-#: closes last: after every client has given up the connection. An idle connection costs one waiting
-#: greenlet; behind nginx there are at most its ``keepalive`` (32) per nginx worker.
+#: upstream pool for 60 s (deploy/nginx/odr.conf), and a person reads a page for seconds before
+#: sending. Under load the server also notices its 2 s late — its event loop lags behind the busy
+#: greenlets — while the connection still looks open to the client, which sends on it: the 100-user
+#: soak (bench/soak.py) met one such reset in every few hundred requests, each on a connection
+#: idle for 2-2.6 s. So the server closes last, after every client has given the connection up. An
+#: idle connection costs one waiting greenlet (counted in WORKER_CONNECTIONS); behind nginx there
+#: are at most its ``keepalive`` (32) per nginx worker.
 KEEPALIVE_SECONDS = 320
 
 
