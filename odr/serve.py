@@ -211,8 +211,25 @@ def run_jobs_until_stopped(app, stop: threading.Event | None = None) -> None:
 #: (its pools' locks, the Socket.IO server's queues) is made of the unpatched kind.
 _BOOT = "from gevent import monkey; monkey.patch_all(); from odr import serve; serve.served_main()"
 
-#: gunicorn's cap on one worker's simultaneous connections (each open chat or video page holds one).
+#: gunicorn's cap on one worker's simultaneous connections (each open chat or video page holds one,
+#: and so does each idle keep-alive connection, see below).
 WORKER_CONNECTIONS = 10_000
+
+#: How long the server keeps an idle keep-alive connection open for the client's next request.
+#:
+#: Whichever side closes an idle connection first, a request the other side sends on it at that
+#: moment meets a closed socket: the client gets a connection reset (the server closed a socket
+#: with the request unread in it), and a POST — a message, an upload — is not sent again by the
+#: client library (nor by nginx, which answers 502). gunicorn's default is 2 s, which every client
+#: outlasts: a browser reuses an idle connection for up to 300 s (Chromium; Firefox 115 s), nginx's
+#: upstream pool for 60 s (deploy/nginx/odr.conf), and a person reads a page for seconds before
+#: sending. Under load the server also notices its 2 s late — its event loop lags behind the busy
+#: greenlets — while the connection still looks open to the client, which sends on it: the 100-user
+#: soak (bench/soak.py) met one such reset in every few hundred requests, each on a connection
+#: idle for 2-2.6 s. So the server closes last, after every client has given the connection up. An
+#: idle connection costs one waiting greenlet (counted in WORKER_CONNECTIONS); behind nginx there
+#: are at most its ``keepalive`` (32) per nginx worker.
+KEEPALIVE_SECONDS = 320
 
 
 def serve(app, host: str, port: int, workers: int = 1, with_bridge: bool = False, with_jobs: bool = True,
@@ -292,6 +309,7 @@ def run_gunicorn(app, host: str, port: int, *, workers: int = 1, cert: str | Non
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gevent")
             self.cfg.set("worker_connections", worker_connections)
+            self.cfg.set("keepalive", KEEPALIVE_SECONDS)
             self.cfg.set("graceful_timeout", GRACEFUL_TIMEOUT_SECONDS)
             self.cfg.set("accesslog", None)
             # gunicorn's control socket lives at one path per user: two servers on one machine

@@ -10,7 +10,10 @@ answers at once and that the worker holds a handful of threads, not one per conn
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
+import select
 import socket
 import subprocess
 import sys
@@ -25,9 +28,12 @@ from odr import create_app
 from odr.auth import operations as auth_ops
 from odr.cli import upgrade_database
 from odr.extensions import db
+from odr.serve import KEEPALIVE_SECONDS
 from tests.conftest import sign_in_cookie
 
 OPEN_CHATS = 40
+#: Longer than gunicorn's default keep-alive (2 s), which the platform's server no longer uses.
+IDLE_SECONDS = 2.5
 
 
 def free_port() -> int:
@@ -106,6 +112,11 @@ def served(tmp_path):
 def test_many_open_chats_leave_pages_answering(served):
     url, cookie, master = served
     clients = []
+    # A keep-alive connection, left idle while the chats open, then used again (below).
+    kept = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=10)
+    kept.request("GET", "/healthz")
+    assert kept.getresponse().read() is not None
+    idle_since = time.monotonic()
     try:
         for _ in range(OPEN_CHATS):
             sio = socketio.Client(reconnection=False)
@@ -119,6 +130,29 @@ def test_many_open_chats_leave_pages_answering(served):
         with urllib.request.urlopen(url + "/auth/login", timeout=5) as resp:
             assert resp.status == 200
         assert time.monotonic() - started < 2.0, "a page took seconds to answer while chats were open"
+
+        # The server keeps an idle connection open longer than its clients do (KEEPALIVE_SECONDS):
+        # gunicorn's default closed it after 2 s, and a request sent on it at that moment (a browser
+        # or nginx reusing it) was answered with a connection reset.
+        time.sleep(max(0.0, IDLE_SECONDS - (time.monotonic() - idle_since)))
+        sock = kept.sock
+        assert not select.select([sock], [], [], 0)[0], "the server closed an idle keep-alive connection"
+        kept.request("POST", "/auth/login", body=b"contact=x", headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        answer = kept.getresponse()
+        answer.read()
+        assert answer.status == 400 and kept.sock is sock  # answered (no CSRF token) on the same connection
     finally:
+        kept.close()
         for c in clients:
             c.disconnect()
+
+
+def test_the_proxy_closes_idle_upstream_connections_before_the_server_does():
+    """nginx reuses its idle connections to the platform for ``keepalive_timeout`` (deploy/nginx/odr.conf):
+    the server must keep them open longer, or a POST nginx sends on one as the server closes it is a 502."""
+    conf = (Path(__file__).parent.parent / "deploy" / "nginx" / "odr.conf").read_text()
+    upstream = re.search(r"upstream odr \{(.*?)\}", conf, re.S).group(1)
+    proxy_idle = int(re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.M).group(1))
+    assert proxy_idle + 30 <= KEEPALIVE_SECONDS
+    assert KEEPALIVE_SECONDS > 300  # Chromium reuses an idle connection for up to 300 s, Firefox 115 s
