@@ -5,7 +5,7 @@ day of arrival, organisation and grid, worker or sender, with histograms of the 
 took — all filled from the existing rows here and kept in step by the steps that change them
 
 Revision ID: d8f3b1a6c925
-Revises: c5e8f2a4d7b6
+Revises: a7d3f9e1c2b4
 Create Date: 2026-12-07 03:40:00.000000
 """
 from collections import Counter
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd8f3b1a6c925'
-down_revision = 'c5e8f2a4d7b6'
+down_revision = 'a7d3f9e1c2b4'
 branch_labels = None
 depends_on = None
 
