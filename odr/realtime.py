@@ -375,7 +375,16 @@ def close_rooms(rooms: list[str]) -> None:
     app process (several behind a proxy) are told through the message queue, and refused at their
     next event, which checks the session again.
     """
-    if not rooms or "socketio" not in current_app.extensions:
+    if not rooms:
+        return
+    if relaying():
+        # A command (``odr end-sessions``, ``odr revoke-role``): the serving process closes them,
+        # told through the live relay. Called after the caller's commit, so this is a transaction
+        # of its own; a command stopped between the two leaves the connections to be refused at
+        # their next event, which checks the session again.
+        for room in rooms:
+            relay.keep(relay.CLOSE_ROOM, {}, to=room, namespace="*")
+        db.session.commit()
         return
     socketio = current_app.extensions["socketio"]
     server = socketio.server

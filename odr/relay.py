@@ -7,6 +7,9 @@ Such a process has no Socket.IO server of its own to reach the pages with (``odr
 table in the caller's transaction: it is stored with the change it tells of, or not at all (a job
 that fails and is rolled back has told nobody anything).
 
+A command that ends sessions (``odr end-sessions``, ``odr revoke-role``) closes their connections
+the same way: a :data:`CLOSE_ROOM` row, which the serving process carries out.
+
 Each serving process runs :func:`deliver_forever` (gunicorn's ``post_worker_init``,
 :func:`odr.serve.served_main`): every ``LIVE_RELAY_POLL_SECONDS`` it reads the oldest waiting
 events, claims them by deleting them, sends each to its room and namespace through its own
@@ -41,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 #: Events read and sent in one transaction, at most.
 BATCH = 200
+#: Not an event: close every connection in the room, on every namespace, and tell each it was
+#: signed out (:func:`odr.realtime.close_rooms`: a session ended by a command).
+CLOSE_ROOM = "odr:close-room"
 
 
 class LiveEvent(db.Model):
@@ -93,7 +99,12 @@ def deliver_pending(batch: int = BATCH) -> int:
         if row.created_at < cutoff:
             stale += 1
             continue
-        socketio.emit(row.event, row.data, to=row.room, namespace=row.namespace)
+        if row.event == CLOSE_ROOM:
+            from odr.realtime import close_rooms  # realtime hands events to this module
+
+            close_rooms([row.room])
+        else:
+            socketio.emit(row.event, row.data, to=row.room, namespace=row.namespace)
     db.session.commit()
     if stale:
         logger.warning("Dropped %s live events older than %s s, unsent", stale,
