@@ -40,9 +40,8 @@ NOT_AUDITED = {
 #: Pages test_axe.py audits for visitors and for a party in its own world.
 VISITOR_AND_PARTY = {
     "site.home", "auth.login", "auth.signup", "auth.request_code", "consult.kb_search",
-    "documents.verify_page", "mediate.directory", "cases.show", "cases.my_cases", "cases.new_case",
-    "auth.account", "assess.questionnaire", "consult.start", "representation.show", "cases.invitation",
-    "representation.invitation", "cases.declined", "consult.chat", "consult.to_case",
+    "documents.verify_page", "mediate.directory", "cases.show", "cases.invitation", "representation.invitation",
+    "cases.declined", "consult.chat", "consult.to_case",
 }
 
 #: Pages test_axe_demo.py audits in the demo, for its workers and its parties and representatives.

@@ -152,7 +152,6 @@ class Audit:
         self.done: set[tuple] = set()
         self.opened: set[tuple] = set()
         self.cases_opened: dict[tuple, int] = {}
-        self.count = 0
 
     def endpoint(self, href: str) -> str | None:
         from urllib.parse import urlsplit
@@ -173,7 +172,6 @@ class Audit:
         so that what they hide is audited too."""
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         self.found += serious_violations(page)
-        self.count += 1
         if (endpoint := self.endpoint(page.url)) is not None:
             self.endpoints.add(endpoint)
             self.done.add((*key, endpoint))
@@ -208,4 +206,4 @@ class Audit:
         return audited
 
     #: Case pages opened again, at most, per key.
-    CASES = 20
+    CASES = 10

@@ -111,7 +111,6 @@ def test_no_serious_violations_on_the_pages_of_the_demo(phone, server):
                 audit.crawl(page, [*seeds.get(who, []), *links], (lang, elderly, side))
                 assert page.locator("body.elderly").count() == int(elderly), page.url
             page.context.close()
-    print("audited:", sorted(audit.endpoints), audit.count)
     assert landed == len(VIEWS) * (len(WORKERS) + len(PARTIES))
     missing = DEMO - audit.endpoints
     assert not missing, f"pages test_axe_demo.py says it audits but did not reach: {sorted(missing)}"
