@@ -9,6 +9,7 @@ import queue
 import re
 import threading
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -22,6 +23,7 @@ from odr.cases.models import Case, RepresentativeKind, Scope, Stage
 from odr.extensions import db
 from odr.mediate.outcomes import proposals as props
 from tests.listener import Listener, session_cookie
+from tests.video.test_scale_out import processes, redis_url  # noqa: F401 - two served processes sharing Redis
 from tests.negotiate.offers import offer
 
 
@@ -199,3 +201,30 @@ def test_a_replaced_mediator_hears_nothing_more_of_the_case(server, parties, mak
         assert replaced.watch(number)["ok"] is False
     finally:
         replaced.close()
+
+
+def test_a_revocation_on_one_process_takes_the_page_on_the_other_out_of_the_case(app, parties, make_user, processes):
+    """Two served processes sharing Redis: the helper's page and the claimant's follow the case on
+    process A; the claimant revokes, and the other side answers, on process B."""
+    p = parties
+    helper = make_user(name="Daughter Zhang")
+    rep = reps.appoint(p.case, p.claimant, RepresentativeKind.helper, Scope.act, "Daughter Zhang", None, helper.email)
+    reps.accept(rep, helper)
+    made = offer(p, p.respondent, amount="2500")
+    number, made_id, rep_id = p.case.number, made.id, rep.id
+    a, b = (SimpleNamespace(app=app, url=url) for url in (processes.a, processes.b))
+    claimant, former = Follower(a, p.claimant.id), Follower(a, helper.id)
+    try:
+        assert claimant.watch(number)["ok"] is True and former.watch(number)["ok"] is True
+        resp = post_form(b, session_cookie(b, p.claimant.id), f"/cases/{number}/representatives",
+                         f"/cases/{number}/representatives/{rep_id}/revoke", {})
+        assert resp.status_code == 303, resp.text
+        assert claimant.access_changes() == 1 and former.access_changes() == 1
+        assert claimant.watch(number)["ok"] is True
+        resp = post_form(b, session_cookie(b, p.claimant.id), f"/negotiate/{number}",
+                         f"/negotiate/{number}/offers/{made_id}/answer", {"decision": "reject"})
+        assert resp.status_code == 303, resp.text
+        assert claimant.got() == [{"kind": "offer", "id": made_id, "answer": "rejected", "by": p.claimant.id}]
+        assert former.got(0) == []
+    finally:
+        close_all(claimant, former)

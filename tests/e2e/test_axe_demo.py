@@ -1,12 +1,13 @@
 """axe-core (axe-playwright-python) on every page the people of the demo reach, in Chinese and
 English, in the standard view and elderly mode, at 360×640: no serious or critical violation.
 
-Each worker signs in, lands on their work, and every page their navigation leads to, and the first
-case it lists, is audited; then the parties of the demo and their helper and agent. From there each
-follows the links of the pages it reached (:class:`tests.e2e.pages.Audit`), auditing every page
-route not yet audited for its side (workers, parties) in that view: the proposals and the
-direct negotiation of the demo's cases, with an open proposal and an open offer put to the
-respondent so that their answer (with its confirmation step) and the counter forms are reached."""
+Each worker of the demo, then its parties, the claimant's helper and the respondent's agent, signs
+in once and, in each of the four views in turn (switched on the page, as a person would), has the
+page they land on audited; from there they follow the links of the pages reached
+(:class:`tests.e2e.pages.Audit`), auditing every page route not yet audited for their side
+(workers, parties) in that view. The demo gets an open offer and an open proposal put to the
+respondent (the answer with its confirmation step, the counter forms) and an assignment offered to
+the mediator; the pages of a case in a state no link on the way leads to are given as seeds."""
 
 from __future__ import annotations
 
