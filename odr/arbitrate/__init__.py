@@ -42,6 +42,11 @@ def init_app(app) -> None:
 
     register_actions(common.ACTIONS)
     register_role_source(tribunal.tribunal_roles)
+    if "socketio" in app.extensions:  # a seat ended or changed hands: the case's live pages are checked again
+        from odr.arbitrate.models import ArbitratorSeat
+        from odr.cases import live
+
+        live.access_follows(ArbitratorSeat, ("user_id", "status"))
     workflow.register_guard("award_sealed", award.award_sealed_rule)
     register_kind(common.AGREEMENT_KIND, basis.agreement_sealed, identity="oidc")  # files the case; verified parties
     register_kind(common.AWARD_KIND, award.award_sealed, identity="oidc")  # closes it: award issued

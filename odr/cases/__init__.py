@@ -29,3 +29,4 @@ def init_app(app) -> None:
         from odr.cases import live
 
         live.namespace.register(app)  # a case's open pages hear when the other side answered
+        live.follow_access_changes()  # … and stop hearing once their person may no longer see it

@@ -66,3 +66,22 @@ def test_answering_a_proposal_is_a_second_step(client, login, make_case, make_us
     html = client.get(f"/mediate/{case.number}/proposals").get_data(as_text=True)
     [block] = confirm_blocks(html)
     assert "Your answer is final" in block and f'id="send-answer-{p.id}"' in block
+
+
+def test_answering_an_offer_is_a_second_step(client, login, make_case, make_user):
+    from odr.negotiate import operations as negotiation
+
+    claimant, respondent = make_user(), make_user()
+    case = make_case(claimant=claimant, respondent=respondent, stages=(Stage.assessment,))
+    o = negotiation.make_offer(case, claimant, amount=Decimal("500"), terms="Pay 500.", schedule=[], respond_by=None,
+                               message="", answers=None)
+    db.session.commit()
+    login(client, respondent)
+    english(client)
+    html = client.get(f"/negotiate/{case.number}").get_data(as_text=True)
+    [block] = confirm_blocks(html)
+    assert "Your answer is final" in block and "settlement agreement" in block and f'id="send-answer-{o.id}"' in block
+    # The form's only submit button is inside the confirmation step.
+    form = re.search(r'<form [^>]*/offers/%d/answer".*?</form>' % o.id, html, re.S).group(0)
+    outside = re.sub(r'<details class="[^"]*confirm.*?</details>', "", form, flags=re.S)
+    assert "<button" not in outside

@@ -1,31 +1,52 @@
 """Socket.IO ``/case`` against the live server with real python-socketio clients: when the other side
 answers a proposal (mediation) or an offer (negotiation), the pages following that case hear it —
-the proposer's, the mediator's — and nobody who may not see the case can follow it."""
+the proposer's, the mediator's — and nobody who may not see the case can follow it, nor keeps
+following it once they may no longer see it (a revoked helper, a replaced mediator)."""
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import requests
 import socketio
 
 from odr.cases import operations as case_ops
+from odr.cases import representation as reps
 from odr.cases import workflow
-from odr.cases.models import Stage
+from odr.auth.models import User
+from odr.cases.models import Case, RepresentativeKind, Scope, Stage
 from odr.extensions import db
 from odr.mediate.outcomes import proposals as props
 from tests.listener import Listener, session_cookie
+from tests.video.test_scale_out import processes, redis_url  # noqa: F401 - two served processes sharing Redis
 from tests.negotiate.offers import offer
 
 
 class Follower(Listener):
-    """A signed-in page's connection to ``/case``."""
+    """A signed-in page's connection to ``/case``; ``access_changed`` notices are kept apart in
+    ``changes`` (a page asks to watch again on each; this client only when told to)."""
 
     def __init__(self, server, user_id=None):
         super().__init__(server, "/case", "answered", user_id)
+        self.changes = queue.Queue()
+        self.sio.on("access_changed", lambda data: self.changes.put(data), namespace="/case")
+
+    def access_changes(self) -> int:
+        """How many ``access_changed`` notices came (waiting up to a second for the first)."""
+        try:
+            self.changes.get(timeout=1)
+        except queue.Empty:
+            return 0
+        count = 1
+        while not self.changes.empty():
+            self.changes.get_nowait()
+            count += 1
+        return count
 
     def watch(self, number):
         return self.call("watch", {"case": number})
@@ -49,12 +70,16 @@ def followers(server, parties):
             made[name] = Follower(server, uid)
         yield made
     finally:
-        # Each goodbye waits on the test server's websocket close: all at once, not one after another.
-        closing = [threading.Thread(target=f.close) for f in made.values()]
-        for thread in closing:
-            thread.start()
-        for thread in closing:
-            thread.join(timeout=10)
+        close_all(*made.values())
+
+
+def close_all(*followers):
+    """Each goodbye waits on the test server's websocket close: all at once, not one after another."""
+    closing = [threading.Thread(target=f.close) for f in followers]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join(timeout=10)
 
 
 def test_answers_to_a_proposal_reach_the_pages_following_the_case_only(server, parties, followers):
@@ -117,3 +142,89 @@ def test_answers_to_an_offer_reach_the_proposer(server, parties, followers):
 def test_signed_out_connections_are_refused(server):
     with pytest.raises(socketio.exceptions.ConnectionError):
         Follower(server)
+
+
+def test_a_revoked_helper_hears_nothing_more_of_the_case(server, parties, make_user):
+    p = parties
+    helper = make_user(name="Daughter Zhang")
+    rep = reps.appoint(p.case, p.claimant, RepresentativeKind.helper, Scope.act, "Daughter Zhang", None, helper.email)
+    reps.accept(rep, helper)
+    made = offer(p, p.respondent, amount="2500")
+    number, made_id, rep_id = p.case.number, made.id, rep.id
+    claimant, former = Follower(server, p.claimant.id), Follower(server, helper.id)
+    try:
+        assert claimant.watch(number)["ok"] is True
+        assert former.watch(number) == {"ok": True, "case": number}
+
+        resp = post_form(server, session_cookie(server, p.claimant.id), f"/cases/{number}/representatives",
+                         f"/cases/{number}/representatives/{rep_id}/revoke", {})
+        assert resp.status_code == 303, resp.text
+        # Every page of the case is taken out of its room and told to ask again; the claimant's is
+        # let back in, the former helper's refused. The helper's client here does not even ask: the
+        # server keeps it out whatever its page does.
+        assert claimant.access_changes() == 1 and former.access_changes() == 1
+        assert claimant.watch(number) == {"ok": True, "case": number}
+
+        resp = post_form(server, session_cookie(server, p.claimant.id), f"/negotiate/{number}",
+                         f"/negotiate/{number}/offers/{made_id}/answer", {"decision": "reject"})
+        assert resp.status_code == 303, resp.text
+        assert claimant.got() == [{"kind": "offer", "id": made_id, "answer": "rejected", "by": p.claimant.id}]
+        assert former.got(0) == []
+        refused = former.watch(number)
+        assert refused["ok"] is False and refused["error"]
+    finally:
+        close_all(claimant, former)
+
+
+def test_a_replaced_mediator_hears_nothing_more_of_the_case(server, parties, make_user):
+    p = parties
+    workflow.move(p.case, Stage.mediation, p.staff)
+    case_ops.assign_handler(p.case, p.staff, mediator=p.mediator)
+    first = props.make_proposal(p.case, p.claimant, amount=Decimal("2500"), terms="Li Si pays 2,500 yuan.",
+                                schedule=[], respond_by=None)
+    db.session.commit()
+    number, first_id, case_id, staff_id = p.case.number, first.id, p.case.id, p.staff.id
+    second_id = make_user(name="Mediator Two").id
+    replaced = Follower(server, p.mediator.id)
+    try:
+        assert replaced.watch(number)["ok"] is True
+        with server.app.app_context():  # the served app's own server tells the pages, once it is stored
+            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
+                                    mediator=db.session.get(User, second_id))
+            db.session.commit()
+            db.session.remove()
+        assert replaced.access_changes() == 1
+        resp = post_form(server, session_cookie(server, p.respondent.id), f"/mediate/{number}/proposals",
+                         f"/mediate/{number}/proposals/{first_id}/answer", {"decision": "reject"})
+        assert resp.status_code == 303, resp.text
+        assert replaced.got() == []
+        assert replaced.watch(number)["ok"] is False
+    finally:
+        replaced.close()
+
+
+def test_a_revocation_on_one_process_takes_the_page_on_the_other_out_of_the_case(app, parties, make_user, processes):
+    """Two served processes sharing Redis: the helper's page and the claimant's follow the case on
+    process A; the claimant revokes, and the other side answers, on process B."""
+    p = parties
+    helper = make_user(name="Daughter Zhang")
+    rep = reps.appoint(p.case, p.claimant, RepresentativeKind.helper, Scope.act, "Daughter Zhang", None, helper.email)
+    reps.accept(rep, helper)
+    made = offer(p, p.respondent, amount="2500")
+    number, made_id, rep_id = p.case.number, made.id, rep.id
+    a, b = (SimpleNamespace(app=app, url=url) for url in (processes.a, processes.b))
+    claimant, former = Follower(a, p.claimant.id), Follower(a, helper.id)
+    try:
+        assert claimant.watch(number)["ok"] is True and former.watch(number)["ok"] is True
+        resp = post_form(b, session_cookie(b, p.claimant.id), f"/cases/{number}/representatives",
+                         f"/cases/{number}/representatives/{rep_id}/revoke", {})
+        assert resp.status_code == 303, resp.text
+        assert claimant.access_changes() == 1 and former.access_changes() == 1
+        assert claimant.watch(number)["ok"] is True
+        resp = post_form(b, session_cookie(b, p.claimant.id), f"/negotiate/{number}",
+                         f"/negotiate/{number}/offers/{made_id}/answer", {"decision": "reject"})
+        assert resp.status_code == 303, resp.text
+        assert claimant.got() == [{"kind": "offer", "id": made_id, "answer": "rejected", "by": p.claimant.id}]
+        assert former.got(0) == []
+    finally:
+        close_all(claimant, former)

@@ -134,3 +134,76 @@ def serious_violations(page: Page) -> list[str]:
     return [f"{page.url} {v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(n["target"][0] for n in v["nodes"][:3])
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+class Audit:
+    """axe-core on the pages a person reaches by following links, each page route once per side of
+    the platform (``party`` or ``worker``) and view (language and mode): a crawl that grows with
+    the routes, not with the data. ``found`` collects the violations, ``endpoints`` the routes
+    audited; :data:`tests.e2e.audited.NOT_PAGES` are never opened (files, data, redirects)."""
+
+    def __init__(self, app):
+        from tests.e2e.audited import NOT_PAGES
+
+        self.routes = app.url_map.bind("localhost")
+        self.skip = set(NOT_PAGES)
+        self.found: list[str] = []
+        self.endpoints: set[str] = set()
+        self.done: set[tuple] = set()
+        self.opened: set[tuple] = set()
+        self.cases_opened: dict[tuple, int] = {}
+
+    def endpoint(self, href: str) -> str | None:
+        from urllib.parse import urlsplit
+
+        from werkzeug.exceptions import HTTPException
+
+        parts = urlsplit(href)
+        if parts.scheme not in ("", "http", "https") or (parts.netloc and not parts.netloc.startswith("127.0.0.1")):
+            return None
+        try:
+            endpoint, _args = self.routes.match(parts.path, method="GET")
+        except HTTPException:  # not a route, or one that redirects
+            return None
+        return None if endpoint in self.skip else endpoint
+
+    def check(self, page: Page, key: tuple = ()) -> None:
+        """Audit the page as it is, with every ``<details>`` open (a confirmation step, a schedule)
+        so that what they hide is audited too."""
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        self.found += serious_violations(page)
+        if (endpoint := self.endpoint(page.url)) is not None:
+            self.endpoints.add(endpoint)
+            self.done.add((*key, endpoint))
+
+    def crawl(self, page: Page, start: list[str], key: tuple, depth: int = 6) -> int:
+        """Follow the links of ``main`` and of the navigation breadth first from ``start``,
+        auditing each route not yet audited under ``key``; how many pages were audited. Case pages
+        are opened even when audited already (up to :attr:`CASES` per ``key``, whoever crawls):
+        each stage of a case links to pages of its own."""
+        audited, frontier = 0, list(start)
+        for _level in range(depth):
+            following = []
+            for href in dict.fromkeys(frontier):
+                endpoint = self.endpoint(href)
+                if endpoint is None or (*key, href) in self.opened:
+                    continue
+                fresh = (*key, endpoint) not in self.done
+                if not fresh:
+                    if endpoint != "cases.show" or self.cases_opened.get(key, 0) >= self.CASES:
+                        continue
+                    self.cases_opened[key] = self.cases_opened.get(key, 0) + 1
+                self.opened.add((*key, href))
+                response = page.goto(href)
+                if response is None or not response.ok:  # a refusal is not the page: not counted
+                    continue
+                if fresh:
+                    self.check(page, key)
+                    audited += 1
+                following += page.eval_on_selector_all(
+                    "main a[href], nav a[href]", "els => els.map(e => e.getAttribute('href'))")
+            frontier = following
+        return audited
+
+    #: Case pages opened again, at most, per key.
+    CASES = 10

@@ -2,7 +2,8 @@
 (a program renamed .pdf is refused first), the lawyer accepts, the mediator accepts the power of
 attorney at the desk, the lawyer writes in the case room and accepts the mediator's proposal for the
 claimant — the history reads "on behalf of" — then the claimant revokes, and the lawyer's next page
-and the form still open on their phone are refused, with nothing written.
+and the form still open on their phone are refused, with nothing written, and the page following
+the case live stops and says why.
 """
 
 from __future__ import annotations
@@ -143,7 +144,11 @@ def test_agent_appointed_accepted_acts_and_is_refused_after_revocation(phone, se
     expect(claimant.locator("ol.history")).to_contain_text("王律师（代表张三）")
     layout.check(claimant)
 
-    # The lawyer keeps the room open with a message typed; the claimant revokes meanwhile.
+    # The lawyer keeps the room open with a message typed, and the proposals following the case live
+    # in another tab; the claimant revokes meanwhile.
+    following = lawyer.context.new_page()
+    following.goto(f"/mediate/{number}/proposals")
+    expect(following.locator("#case-live")).to_have_attribute("data-watching", "1")
     lawyer.goto(f"/mediate/{number}/room")
     lawyer.fill("textarea[name=body]", "撤销之后还能发吗？")
     claimant.goto(f"/cases/{number}/representatives")
@@ -151,6 +156,9 @@ def test_agent_appointed_accepted_acts_and_is_refused_after_revocation(phone, se
     claimant.locator(f"#revoke-{rep_id}").tap()
     expect(claimant.locator(f"#rep-{rep_id}")).to_have_attribute("data-status", "revoked")
     shot(claimant, "agent-3-revoked")
+    # The page following the case is taken out of it at once: it says so and updates no more.
+    expect(following.locator("#case-live-lost")).to_contain_text("不再自动更新")
+    expect(following.locator("#case-live")).to_have_attribute("data-lost", "1")
 
     lawyer.locator("form.compose button").tap()
     expect(lawyer.locator("main h1")).not_to_contain_text("案件")  # the error page, not the room

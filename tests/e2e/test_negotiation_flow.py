@@ -107,6 +107,7 @@ def test_two_parties_negotiate_counter_accept_sign_and_settle(phone, server, sho
 
     # The claimant accepts the counter-offer and lands on the agreement to sign.
     counter.locator("input[name=decision][value=accept]").check()
+    counter.locator("details.confirm summary").tap()  # the answer is final: a second step confirms it
     counter.locator("form button").first.tap()
     expect(claimant).to_have_url(re.compile(r"/documents/\d+$"))
     expect(claimant.locator("h1")).to_contain_text("和解协议书")
@@ -172,6 +173,7 @@ def test_both_choose_to_negotiate_first_in_mediation_and_settle_without_a_sessio
     claimant.goto(f"/negotiate/{number}")
     offer = claimant.locator("section.proposal").filter(has_text="2600").first
     offer.locator("input[name=decision][value=accept]").check()
+    offer.locator("details.confirm summary").tap()
     offer.locator("form button").first.tap()
     expect(claimant).to_have_url(re.compile(r"/documents/\d+$"))
     # The respondent's open page hears the acceptance and shows the agreement to sign.
