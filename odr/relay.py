@@ -47,6 +47,9 @@ BATCH = 200
 #: Not an event: close every connection in the room, on every namespace, and tell each it was
 #: signed out (:func:`odr.realtime.close_rooms`: a session ended by a command).
 CLOSE_ROOM = "odr:close-room"
+#: Not an event: take every connection out of the room in the row's namespace, leaving them open
+#: (:func:`odr.cases.live.recheck`: who may see a case changed, its pages ask to follow it again).
+EMPTY_ROOM = "odr:empty-room"
 
 
 class LiveEvent(db.Model):
@@ -103,6 +106,8 @@ def deliver_pending(batch: int = BATCH) -> int:
             from odr.realtime import close_rooms  # realtime hands events to this module
 
             close_rooms([row.room])
+        elif row.event == EMPTY_ROOM:
+            socketio.close_room(row.room, namespace=row.namespace)
         else:
             socketio.emit(row.event, row.data, to=row.room, namespace=row.namespace)
     db.session.commit()

@@ -29,7 +29,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from odr import realtime, transaction
+from odr import realtime, relay, transaction
 from odr.auth import sessions
 from odr.cases.models import Case
 from odr.extensions import db
@@ -144,7 +144,17 @@ def _note_access_changes(session, _flush_context, _instances) -> None:
             case_id = getattr(obj, case_attribute)
             if case_id is not None:
                 changed = session.info.setdefault(_CHANGED, set()) if changed is None else changed
+                if case_id not in changed and realtime.relaying():
+                    _relay_recheck(case_id)
                 changed.add(case_id)
+
+
+def _relay_recheck(case_id: int) -> None:
+    """:func:`recheck` from a process that serves no pages (the periodic jobs: an assignment offer
+    expiring): handed to the live relay in this very transaction, and carried out by the serving
+    process once it is committed — told, then the room emptied, in that order."""
+    relay.keep(ACCESS_CHANGED, {}, to=room(case_id), namespace=NS)
+    relay.keep(relay.EMPTY_ROOM, {}, to=room(case_id), namespace=NS)
 
 
 def _recheck_committed(session) -> None:

@@ -203,6 +203,48 @@ def test_a_replaced_mediator_hears_nothing_more_of_the_case(server, parties, mak
         replaced.close()
 
 
+def test_a_change_by_the_jobs_process_takes_the_page_out_through_the_relay(server, parties, make_user, database_url):
+    """A process that serves no pages (``odr jobs``, ``odr tick``) changes who may see the case:
+    the re-check goes into the live relay with the change, and the served worker's poller tells
+    the page and empties the case's room."""
+    from odr import create_app, relay
+    from tests import conftest
+
+    p = parties
+    workflow.move(p.case, Stage.mediation, p.staff)
+    case_ops.assign_handler(p.case, p.staff, mediator=p.mediator)
+    first = props.make_proposal(p.case, p.claimant, amount=Decimal("2500"), terms="Li Si pays 2,500 yuan.",
+                                schedule=[], respond_by=None)
+    db.session.commit()
+    number, first_id, case_id, staff_id = p.case.number, first.id, p.case.id, p.staff.id
+    second_id = make_user(name="Mediator Two").id
+    replaced = Follower(server, p.mediator.id)
+    try:
+        assert replaced.watch(number)["ok"] is True
+        jobs_app = create_app(conftest.test_config(database_url), sockets=False)  # as `odr jobs` makes it
+        with jobs_app.app_context():
+            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
+                                    mediator=db.session.get(User, second_id))
+            db.session.rollback()  # not stored: nothing for the relay either
+            assert db.session.query(relay.LiveEvent).count() == 0
+            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
+                                    mediator=db.session.get(User, second_id))
+            db.session.commit()
+            db.session.remove()
+        assert replaced.access_changes() == 0  # stored, not yet sent on
+        with server.app.app_context():
+            assert relay.deliver_pending() == 2  # what the served worker's poller runs
+            db.session.remove()
+        assert replaced.access_changes() == 1
+        resp = post_form(server, session_cookie(server, p.respondent.id), f"/mediate/{number}/proposals",
+                         f"/mediate/{number}/proposals/{first_id}/answer", {"decision": "reject"})
+        assert resp.status_code == 303, resp.text
+        assert replaced.got() == []
+        assert replaced.watch(number)["ok"] is False
+    finally:
+        replaced.close()
+
+
 def test_a_revocation_on_one_process_takes_the_page_on_the_other_out_of_the_case(app, parties, make_user, processes):
     """Two served processes sharing Redis: the helper's page and the claimant's follow the case on
     process A; the claimant revokes, and the other side answers, on process B."""
