@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ODR_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/odr_test
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder
 PORT ?= 5000
 
 .PHONY: demo test layers test-sqlite test-postgres install system-deps clean

@@ -33,6 +33,24 @@ from odr.extensions import db, limiter
 #: Fixtures more than one test package uses (the tests/*/conftest.py files keep their own).
 pytest_plugins = ["tests.fixtures.mediation", "tests.fixtures.negotiation", "tests.fixtures.media", "tests.fixtures.openapi"]
 
+#: The test files that take longest (a minute or more on a quiet 2-core machine, measured from the
+#: JUnit reports), handed out to the pytest-xdist workers first. ``--dist loadfile`` gives whole
+#: files out in the order collected (``--no-loadscope-reorder`` in the Makefile: its default puts
+#: files with many tests first, so a long file of one test came last and kept one worker busy
+#: alone for three minutes at the end of the run).
+LONGEST_FIRST = (
+    "tests/e2e/test_axe_demo.py", "tests/test_permissions.py", "tests/test_served_writes.py", "tests/test_soak.py",
+    "tests/e2e/test_video_room.py", "tests/e2e/test_axe.py", "tests/e2e/test_mediation_flow.py",
+    "tests/e2e/test_reflow.py", "tests/e2e/test_arbitration_flow.py", "tests/test_nginx.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
+    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix(), len(rank)))  # stable
+
+
 PASSWORD = "correct horse 42"
 
 def _quick_websocket_close() -> None:

@@ -12,7 +12,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 logger = logging.getLogger(__name__)
-_warned: set[int] = set()
+#: Set in ``app.extensions`` once the app has warned that its key is derived (once per app: an
+#: app's ``id()`` is no mark, a later app may get the address of one freed).
+_WARNED = "odr.identity.derived_key_warned"
 
 
 def _key_bytes() -> bytes:
@@ -20,8 +22,8 @@ def _key_bytes() -> bytes:
     key = app.config.get("IDENTITY_KEY")
     if key:
         return key.encode() if isinstance(key, str) else key
-    if not (app.debug or app.testing) and id(app) not in _warned:
-        _warned.add(id(app))
+    if not (app.debug or app.testing) and not app.extensions.get(_WARNED):
+        app.extensions[_WARNED] = True
         logger.warning("IDENTITY_KEY is not set: ID numbers are encrypted with a key derived from SECRET_KEY; "
                        "set a key of its own (Fernet.generate_key()) in production")
     derived = hashlib.sha256(b"odr identity key\0" + str(app.config["SECRET_KEY"]).encode()).digest()

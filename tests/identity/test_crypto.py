@@ -30,6 +30,8 @@ def test_the_configured_key_encrypts(app):
 
 
 def test_a_derived_key_is_warned_about_in_production(app, caplog):
+    # Warned once per app: another test may have run this process's shared app out of testing mode.
+    app.extensions.pop(crypto._WARNED, None)
     app.testing = False
     try:
         with app.app_context(), caplog.at_level(logging.WARNING, logger="odr.identity.crypto"):
