@@ -78,7 +78,7 @@ def take_own_queue_identity(app) -> None:
     each took the others' messages for its own: a chat message reached only the members connected
     to the process that sent it (tests/test_nginx.py).
     """
-    server = getattr(app.extensions.get("socketio"), "server", None)
+    server = getattr(getattr(app, "extensions", {}).get("socketio"), "server", None)  # none: a bare WSGI app
     manager = getattr(server, "manager", None)
     if manager is not None and hasattr(manager, "host_id"):
         manager.host_id = uuid.uuid4().hex

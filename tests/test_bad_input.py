@@ -21,7 +21,7 @@ from tests.conftest import sign_in_cookie
 
 HOSTILE = [
     "", " ", "\x00", "\x1b[31m", "<script>alert(1)</script>", "' OR 1=1 --", "9" * 400, "-1", "-0.01",
-    "1e309", "NaN", "Infinity", "-Infinity", "１２３", "+8613800138000", "13800138000", "a@b.c", "x@example.com",
+    "1e309", "NaN", "Infinity", "-Infinity", "１２３", "²", "1²", "+8613800138000", "13800138000", "a@b.c", "x@example.com",
     "😀" * 300, "\u202e", "../../etc/passwd", "%00", "null", "[]", "{}", "0.001", "99999999999999999999",
     "12.5", "neighbour", "assessment", "withdrawn", "zh", "en", "//evil.example", "x" * 5000,
 ]

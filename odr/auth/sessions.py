@@ -106,7 +106,7 @@ def user_for(user_id: str) -> User | None:
     """The user the cookie signs in, if its session is still on and has not expired (Flask-Login's
     user loader; runs once per request and once per Socket.IO event)."""
     token = session.get(TOKEN)
-    if not isinstance(token, str) or not user_id.isdigit():
+    if not isinstance(token, str) or not (user_id.isascii() and user_id.isdigit()):
         return None
     # The session and its user in one statement. A Socket.IO event (a chat message, a signal)
     # is checked as strictly as a page, but its handler rarely asks for the person's roles: they

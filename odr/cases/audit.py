@@ -66,7 +66,7 @@ def chain_name(case: Case | None) -> str:
 def case_id_of(chain: str) -> int | None:
     """The case whose chain this is (``None`` for the platform chain or a name that is no chain)."""
     prefix, _, number = (chain or "").partition(":")
-    return int(number) if prefix == "case" and number.isdigit() else None
+    return int(number) if prefix == "case" and number.isascii() and number.isdigit() else None
 
 
 def chain_label(chain: str) -> str:

@@ -137,7 +137,7 @@ def checkpoint_feed():
     """The checkpoints signed of this court's cases after ``after`` (each item's ``cursor``), oldest
     first, a page at a time: what a court keeps as the witness of its cases' audit trails."""
     after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 9:
+    if not (after.isascii() and after.isdigit()) or len(after) > 9:
         return problem(422, "Some fields are not valid.", errors=[{"field": "after",
                                                                    "message": "a cursor: a whole number"}])
     size = current_app.config["AUDIT_CHECKPOINT_PAGE"]

@@ -325,7 +325,7 @@ def latest_head(case: Case) -> CheckpointHead | None:
 
 def find(reference: str) -> AuditCheckpoint | None:
     """A checkpoint by its id or its SHA-256 (hex)."""
-    if reference.isdigit() and len(reference) < 10:
+    if reference.isascii() and reference.isdigit() and len(reference) < 10:
         return db.session.get(AuditCheckpoint, int(reference))
     if _HEX64.fullmatch(reference):
         return db.session.scalar(sa.select(AuditCheckpoint).where(AuditCheckpoint.sha256 == reference)

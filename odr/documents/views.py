@@ -312,7 +312,7 @@ def public_checkpoints():
     """The signed statements after the id ``after``, oldest first, a page at a time (``next``: the
     address of the following page), for witnesses that keep every one."""
     after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 9:
+    if not (after.isascii() and after.isdigit()) or len(after) > 9:
         return problem(422, _l("after must be a checkpoint id (a whole number)."))
     size = current_app.config["AUDIT_CHECKPOINT_PAGE"]
     rows = db.session.scalars(db.select(AuditCheckpoint).where(AuditCheckpoint.id > int(after))

@@ -49,7 +49,7 @@ def validate(raw: str, *, today: date | None = None) -> str:
     number = normalize(raw)
     if len(number) != 18:
         raise InvalidIdNumber(_l("A resident ID number has 18 characters; this one has %(n)d.", n=len(number)))
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not (number[:17].isascii() and number[:17].isdigit()) or not (number[17] in "0123456789" or number[17] == "X"):
         raise InvalidIdNumber(_l("A resident ID number is 17 digits followed by a digit or X."))
     province, city = int(number[:2]), number[2:4]
     if province not in PROVINCES:

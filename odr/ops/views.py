@@ -75,7 +75,7 @@ def parse_filters() -> queries.Filters:
     org = request.args.get("org") or None
     org_id = None
     if org is not None:
-        if not org.isdigit() or len(org) > 9:
+        if not (org.isascii() and org.isdigit()) or len(org) > 9:
             abort_with(400, _("Choose an organisation from the list."))
         org_id = int(org)
         if not g.scope.allows(org_id or None) or (org_id and db.session.get(Organization, org_id) is None):
@@ -85,7 +85,7 @@ def parse_filters() -> queries.Filters:
 
 def _page_arg(name="page") -> int:
     raw = request.args.get(name, "1")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
 
 
 @bp.get("/")

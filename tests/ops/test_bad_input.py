@@ -59,3 +59,17 @@ def test_intake_status_never_fails(app, world, reference):
         resp.get_data(as_text=True)[:300]
     if resp.status_code == 404:
         assert resp.mimetype == "application/problem+json"
+
+
+def test_digits_that_are_not_numbers_are_no_page_or_id(app, world):
+    """``str.isdigit()`` is true of "²" (and other superscripts), which ``int()`` refuses: found by
+    the fuzzer above as a 500 on ``/ops/cases?page=²``. Every such check takes ASCII digits only."""
+    from odr.identity import idnumber
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        sign_in_cookie(session, world["staff"])
+    assert client.get("/ops/cases?page=²").status_code == 200  # the first page
+    assert client.get("/ops/?org=1²").status_code in (200, 400)
+    with pytest.raises(idnumber.InvalidIdNumber):
+        idnumber.validate("11010519491231002²")
