@@ -176,29 +176,46 @@ def test_a_revoked_helper_hears_nothing_more_of_the_case(server, parties, make_u
         close_all(claimant, former)
 
 
-def test_a_replaced_mediator_hears_nothing_more_of_the_case(server, parties, make_user):
+def mediation_with_a_proposal(parties, make_user) -> dict:
+    """The case in mediation with its mediator and an open proposal, and a second mediator to
+    replace the first; the ids the tests need."""
     p = parties
     workflow.move(p.case, Stage.mediation, p.staff)
     case_ops.assign_handler(p.case, p.staff, mediator=p.mediator)
     first = props.make_proposal(p.case, p.claimant, amount=Decimal("2500"), terms="Li Si pays 2,500 yuan.",
                                 schedule=[], respond_by=None)
     db.session.commit()
-    number, first_id, case_id, staff_id = p.case.number, first.id, p.case.id, p.staff.id
-    second_id = make_user(name="Mediator Two").id
-    replaced = Follower(server, p.mediator.id)
+    return {"number": p.case.number, "proposal": first.id, "case": p.case.id, "staff": p.staff.id,
+            "second": make_user(name="Mediator Two").id}
+
+
+def replace_mediator(ids) -> None:
+    case_ops.assign_handler(db.session.get(Case, ids["case"]), db.session.get(User, ids["staff"]),
+                            mediator=db.session.get(User, ids["second"]))
+
+
+def assert_hears_nothing_more(server, parties, replaced, ids) -> None:
+    """The other side answers the proposal: the page taken out of the room hears nothing of it, and
+    may not follow the case again."""
+    number = ids["number"]
+    resp = post_form(server, session_cookie(server, parties.respondent.id), f"/mediate/{number}/proposals",
+                     f"/mediate/{number}/proposals/{ids['proposal']}/answer", {"decision": "reject"})
+    assert resp.status_code == 303, resp.text
+    assert replaced.got() == []
+    assert replaced.watch(number)["ok"] is False
+
+
+def test_a_replaced_mediator_hears_nothing_more_of_the_case(server, parties, make_user):
+    ids = mediation_with_a_proposal(parties, make_user)
+    replaced = Follower(server, parties.mediator.id)
     try:
-        assert replaced.watch(number)["ok"] is True
+        assert replaced.watch(ids["number"])["ok"] is True
         with server.app.app_context():  # the served app's own server tells the pages, once it is stored
-            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
-                                    mediator=db.session.get(User, second_id))
+            replace_mediator(ids)
             db.session.commit()
             db.session.remove()
         assert replaced.access_changes() == 1
-        resp = post_form(server, session_cookie(server, p.respondent.id), f"/mediate/{number}/proposals",
-                         f"/mediate/{number}/proposals/{first_id}/answer", {"decision": "reject"})
-        assert resp.status_code == 303, resp.text
-        assert replaced.got() == []
-        assert replaced.watch(number)["ok"] is False
+        assert_hears_nothing_more(server, parties, replaced, ids)
     finally:
         replaced.close()
 
@@ -210,25 +227,16 @@ def test_a_change_by_the_jobs_process_takes_the_page_out_through_the_relay(serve
     from odr import create_app, relay
     from tests import conftest
 
-    p = parties
-    workflow.move(p.case, Stage.mediation, p.staff)
-    case_ops.assign_handler(p.case, p.staff, mediator=p.mediator)
-    first = props.make_proposal(p.case, p.claimant, amount=Decimal("2500"), terms="Li Si pays 2,500 yuan.",
-                                schedule=[], respond_by=None)
-    db.session.commit()
-    number, first_id, case_id, staff_id = p.case.number, first.id, p.case.id, p.staff.id
-    second_id = make_user(name="Mediator Two").id
-    replaced = Follower(server, p.mediator.id)
+    ids = mediation_with_a_proposal(parties, make_user)
+    replaced = Follower(server, parties.mediator.id)
     try:
-        assert replaced.watch(number)["ok"] is True
+        assert replaced.watch(ids["number"])["ok"] is True
         jobs_app = create_app(conftest.test_config(database_url), sockets=False)  # as `odr jobs` makes it
         with jobs_app.app_context():
-            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
-                                    mediator=db.session.get(User, second_id))
+            replace_mediator(ids)
             db.session.rollback()  # not stored: nothing for the relay either
             assert db.session.query(relay.LiveEvent).count() == 0
-            case_ops.assign_handler(db.session.get(Case, case_id), db.session.get(User, staff_id),
-                                    mediator=db.session.get(User, second_id))
+            replace_mediator(ids)
             db.session.commit()
             db.session.remove()
         assert replaced.access_changes() == 0  # stored, not yet sent on
@@ -236,11 +244,7 @@ def test_a_change_by_the_jobs_process_takes_the_page_out_through_the_relay(serve
             assert relay.deliver_pending() == 2  # what the served worker's poller runs
             db.session.remove()
         assert replaced.access_changes() == 1
-        resp = post_form(server, session_cookie(server, p.respondent.id), f"/mediate/{number}/proposals",
-                         f"/mediate/{number}/proposals/{first_id}/answer", {"decision": "reject"})
-        assert resp.status_code == 303, resp.text
-        assert replaced.got() == []
-        assert replaced.watch(number)["ok"] is False
+        assert_hears_nothing_more(server, parties, replaced, ids)
     finally:
         replaced.close()
 
