@@ -160,8 +160,13 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         # sent: WebRTC signalling depends on it (an ICE candidate handled before the answer it
         # follows is lost), and so does a chat's order. python-socketio's default runs each in
         # its own thread.
-        SocketIO(app, async_mode=async_mode(), async_handlers=False, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-                 channel=app.config["SOCKETIO_CHANNEL"],
+        from odr.realtime import SessionInterface, client_manager
+
+        app.session_interface = SessionInterface()
+
+        queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+        shared = {"client_manager": client_manager(queue, app.config["SOCKETIO_CHANNEL"])} if queue else {}
+        SocketIO(app, async_mode=async_mode(), async_handlers=False, **shared,
                  transports=["websocket"] if app.config["SOCKETIO_WEBSOCKET_ONLY"] else ["polling", "websocket"],
                  cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                  logger=False, engineio_logger=False)

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from collections.abc import Callable
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -55,6 +56,18 @@ def emit(event: str, data, *, to: str, namespace: str) -> None:
 def relaying() -> bool:
     """Whether this app's live events go through the relay (:func:`emit`): it serves no connections."""
     return "socketio" not in current_app.extensions
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The cookie session, not decoded again for each Socket.IO event: Flask-SocketIO keeps a copy
+    of it per connection, made at its first event (``saved_session`` in the connection's environ),
+    and puts that copy in place of whatever the request context opened; so, once the copy is
+    there, the context gets an empty session instead of a check of the cookie's signature."""
+
+    def open_session(self, app, request):
+        if "saved_session" in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class Namespace:
@@ -367,34 +380,84 @@ def session_ended(namespace: str) -> dict | None:
     return {"ok": False, "error": _("You were signed out. Sign in again.")}
 
 
-def close_rooms(rooms: list[str]) -> None:
-    """Close every connection in ``rooms`` on every namespace, and tell each it was signed out.
+#: Set in the WSGI environ of a connection whose session ended (:func:`close_rooms`): its events
+#: are refused from then on, before it is closed (``odr.auth.sessions`` reads it).
+ENDED = "odr.session_ended"
 
-    The connections of this process are closed in a thread of their own, so each namespace's
-    disconnect handler runs as for any goodbye, in its own app context. Those held by another
-    app process (several behind a proxy) are told through the message queue, and refused at their
-    next event, which checks the session again.
+
+def close_rooms(rooms: list[str]) -> None:
+    """Close every connection in ``rooms`` on every namespace and every app process, and tell each
+    it was signed out; each is marked :data:`ENDED` at once, so an event it sends before it is
+    closed is refused.
+
+    The connections of a process are closed in a task of their own, so each namespace's
+    disconnect handler runs as for any goodbye, in its own app context. With a message queue
+    (several app processes behind a proxy), every process closes its own (:class:`EndingRooms`).
     """
     if not rooms:
         return
     if relaying():
         # A command (``odr end-sessions``, ``odr revoke-role``): the serving process closes them,
         # told through the live relay. Called after the caller's commit, so this is a transaction
-        # of its own; a command stopped between the two leaves the connections to be refused at
-        # their next event, which checks the session again.
+        # of its own; a command stopped between the two leaves the connections open until the
+        # session's absolute limit (their sessions have ended: a page or a new connection is refused).
         for room in rooms:
             relay.keep(relay.CLOSE_ROOM, {}, to=room, namespace="*")
         db.session.commit()
         return
-    socketio = current_app.extensions["socketio"]
-    server = socketio.server
-    for namespace in list(server.handlers):
-        for room in rooms:
-            socketio.emit("signed_out", {}, to=room, namespace=namespace)
-    here = [(sid, namespace) for namespace in list(server.manager.get_namespaces()) for room in rooms
-            for sid, _eio_sid in server.manager.get_participants(namespace, room)]
+    server = current_app.extensions["socketio"].server
+    if isinstance(server.manager, EndingRooms):
+        server.manager.end_rooms(rooms)
+    else:
+        end_rooms_here(server, rooms)
+
+
+def end_rooms_here(server, rooms: list[str]) -> None:
+    """Mark :data:`ENDED`, tell and close the connections of this process in ``rooms``."""
+    here = [(sid, namespace, eio_sid) for namespace in list(server.manager.get_namespaces())
+            for room in rooms for sid, eio_sid in server.manager.get_participants(namespace, room)]
+    for sid, namespace, eio_sid in here:
+        environ = server.environ.get(eio_sid)
+        if environ is not None:
+            environ[ENDED] = True
+        server.emit("signed_out", {}, to=sid, namespace=namespace, ignore_queue=True)
     if here:
-        socketio.start_background_task(_disconnect, server, here)
+        server.start_background_task(_disconnect, server, [(sid, namespace) for sid, namespace, _ in here])
+
+
+class EndingRooms:
+    """A message queue's client manager that also ends rooms on every process: :meth:`end_rooms`
+    publishes a ``close_room`` marked ``odr_end``, which each process (this one included) answers
+    with :func:`end_rooms_here` instead of python-socketio's emptying of the room."""
+
+    def end_rooms(self, rooms: list[str]) -> None:
+        message = {"method": "close_room", "rooms": rooms, "namespace": None, "host_id": self.host_id,
+                   "odr_end": True}
+        self._handle_close_room(message)  # python-socketio's listener skips its own messages
+        self._publish(message)
+
+    def _handle_close_room(self, message):
+        if message.get("odr_end"):
+            end_rooms_here(self.server, [room for room in message.get("rooms") or [] if isinstance(room, str)])
+        else:
+            super()._handle_close_room(message)
+
+
+def client_manager(url: str, channel: str):
+    """The client manager of the message queue at ``url`` (the class Flask-SocketIO would choose
+    for it), which also ends rooms on every process (:class:`EndingRooms`)."""
+    import socketio
+
+    if url.startswith(("redis://", "rediss://")):
+        base = socketio.RedisManager
+    elif url.startswith("kafka://"):
+        base = socketio.KafkaManager
+    elif url.startswith("zmq"):
+        base = socketio.ZmqManager
+    else:
+        base = socketio.KombuManager
+    manager = type(f"Ending{base.__name__}", (EndingRooms, base), {})
+    return manager(url, channel=channel)
 
 
 def _disconnect(server, connections) -> None:

@@ -14,8 +14,8 @@ Ending sessions deletes their rows: signing out ends this browser's; "sign out o
 a role taken away or an administrator end all of an account's; a password change ends all but
 the browser that changed it. Each of these is an audit event (signing in and out of one browser
 are not, like before). The caller commits, then
-:func:`close_connections` closes the ended sessions' open Socket.IO connections in this process;
-one held by another app process is refused at its next event, which checks the session again.
+:func:`close_connections` closes the ended sessions' open Socket.IO connections, on every app
+process (through the message queue), and refuses their events from then on.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from flask import current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
 
@@ -104,10 +105,18 @@ def sign_in(user: User) -> LoginSession:
 
 def user_for(user_id: str) -> User | None:
     """The user the cookie signs in, if its session is still on and has not expired (Flask-Login's
-    user loader; runs once per request and once per Socket.IO event)."""
+    user loader; runs once per request and once per Socket.IO event).
+
+    A Socket.IO connection is checked against the database when it connects; its events then
+    use what that check found (:class:`Identity`), without a query: the connection is closed,
+    and its events refused, as soon as its session ends (:func:`odr.realtime.close_rooms`, on every
+    process), and the absolute limit is checked on each event.
+    """
     token = session.get(TOKEN)
     if not isinstance(token, str) or not (user_id.isascii() and user_id.isdigit()):
         return None
+    if _in_event() and (known := request.environ.get(Identity.KEY)) is not None:
+        return known.signed_in(user_id)
     # The session and its user in one statement. A Socket.IO event (a chat message, a signal)
     # is checked as strictly as a page, but its handler rarely asks for the person's roles: they
     # are read when first asked for, not with every event.
@@ -122,7 +131,57 @@ def user_for(user_id: str) -> User | None:
     if str(row.user_id) != user_id or _expired(row, utcnow()):
         return None
     g._odr_login_session = row
+    if _connecting():
+        request.environ[Identity.KEY] = Identity(user, row)
     return user
+
+
+class Identity:
+    """Who a Socket.IO connection signed in as, found when it connected and kept in its WSGI
+    environ (one per connection, shared by its namespaces), so that its events need no query.
+
+    The user's columns are kept, not the object (it belongs to the connect event's database
+    session): each event gets a copy attached to its own session as if just loaded, its roles
+    read when first asked for. So an event sees the account as it was when the connection was
+    made (a name changed since shows on the next page). The session counts as ended once
+    :func:`odr.realtime.close_rooms` marked the connection (``realtime.ENDED``: signed out,
+    password changed, role taken away, ended by an administrator or a command) or its absolute
+    limit passed.
+    """
+
+    KEY = "odr.identity"
+    #: Not kept in memory for the connection's life (loaded if ever asked for).
+    _UNKEPT = frozenset({"password_hash"})
+
+    def __init__(self, user: User, row: LoginSession):
+        self.user = {attr.key: getattr(user, attr.key) for attr in sa.inspect(User).column_attrs
+                     if attr.key not in self._UNKEPT}
+        self.session = {attr.key: getattr(row, attr.key) for attr in sa.inspect(LoginSession).column_attrs}
+
+    def signed_in(self, user_id: str) -> User | None:
+        """The connection's user, in this event's database session; ``None`` once its session ended."""
+        if request.environ.get(realtime.ENDED) or str(self.user["id"]) != user_id:
+            return None
+        row = LoginSession(**self.session)  # not added: touch() writes it by its id
+        if _expired(row, utcnow()):
+            return None
+        g._odr_login_session = row
+        key = identity_key(User, self.user["id"])
+        user = db.session.identity_map.get(key)
+        if user is None:
+            user = User(**self.user)
+            make_transient_to_detached(user)  # as if loaded: nothing to write, the rest loads when read
+            db.session.add(user)
+        return user
+
+    def seen(self, when: datetime) -> None:
+        self.session["seen_at"] = when
+
+
+def _connecting() -> bool:
+    """Whether this is a Socket.IO connection being made (its "connect" event)."""
+    event = getattr(request, "event", None) if has_request_context() else None
+    return event is not None and event.get("message") == "connect"
 
 
 def _in_event() -> bool:
@@ -155,6 +214,8 @@ def touch() -> None:
     if row is not None and row.seen_at <= now - timedelta(seconds=TOUCH_SECONDS):
         db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(seen_at=now))
         db.session.commit()
+        if _in_event() and (known := request.environ.get(Identity.KEY)) is not None:
+            known.seen(now)
 
 
 def connection_closed() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 from dataclasses import dataclass
@@ -219,14 +220,10 @@ def write_message_of_member(consultation_id: int, sender_id: int, client_id: str
     :return: the message and whether it is new.
     :raise ConsultError: as :func:`check_message`.
     """
-    columns = ConsultMessage.__table__.c
     values = {"sender_id": sender_id, "client_id": client_id, "body": body, "created_at": utcnow()}
-    row = sa.select(Consultation.id, *(sa.bindparam(f"v_{k}", v, type_=columns[k].type) for k, v in values.items()))
-    row = row.where(Consultation.id == consultation_id, Consultation.status != ConsultationStatus.ended,
-                    sa.or_(Consultation.user_id == sender_id, Consultation.consultant_id == sender_id))
-    insert = _insert_new(ConsultMessage, ["consultation_id", "sender_id", "client_id"])
-    insert = insert.from_select(["consultation_id", *values], row)
-    saved = db.session.execute(insert.returning(ConsultMessage.id)).first()
+    connection = db.session.connection()
+    saved = connection.execute(_member_insert(connection.dialect.name),
+                               {"consultation_id": consultation_id, **values}).first()
     if saved is not None:
         return ConsultMessage(id=saved.id, consultation_id=consultation_id, attachment_id=None, **values), True
     consultation = db.session.get(Consultation, consultation_id)
@@ -238,6 +235,31 @@ def write_message_of_member(consultation_id: int, sender_id: int, client_id: str
     return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
+@functools.cache
+def _member_insert(dialect: str) -> sa.Insert:
+    """:func:`write_message_of_member`'s insert, built once per database kind: a Core statement on
+    the tables, so each message costs its execution alone (not building, hashing and ORM-handling
+    the statement again)."""
+    messages, consultations = ConsultMessage.__table__, Consultation.__table__
+    columns = ["sender_id", "client_id", "body", "created_at"]
+    sender = sa.bindparam("sender_id", type_=messages.c.sender_id.type)
+    row = sa.select(consultations.c.id, sender, *(sa.bindparam(k, type_=messages.c[k].type) for k in columns[1:]))
+    row = row.where(consultations.c.id == sa.bindparam("consultation_id", type_=consultations.c.id.type),
+                    consultations.c.status != ConsultationStatus.ended,
+                    sa.or_(consultations.c.user_id == sender, consultations.c.consultant_id == sender))
+    insert = (_dialect_insert(dialect)(messages)
+              .on_conflict_do_nothing(index_elements=["consultation_id", "sender_id", "client_id"]))
+    return insert.from_select(["consultation_id", *columns], row).returning(messages.c.id)
+
+
+def _dialect_insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def _message_sent(consultation: Consultation, sender, client_id: str) -> ConsultMessage | None:
     return db.session.scalar(sa.select(ConsultMessage).where(
         ConsultMessage.consultation_id == consultation.id, ConsultMessage.sender_id == sender.id,
@@ -247,11 +269,7 @@ def _message_sent(consultation: Consultation, sender, client_id: str) -> Consult
 def _insert_new(model, unique: list[str]):
     """``INSERT … ON CONFLICT (unique) DO NOTHING`` in the session's database's own words (SQLite
     and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=unique)
+    return _dialect_insert(db.session.get_bind().dialect.name)(model).on_conflict_do_nothing(index_elements=unique)
 
 
 def mark(consultation: Consultation, reader, up_to_id: int, what: str) -> list[int]:

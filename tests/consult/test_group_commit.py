@@ -192,3 +192,34 @@ def test_a_refused_message_in_a_batch_does_not_fail_the_others(server, people, i
     assert answers[1] == {"ok": False, "error": "You are not in this consultation."}
     assert stored(server, consultation_id=cid) == ["a-1"]
     assert [m["client_id"] for m in consultant.drain("message", wait=0.3)] == ["a-1"]
+
+
+@pytest.fixture
+def statements(server):
+    """The SQL statements the live server ran while the test ran (but transaction control)."""
+    seen = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
+            seen.append(statement)
+
+    with server.app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def test_a_message_costs_one_statement_the_connection_is_not_checked_again(server, people, in_app, statements):
+    """The sender's session and account were checked when the connection was made; a message is
+    its insert alone (membership and the consultation's state are in the insert itself). Signing
+    out still ends the connection, and the session's absolute limit still holds on every event
+    (tests/auth/test_sessions.py)."""
+    (asker, consultant, cid), = conversations(people, in_app, 1)
+    statements.clear()
+    answer = asker.call("send", {"consultation_id": cid, "client_id": "one-statement", "body": "hello"})
+    assert answer["ok"], answer
+    # (Other connections of the suite closing meanwhile may note their sessions as used: UPDATEs.)
+    assert [s for s in statements if not s.startswith("UPDATE login_session")] == [statements[0]], statements
+    assert statements[0].startswith("INSERT INTO consult_message"), statements
+    assert stored(server, client_id="one-statement") == ["one-statement"]

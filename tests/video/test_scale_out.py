@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+import requests
 import socketio
 import sqlalchemy as sa
 
@@ -206,6 +208,33 @@ def test_the_host_on_one_process_admits_and_caucuses_parties_on_the_other(app, r
         relay.eio.ws.shutdown()  # a dropped connection; a polite goodbye waits for the server's close
     actions = audit_actions(m.case.id)
     assert actions.count("video_admitted") == 2 and actions.count("video_caucus_started") == 1
+
+
+def test_signing_out_on_one_process_closes_the_sessions_connections_on_the_other(app, mediation, processes):
+    """A connection's events are not checked against the database one by one: its session ending
+    anywhere must reach the process holding it, which marks it ended and closes it at once."""
+    user = mediation.claimant
+    web = requests.Session()
+    web.cookies.set("session", Peer(SimpleNamespace(app=app, url=processes.a), user).cookie(), domain="127.0.0.1")
+    account = web.get(f"{processes.a}/auth/account", allow_redirects=False)
+    assert account.status_code == 200
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', account.text).group(1)
+    told = []
+    live = socketio.Client(reconnection=False)
+    live.on("signed_out", told.append, namespace="/consult")
+    live.connect(processes.b, namespaces=["/consult", NS], transports=["websocket"],
+                 headers={"Cookie": f"session={web.cookies['session']}"}, wait_timeout=5)
+    try:
+        answer = live.call("typing", {"consultation_id": 1, "typing": True}, namespace="/consult", timeout=5)
+        assert answer["error"] != "You were signed out. Sign in again."  # signed in on B
+
+        out = web.post(f"{processes.a}/auth/logout", data={"csrf_token": token}, allow_redirects=False)
+        assert out.status_code == 303
+        eventually(lambda: not live.connected, "the connection on the other process closed", timeout=5)
+        assert told == [{}]
+        assert web.get(f"{processes.b}/auth/account", allow_redirects=False).status_code == 302
+    finally:
+        live.disconnect()
 
 
 def test_of_two_processes_changing_a_seat_or_the_caucus_at_once_one_does_it(app, mediation):
