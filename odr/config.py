@@ -104,6 +104,8 @@ SOCKET_RETRY_AFTER_SECONDS = 1
 #: refusal is answered: a page that floods (or thousands that do) cannot keep the process busy
 #: refusing, and the pages and other connections get their turn (TCP holds the rest meanwhile).
 #: As long as the retry wait: a page told to send again in a second has nothing to say sooner.
+#: At most once per such a period: what came meanwhile is then answered without a pause, so a
+#: client that does not wait never has its answer to the server's ping read too late.
 SOCKET_SHED_HOLD_SECONDS = 1.0
 #: Group commit (odr.realtime.GroupCommit): chat messages arriving within this many milliseconds of
 #: each other in one process are written in one transaction, at most CHAT_COMMIT_MAX_MESSAGES of

@@ -86,6 +86,7 @@ class Namespace:
                  args: Callable[[], tuple] = tuple):
         self.name, self.flood, self.touch, self.args = name, flood, touch, args
         self._handlers: dict[str, Callable] = {}
+        self._shed: set[str] = set()
 
     def on(self, event: str):
         def add(fn):
@@ -96,18 +97,13 @@ class Namespace:
 
     def event(self, event: str, *, shed: bool = False):
         """Register a checked handler of ``event``. ``shed``: when the process is overloaded
-        (:data:`load`), the event is refused at once, before it costs anything, with an answer
-        that says to send it again later (``retry``, ``retry_after`` in seconds) — chat messages,
-        typing and read marks, which the page sends again; not the video's signalling, which a
-        call cannot do without."""
+        (:data:`load`), the event is refused at once, before it costs anything (ahead of
+        Flask-SocketIO's request context), with an answer that says to send it again later
+        (``retry``, ``retry_after`` in seconds) — chat messages, typing and read marks, which the
+        page sends again; not the video's signalling, which a call cannot do without."""
 
         def add(fn):
             def checked(data=None):
-                if shed and (busy := load.refusal()) is not None:
-                    # This connection's events are read one after another (async_handlers=False):
-                    # holding the answer holds its next frames in the socket, unread.
-                    time.sleep(current_app.config["SOCKET_SHED_HOLD_SECONDS"])
-                    return busy
                 with load.handling():
                     return handle(data)
 
@@ -136,6 +132,8 @@ class Namespace:
 
             checked.__name__ = f"on_{event}"
             self._handlers[event] = checked
+            if shed:
+                self._shed.add(event)
             return fn
 
         return add
@@ -147,6 +145,9 @@ class Namespace:
             return
         for event, handler in self._handlers.items():
             server.on_event(event, handler, namespace=self.name)
+            if event in self._shed:  # python-socketio calls this first, Flask-SocketIO's handler after
+                handlers = server.server.handlers[self.name]
+                handlers[event] = load.shedding(app, self.name, handlers[event])
 
 
 class Load:
@@ -156,20 +157,30 @@ class Load:
     its connection), and how late the event loop runs (``lag``: a task that asks to wake every
     ``TICK`` seconds notes by how much it woke late, smoothed). Past either limit
     (``SOCKET_MAX_IN_FLIGHT``, ``SOCKET_MAX_LAG_MS``) sheddable events are refused with a
-    retryable answer, after holding that connection for ``SOCKET_SHED_HOLD_SECONDS`` (its next
-    frames wait unread in the socket). A refused event costs a fraction of a handled one, a held
-    connection costs nothing until it is read again, and the pages send it again after a growing,
-    randomised wait: the load that reaches the database stays at what it can do, the connections keep answering their pings (nobody is disconnected), a page request
-    still gets its turn, and every message that was acknowledged was stored.
+    retryable answer (:meth:`shedding`), which the pages send again after a growing, randomised
+    wait: the load that reaches the database stays at what it can do, the connections keep
+    answering their pings (nobody is disconnected), a page request still gets its turn, and every
+    message that was acknowledged was stored.
+
+    A refusal costs a fraction of a handled event: it is answered before Flask-SocketIO makes the
+    event's request context, from an answer made once per language. A connection refused is held
+    (not read from) for ``SOCKET_SHED_HOLD_SECONDS`` before its answer, at most once per such a
+    period: a page, or thousands, sending again at once cannot keep the process busy refusing;
+    and the frames that came meanwhile are then read without a pause, so that a client which does
+    not wait (a script) never has so much unread that its answer to the server's ping is read too
+    late (which would close its connection).
     """
 
     TICK = 0.05
+    #: In a connection's environ: until when its refusals are answered without holding it again.
+    HELD = "odr.shed_held_until"
 
     def __init__(self):
         self.in_flight = 0
         self.lag = 0.0
         self._watching_in = None  # the process id the watcher runs in
         self._lock = threading.Lock()
+        self._answers: dict[tuple[int, str], dict] = {}
 
     @contextmanager
     def handling(self):
@@ -181,21 +192,51 @@ class Load:
             with self._lock:
                 self.in_flight -= 1
 
-    def refusal(self) -> dict | None:
-        """The answer to a sheddable event when the process is overloaded, else ``None``."""
-        self.watch()
-        cfg = current_app.config
-        if self.in_flight < cfg["SOCKET_MAX_IN_FLIGHT"] and self.lag * 1000 < cfg["SOCKET_MAX_LAG_MS"]:
-            return None
-        return {"ok": False, "retry": True, "retry_after": cfg["SOCKET_RETRY_AFTER_SECONDS"],
-                "error": _("Busy: your message will be sent again in a moment.")}
+    def busy(self, config) -> bool:
+        return self.in_flight >= config["SOCKET_MAX_IN_FLIGHT"] or self.lag * 1000 >= config["SOCKET_MAX_LAG_MS"]
 
-    def watch(self) -> None:
+    def shedding(self, app: Flask, namespace: str, handler: Callable) -> Callable:
+        """python-socketio's ``handler`` of a sheddable event, refused at once while the process is
+        :meth:`busy`."""
+        server = app.extensions["socketio"]
+
+        def shed_or_handle(sid, *args):
+            self.watch(server)
+            config = app.config
+            if not self.busy(config):
+                return handler(sid, *args)
+            environ = server.server.get_environ(sid, namespace=namespace) or {}
+            now = time.monotonic()
+            if environ.get(self.HELD, 0) <= now:
+                # This connection's events are read one after another (async_handlers=False):
+                # holding the answer holds its next frames in the socket, unread.
+                hold = config["SOCKET_SHED_HOLD_SECONDS"]
+                time.sleep(hold)
+                environ[self.HELD] = time.monotonic() + hold
+            saved = environ.get("saved_session") or {}
+            return self.answer(app, saved.get("lang"))
+
+        return shed_or_handle
+
+    def answer(self, app: Flask, language: str | None) -> dict:
+        """The refusal of a shed event, in ``language`` (the app's first one if it has none of it)."""
+        languages = app.config["LANGUAGES"]
+        language = language if language in languages else languages[0]
+        key = (id(app), language)
+        if key not in self._answers:
+            from flask_babel import force_locale
+
+            with app.app_context(), force_locale(language):
+                self._answers[key] = {"ok": False, "retry": True, "retry_after": app.config["SOCKET_RETRY_AFTER_SECONDS"],
+                                      "error": str(_("Busy: your message will be sent again in a moment."))}
+        return dict(self._answers[key])
+
+    def watch(self, server) -> None:
         """Start measuring the loop's lag in this process (once; again in a forked child)."""
         if self._watching_in == os.getpid():
             return
         self._watching_in = os.getpid()
-        current_app.extensions["socketio"].start_background_task(self._measure, self._watching_in)
+        server.start_background_task(self._measure, self._watching_in)
 
     def _measure(self, pid: int) -> None:
         while self._watching_in == pid:

@@ -95,3 +95,24 @@ def test_the_load_counts_the_events_being_handled():
         with load.handling():
             raise RuntimeError("a failing handler still leaves")
     assert load.in_flight == 0
+
+
+def test_a_connection_is_held_once_per_period_and_what_came_meanwhile_is_answered_at_once(pair, busy, server):
+    """A client that sends again without waiting (a script) must not pile up unread frames behind
+    each hold: its answer to the server's ping would be read too late and its connection closed."""
+    asker, consultant, cid = pair
+    busy(in_flight=0)
+    server.app.config["SOCKET_SHED_HOLD_SECONDS"] = 1.0
+    timings = []
+    for i in range(4):
+        started = time.monotonic()
+        ack = asker.call("send", {"consultation_id": cid, "client_id": f"again-{i}", "body": "x"})
+        timings.append(time.monotonic() - started)
+        assert ack["retry"] is True
+    assert timings[0] >= 1.0  # held
+    assert all(t < 0.5 for t in timings[1:]), timings  # within the period after it: answered at once
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert asker.call("send", {"consultation_id": cid, "client_id": "again-late", "body": "x"})["retry"] is True
+    assert time.monotonic() - started >= 1.0  # a new period: held again
+    assert asker.sio.connected
