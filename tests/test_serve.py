@@ -156,3 +156,12 @@ def test_the_proxy_closes_idle_upstream_connections_before_the_server_does():
     proxy_idle = int(re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.M).group(1))
     assert proxy_idle + 30 <= KEEPALIVE_SECONDS
     assert KEEPALIVE_SECONDS > 300  # Chromium reuses an idle connection for up to 300 s, Firefox 115 s
+
+
+def test_the_served_processes_freeze_their_start_and_collect_young_objects_less_often():
+    """run_gunicorn calls freeze_heap() in the master before it forks (its workers inherit both)."""
+    check = ("import gc; from odr.serve import GC_THRESHOLDS, freeze_heap; import odr; odr.create_app; "
+             "before = gc.get_threshold(); freeze_heap(); "
+             "print(before, gc.get_threshold() == GC_THRESHOLDS, gc.get_freeze_count() > 10000)")
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["(700,", "10,", "10)", "True", "True"], out.stdout + out.stderr
