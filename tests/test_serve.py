@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -24,38 +23,15 @@ from pathlib import Path
 import pytest
 import socketio
 
-from odr import create_app
 from odr.auth import operations as auth_ops
-from odr.cli import upgrade_database
 from odr.extensions import db
 from odr.serve import KEEPALIVE_SECONDS
 from tests.conftest import sign_in_cookie
+from tests.served import odr_run, prepared
 
 OPEN_CHATS = 40
 #: Longer than gunicorn's default keep-alive (2 s), which the platform's server no longer uses.
 IDLE_SECONDS = 2.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process, timeout=60.0, log: Path | None = None):
-    """Until ``url`` answers. A server starts in a few seconds; a loaded 2-core CI machine running
-    the suite on two workers beside it has been seen to take over 30."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"odr run exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"odr run did not start within {timeout:.0f} s\n{tail}")
 
 
 def worker_of(master: int) -> int:
@@ -78,34 +54,18 @@ def served(tmp_path):
     """``odr run`` on a fresh SQLite instance, and a session cookie of a user in it."""
     env = dict(os.environ, ODR_INSTANCE_PATH=str(tmp_path), ODR_SECRET_KEY="serve-test",
                ODR_JOBS_INTERVAL_SECONDS="0", ODR_DATABASE_URL=f"sqlite:///{tmp_path / 'odr.sqlite'}")
-    config = {"SECRET_KEY": "serve-test", "DATABASE_URL": env["ODR_DATABASE_URL"], "JOBS_INTERVAL_SECONDS": 0,
-              "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}}
-    app = create_app(config)
-    with app.app_context():
-        upgrade_database()
+
+    def reader(app):
         user = auth_ops.create_user("reader@example.com", "Reader")
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
             sign_in_cookie(session, user)
-        cookie = client.get_cookie("session").value
-        db.session.remove()
-        db.engine.dispose()
-    port = free_port()
-    odr = Path(sys.executable).with_name("odr")
-    process = subprocess.Popen([str(odr), "run", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+        return client.get_cookie("session").value
+
+    cookie = prepared({"SECRET_KEY": "serve-test", "DATABASE_URL": env["ODR_DATABASE_URL"]}, reader)
+    with odr_run(env) as (url, process):
         yield url, cookie, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a loaded machine: stop it hard, and reap it
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.mark.served_sqlite

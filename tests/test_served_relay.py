@@ -11,27 +11,21 @@ from __future__ import annotations
 
 import os
 import queue
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 import socketio
-import sqlalchemy as sa
 
-from odr import create_app
 from odr.auth import operations as auth_ops
 from odr.auth.models import Role
 from odr.cases import operations as case_ops
 from odr.cases.models import Organization, OrgType
-from odr.cli import upgrade_database
 from odr.extensions import db
 from odr.field import operations as field_ops
 from tests.conftest import ensure_postgres_database, sign_in_cookie
 from tests.field.conftest import TRANSFER
-from tests.test_serve import free_port, wait_until_up
+from tests.served import odr_run, prepared
 
 
 @pytest.fixture
@@ -44,15 +38,8 @@ def served(tmp_path, worker_id):
     env = dict(os.environ, ODR_INSTANCE_PATH=str(tmp_path), ODR_SECRET_KEY="served-relay", ODR_DATABASE_URL=url,
                ODR_JOBS_INTERVAL_SECONDS="1", ODR_FIELD_ACCEPT_SECONDS="1")
     env.pop("ODR_TEST_DATABASE_URL", None)
-    config = {"SECRET_KEY": "served-relay", "DATABASE_URL": url, "JOBS_INTERVAL_SECONDS": 0,
-              "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}}
-    app = create_app(config)
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-        upgrade_database()
+
+    def command_room(app):
         center = Organization(name="Center", type=OrgType.peoples_mediation, district="朝阳区", takes_intake=True)
         db.session.add(center)
         db.session.flush()
@@ -67,25 +54,12 @@ def served(tmp_path, worker_id):
         client = app.test_client()
         with client.session_transaction() as session:
             sign_in_cookie(session, staff)
-        cookie = client.get_cookie("session").value
-        db.session.remove()
-        db.engine.dispose()
-    port = free_port()
+        return client.get_cookie("session").value, token
+
+    cookie, token = prepared({"SECRET_KEY": "served-relay", "DATABASE_URL": url}, command_room)
     log = tmp_path / "served.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("odr")), "run", "--port", str(port),
-                                    "--no-media-bridge"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(server, process, log=log)
+    with odr_run(env, "--no-media-bridge", log=log) as (server, _process):
         yield server, cookie, token, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a loaded machine: stop it hard, and reap it
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_the_jobs_process_escalation_reaches_the_command_room_live(served):

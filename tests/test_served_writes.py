@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.test_serve import free_port, wait_until_up
+from tests.served import free_port, wait_until_up
 
 ODR = str(Path(sys.executable).with_name("odr"))
 WRITE_SECONDS = 12

@@ -30,9 +30,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from odr import counters
 from odr.auth.models import User, enum_column
 from odr.cases import audit
 from odr.cases.models import Case, Category
@@ -235,17 +235,8 @@ def _move_due(before: tuple | None, after: tuple | None) -> None:
 def _add_due(deltas: dict) -> None:
     rows = [dict(category=c, district=d, day=day, organization_id=o, due=n, performed=p, performed_seconds=t)
             for (c, d, day, o), (n, p, t) in sorted(deltas.items()) if n or p or t]
-    if not rows:
-        return
-    table = DueDayCount.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["category", "district", "day", "organization_id"],
-                                      set_={c: table.c[c] + stmt.excluded[c]
-                                            for c in ("due", "performed", "performed_seconds")})
-    connection = db.session.connection()
-    for start in range(0, len(rows), 5000):
-        connection.execute(stmt, rows[start:start + 5000])
+    counters.add(DueDayCount, rows, ["category", "district", "day", "organization_id"],
+                 ["due", "performed", "performed_seconds"])
 
 
 def recount_due() -> None:
@@ -317,14 +308,7 @@ def apply_open_moves(deltas: Counter) -> None:
     so they wait for each other instead of deadlocking."""
     rows = [dict(category=c, district=d, organization_id=o, alert=a, n=n) for (c, d, o, a), n in sorted(deltas.items())
             if n]
-    if not rows:
-        return
-    table = OpenScheduleCount.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["category", "district", "organization_id", "alert"],
-                                      set_={"n": table.c.n + stmt.excluded.n})
-    db.session.connection().execute(stmt, rows)
+    counters.add(OpenScheduleCount, rows, ["category", "district", "organization_id", "alert"], ["n"])
 
 
 def recount_open() -> None:

@@ -16,11 +16,12 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from odr import counters
 from odr.auth.models import User
 from odr.cases.models import Organization
+from odr.dayspans import SPAN_LEVELS, block_of, spans
 from odr.extensions import db
 from odr.timeutil import utcnow
 
@@ -115,15 +116,11 @@ class SurveyDay(db.Model):
         return f"<SurveyDay {self.day} org {self.organization_id} mediator {self.mediator_id}: {self.answers}>"
 
 
-#: Spans of :class:`SurveySpan`: 1, 2, 4 … 256 days (a period of up to a year is at most 17 spans).
-SPAN_LEVELS = 9
-
-
 class SurveySpan(db.Model):
     """The sums of :class:`SurveyDay` over aligned spans of 1, 2, 4 … 256 days (``block``: the span's
     first day as ``date.toordinal()``, times 16, plus log2 of its length, as the dashboard's mediator
     spans in ``odr.ops``). Each answer is added to the span of every length that holds its day, so a
-    period reads at most two spans of each length (:func:`spans`): a few rows per organisation or
+    period reads at most two spans of each length (:func:`odr.dayspans.spans`): a few rows per organisation or
     mediator however long the period."""
 
     __tablename__ = "survey_span"
@@ -145,23 +142,6 @@ class SurveySpan(db.Model):
         return f"<SurveySpan {self.block} org {self.organization_id} mediator {self.mediator_id}: {self.answers}>"
 
 
-def block_of(day: date, level: int) -> int:
-    """``SurveySpan.block`` of the span of 2**level days that holds ``day``."""
-    return ((day.toordinal() >> level) << level) * 16 + level
-
-
-def spans(start: date, end: date) -> list[int]:
-    """The fewest aligned spans (as ``SurveySpan.block``) that together are [start, end]."""
-    out, d, last = [], start.toordinal(), end.toordinal()
-    while d <= last:
-        level = SPAN_LEVELS - 1
-        while level and (d % (1 << level) or d + (1 << level) - 1 > last):
-            level -= 1
-        out.append(d * 16 + level)
-        d += 1 << level
-    return out
-
-
 def _sums(answer) -> dict:
     pair = answer.heard + answer.understood
     return dict(answers=1, outcome=answer.outcome, ease=answer.ease, again=int(bool(answer.would_use_again)),
@@ -178,13 +158,8 @@ def _add_days(rows: list[dict]) -> None:
     span_rows = sorted(({**{k: v for k, v in r.items() if k != "day"}, "block": block_of(r["day"], level)}
                         for r in rows for level in range(SPAN_LEVELS)),
                        key=lambda r: (r["block"], r["organization_id"], r["mediator_id"]))
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for model, keys, values in ((SurveyDay, ["day", "organization_id", "mediator_id"], rows),
-                                (SurveySpan, ["block", "organization_id", "mediator_id"], span_rows)):
-        table = model.__table__
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in SUMS})
-        db.session.connection().execute(stmt, values)
+    counters.add(SurveyDay, rows, ["day", "organization_id", "mediator_id"], SUMS)
+    counters.add(SurveySpan, span_rows, ["block", "organization_id", "mediator_id"], SUMS)
 
 
 def count_answer(answer: SurveyAnswer) -> None:

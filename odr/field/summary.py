@@ -21,9 +21,9 @@ from collections import Counter
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from odr import counters
 from odr.extensions import db
 from odr.field.models import Dispatch
 
@@ -113,15 +113,7 @@ def move(before: Counter, after: Counter) -> None:
 
 def _add(deltas: Counter) -> None:
     rows = [dict(zip(KEYS, key), n=n) for key, n in sorted(deltas.items()) if n]
-    if not rows:
-        return
-    table = DispatchDay.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(KEYS), set_={"n": table.c.n + stmt.excluded.n})
-    connection = db.session.connection()
-    for start in range(0, len(rows), 5000):
-        connection.execute(stmt, rows[start:start + 5000])
+    counters.add(DispatchDay, rows, KEYS, ["n"])
 
 
 def recount() -> None:

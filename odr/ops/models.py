@@ -71,16 +71,12 @@ class StageDays(db.Model):
     del _i
 
 
-#: Spans of the mediator summary: 1, 2, 4 … 256 days (a period of up to a year is at most 17 spans).
-SPAN_LEVELS = 9
-
-
 class MediatorClosed(db.Model):
     """Cases a mediator handled that closed within a span of days, and how many of them settled.
 
     Each closure is counted in the span of every length (1, 2, 4 … 256 days, aligned on
     ``date.toordinal()``) that holds its day, so a period reads at most two spans of each length
-    (``odr.ops.summary.spans``): a handful of rows per mediator however long the period and however
+    (``odr.dayspans.spans``): a handful of rows per mediator however long the period and however
     many cases closed in it. ``block`` is the span's first day as ``date.toordinal()``, times 16,
     plus log2 of its length in days.
     """

@@ -21,7 +21,8 @@ from odr.ops import warnings
 from odr.ops.models import (
     DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCount, StageDays,
 )
-from odr.ops.summary import ANY, spans
+from odr.dayspans import spans
+from odr.ops.summary import ANY
 from odr.timeutil import utcnow
 
 #: How many red cases are counted at most (the count says "1000+" beyond).

@@ -21,16 +21,18 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from odr import counters
 from odr.cases.models import Case, Event
+from odr.dayspans import SPAN_LEVELS, block_of
 from odr.extensions import db
 from odr.ops.models import (
-    DAY_BUCKETS, NO_ORG, SPAN_LEVELS, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCase, OpenCount,
+    DAY_BUCKETS, NO_ORG, CaseSignal, DailyFlow, MediatorClosed, MediatorLoad, OpenCase, OpenCount,
     StageDays, Watermark,
 )
 from odr.timeutil import utcnow
@@ -53,24 +55,9 @@ OPEN_KEYS = ("organization_id", "stage", "category", "channel", "district")
 LOAD_KEYS = ("organization_id", "mediator_id", "category", "district")
 
 
-def _upsert(model, rows: list[dict], keys, added):
-    """Insert ``rows``, or add their ``added`` columns to the rows already there: one statement run
-    for every row (executemany), compiled once, not a statement per batch of values."""
-    if not rows:
-        return
-    table = model.__table__
-    dialect = db.session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in added})
-    connection = db.session.connection()
-    for start in range(0, len(rows), 5000):
-        connection.execute(stmt, rows[start:start + 5000])
-
-
 def _add(model, counts: Counter, keys: tuple[str, ...]):
     """Add ``counts`` ({key tuple: n}) to the ``n`` of the summary rows, creating missing ones."""
-    _upsert(model, [dict(zip(keys, key), n=n) for key, n in counts.items()], keys, ["n"])
+    counters.add(model, [dict(zip(keys, key), n=n) for key, n in counts.items()], keys, ["n"])
 
 
 def _add_signals(signals: dict[int, dict | None]):
@@ -109,23 +96,6 @@ def days_bucket(days: int) -> int:
     return DAY_BUCKETS[bucket_of(days)]
 
 
-def block_of(day: date, level: int) -> int:
-    """``MediatorClosed.block`` of the span of 2**level days that holds ``day``."""
-    return ((day.toordinal() >> level) << level) * 16 + level
-
-
-def spans(start: date, end: date) -> list[int]:
-    """The fewest aligned spans (as ``MediatorClosed.block``) that together are [start, end]."""
-    out, d, last = [], start.toordinal(), end.toordinal()
-    while d <= last:
-        level = SPAN_LEVELS - 1
-        while level and (d % (1 << level) or d + (1 << level) - 1 > last):
-            level -= 1
-        out.append(d * 16 + level)
-        d += 1 << level
-    return out
-
-
 def _add_mediator_spans(counts: Counter, levels: int = SPAN_LEVELS):
     """Add closures per mediator ({MEDIATOR_KEYS: n}) to the spans of every length holding their day."""
     rows: dict[tuple, list[int]] = {}
@@ -134,7 +104,7 @@ def _add_mediator_spans(counts: Counter, levels: int = SPAN_LEVELS):
             row = rows.setdefault((block_of(day, level), org, mediator, c, d), [0, 0])
             row[0] += n
             row[1] += n if outcome == "settled" else 0
-    _upsert(MediatorClosed, [dict(zip(SPAN_KEYS, key), closed=closed, settled=settled)
+    counters.add(MediatorClosed, [dict(zip(SPAN_KEYS, key), closed=closed, settled=settled)
                              for key, (closed, settled) in rows.items()], SPAN_KEYS, ["closed", "settled"])
 
 
@@ -160,7 +130,7 @@ def _add_histograms(counts: Counter):
     for (*key, bucket), n in counts.items():
         row = rows.setdefault(tuple(key), {f"b{i}": 0 for i in range(len(DAY_BUCKETS))})
         row[f"b{bucket}"] += n
-    _upsert(StageDays, [dict(zip(STAGE_DAYS_KEYS, key), **hist) for key, hist in rows.items()], STAGE_DAYS_KEYS,
+    counters.add(StageDays, [dict(zip(STAGE_DAYS_KEYS, key), **hist) for key, hist in rows.items()], STAGE_DAYS_KEYS,
             [f"b{i}" for i in range(len(DAY_BUCKETS))])
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from odr.auth.models import Role
 from odr.cases import operations as case_ops
+from odr import dayspans
 from odr.cases import performance, satisfaction, workflow
 from odr.cases.models import Category, Outcome, Stage
 from odr.cases.performance import ANY, ItemStatus, OpenScheduleCount, PerformanceSchedule
@@ -87,8 +88,8 @@ def recounted_spans() -> dict:
     """Sums per (span block, organisation, mediator) for every span length, from the answers."""
     spans: dict = {}
     for (day, org, mediator), sums in recounted_days().items():
-        for level in range(satisfaction.SPAN_LEVELS):
-            key = (satisfaction.block_of(day, level), org, mediator)
+        for level in range(dayspans.SPAN_LEVELS):
+            key = (dayspans.block_of(day, level), org, mediator)
             spans[key] = tuple(x + y for x, y in zip(spans.get(key, (0,) * 5), sums))
     return spans
 

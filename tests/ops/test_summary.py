@@ -13,7 +13,8 @@ from odr.cases import workflow
 from odr.cases.models import Case, Category, Outcome, Stage
 from odr.extensions import db
 from odr.ops import queries, summary
-from odr.ops.models import SPAN_LEVELS, MediatorClosed, MediatorLoad, OpenCase, OpenCount
+from odr.dayspans import SPAN_LEVELS, block_of, spans
+from odr.ops.models import MediatorClosed, MediatorLoad, OpenCase, OpenCount
 from tests.ops.conftest import refresh
 
 
@@ -24,10 +25,10 @@ def test_spans_cover_a_period_exactly_with_at_most_two_of_each_length():
             start = first + timedelta(days=offset)
             end = start + timedelta(days=length - 1)
             days, levels = [], Counter()
-            for block in summary.spans(start, end):
+            for block in spans(start, end):
                 level, ordinal = block % 16, block // 16
                 assert ordinal % (1 << level) == 0  # aligned, as the job files a day
-                assert summary.block_of(date.fromordinal(ordinal), level) == block
+                assert block_of(date.fromordinal(ordinal), level) == block
                 days += range(ordinal, ordinal + (1 << level))
                 levels[level] += 1
             assert days == list(range(start.toordinal(), end.toordinal() + 1))
