@@ -18,9 +18,10 @@ What it does:
    ``odr.serve.run_gunicorn`` (what ``odr run`` uses: gunicorn, gevent workers), ``--workers``
    processes (more than one share rooms through Redis, ``ODR_SOCKETIO_MESSAGE_QUEUE``);
 3. checks that one pair can join its consultation (``ok``, status ``active``) and
-   exchange a message, then connects all N clients (websocket transport, python-socketio
-   ``AsyncClient``, ``--procs`` processes; both members of a room in the same process,
-   and one clock, ``time.monotonic``, for every process);
+   exchange a message, then connects all N clients (websocket transport, the lean client of
+   ``bench/_lean_sio.py``, or python-socketio's ``AsyncClient`` with ``--client socketio``;
+   ``--procs`` processes; both members of a room in the same process, and one clock,
+   ``time.monotonic``, for every process);
 4. phase "chat": every client sends one message every ``--interval`` seconds (default 10)
    without waiting for the acknowledgement → p50/p99 latency, from emitting ``send`` to the
    other member's ``message`` event;
@@ -238,15 +239,21 @@ class Stats:
 class Bot:
     """One signed-in member of one consultation."""
 
-    def __init__(self, stats: Stats, mode: str, url: str, cid: int, uid: int, cookie: str, tag: str):
-        import socketio
-
+    def __init__(self, stats: Stats, mode: str, url: str, cid: int, uid: int, cookie: str, tag: str,
+                 client: str = "lean"):
         self.stats, self.mode, self.url, self.cid, self.uid, self.cookie = stats, mode, url, cid, uid, cookie
         self.tag = tag
         self.seq = 0
         self.ready = False
         self.stopping = False
-        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
+        if client == "lean":
+            from _lean_sio import LeanClient
+
+            self.sio = LeanClient()
+        else:
+            import socketio
+
+            self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
         self.sio.on("message", self.on_message, namespace=NS)
         self.sio.on("problem", self.on_problem, namespace=NS)
         self.sio.on("disconnect", self.on_disconnect, namespace=NS)
@@ -349,7 +356,8 @@ class Bot:
             await self.sio.disconnect()
         except Exception:  # noqa: BLE001
             pass
-        http_session = getattr(self.sio.eio, "http", None)
+        eio = getattr(self.sio, "eio", None)  # python-socketio's client: an HTTP session each
+        http_session = getattr(eio, "http", None)
         if http_session is not None and not http_session.closed:
             await http_session.close()
 
@@ -405,8 +413,8 @@ async def _sleep_until(t: float):
 
 async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overloaded, barrier):
     stats = Stats()
-    bots = [Bot(stats, mode, url, pair["cid"], pair["uids"][k], pair["cookies"][k], f"p{idx}u{pair['uids'][k]}")
-            for pair in pairs for k in (0, 1)]
+    bots = [Bot(stats, mode, url, pair["cid"], pair["uids"][k], pair["cookies"][k], f"p{idx}u{pair['uids'][k]}",
+                cfg["client"]) for pair in pairs for k in (0, 1)]
     sem = asyncio.Semaphore(cfg["connect_concurrency"])
 
     async def connect(bot):
@@ -485,6 +493,9 @@ async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overload
             await bot.close()
 
     await asyncio.gather(*(close(b) for b in bots))
+    from _lean_sio import close_shared_session
+
+    await close_shared_session()
     if go is None:
         result_q.put((idx, None))
         return
@@ -507,10 +518,11 @@ def _loadgen_process(*args):
     asyncio.run(_loadgen(*args))
 
 
-async def _preflight(mode: str, url: str, pair: dict) -> str:
+async def _preflight(mode: str, url: str, pair: dict, client: str) -> str:
     """One pair: both join their consultation (ok, status active), one message goes across."""
     stats = Stats()
-    a, b = (Bot(stats, mode, url, pair["cid"], pair["uids"][k], pair["cookies"][k], f"pre{k}") for k in (0, 1))
+    a, b = (Bot(stats, mode, url, pair["cid"], pair["uids"][k], pair["cookies"][k], f"pre{k}", client)
+            for k in (0, 1))
     try:
         await a.connect()
         await b.connect()
@@ -529,6 +541,9 @@ async def _preflight(mode: str, url: str, pair: dict) -> str:
     finally:
         await a.close()
         await b.close()
+        from _lean_sio import close_shared_session
+
+        await close_shared_session()
 
 
 # --------------------------------------------------------------------------- one server
@@ -542,7 +557,7 @@ def run_server(mode: str, env: dict, pairs: list[dict], args, tmp: str) -> dict:
         proc = start_server(mode, env, port, args.workers, args.worker_connections, logfile)
         try:
             wpid = worker_pid(proc.pid)
-            result["preflight"] = asyncio.run(_preflight(mode, url, pairs[0]))
+            result["preflight"] = asyncio.run(_preflight(mode, url, pairs[0], args.client))
             log(f"{mode}: preflight: {result['preflight']}")
             result.update(drive(mode, url, pairs[1:], args, wpid, proc.pid))
         except BaseException:
@@ -654,7 +669,7 @@ def drive(mode, url, pairs, args, wpid, arbiter=None) -> dict:
     cfg = {"interval": args.interval, "duration": args.duration, "saturation": args.saturation, "pace": args.pace,
            "steps": args.steps, "step_seconds": args.step_seconds, "connect_concurrency": args.connect_concurrency,
            "overload_of": args.overload_of, "overload_factors": args.overload_factors,
-           "overload_seconds": args.overload_seconds}
+           "overload_seconds": args.overload_seconds, "client": args.client}
     pids_before = worker_pids(arbiter) if arbiter else []
     procs = [ctx.Process(target=_loadgen_process,
                          args=(i, mode, url, shares[i], cfg, ready_q, go_qs[i], result_q, overloaded, barrier))
@@ -794,7 +809,8 @@ def report(results: dict, args, db_url: str, load_before) -> int:
     print(f"  server   : gunicorn {version('gunicorn')} gevent {version('gevent')}, {args.workers} worker(s) "
           f"(worker_connections {args.worker_connections}), via odr.serve.run_gunicorn; python-socketio "
           f"{version('python-socketio')}, gevent mode")
-    print(f"  clients  : {n} ({n // 2} rooms of two), python-socketio AsyncClient over websocket, "
+    client = "bench/_lean_sio.py" if args.client == "lean" else "python-socketio AsyncClient"
+    print(f"  clients  : {n} ({n // 2} rooms of two), {client} over websocket, "
           f"{args.procs} load processes on the same {os.cpu_count()}-CPU machine")
     print(f"  chat     : each client sends 1 message every {args.interval:g} s, acks not awaited "
           f"(offered {n / args.interval:.0f} msgs/s), {args.duration:g} s, first {WARMUP:g} s not measured")
@@ -986,6 +1002,9 @@ def main() -> int:
     ap.add_argument("--pace", type=int, default=25,
                     help="closed: sends per 10 s per connection at most, evenly spaced (default 25; /consult "
                          "refuses more than 30 events in 10 s); 0: unpaced")
+    ap.add_argument("--client", choices=["lean", "socketio"], default="lean",
+                    help="load generators' Socket.IO client: bench/_lean_sio.py (default), or python-socketio's "
+                         "AsyncClient (about three times the CPU per packet)")
     ap.add_argument("--procs", type=int, default=2, help="load-generator processes (default 2)")
     ap.add_argument("--workers", type=int, default=1,
                     help="server processes (default 1); more than one need ODR_SOCKETIO_MESSAGE_QUEUE (Redis)")
