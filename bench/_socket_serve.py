@@ -103,6 +103,7 @@ def install_diagnostics(app=None) -> None:
     gc.callbacks.append(on_gc)
     if app is None:
         return
+    _diagnose_shedding(app)
     import sqlalchemy as sa
 
     from odr.extensions import db
@@ -132,6 +133,44 @@ def install_diagnostics(app=None) -> None:
         t = record.info.pop("out", None)
         if t is not None and (time.perf_counter() - t) * 1000 > 200:
             print(f"DIAG connection held {(time.perf_counter() - t) * 1000:.0f} ms", flush=True)
+
+
+def _diagnose_shedding(app) -> None:
+    """Which of the two limits of ``odr.realtime.Load`` refused the chat's sends: once a second, a
+    ``DIAG shed <limit> <refused in that second>`` line per limit that tripped, with the most events
+    in flight and the largest loop lag seen meanwhile."""
+    import threading
+    import time
+
+    from odr import realtime
+
+    load = realtime.load
+    busy = load.busy
+    seen = {"in_flight": 0, "lag": 0, "peak_in_flight": 0, "peak_lag_ms": 0.0}
+
+    def counting_busy(config):
+        refused = busy(config)
+        seen["peak_in_flight"] = max(seen["peak_in_flight"], load.in_flight)
+        seen["peak_lag_ms"] = max(seen["peak_lag_ms"], load.lag * 1000)
+        if refused:
+            if load.in_flight >= config["SOCKET_MAX_IN_FLIGHT"]:
+                seen["in_flight"] += 1
+            else:
+                seen["lag"] += 1
+        return refused
+
+    load.busy = counting_busy
+
+    def report():
+        while True:
+            time.sleep(1.0)  # gevent's, in the served process
+            for limit in ("in_flight", "lag"):
+                if seen[limit]:
+                    print(f"DIAG shed {limit} {seen[limit]} (in flight at most {seen['peak_in_flight']}, "
+                          f"lag at most {seen['peak_lag_ms']:.0f} ms)", flush=True)
+            seen.update(in_flight=0, lag=0, peak_in_flight=0, peak_lag_ms=0.0)
+
+    threading.Thread(target=report, daemon=True).start()
 
 
 def main() -> None:

@@ -963,6 +963,10 @@ def report(results: dict, args, db_url: str, load_before) -> int:
                 kind = " ".join(words[1:3]) if words[1] != "slow" else "slow sql " + words[5]
                 summary[kind].append(float(words[3]))
             for kind, ms in sorted(summary.items()):
+                if kind.startswith("shed "):  # values: sends refused in one second
+                    print(f"             {kind:<24} {len(ms):>6} s with refusals, {sum(ms):.0f} refused, "
+                          f"at most {max(ms):.0f} in a second")
+                    continue
                 print(f"             {kind:<24} {len(ms):>6} x, {sum(ms) / 1000:.1f} s in all, longest {max(ms):.0f} ms")
             if not summary:
                 print("             nothing logged")
