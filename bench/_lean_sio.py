@@ -1,7 +1,8 @@
 """A lean Socket.IO client for the load generators of ``bench/socket_load.py``.
 
-python-socketio's ``AsyncClient`` spends about half a millisecond of CPU on every packet it sends
-or receives (an Engine.IO packet object, a Socket.IO packet object, a task per event). With both
+python-socketio's ``AsyncClient`` makes an Engine.IO packet object, a Socket.IO packet object and a
+task for every packet: the load generators spent about 0.33 ms of CPU per chat message delivered
+(98 % of a core at 3,000 msgs/s against the bare server), this client 0.12 ms (56 % at 4,806). With both
 servers and the load generators on the same two cores, that cost was what capped the offered load
 (the bare server kept up with everything the generators could send) and took CPU from the servers
 measured. This client speaks the same wire protocol over one websocket per client — Engine.IO 4
@@ -135,7 +136,7 @@ class LeanClient:
             rest = "" if comma < 0 else rest[comma + 1:]
         if kind == "2" or kind == "3":
             i = 0
-            while i < len(rest) and rest[i].isdigit():
+            while i < len(rest) and "0" <= rest[i] <= "9":  # the acknowledgement id
                 i += 1
             ack_id = int(rest[:i]) if i else None
             args = json.loads(rest[i:])

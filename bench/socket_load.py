@@ -64,6 +64,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 
 from _common import fresh_postgres, free_port, load_demo, log, stop_server  # noqa: E402
+from _lean_sio import LeanClient, close_shared_session  # noqa: E402
 
 ROOT = os.path.dirname(_here)
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -247,8 +248,6 @@ class Bot:
         self.ready = False
         self.stopping = False
         if client == "lean":
-            from _lean_sio import LeanClient
-
             self.sio = LeanClient()
         else:
             import socketio
@@ -493,8 +492,6 @@ async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overload
             await bot.close()
 
     await asyncio.gather(*(close(b) for b in bots))
-    from _lean_sio import close_shared_session
-
     await close_shared_session()
     if go is None:
         result_q.put((idx, None))
@@ -541,8 +538,6 @@ async def _preflight(mode: str, url: str, pair: dict, client: str) -> str:
     finally:
         await a.close()
         await b.close()
-        from _lean_sio import close_shared_session
-
         await close_shared_session()
 
 
@@ -1008,7 +1003,7 @@ def main() -> int:
                          "refuses more than 30 events in 10 s); 0: unpaced")
     ap.add_argument("--client", choices=["lean", "socketio"], default="lean",
                     help="load generators' Socket.IO client: bench/_lean_sio.py (default), or python-socketio's "
-                         "AsyncClient (about three times the CPU per packet)")
+                         "AsyncClient (0.33 ms CPU per message delivered against the lean client's 0.12)")
     ap.add_argument("--procs", type=int, default=2, help="load-generator processes (default 2)")
     ap.add_argument("--workers", type=int, default=1,
                     help="server processes (default 1); more than one need ODR_SOCKETIO_MESSAGE_QUEUE (Redis)")
