@@ -103,7 +103,7 @@ def install_diagnostics(app=None) -> None:
     gc.callbacks.append(on_gc)
     if app is None:
         return
-    _diagnose_shedding(app)
+    _diagnose_shedding()
     import sqlalchemy as sa
 
     from odr.extensions import db
@@ -135,42 +135,27 @@ def install_diagnostics(app=None) -> None:
             print(f"DIAG connection held {(time.perf_counter() - t) * 1000:.0f} ms", flush=True)
 
 
-def _diagnose_shedding(app) -> None:
-    """Which of the two limits of ``odr.realtime.Load`` refused the chat's sends: once a second, a
-    ``DIAG shed <limit> <refused in that second>`` line per limit that tripped, with the most events
-    in flight and the largest loop lag seen meanwhile."""
-    import threading
-    import time
+def _diagnose_shedding() -> None:
+    """The process's own overload report (``odr.realtime.Load.report``: events refused per limit,
+    the most in flight, the loop's largest lag) every second instead of every ten, as one
+    ``DIAG shed <limit> <refused in that second>`` line per limit that refused."""
+    import logging
 
     from odr import realtime
 
-    load = realtime.load
-    busy = load.busy
-    seen = {"in_flight": 0, "lag": 0, "peak_in_flight": 0, "peak_lag_ms": 0.0}
+    realtime.Load.REPORT_SECONDS = 1.0
 
-    def counting_busy(config):
-        refused = busy(config)
-        seen["peak_in_flight"] = max(seen["peak_in_flight"], load.in_flight)
-        seen["peak_lag_ms"] = max(seen["peak_lag_ms"], load.lag * 1000)
-        if refused:
-            if load.in_flight >= config["SOCKET_MAX_IN_FLIGHT"]:
-                seen["in_flight"] += 1
-            else:
-                seen["lag"] += 1
-        return refused
+    class Diag(logging.Handler):
+        def emit(self, record):
+            if not record.getMessage().startswith("Overloaded:"):
+                return
+            _total, _seconds, in_flight, lag, peak_in_flight, peak_lag_ms = record.args
+            for limit, refused in (("in_flight", in_flight), ("lag", lag)):
+                if refused:
+                    print(f"DIAG shed {limit} {refused} (in flight at most {peak_in_flight}, "
+                          f"lag at most {peak_lag_ms:.0f} ms)", flush=True)
 
-    load.busy = counting_busy
-
-    def report():
-        while True:
-            time.sleep(1.0)  # gevent's, in the served process
-            for limit in ("in_flight", "lag"):
-                if seen[limit]:
-                    print(f"DIAG shed {limit} {seen[limit]} (in flight at most {seen['peak_in_flight']}, "
-                          f"lag at most {seen['peak_lag_ms']:.0f} ms)", flush=True)
-            seen.update(in_flight=0, lag=0, peak_in_flight=0, peak_lag_ms=0.0)
-
-    threading.Thread(target=report, daemon=True).start()
+    logging.getLogger(realtime.__name__).addHandler(Diag())
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ an app in a test, a second app in one process and a served worker each answer wi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
@@ -110,8 +112,8 @@ class Namespace:
             def handle(data):
                 if (ended := session_ended(self.name)) is not None:
                     return ended
-                self.touch()
                 try:
+                    self.touch()
                     args = self.args()
                     self.flood.check(request.sid)
                     return {"ok": True, **(fn(*args, data) or {})}
@@ -172,6 +174,9 @@ class Load:
     """
 
     TICK = 0.05
+    #: While events are refused, the log says so at most once per this many seconds (the limit that
+    #: refused them, the most events in flight and the loop's largest lag meanwhile).
+    REPORT_SECONDS = 10.0
     #: In a connection's environ: until when its refusals are answered without holding it again.
     HELD = "odr.shed_held_until"
 
@@ -181,6 +186,8 @@ class Load:
         self._watching_in = None  # the process id the watcher runs in
         self._lock = threading.Lock()
         self._answers: dict[tuple[int, str], dict] = {}
+        self._refused = {"in_flight": 0, "lag": 0}  # since the last report, per limit
+        self._peak_in_flight, self._peak_lag = 0, 0.0
 
     @contextmanager
     def handling(self):
@@ -192,8 +199,16 @@ class Load:
             with self._lock:
                 self.in_flight -= 1
 
+    def over(self, config) -> str | None:
+        """The limit this process is past (``"in_flight"`` or ``"lag"``), or ``None``."""
+        if self.in_flight >= config["SOCKET_MAX_IN_FLIGHT"]:
+            return "in_flight"
+        if self.lag * 1000 >= config["SOCKET_MAX_LAG_MS"]:
+            return "lag"
+        return None
+
     def busy(self, config) -> bool:
-        return self.in_flight >= config["SOCKET_MAX_IN_FLIGHT"] or self.lag * 1000 >= config["SOCKET_MAX_LAG_MS"]
+        return self.over(config) is not None
 
     def shedding(self, app: Flask, namespace: str, handler: Callable) -> Callable:
         """python-socketio's ``handler`` of a sheddable event, refused at once while the process is
@@ -203,8 +218,11 @@ class Load:
         def shed_or_handle(sid, *args):
             self.watch(server)
             config = app.config
-            if not self.busy(config):
+            self._peak_in_flight = max(self._peak_in_flight, self.in_flight)
+            limit = self.over(config)
+            if limit is None:
                 return handler(sid, *args)
+            self._refused[limit] += 1
             environ = server.server.get_environ(sid, namespace=namespace) or {}
             now = time.monotonic()
             if environ.get(self.HELD, 0) <= now:
@@ -239,11 +257,27 @@ class Load:
         server.start_background_task(self._measure, self._watching_in)
 
     def _measure(self, pid: int) -> None:
+        reported = time.monotonic()
         while self._watching_in == pid:
             started = time.monotonic()
             time.sleep(self.TICK)  # gevent's sleep in a served process (patched)
             late = max(0.0, time.monotonic() - started - self.TICK)
             self.lag = 0.7 * self.lag + 0.3 * late
+            self._peak_lag = max(self._peak_lag, self.lag)
+            if started - reported >= self.REPORT_SECONDS:
+                self.report(started - reported)
+                reported = started
+
+    def report(self, seconds: float) -> None:
+        """Log what was refused in the last ``seconds`` (nothing when nothing was), and start counting again."""
+        refused, self._refused = self._refused, {"in_flight": 0, "lag": 0}
+        peak_in_flight, peak_lag = self._peak_in_flight, self._peak_lag
+        self._peak_in_flight, self._peak_lag = self.in_flight, self.lag
+        if any(refused.values()):
+            logger.warning("Overloaded: %d events refused in %.0f s (%d at the in-flight limit, %d at the "
+                           "loop-lag limit); at most %d events in flight, the event loop at most %.0f ms late",
+                           sum(refused.values()), seconds, refused["in_flight"], refused["lag"],
+                           peak_in_flight, peak_lag * 1000)
 
 
 #: This process's load (one event loop per process).
@@ -287,6 +321,11 @@ class GroupCommit:
 
     The handler must hold no database connection while it waits (it commits or rolls back first):
     a served process on SQLite has a single one (:func:`odr.engine_options`), which the writer needs.
+    On a database server (PostgreSQL) the writer has a connection of its own instead (its own pool
+    of one, made in the process that writes): it never waits behind the pages for one of the app's
+    pooled connections. Without it, under load the chat stood still while the pages held every
+    pooled connection: batches of 20 messages took 1–5 s and the chat was refused as overload
+    while the worker's event loop ran on time (bench/README.md, "Soak and crash").
     """
 
     def __init__(self, name: str):
@@ -314,15 +353,28 @@ class GroupCommit:
         forked child: a thread does not survive a fork)."""
         writers = app.extensions.setdefault("odr.group_commit", {})
         with _writers_lock:
-            pid, jobs = writers.get(self.name, (None, None))
+            pid, jobs, engine = writers.get(self.name, (None, None, None))
             if pid != os.getpid():
-                jobs = queue.Queue()
-                writers[self.name] = (os.getpid(), jobs)
-                threading.Thread(target=self._run, args=(app, jobs), name=f"odr-{self.name}-writer",
+                if engine is not None:  # the parent's: its connection is not this process's to use or close
+                    engine.dispose(close=False)
+                jobs, engine = queue.Queue(), self._own_engine(app)
+                writers[self.name] = (os.getpid(), jobs, engine)
+                threading.Thread(target=self._run, args=(app, jobs, engine), name=f"odr-{self.name}-writer",
                                  daemon=True).start()
         return jobs
 
-    def _run(self, app: Flask, jobs: queue.Queue) -> None:
+    @staticmethod
+    def _own_engine(app: Flask) -> sa.Engine | None:
+        """The writer's own pool of one connection to the app's database server; ``None`` on SQLite,
+        where the writer takes the app's connection (a served process has only one: a second would
+        wait for SQLite's lock where gevent cannot switch, see :func:`odr.engine_options`)."""
+        with app.app_context():
+            url = db.engine.url
+        if url.get_backend_name() == "sqlite":
+            return None
+        return sa.create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+
+    def _run(self, app: Flask, jobs: queue.Queue, engine: sa.Engine | None) -> None:
         while True:
             batch = [jobs.get()]
             window = app.config["CHAT_COMMIT_WINDOW_MS"] / 1000
@@ -334,12 +386,14 @@ class GroupCommit:
                     batch.append(jobs.get(timeout=left) if left > 0 else jobs.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(app, batch)
+            self._commit(app, batch, engine)
 
-    def _commit(self, app: Flask, batch: list[_Job]) -> None:
+    def _commit(self, app: Flask, batch: list[_Job], engine: sa.Engine | None = None) -> None:
         results = None
         try:
             with app.app_context():
+                if engine is not None:  # this context's db.session: one on the writer's own connection
+                    db.session.registry.set(_session_on(engine))
                 try:
                     results = [job.fn() for job in batch]
                     db.session.commit()
@@ -355,6 +409,22 @@ class GroupCommit:
 
 
 _writers_lock = threading.Lock()
+
+
+def _session_on(engine: sa.Engine):
+    """A session like ``db.session``'s (its class, which carries the app's session listeners, and
+    its options) that takes its connection from ``engine``, where Flask-SQLAlchemy's would take
+    the app's."""
+    factory = db.session.session_factory
+    return _own_connection_class(factory.class_)(**{**factory.kw, "bind": engine})
+
+
+@functools.cache
+def _own_connection_class(session_class: type) -> type:
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+    return type(f"OwnConnection{session_class.__name__}", (session_class,), {"get_bind": get_bind})
 
 
 def refuse(namespace: str, message, log: str | None = None):

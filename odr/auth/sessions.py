@@ -20,6 +20,7 @@ process (through the message queue), and refuses their events from then on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -206,16 +207,48 @@ def current() -> LoginSession | None:
     return g.get("_odr_login_session")
 
 
+#: A Socket.IO event's note that its session was used is written by a writer of its own
+#: (:class:`odr.realtime.GroupCommit`: on a database server, on a connection of its own), so that a
+#: chat message never waits behind the pages for one of the app's pooled connections: under load
+#: the pages hold them all, and the note once a minute held a message for seconds.
+_event_notes = realtime.GroupCommit("session-seen")
+
+
 def touch() -> None:
     """Note that the current session was used now (at most once a minute). Commits at once: it
     is called before a request or event does anything else."""
     row = current()
     now = utcnow()
-    if row is not None and row.seen_at <= now - timedelta(seconds=TOUCH_SECONDS):
-        db.session.execute(sa.update(LoginSession).where(LoginSession.id == row.id).values(seen_at=now))
-        db.session.commit()
-        if _in_event() and (known := request.environ.get(Identity.KEY)) is not None:
-            known.seen(now)
+    if row is None or row.seen_at > now - timedelta(seconds=TOUCH_SECONDS):
+        return
+    if _in_event() and (known := request.environ.get(Identity.KEY)) is not None:
+        session_id = row.id
+        _end_transaction_keeping_objects()  # no connection held while the writer writes (served SQLite: one)
+        try:
+            _event_notes.write(functools.partial(_note_seen, session_id, now))
+        except realtime.NotWritten:  # noted by the next event; the event itself goes on
+            logger.warning("Session %s: its use was not noted (the writer's batch failed)", session_id)
+            return
+        known.seen(now)
+        return
+    _note_seen(row.id, now)
+    db.session.commit()
+
+
+def _end_transaction_keeping_objects() -> None:
+    """End the session's transaction (handing back its connection, if it holds one) without
+    expiring what it loaded: the event's user, attached without a query, would be read again
+    from the database when next used."""
+    current_session = db.session()
+    keep, current_session.expire_on_commit = current_session.expire_on_commit, False
+    try:
+        current_session.commit()
+    finally:
+        current_session.expire_on_commit = keep
+
+
+def _note_seen(session_id: int, when: datetime) -> None:
+    db.session.execute(sa.update(LoginSession).where(LoginSession.id == session_id).values(seen_at=when))
 
 
 def connection_closed() -> None:

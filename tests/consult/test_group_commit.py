@@ -4,11 +4,13 @@ once it is stored; a batch that fails stores none of its messages and tells ever
 again; membership is checked at every message."""
 
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
 
-from odr.auth.models import Role
+from odr.auth import sessions
+from odr.auth.models import LoginSession, Role
 from odr.consult.models import ConsultMessage, Consultation
 from odr.extensions import db
 from tests.consult.conftest import start, take
@@ -41,13 +43,12 @@ def commits(server):
             writing.discard(id(conn))
             count[0] += 1
 
-    with server.app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", on_execute)
-    sa.event.listen(engine, "commit", on_commit)
+    # On every engine: on PostgreSQL the writer has one of its own (GroupCommit._own_engine).
+    sa.event.listen(sa.Engine, "before_cursor_execute", on_execute)
+    sa.event.listen(sa.Engine, "commit", on_commit)
     yield count
-    sa.event.remove(engine, "before_cursor_execute", on_execute)
-    sa.event.remove(engine, "commit", on_commit)
+    sa.event.remove(sa.Engine, "before_cursor_execute", on_execute)
+    sa.event.remove(sa.Engine, "commit", on_commit)
 
 
 def conversations(people, in_app, n):
@@ -203,11 +204,9 @@ def statements(server):
         if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"):
             seen.append(statement)
 
-    with server.app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    sa.event.listen(sa.Engine, "before_cursor_execute", on_execute)  # the writer's own engine too
     yield seen
-    sa.event.remove(engine, "before_cursor_execute", on_execute)
+    sa.event.remove(sa.Engine, "before_cursor_execute", on_execute)
 
 
 def test_a_message_costs_one_statement_the_connection_is_not_checked_again(server, people, in_app, statements):
@@ -223,3 +222,37 @@ def test_a_message_costs_one_statement_the_connection_is_not_checked_again(serve
     assert [s for s in statements if not s.startswith("UPDATE login_session")] == [statements[0]], statements
     assert statements[0].startswith("INSERT INTO consult_message"), statements
     assert stored(server, client_id="one-statement") == ["one-statement"]
+
+
+def test_on_a_database_server_a_message_does_not_wait_behind_the_pages_connections(server, people, in_app,
+                                                                                  monkeypatch):
+    """On PostgreSQL the chat's writer, and the writer of an event's note that its session was
+    used, have connections of their own: with every connection of the app's pool taken (by pages,
+    in a served process under load), a message is still written and acknowledged at once, and its
+    session noted as used — before, each waited for one of them until the sender was told to send
+    again (the PostgreSQL soak: batches of 1–5 s, the chat refused as overload)."""
+    with server.app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite the writers take the app's connection: a served process has one (odr.engine_options)")
+    monkeypatch.setattr(sessions, "TOUCH_SECONDS", 0)  # every event notes its session as used
+    (asker, _consultant, cid), = conversations(people, in_app, 1)
+    with server.app.app_context():
+        seen_before = db.session.scalar(sa.select(sa.func.max(LoginSession.seen_at)).where(
+            LoginSession.user_id == asker.user_id))
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+    try:
+        for conn in held:
+            conn.execute(sa.text("SELECT 1"))
+        started = time.monotonic()
+        answer = asker.call("send", {"consultation_id": cid, "client_id": "pool-taken", "body": "still here"})
+        took = time.monotonic() - started
+    finally:
+        for conn in held:
+            conn.close()
+    assert answer["ok"], answer
+    assert took < server.app.config["CHAT_COMMIT_TIMEOUT_SECONDS"] / 2, took
+    assert stored(server, client_id="pool-taken") == ["pool-taken"]
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.max(LoginSession.seen_at)).where(
+            LoginSession.user_id == asker.user_id)) > seen_before

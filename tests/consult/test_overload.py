@@ -116,3 +116,27 @@ def test_a_connection_is_held_once_per_period_and_what_came_meanwhile_is_answere
     assert asker.call("send", {"consultation_id": cid, "client_id": "again-late", "body": "x"})["retry"] is True
     assert time.monotonic() - started >= 1.0  # a new period: held again
     assert asker.sio.connected
+
+
+def test_the_log_says_how_many_events_each_limit_refused(pair, busy, caplog):
+    """An operator sees overload in the log, with the limit that refused (at most once per
+    ``Load.REPORT_SECONDS``; the watcher may report part of it before the test asks)."""
+    import re
+
+    asker, _consultant, cid = pair
+    caplog.set_level("WARNING", logger="odr.realtime")
+    realtime.load.report(0)  # start counting from here (what the tests before refused is said now)
+    caplog.clear()
+    busy(in_flight=0)
+    for k in range(2):
+        assert asker.call("send", {"consultation_id": cid, "client_id": f"log-{k}", "body": "x"})["retry"] is True
+    busy(lag_ms=-1)
+    assert asker.call("typing", {"consultation_id": cid, "typing": True})["retry"] is True
+    realtime.load.report(10)
+    counts = [tuple(map(int, re.search(r"(\d+) events refused .*\((\d+) at the in-flight limit, (\d+) at the "
+                                       r"loop-lag limit\)", r.getMessage()).groups()))
+              for r in caplog.records if r.getMessage().startswith("Overloaded:")]
+    assert [sum(c[i] for c in counts) for i in range(3)] == [3, 2, 1], counts
+    caplog.clear()
+    realtime.load.report(10)  # nothing refused since: nothing said
+    assert not [r for r in caplog.records if r.getMessage().startswith("Overloaded:")]
