@@ -114,6 +114,8 @@ SOCKET_SHED_HOLD_SECONDS = 1.0
 #: however often it is sent: its client_id). Shorter than the page's own wait for an answer (8 s,
 #: static/consult.js): an overloaded server says "send again" while the page still listens, instead
 #: of answering a page that has given up (the soak counted those as errors at 300–500 users).
+#: The same settings hold for the writer of the Socket.IO connections' "last used" notes
+#: (odr.auth.sessions.touch), which waits for its commit the same way.
 CHAT_COMMIT_WINDOW_MS = 2
 CHAT_COMMIT_MAX_MESSAGES = 64
 CHAT_COMMIT_TIMEOUT_SECONDS = 5
