@@ -207,12 +207,9 @@ class Load:
             return "lag"
         return None
 
-    def busy(self, config) -> bool:
-        return self.over(config) is not None
-
     def shedding(self, app: Flask, namespace: str, handler: Callable) -> Callable:
         """python-socketio's ``handler`` of a sheddable event, refused at once while the process is
-        :meth:`busy`."""
+        :meth:`over` a limit."""
         server = app.extensions["socketio"]
 
         def shed_or_handle(sid, *args):
@@ -388,7 +385,7 @@ class GroupCommit:
                     break
             self._commit(app, batch, engine)
 
-    def _commit(self, app: Flask, batch: list[_Job], engine: sa.Engine | None = None) -> None:
+    def _commit(self, app: Flask, batch: list[_Job], engine: sa.Engine | None) -> None:
         results = None
         try:
             with app.app_context():
