@@ -106,9 +106,19 @@ def set_secure_cookies(app: Flask, secure: bool) -> None:
     app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
 
 
+class App(Flask):
+    """The platform's Flask app: a Socket.IO event's request context looks up no route
+    (:class:`odr.realtime.EventContext`)."""
+
+    def request_context(self, environ: dict):
+        from odr import realtime
+
+        return realtime.request_context(self, environ)
+
+
 def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flask:
     """The platform's app; ``sockets=False`` leaves out the Socket.IO server (commands that do not serve)."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),

@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
+from flask.ctx import RequestContext
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -72,11 +73,34 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+#: The path under which the Socket.IO server answers (Flask-SocketIO's default). A request for it
+#: never reaches the Flask app itself: the Socket.IO middleware in front takes them all.
+SOCKETIO_PATH = "/socket.io/"
+
+
+class EventContext(RequestContext):
+    """The request context Flask-SocketIO opens around each Socket.IO event, on the environ of
+    the connection's handshake: its path is the Socket.IO server's, which is no page, so no route
+    is looked up for it (a chat message spent ~4 % of the served worker's CPU failing to find
+    one). ``url_for`` works as in any request."""
+
+    def match_request(self) -> None:
+        pass
+
+
+def request_context(app: Flask, environ: dict) -> RequestContext:
+    """``app``'s request context for ``environ``: :class:`EventContext` for a Socket.IO event."""
+    if environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
+        return EventContext(app, environ)
+    return RequestContext(app, environ)
+
+
 class Namespace:
     """A namespace's handlers, collected when its module is read and registered on an app's
     server by :meth:`register` (the feature's ``init_app``).
 
-    :meth:`event` handlers are checked: a sender whose session ended is told and disconnected; the
+    :meth:`event` handlers are checked: a sender whose session ended (``sender``: the signed-in
+    user's id, or ``None``; :func:`sender_id` gives it to the handler) is told and disconnected; the
     session's last use is noted (``touch``); ``args`` gives the handler what it needs before the
     payload (the video namespace: the sender's connection); the flood limit counts the event; a
     refusal is rolled back and answered (acknowledgement and ``problem`` event), any other failure
@@ -85,8 +109,9 @@ class Namespace:
     """
 
     def __init__(self, name: str, flood: FloodLimit, *, touch: Callable[[], None] = lambda: None,
+                 sender: Callable[[], int | None] = lambda: current_user.id if current_user.is_authenticated else None,
                  args: Callable[[], tuple] = tuple):
-        self.name, self.flood, self.touch, self.args = name, flood, touch, args
+        self.name, self.flood, self.touch, self.sender, self.args = name, flood, touch, sender, args
         self._handlers: dict[str, Callable] = {}
         self._shed: set[str] = set()
 
@@ -110,8 +135,9 @@ class Namespace:
                     return handle(data)
 
             def handle(data):
-                if (ended := session_ended(self.name)) is not None:
-                    return ended
+                if (sender := self.sender()) is None:
+                    return signed_out(self.name)
+                g._odr_sender_id = sender
                 try:
                     self.touch()
                     args = self.args()
@@ -281,6 +307,15 @@ class Load:
 load = Load()
 
 
+def end_transaction() -> None:
+    """Commit the event's database transaction, if it opened a session at all, before it waits for
+    a :class:`GroupCommit` writer: a served process on SQLite has one connection, which the writer
+    needs. An event that read nothing (a chat message: its sender is known from the connection)
+    has no session to end."""
+    if db.session.registry.has():
+        db.session.commit()
+
+
 class NotWritten(Exception):
     """The write handed to :meth:`GroupCommit.write` was not stored: its batch failed (or did not
     commit in time). The event is answered with :func:`not_written`."""
@@ -294,8 +329,8 @@ def not_written() -> dict:
 
 
 class _Job:
-    def __init__(self, fn: Callable):
-        self.fn, self.result, self.ok = fn, None, False
+    def __init__(self, fn: Callable | None, bulk: Callable[[list], list] | None = None, item=None):
+        self.fn, self.bulk, self.item, self.result, self.ok = fn, bulk, item, None, False
         self.done = threading.Event()
 
     def finish(self, ok: bool, result=None) -> None:
@@ -335,8 +370,20 @@ class GroupCommit:
             ``CHAT_COMMIT_TIMEOUT_SECONDS`` (it may still commit later: what it writes must be
             kept once however often it is sent).
         """
+        return self._wait(_Job(fn))
+
+    def write_in_bulk(self, bulk: Callable[[list], list], item):
+        """The result for ``item`` of ``bulk(items)``, which the writer calls once with the items of
+        every write of the batch handed the same ``bulk`` (in the order they came) and which returns
+        one result per item, in that order: one statement for a batch of chat messages instead of
+        one per message. Committed, and failing, as :meth:`write`.
+
+        :raise NotWritten: as :meth:`write`.
+        """
+        return self._wait(_Job(None, bulk, item))
+
+    def _wait(self, job: _Job):
         app = current_app._get_current_object()
-        job = _Job(fn)
         self._jobs(app).put(job)
         if not job.done.wait(app.config["CHAT_COMMIT_TIMEOUT_SECONDS"]):
             logger.error("%s write not committed within %ss", self.name, app.config["CHAT_COMMIT_TIMEOUT_SECONDS"])
@@ -392,7 +439,7 @@ class GroupCommit:
                 if engine is not None:  # this context's db.session: one on the writer's own connection
                     db.session.registry.set(_session_on(engine))
                 try:
-                    results = [job.fn() for job in batch]
+                    results = _run_batch(batch)
                     db.session.commit()
                 except Exception:
                     results = None
@@ -406,6 +453,24 @@ class GroupCommit:
 
 
 _writers_lock = threading.Lock()
+
+
+def _run_batch(batch: list[_Job]) -> list:
+    """The results of a batch's writes, in its order: each ``fn`` on its own, in the order they came,
+    then each ``bulk`` once with the items of its writes."""
+    results, bulks = [None] * len(batch), {}
+    for i, job in enumerate(batch):
+        if job.bulk is None:
+            results[i] = job.fn()
+        else:
+            bulks.setdefault(job.bulk, []).append(i)
+    for bulk, indexes in bulks.items():
+        answers = bulk([batch[i].item for i in indexes])
+        if len(answers) != len(indexes):
+            raise RuntimeError(f"{bulk.__qualname__} gave {len(answers)} results for {len(indexes)} writes")
+        for i, answer in zip(indexes, answers):
+            results[i] = answer
+    return results
 
 
 def _session_on(engine: sa.Engine):
@@ -474,12 +539,16 @@ def database_id(namespace: str, data: dict, key: str, *, optional: bool = False)
     return value
 
 
-def session_ended(namespace: str) -> dict | None:
+def sender_id() -> int:
+    """The id of the signed-in user whose event a :meth:`Namespace.event` handler is handling
+    (checked before the handler runs), without loading the user: ``current_user`` does that."""
+    return g._odr_sender_id
+
+
+def signed_out(namespace: str) -> dict:
     """The answer to an event whose sender's session ended since the connection was made
     (signed out, on this device or all, or expired): the connection is told (``signed_out``) and
-    closed. ``None`` while the sender is signed in."""
-    if current_user.is_authenticated:
-        return None
+    closed."""
     from flask_socketio import disconnect, emit
 
     logger.info("Closed %s connection %s: its session ended", namespace, request.sid)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from flask import current_app, g, has_request_context, request, session
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from odr import jobs, realtime
 from odr.auth import recorder
@@ -129,7 +129,7 @@ def user_for(user_id: str) -> User | None:
     if found is None:
         return None
     row, user = found
-    if str(row.user_id) != user_id or _expired(row, utcnow()):
+    if str(row.user_id) != user_id or _expired(row.created_at, row.seen_at, utcnow()):
         return None
     g._odr_login_session = row
     if _connecting():
@@ -159,14 +159,21 @@ class Identity:
                      if attr.key not in self._UNKEPT}
         self.session = {attr.key: getattr(row, attr.key) for attr in sa.inspect(LoginSession).column_attrs}
 
+    def user_id(self, cookie_user_id: str | None) -> int | None:
+        """The connection's user's id while its session is on and the cookie names that user;
+        ``None`` once the session ended. No database session, no objects: a chat message needs
+        no more of its sender."""
+        if request.environ.get(realtime.ENDED) or str(self.user["id"]) != cookie_user_id:
+            return None
+        if _expired(self.session["created_at"], self.session["seen_at"], utcnow()):
+            return None
+        return self.user["id"]
+
     def signed_in(self, user_id: str) -> User | None:
         """The connection's user, in this event's database session; ``None`` once its session ended."""
-        if request.environ.get(realtime.ENDED) or str(self.user["id"]) != user_id:
+        if self.user_id(user_id) is None:
             return None
-        row = LoginSession(**self.session)  # not added: touch() writes it by its id
-        if _expired(row, utcnow()):
-            return None
-        g._odr_login_session = row
+        g._odr_login_session = LoginSession(**self.session)  # not added: touch() writes it by its id
         key = identity_key(User, self.user["id"])
         user = db.session.identity_map.get(key)
         if user is None:
@@ -191,15 +198,15 @@ def _in_event() -> bool:
     return event is not None and event.get("message") != "connect"
 
 
-def _expired(row: LoginSession, now: datetime) -> bool:
+def _expired(created_at: datetime, seen_at: datetime, now: datetime) -> bool:
     cfg = current_app.config
-    if row.created_at <= now - timedelta(hours=cfg["SESSION_MAX_HOURS"]):
+    if created_at <= now - timedelta(hours=cfg["SESSION_MAX_HOURS"]):
         return True
     # The events of an open Socket.IO connection are activity; the connection itself was
     # checked against the idle limit when it was made.
     if _in_event():
         return False
-    return row.seen_at <= now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+    return seen_at <= now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
 
 
 def current() -> LoginSession | None:
@@ -214,16 +221,33 @@ def current() -> LoginSession | None:
 _event_notes = realtime.GroupCommit("session-seen")
 
 
+def event_sender() -> int | None:
+    """The id of the user whose Socket.IO event is being handled, ``None`` once their session
+    ended: what the connection's check found (:class:`Identity`), without loading the user or
+    opening a database session. ``current_user`` still gives the user, loaded when first used."""
+    known = request.environ.get(Identity.KEY)
+    if known is None:  # a connection made without the check (none is, today): ask Flask-Login
+        return current_user.id if current_user.is_authenticated else None
+    token = session.get(TOKEN)
+    return known.user_id(session.get("_user_id")) if isinstance(token, str) else None
+
+
 def touch() -> None:
     """Note that the current session was used now (at most once a minute). Commits at once: it
     is called before a request or event does anything else."""
-    row = current()
     now = utcnow()
-    if row is None or row.seen_at > now - timedelta(seconds=TOUCH_SECONDS):
+    known = request.environ.get(Identity.KEY) if _in_event() else None
+    if known is not None:  # an event: the connection's session, as its check found it
+        session_id, seen_at = known.session["id"], known.session["seen_at"]
+    elif (row := current()) is not None:
+        session_id, seen_at = row.id, row.seen_at
+    else:
         return
-    if _in_event() and (known := request.environ.get(Identity.KEY)) is not None:
-        session_id = row.id
-        _end_transaction_keeping_objects()  # no connection held while the writer writes (served SQLite: one)
+    if seen_at > now - timedelta(seconds=TOUCH_SECONDS):
+        return
+    if known is not None:
+        if db.session.registry.has():  # no connection held while the writer writes (served SQLite: one)
+            _end_transaction_keeping_objects()
         try:
             _event_notes.write(functools.partial(_note_seen, session_id, now))
         except realtime.NotWritten:  # noted by the next event; the event itself goes on
@@ -231,7 +255,7 @@ def touch() -> None:
             return
         known.seen(now)
         return
-    _note_seen(row.id, now)
+    _note_seen(session_id, now)
     db.session.commit()
 
 
@@ -302,7 +326,7 @@ def active(user: User) -> list[LoginSession]:
     now = utcnow()
     rows = db.session.scalars(sa.select(LoginSession).where(LoginSession.user_id == user.id)
                               .order_by(LoginSession.seen_at.desc(), LoginSession.id.desc())).all()
-    return [row for row in rows if not _expired(row, now)]
+    return [row for row in rows if not _expired(row.created_at, row.seen_at, now)]
 
 
 def close_connections(session_ids: list[int]) -> None:

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 NS = "/case"
 flood = realtime.FloodLimit(NS, 30, 10)
 #: Registered on each app's server by the case file's ``init_app``.
-namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender)
 
 #: What a page is told changed: ``answered`` — the other side answered a proposal (mediation) or an
 #: offer (negotiation): ``{"kind": "proposal"|"offer", "id", "answer", "by"}``, ``answer`` being

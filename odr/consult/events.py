@@ -30,7 +30,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
 flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 #: Registered on each app's server by the feature's ``init_app``.
-namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender)
 #: Chat messages arriving together are written in one transaction (group commit).
 writer = realtime.GroupCommit("consult-messages")
 
@@ -110,22 +110,21 @@ def on_send(data):
         _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
     if not body and attachment_id is None:
         _refuse(_("The message is empty."))
-    sender_id = current_user.id
+    sender_id = realtime.sender_id()
     if attachment_id is None:
         # The usual message: membership and the consultation's state are checked by the insert
-        # itself, in the writer's batch (one statement; see ops.write_message_of_member).
-        write = lambda: _write_of_member(cid, sender_id, client_id, body)  # noqa: E731
+        # itself, with the other messages of the writer's batch (one statement for them all; see
+        # ops.write_messages_of_members).
+        realtime.end_transaction()  # it wrote nothing: the writer writes
+        payload, new, refusal = writer.write_in_bulk(_write_of_members, (cid, sender_id, client_id, body))
     else:
         checked = ops.check_message(_consultation(data), current_user, client_id, body, attachment_id)
         if isinstance(checked, ConsultMessage):  # a resend of a message saved before the end
             return {"message": checked.to_json()}
         values, attachment = checked
         attachment_json = attachment.to_json()
-        write = lambda: _write(values, attachment_json)  # noqa: E731
-    # The writer needs the connection (a served process on SQLite has one): end this
-    # transaction (it wrote nothing since touch() committed) before waiting for the batch.
-    db.session.commit()
-    payload, new, refusal = writer.write(write)
+        realtime.end_transaction()
+        payload, new, refusal = writer.write(lambda: _write(values, attachment_json))
     if refusal is not None:
         _refuse(refusal, f"send to consultation {cid} refused: {refusal}")
     if new:
@@ -133,14 +132,12 @@ def on_send(data):
     return {"message": payload}
 
 
-def _write_of_member(cid: int, sender_id: int, client_id: str, body: str) -> tuple[dict | None, bool, object]:
-    """In the writer's batch: the message saved, as sent to the room, whether it is new, and the
-    reason it was refused (a refusal is an answer, not a failure of the batch)."""
-    try:
-        message, new = ops.write_message_of_member(cid, sender_id, client_id, body)
-    except ops.ConsultError as exc:
-        return None, False, exc.reason  # put in words in the sender's language by the handler
-    return message.to_json(), new, None
+def _write_of_members(messages: list[tuple[int, int, str, str]]) -> list[tuple[dict | None, bool, object]]:
+    """In the writer's batch: each message saved, as sent to the room, whether it is new, and the
+    reason it was refused (a refusal is an answer, not a failure of the batch; put in words in
+    the sender's language by the handler)."""
+    return [(message.to_json() if message is not None else None, new, refusal)
+            for message, new, refusal in ops.write_messages_of_members(messages)]
 
 
 def _write(values: dict, attachment_json: dict) -> tuple[dict, bool, None]:

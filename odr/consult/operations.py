@@ -235,6 +235,55 @@ def write_message_of_member(consultation_id: int, sender_id: int, client_id: str
     return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
+def write_messages_of_members(messages: list[tuple[int, int, str, str]]) -> list[tuple[ConsultMessage | None, bool, object]]:
+    """:func:`write_message_of_member` for many messages at once, ``(consultation_id, sender_id,
+    client_id, body)`` each, in one statement: the group-commit writer's batch of chat messages
+    costs one insert, not one per message. Each message gets what it alone would: the message and
+    whether it is new, or ``None`` and the reason it was refused (a refusal is an answer, not a
+    failure of the others). Those the insert did not take (a resend, a refusal, the same message
+    twice in the batch) are asked about one by one, as :func:`write_message_of_member` does."""
+    now = utcnow()
+    params = {}
+    for i, (cid, sender, client_id, body) in enumerate(messages):
+        params.update({f"consultation_id_{i}": cid, f"sender_id_{i}": sender, f"client_id_{i}": client_id,
+                       f"body_{i}": body, f"created_at_{i}": now})
+    connection = db.session.connection()
+    inserted = {(row.consultation_id, row.sender_id, row.client_id): row.id for row in
+                connection.execute(_members_insert(connection.dialect.name, len(messages)), params)}
+    results = []
+    for cid, sender, client_id, body in messages:
+        saved = inserted.pop((cid, sender, client_id), None)
+        if saved is not None:
+            results.append((ConsultMessage(id=saved, consultation_id=cid, sender_id=sender, client_id=client_id,
+                                           body=body, created_at=now, attachment_id=None), True, None))
+            continue
+        try:
+            results.append((*write_message_of_member(cid, sender, client_id, body), None))
+        except ConsultError as exc:
+            results.append((None, False, exc.reason))
+    return results
+
+
+@functools.lru_cache(maxsize=256)
+def _members_insert(dialect: str, n: int) -> sa.Insert:
+    """:func:`write_messages_of_members`' insert of ``n`` messages, built once per database kind and
+    size: the messages as a table of bound rows (``SELECT … UNION ALL SELECT …``, which both
+    databases read), joined to their consultations, so that each row is checked as
+    :func:`_member_insert` checks one."""
+    messages, consultations = ConsultMessage.__table__, Consultation.__table__
+    columns = ["consultation_id", "sender_id", "client_id", "body", "created_at"]
+    rows = sa.union_all(*(sa.select(*(sa.bindparam(f"{k}_{i}", type_=messages.c[k].type).label(k) for k in columns))
+                          for i in range(n))).subquery("sent")
+    row = sa.select(consultations.c.id, rows.c.sender_id, rows.c.client_id, rows.c.body, rows.c.created_at).join_from(
+        consultations, rows, consultations.c.id == rows.c.consultation_id).where(
+        consultations.c.status != ConsultationStatus.ended,
+        sa.or_(consultations.c.user_id == rows.c.sender_id, consultations.c.consultant_id == rows.c.sender_id))
+    insert = (_dialect_insert(dialect)(messages)
+              .on_conflict_do_nothing(index_elements=["consultation_id", "sender_id", "client_id"]))
+    return insert.from_select(columns, row).returning(
+        messages.c.id, messages.c.consultation_id, messages.c.sender_id, messages.c.client_id)
+
+
 @functools.cache
 def _member_insert(dialect: str) -> sa.Insert:
     """:func:`write_message_of_member`'s insert, built once per database kind: a Core statement on

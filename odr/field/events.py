@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 NS = "/field"
 flood = realtime.FloodLimit(NS, 30, 10)
-namespace = realtime.Namespace(NS, flood, touch=sessions.touch)
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender)
 
 
 @namespace.on("connect")

@@ -100,7 +100,8 @@ def _host(conn: Conn, room: VideoRoom) -> VideoSeat:
 
 #: Registered on each app's server by the feature's ``init_app``; each checked handler gets the
 #: sender's connection before the payload.
-namespace = realtime.Namespace(NS, flood, touch=sessions.touch, args=lambda: (_conn(),))
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender,
+                               args=lambda: (_conn(),))
 
 
 # --- presence and the roster each person is sent ----------------------------------------------

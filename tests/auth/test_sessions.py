@@ -20,6 +20,7 @@ from odr.cases import operations as case_ops
 from odr.auth import sessions
 from odr.auth.models import LoginSession, Role, User
 from odr.cases.models import Event
+from odr.consult.models import ConsultMessage
 from odr.extensions import db
 from odr.mediate.models import RoomMessage
 from tests import conftest
@@ -246,8 +247,12 @@ def test_a_session_ends_12_hours_after_signing_in_however_busy(server, mediation
     assert not browser.signed_in()
     told = []
     live.on("signed_out", told.append, namespace="/consult")
-    live.emit("typing", {"consultation_id": 1, "typing": True}, namespace="/consult")
+    # A chat message is checked without loading its sender (sessions.event_sender): the same limit.
+    live.emit("send", {"consultation_id": 1, "client_id": "after-12-hours", "body": "hi"}, namespace="/consult")
     assert closed_soon(live) and told == [{}]
+    with server.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ConsultMessage).where(
+            ConsultMessage.client_id == "after-12-hours")) == 0
 
 
 def test_a_cookie_from_before_sessions_were_kept_is_refused(server, mediation):

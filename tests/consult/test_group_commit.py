@@ -256,3 +256,26 @@ def test_on_a_database_server_a_message_does_not_wait_behind_the_pages_connectio
     with server.app.app_context():
         assert db.session.scalar(sa.select(sa.func.max(LoginSession.seen_at)).where(
             LoginSession.user_id == asker.user_id)) > seen_before
+
+
+def test_a_batch_of_messages_is_one_insert(server, people, in_app, window, statements):
+    """The writer's batch of chat messages is written by one statement (ops.write_messages_of_members),
+    each row still checked against its own consultation; each sender gets their own message back."""
+    window(500)  # the six sends, started together, land in one batch
+    chats = conversations(people, in_app, 3)
+    sends = [(person, {"consultation_id": cid, "client_id": f"bulk-{cid}-{who}", "body": f"from {who} in {cid}"})
+             for asker, consultant, cid in chats for who, person in (("a", asker), ("c", consultant))]
+    statements.clear()
+    answers = all_at_once(sends)
+
+    assert all(a["ok"] and a["seen_in_database"] for a in answers), answers
+    inserts = [s for s in statements if s.startswith("INSERT INTO consult_message")]
+    assert len(inserts) == 1 and inserts[0].count("UNION ALL") == 5, inserts
+    for (person, payload), answer in zip(sends, answers):
+        assert answer["message"]["client_id"] == payload["client_id"]
+        assert answer["message"]["body"] == payload["body"] and answer["message"]["sender_id"] == person.user_id
+    assert len({a["message"]["id"] for a in answers}) == 6
+    for asker, consultant, cid in chats:
+        assert sorted(stored(server, consultation_id=cid)) == [f"bulk-{cid}-a", f"bulk-{cid}-c"]
+        assert [m["client_id"] for m in consultant.drain("message", wait=0.3)
+                if m["sender_id"] == asker.user_id] == [f"bulk-{cid}-a"]
