@@ -175,8 +175,8 @@ def create_app(test_config: dict | None = None, *, sockets: bool = True) -> Flas
         app.session_interface = SessionInterface()
 
         queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
-        shared = {"client_manager": client_manager(queue, app.config["SOCKETIO_CHANNEL"])} if queue else {}
-        SocketIO(app, async_mode=async_mode(), async_handlers=False, **shared,
+        SocketIO(app, async_mode=async_mode(), async_handlers=False,
+                 client_manager=client_manager(queue, app.config["SOCKETIO_CHANNEL"]),
                  transports=["websocket"] if app.config["SOCKETIO_WEBSOCKET_ONLY"] else ["polling", "websocket"],
                  cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS") or [],
                  logger=False, engineio_logger=False)

@@ -602,6 +602,51 @@ def end_rooms_here(server, rooms: list[str]) -> None:
         server.start_background_task(_disconnect, server, [(sid, namespace) for sid, namespace, _ in here])
 
 
+class RoomIndex:
+    """A client manager that keeps each connection's rooms, so that a goodbye finds them at once.
+
+    python-socketio finds a connection's rooms by looking through every room of the namespace
+    (every connection has one of its own, and each of ours is in two or three more), on each
+    disconnect and each ``get_rooms``: with N connections, each goodbye costs O(N), and N
+    connections dropping at once (a network blip, the load balancer, a restart of a proxy) cost
+    O(N²) of the worker's only core while it answers no one. Every change of a room goes through
+    ``basic_enter_room`` / ``basic_leave_room``, which keep the index; the goodbye then leaves the
+    rooms the index holds and clears the rest as python-socketio does.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._rooms_of: dict[tuple[str, str], set] = {}
+
+    def basic_enter_room(self, sid, namespace, room, eio_sid=None):
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._rooms_of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid, namespace, room):
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self._rooms_of.get((namespace, sid))
+        if rooms is not None:
+            rooms.discard(room)
+            if not rooms:
+                del self._rooms_of[(namespace, sid)]
+
+    def get_rooms(self, sid, namespace):
+        return [room for room in self._rooms_of.get((namespace, sid), ()) if room is not None]
+
+    def basic_disconnect(self, sid, namespace, **kwargs):
+        if namespace not in self.rooms:
+            return
+        for room in list(self._rooms_of.get((namespace, sid), ())):
+            self.basic_leave_room(sid, namespace, room)
+        # The rest as python-socketio's BaseManager.basic_disconnect.
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if sid in pending.get(namespace, ()):
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
+
+
 class EndingRooms:
     """A message queue's client manager that also ends rooms on every process: :meth:`end_rooms`
     publishes a ``close_room`` marked ``odr_end``, which each process (this one included) answers
@@ -620,11 +665,15 @@ class EndingRooms:
             super()._handle_close_room(message)
 
 
-def client_manager(url: str, channel: str):
-    """The client manager of the message queue at ``url`` (the class Flask-SocketIO would choose
-    for it), which also ends rooms on every process (:class:`EndingRooms`)."""
+def client_manager(url: str | None, channel: str):
+    """The Socket.IO server's client manager: python-socketio's own for one process (``url``
+    ``None``), or the message queue's at ``url`` (the class Flask-SocketIO would choose for it),
+    which also ends rooms on every process (:class:`EndingRooms`); both keep each connection's
+    rooms (:class:`RoomIndex`)."""
     import socketio
 
+    if not url:
+        return type("IndexedManager", (RoomIndex, socketio.Manager), {})()
     if url.startswith(("redis://", "rediss://")):
         base = socketio.RedisManager
     elif url.startswith("kafka://"):
@@ -633,7 +682,7 @@ def client_manager(url: str, channel: str):
         base = socketio.ZmqManager
     else:
         base = socketio.KombuManager
-    manager = type(f"Ending{base.__name__}", (EndingRooms, base), {})
+    manager = type(f"Ending{base.__name__}", (RoomIndex, EndingRooms, base), {})
     return manager(url, channel=channel)
 
 
