@@ -28,7 +28,8 @@ What it does:
 5. once the chat messages have all arrived, phase "ramp": open-loop steps of increasing
    offered load (25, 50, 100 … msgs/s, spread evenly over all N clients, ``--step-seconds``
    each) until a step is not kept up with (0.3 s after its last send more than 5 % of its
-   messages are still on their way, or any failed) → msgs/s delivered per step; the most
+   messages are still on their way, or more than 5 % were refused as overload, or any
+   failed) → msgs/s delivered per step; the most
    delivered in any phase is the saturation throughput. Each
    client sends at most 2.4 messages/s (``/consult`` refuses more than 30 events in 10 s on
    one connection), so the steps stop at N × 2.4 msgs/s. ``--saturation closed`` instead has
@@ -464,9 +465,11 @@ async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overload
             await _sleep_until(t1 + STEP_CHECK)
             backlog = sum(1 for lbl, _ in stats.sent.values() if lbl == label)
             failed = sum(n for (lbl, _), n in stats.errors.items() if lbl in (label, f"after {label}"))
-            if backlog > STEP_BACKLOG * stats.sends[label] + 5 or failed:
+            # A server that sheds is not keeping up either: what it refused was not delivered.
+            refused = stats.refused[label]
+            if backlog > STEP_BACKLOG * stats.sends[label] + 5 or failed or refused > STEP_BACKLOG * stats.sends[label] + 5:
                 overload[label] = (f"{backlog} of {stats.sends[label]} on their way {STEP_CHECK:g} s after the step"
-                                   f"{f', {failed} failed' if failed else ''}")
+                                   f"{f', {refused} refused' if refused else ''}{f', {failed} failed' if failed else ''}")
                 overloaded.value = 1
             # Every load generator gives its verdict before any goes on (or stops).
             if not await loop.run_in_executor(None, _wait, barrier):
