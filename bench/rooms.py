@@ -37,7 +37,9 @@ class _Engine:
         return f"sid-{next(self.ids)}"
 
 
-class _Server:
+class FakeServer:
+    """What a client manager asks of its server here: fresh connection ids and the JSON module."""
+
     def __init__(self):
         self.eio = _Engine()
 
@@ -45,14 +47,21 @@ class _Server:
         json = json
 
 
-def goodbyes(manager, n: int) -> float:
-    manager.set_server(_Server())
+def connect_as_the_app_does(manager, n: int) -> list[str]:
+    """``n`` connections to ``manager`` (given a :class:`FakeServer`), each in the rooms the app puts
+    it in: its own, its user's, its session's and a chat of two. Their ids."""
+    manager.set_server(FakeServer())
     sids = []
     for i in range(n):
         sid = manager.connect(f"eio-{i}", NS)
         for room in (f"user-{i}", f"session-{i}", f"consult-{i // 2}"):
             manager.enter_room(sid, NS, room)
         sids.append(sid)
+    return sids
+
+
+def goodbyes(manager, n: int) -> float:
+    sids = connect_as_the_app_does(manager, n)
     started = time.perf_counter()
     for sid in sids:
         manager.disconnect(sid, NS)

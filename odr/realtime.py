@@ -108,9 +108,8 @@ class Namespace:
     the media bridge) are registered as they are.
     """
 
-    def __init__(self, name: str, flood: FloodLimit, *, touch: Callable[[], None] = lambda: None,
-                 sender: Callable[[], int | None] = lambda: current_user.id if current_user.is_authenticated else None,
-                 args: Callable[[], tuple] = tuple):
+    def __init__(self, name: str, flood: FloodLimit, *, sender: Callable[[], int | None],
+                 touch: Callable[[], None] = lambda: None, args: Callable[[], tuple] = tuple):
         self.name, self.flood, self.touch, self.sender, self.args = name, flood, touch, sender, args
         self._handlers: dict[str, Callable] = {}
         self._shed: set[str] = set()

@@ -57,7 +57,7 @@ def wait_for(url: str, process, what: str, timeout=45.0, **kwargs):
             raise AssertionError(f"{what} exited with {process.returncode}")
         try:
             return requests.get(url, timeout=2, **kwargs)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still starting
             time.sleep(0.2)
     raise AssertionError(f"{what} did not answer within {timeout} s")
 

@@ -2,8 +2,8 @@
 own manager after any sequence of connections, rooms and goodbyes, found without looking through
 every room; and a goodbye that no longer costs the time of every room there is."""
 
-import itertools
-import json
+import importlib.util
+from pathlib import Path
 
 import socketio
 from hypothesis import given, settings
@@ -11,30 +11,17 @@ from hypothesis import strategies as st
 
 from odr import realtime
 
-NS = "/consult"
+# The benchmark's fake server and its connections as the app makes them (bench/rooms.py).
+_spec = importlib.util.spec_from_file_location("odr_bench_rooms", Path(__file__).parent.parent / "bench" / "rooms.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
 
-
-class _Engine:
-    def __init__(self):
-        self.ids = itertools.count()
-
-    def generate_id(self):
-        return f"sid-{next(self.ids)}"
-
-
-class _Server:
-    """What a manager asks of its server here: fresh connection ids and the JSON module."""
-
-    def __init__(self):
-        self.eio = _Engine()
-
-    class packet_class:
-        json = json
+NS = bench.NS
 
 
 def _manager(cls):
     manager = cls()
-    manager.set_server(_Server())
+    manager.set_server(bench.FakeServer())
     return manager
 
 
@@ -106,14 +93,9 @@ class _Watched(dict):
 
 
 def _goodbyes(manager, n: int) -> int:
-    """How many times ``n`` connections, each in its own room, its user's, its session's and a
-    chat of two (as the app's), saying goodbye one after another, looked through all the rooms."""
-    sids = []
-    for i in range(n):
-        sid = manager.connect(f"eio-{i}", NS)
-        for room in (f"user-{i}", f"session-{i}", f"consult-{i // 2}"):
-            manager.enter_room(sid, NS, room)
-        sids.append(sid)
+    """How many times ``n`` connections in the rooms the app puts them in, saying goodbye one
+    after another, looked through all the rooms."""
+    sids = bench.connect_as_the_app_does(manager, n)
     assert sorted(manager.get_rooms(sids[3], NS)) == sorted([sids[3], "user-3", "session-3", "consult-1"])
     manager.rooms[NS] = _Watched(manager.rooms[NS])
     _Watched.looked = 0
@@ -127,5 +109,5 @@ def test_a_goodbye_looks_only_at_its_own_rooms():
     """python-socketio's manager looks through every room of the namespace at each goodbye (each
     connection has one of its own): n connections closing at once cost O(n²) of the worker's core
     (bench/rooms.py: 5,000 took 3.7 s). Ours looks only at the connection's own rooms."""
-    assert _goodbyes(plain(), 50) >= 50  # what the index spares
+    assert _goodbyes(socketio.Manager(), 50) >= 50  # what the index spares
     assert _goodbyes(indexed(), 50) == 0

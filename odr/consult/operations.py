@@ -210,38 +210,17 @@ def write_message(values: dict) -> tuple[ConsultMessage, bool]:
     return ConsultMessage(id=saved.id, **values), True
 
 
-def write_message_of_member(consultation_id: int, sender_id: int, client_id: str,
-                            body: str) -> tuple[ConsultMessage, bool]:
-    """Save a chat message without an attachment once, checking in the same statement that the
-    sender is a participant of the consultation and that it has not ended: the insert takes its row
-    from the consultation, so the check and the write see the same state and cost one statement.
-    Only when nothing was inserted is it asked why (a resend, or a refusal).
-
-    :return: the message and whether it is new.
-    :raise ConsultError: as :func:`check_message`.
-    """
-    values = {"sender_id": sender_id, "client_id": client_id, "body": body, "created_at": utcnow()}
-    connection = db.session.connection()
-    saved = connection.execute(_member_insert(connection.dialect.name),
-                               {"consultation_id": consultation_id, **values}).first()
-    if saved is not None:
-        return ConsultMessage(id=saved.id, consultation_id=consultation_id, attachment_id=None, **values), True
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        raise ConsultError(_l("You are not in this consultation."))
-    checked = check_message(consultation, db.session.get(User, sender_id), client_id, body)
-    if isinstance(checked, ConsultMessage):
-        return checked, False
-    return write_message(checked[0])  # a resend while open: the insert finds the saved one
-
-
 def write_messages_of_members(messages: list[tuple[int, int, str, str]]) -> list[tuple[ConsultMessage | None, bool, object]]:
-    """:func:`write_message_of_member` for many messages at once, ``(consultation_id, sender_id,
-    client_id, body)`` each, in one statement: the group-commit writer's batch of chat messages
-    costs one insert, not one per message. Each message gets what it alone would: the message and
-    whether it is new, or ``None`` and the reason it was refused (a refusal is an answer, not a
-    failure of the others). Those the insert did not take (a resend, a refusal, the same message
-    twice in the batch) are asked about one by one, as :func:`write_message_of_member` does."""
+    """Save chat messages without attachments, ``(consultation_id, sender_id, client_id, body)``
+    each, once per sender and ``client_id``, in one statement that also checks that each sender is
+    a participant of the consultation and that it has not ended: the insert takes its rows from the
+    consultations, so the check and the write see the same state. The group-commit writer's batch
+    of chat messages costs one insert, not one per message.
+
+    Each message gets the message and whether it is new, or ``None`` and the reason it was refused
+    (a refusal is an answer, not a failure of the others). Only those the insert did not take are
+    asked why (:func:`_not_inserted`: a resend, a refusal, the same message twice in the batch).
+    """
     now = utcnow()
     params = {}
     for i, (cid, sender, client_id, body) in enumerate(messages):
@@ -258,18 +237,34 @@ def write_messages_of_members(messages: list[tuple[int, int, str, str]]) -> list
                                            body=body, created_at=now, attachment_id=None), True, None))
             continue
         try:
-            results.append((*write_message_of_member(cid, sender, client_id, body), None))
+            results.append((*_not_inserted(cid, sender, client_id, body), None))
         except ConsultError as exc:
             results.append((None, False, exc.reason))
     return results
+
+
+def _not_inserted(consultation_id: int, sender_id: int, client_id: str, body: str) -> tuple[ConsultMessage, bool]:
+    """Why :func:`write_messages_of_members`' insert did not take a message: the message saved
+    before (a resend), or the refusal :func:`check_message` gives.
+
+    :raise ConsultError: as :func:`check_message`.
+    """
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise ConsultError(_l("You are not in this consultation."))
+    checked = check_message(consultation, db.session.get(User, sender_id), client_id, body)
+    if isinstance(checked, ConsultMessage):
+        return checked, False
+    return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
 @functools.lru_cache(maxsize=256)
 def _members_insert(dialect: str, n: int) -> sa.Insert:
     """:func:`write_messages_of_members`' insert of ``n`` messages, built once per database kind and
     size: the messages as a table of bound rows (``SELECT … UNION ALL SELECT …``, which both
-    databases read), joined to their consultations, so that each row is checked as
-    :func:`_member_insert` checks one."""
+    databases read), joined to their consultations: each row is written only if its sender is a
+    participant of its consultation and the consultation has not ended. A Core statement built
+    once, so each batch costs its execution alone (not building, hashing and ORM-handling it)."""
     messages, consultations = ConsultMessage.__table__, Consultation.__table__
     columns = ["consultation_id", "sender_id", "client_id", "body", "created_at"]
     rows = sa.union_all(*(sa.select(*(sa.bindparam(f"{k}_{i}", type_=messages.c[k].type).label(k) for k in columns))
@@ -282,23 +277,6 @@ def _members_insert(dialect: str, n: int) -> sa.Insert:
               .on_conflict_do_nothing(index_elements=["consultation_id", "sender_id", "client_id"]))
     return insert.from_select(columns, row).returning(
         messages.c.id, messages.c.consultation_id, messages.c.sender_id, messages.c.client_id)
-
-
-@functools.cache
-def _member_insert(dialect: str) -> sa.Insert:
-    """:func:`write_message_of_member`'s insert, built once per database kind: a Core statement on
-    the tables, so each message costs its execution alone (not building, hashing and ORM-handling
-    the statement again)."""
-    messages, consultations = ConsultMessage.__table__, Consultation.__table__
-    columns = ["sender_id", "client_id", "body", "created_at"]
-    sender = sa.bindparam("sender_id", type_=messages.c.sender_id.type)
-    row = sa.select(consultations.c.id, sender, *(sa.bindparam(k, type_=messages.c[k].type) for k in columns[1:]))
-    row = row.where(consultations.c.id == sa.bindparam("consultation_id", type_=consultations.c.id.type),
-                    consultations.c.status != ConsultationStatus.ended,
-                    sa.or_(consultations.c.user_id == sender, consultations.c.consultant_id == sender))
-    insert = (_dialect_insert(dialect)(messages)
-              .on_conflict_do_nothing(index_elements=["consultation_id", "sender_id", "client_id"]))
-    return insert.from_select(["consultation_id", *columns], row).returning(messages.c.id)
 
 
 def _dialect_insert(dialect: str):
