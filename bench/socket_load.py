@@ -27,9 +27,9 @@ What it does:
    other member's ``message`` event;
 5. once the chat messages have all arrived, phase "ramp": open-loop steps of increasing
    offered load (25, 50, 100 … msgs/s, spread evenly over all N clients, ``--step-seconds``
-   each) until a step is not kept up with (0.3 s after its last send more than 5 % of its
-   messages are still on their way, or more than 5 % were refused as overload, or any
-   failed) → msgs/s delivered per step; the most
+   each) until a step is not kept up with (0.3 s after its last send more than 0.25 s of
+   its messages, at its rate, are still on their way — 5 % of a 5 s step, whatever the step's
+   length — or more than 5 % were refused as overload, or any failed) → msgs/s delivered per step; the most
    delivered in any phase is the saturation throughput. Each
    client sends at most 2.4 messages/s (``/consult`` refuses more than 30 events in 10 s on
    one connection), so the steps stop at N × 2.4 msgs/s. ``--saturation closed`` instead has
@@ -82,7 +82,8 @@ MAX_CLIENT_RATE = 2.4  # msgs/s per client in the ramp: 24 per 10 s, below the 3
 RAMP_STEPS = (25, 50, 100, 150, 200, 300, 450, 700, 1000, 1500, 2000, 3000)
 STEP_GAP = 0.5        # s between two ramp steps
 STEP_CHECK = 0.3      # s after a step's last send when its backlog is judged
-STEP_BACKLOG = 0.05   # a step is kept up with if at most this share (+5) is still on its way then
+STEP_BACKLOG = 0.25   # s: a step is kept up with if at most this many seconds of its rate (+5) are still on their way then
+STEP_REFUSED = 0.05   # … and at most this share of its sends (+5) was refused
 WARMUP = 2.0          # s at the start of the chat / closed phase that are not measured
 STEP_WARMUP = 1.0     # s at the start of a ramp step that are not measured
 DRAIN = 15.0          # s to wait at the end for messages still on their way
@@ -467,7 +468,10 @@ async def _loadgen(idx, mode, url, pairs, cfg, ready_q, go_q, result_q, overload
             failed = sum(n for (lbl, _), n in stats.errors.items() if lbl in (label, f"after {label}"))
             # A server that sheds is not keeping up either: what it refused was not delivered.
             refused = stats.refused[label]
-            if backlog > STEP_BACKLOG * stats.sends[label] + 5 or failed or refused > STEP_BACKLOG * stats.sends[label] + 5:
+            # The backlog allowed is a time at the step's rate, whatever the step's length: a server
+            # falling behind by a steady share of what it is sent is not keeping up in a long step either.
+            allowed = STEP_BACKLOG * stats.sends[label] / (t1 - t0) + 5
+            if backlog > allowed or failed or refused > STEP_REFUSED * stats.sends[label] + 5:
                 overload[label] = (f"{backlog} of {stats.sends[label]} on their way {STEP_CHECK:g} s after the step"
                                    f"{f', {refused} refused' if refused else ''}{f', {failed} failed' if failed else ''}")
                 overloaded.value = 1

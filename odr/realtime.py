@@ -342,7 +342,7 @@ class GroupCommit:
 
     A handler hands :meth:`write` a function that makes its writes (flush, never commit). One
     writer per app and process (a thread; a greenlet in a served process, which gevent patched)
-    takes the writes waiting, gathers more for ``CHAT_COMMIT_WINDOW_MS`` at most, up to
+    takes the writes waiting, waits ``CHAT_COMMIT_WINDOW_MS`` for more (unless enough wait already), takes up to
     ``CHAT_COMMIT_MAX_MESSAGES``, runs them one after another in its own session and commits once.
     Only then does each handler get its function's result and answer its sender: an acknowledged
     write is stored. When any of them fails, or the commit does, the whole batch is rolled back
@@ -420,13 +420,14 @@ class GroupCommit:
     def _run(self, app: Flask, jobs: queue.Queue, engine: sa.Engine | None) -> None:
         while True:
             batch = [jobs.get()]
-            window = app.config["CHAT_COMMIT_WINDOW_MS"] / 1000
             most = app.config["CHAT_COMMIT_MAX_MESSAGES"]
-            until = time.monotonic() + window
+            if jobs.qsize() < most - 1:
+                # One sleep for the window, not a wait with a timeout for each write that comes in
+                # it (on a busy chat that is dozens of timers per batch); what came meanwhile is taken.
+                time.sleep(app.config["CHAT_COMMIT_WINDOW_MS"] / 1000)
             while len(batch) < most:
-                left = until - time.monotonic()
-                try:  # past the window, still take what is already waiting
-                    batch.append(jobs.get(timeout=left) if left > 0 else jobs.get_nowait())
+                try:
+                    batch.append(jobs.get_nowait())
                 except queue.Empty:
                     break
             self._commit(app, batch, engine)

@@ -136,8 +136,7 @@ def _write_of_members(messages: list[tuple[int, int, str, str]]) -> list[tuple[d
     """In the writer's batch: each message saved, as sent to the room, whether it is new, and the
     reason it was refused (a refusal is an answer, not a failure of the batch; put in words in
     the sender's language by the handler)."""
-    return [(message.to_json() if message is not None else None, new, refusal)
-            for message, new, refusal in ops.write_messages_of_members(messages)]
+    return ops.write_messages_of_members(messages)
 
 
 def _write(values: dict, attachment_json: dict) -> tuple[dict, bool, None]:

@@ -275,6 +275,9 @@ def test_a_batch_of_messages_is_one_insert(server, people, in_app, window, state
         assert answer["message"]["client_id"] == payload["client_id"]
         assert answer["message"]["body"] == payload["body"] and answer["message"]["sender_id"] == person.user_id
     assert len({a["message"]["id"] for a in answers}) == 6
+    with server.app.app_context():  # what the room was sent is the message as stored and read back
+        for answer in answers:
+            assert db.session.get(ConsultMessage, answer["message"]["id"]).to_json() == answer["message"]
     for asker, consultant, cid in chats:
         assert sorted(stored(server, consultation_id=cid)) == [f"bulk-{cid}-a", f"bulk-{cid}-c"]
         assert [m["client_id"] for m in consultant.drain("message", wait=0.3)
