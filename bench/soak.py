@@ -204,30 +204,31 @@ def _prepare(database_url: str, users: int) -> dict:
 
 
 class Server:
-    """The real ``odr run`` on one port: started, killed, started again."""
+    """The real ``odr run`` (or ``odr demo``, which loads the demo data again if it is missing, then
+    serves the same way) on one port: started, killed, started again."""
 
-    def __init__(self, folder: Path, env: dict, port: int):
-        self.folder, self.env, self.port = folder, env, port
+    def __init__(self, folder: Path, env: dict, port: int, command: str = "run"):
+        self.folder, self.env, self.port, self.command = folder, env, port, command
         self.url = f"http://127.0.0.1:{port}"
         self.log = folder / "served.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as out:  # its own session: stopping it is Ctrl-C for all of it
-            self.process = subprocess.Popen([ODR, "run", "--port", str(self.port)], env=self.env, stdout=out,
+            self.process = subprocess.Popen([ODR, self.command, "--port", str(self.port)], env=self.env, stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_until_up(self, timeout: float = 120.0) -> float:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             if self.process.poll() is not None:
-                raise RuntimeError(f"odr run exited with {self.process.returncode}\n{self.tail()}")
+                raise RuntimeError(f"odr {self.command} exited with {self.process.returncode}\n{self.tail()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2):
                     return time.monotonic() - started
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"odr run did not answer within {timeout:.0f} s\n{self.tail()}")
+        raise RuntimeError(f"odr {self.command} did not answer within {timeout:.0f} s\n{self.tail()}")
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
@@ -606,12 +607,12 @@ class Soak:
     """One soak: an instance, its server, the users; ``load`` then ``rounds``."""
 
     def __init__(self, folder: Path, database_url: str, users: int, think: float = 5.0, jobs_interval: int = 2,
-                 seed: int | None = None, say=log):
+                 seed: int | None = None, say=log, command: str = "run"):
         self.folder, self.database_url, self.think, self.say = folder, database_url, think, say
         self.random = random.Random(seed)
         self.env = instance_env(folder, database_url, jobs_interval)
         self.n_users = users
-        self.server = Server(folder, self.env, free_port())
+        self.server = Server(folder, self.env, free_port(), command)
         self.ledger = Ledger()
         self.gate = Gate()
         self.users: list[User] = []
@@ -627,7 +628,7 @@ class Soak:
         self.say(f"instance ready in {time.monotonic() - t0:.1f} s: demo data, {self.n_users} users "
                  f"(case {setup['number']})")
         self.server.start()
-        self.say(f"odr run on {self.server.url} answered in {self.server.wait_until_up():.1f} s")
+        self.say(f"odr {self.server.command} on {self.server.url} answered in {self.server.wait_until_up():.1f} s")
         run = uuid.uuid4().hex[:6]
         self.users = [User(n, run, self.server.url, setup, fixture, self.ledger, self.gate, self.think)
                       for n, fixture in enumerate(setup["users"])]
@@ -732,6 +733,8 @@ def main() -> int:
     parser.add_argument("--kills", help="comma-separated targets (worker/master) instead of random ones")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument("--command", choices=["run", "demo"], default="run",
+                        help="the command served and restarted: odr run, or odr demo as `make demo` runs it")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="odr-soak-"))
@@ -742,7 +745,8 @@ def main() -> int:
     started = time.monotonic()
     log(f"instance {folder}, database {re.sub(r'//[^@/]*@', '//…@', database_url)}")
     try:
-        with Soak(folder, database_url, args.users, args.think, args.jobs_interval, args.seed) as soak:
+        with Soak(folder, database_url, args.users, args.think, args.jobs_interval, args.seed,
+                  command=args.command) as soak:
             soak.load(args.seconds)
             for i in range(args.rounds):
                 soak.round(kills[i % len(kills)] if kills else None)

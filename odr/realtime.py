@@ -41,15 +41,16 @@ from odr.validation import is_database_id
 logger = logging.getLogger(__name__)
 
 
-def emit(event: str, data, *, to: str, namespace: str) -> None:
+def emit(event: str, data, *, to: str, namespace: str, app: Flask | None = None) -> None:
     """Send ``event`` to the connections in ``to`` (a room or one connection's sid) through this
     app's server, and through the message queue to those of the app's other processes.
 
     A process that serves no connections (the periodic jobs, ``odr tick``: its app has no Socket.IO
     server) hands the event to the live relay instead, in its open transaction
-    (:func:`odr.relay.keep`): the serving process sends it on once that is committed.
+    (:func:`odr.relay.keep`): the serving process sends it on once that is committed. ``app``:
+    the app to send through where there is no app context (the quick case of an event).
     """
-    socketio = current_app.extensions.get("socketio")
+    socketio = (app or current_app).extensions.get("socketio")
     if socketio is None:
         relay.keep(event, data, to=to, namespace=namespace)
         return
@@ -106,13 +107,20 @@ class Namespace:
     refusal is rolled back and answered (acknowledgement and ``problem`` event), any other failure
     too, with its traceback in the log only. :meth:`on` handlers (connect, disconnect, events of
     the media bridge) are registered as they are.
+
+    An event may also have a ``quick`` case (:meth:`event`), handled without Flask's request
+    context when ``quick_sender(app, environ)`` knows the sender without any of the checks above
+    having work to do (the chat's usual message).
     """
 
     def __init__(self, name: str, flood: FloodLimit, *, sender: Callable[[], int | None],
-                 touch: Callable[[], None] = lambda: None, args: Callable[[], tuple] = tuple):
+                 touch: Callable[[], None] = lambda: None, args: Callable[[], tuple] = tuple,
+                 quick_sender: Callable[[Flask, dict], int | None] = lambda app, environ: None):
         self.name, self.flood, self.touch, self.sender, self.args = name, flood, touch, sender, args
+        self.quick_sender = quick_sender
         self._handlers: dict[str, Callable] = {}
         self._shed: set[str] = set()
+        self._quick: dict[str, Callable] = {}
 
     def on(self, event: str):
         def add(fn):
@@ -121,12 +129,21 @@ class Namespace:
 
         return add
 
-    def event(self, event: str, *, shed: bool = False):
+    def event(self, event: str, *, shed: bool = False, quick: Callable | None = None):
         """Register a checked handler of ``event``. ``shed``: when the process is overloaded
         (:data:`load`), the event is refused at once, before it costs anything (ahead of
         Flask-SocketIO's request context), with an answer that says to send it again later
         (``retry``, ``retry_after`` in seconds) — chat messages, typing and read marks, which the
-        page sends again; not the video's signalling, which a call cannot do without."""
+        page sends again; not the video's signalling, which a call cannot do without.
+
+        ``quick(app, sid, sender_id, data)``: the event's usual case, handled without the request
+        context Flask-SocketIO makes around each event (making and ending it, and reaching the
+        connection's state through it, was a tenth of a busy chat worker's time). It gives the
+        answer (``ok`` is added), or ``None`` for the full handler to take the event as if
+        ``quick`` had not seen it: it must then have changed nothing, so it hands over anything
+        unusual (a payload it would refuse, an attachment, a refusal by the database). It runs
+        only when ``quick_sender`` knows the sender and the flood limit lets the event through.
+        """
 
         def add(fn):
             def checked(data=None):
@@ -161,6 +178,8 @@ class Namespace:
             self._handlers[event] = checked
             if shed:
                 self._shed.add(event)
+            if quick is not None:
+                self._quick[event] = quick
             return fn
 
         return add
@@ -172,9 +191,44 @@ class Namespace:
             return
         for event, handler in self._handlers.items():
             server.on_event(event, handler, namespace=self.name)
-            if event in self._shed:  # python-socketio calls this first, Flask-SocketIO's handler after
-                handlers = server.server.handlers[self.name]
+            handlers = server.server.handlers[self.name]  # python-socketio's: these come first
+            if event in self._quick:
+                handlers[event] = self._quickly(app, self._quick[event], handlers[event])
+            if event in self._shed:
                 handlers[event] = load.shedding(app, self.name, handlers[event])
+
+    def _quickly(self, app: Flask, quick: Callable, full: Callable) -> Callable:
+        """python-socketio's handler of an event with a ``quick`` case: that case, else ``full``
+        (Flask-SocketIO's handler: the request context, the checks, the handler)."""
+        server = app.extensions["socketio"].server
+
+        def quick_or_full(sid, data=None, *more):
+            environ = server.get_environ(sid, namespace=self.name)
+            if not more and environ is not None and (sender := self.quick_sender(app, environ)) is not None:
+                with load.handling():
+                    answer = self._quick_answer(app, environ, quick, sid, sender, data)
+                if answer is not None:
+                    return answer
+            return full(sid, data, *more)
+
+        return quick_or_full
+
+    def _quick_answer(self, app: Flask, environ: dict, quick: Callable, sid: str, sender: int, data) -> dict | None:
+        try:
+            self.flood.check(sid)
+        except Refused:  # the full handler refuses it (a refused event is not counted)
+            return None
+        try:
+            answer = quick(app, sid, sender, data)
+        except NotWritten:
+            return answer_in(app, (environ.get("saved_session") or {}).get("lang"), not_written)
+        except Exception:  # handed over like anything unusual; the full handler answers it
+            logger.exception("%s: the quick case of an event failed; the full handler takes it", self.name)
+            answer = None
+        if answer is None:
+            self.flood.uncount(sid)  # the full handler counts it
+            return None
+        return {"ok": True, **answer}
 
 
 class Load:
@@ -210,7 +264,6 @@ class Load:
         self.lag = 0.0
         self._watching_in = None  # the process id the watcher runs in
         self._lock = threading.Lock()
-        self._answers: dict[tuple[int, str], dict] = {}
         self._refused = {"in_flight": 0, "lag": 0}  # since the last report, per limit
         self._peak_in_flight, self._peak_lag = 0, 0.0
 
@@ -254,22 +307,9 @@ class Load:
                 time.sleep(hold)
                 environ[self.HELD] = time.monotonic() + hold
             saved = environ.get("saved_session") or {}
-            return self.answer(app, saved.get("lang"))
+            return answer_in(app, saved.get("lang"), busy)
 
         return shed_or_handle
-
-    def answer(self, app: Flask, language: str | None) -> dict:
-        """The refusal of a shed event, in ``language`` (the app's first one if it has none of it)."""
-        languages = app.config["LANGUAGES"]
-        language = language if language in languages else languages[0]
-        key = (id(app), language)
-        if key not in self._answers:
-            from flask_babel import force_locale
-
-            with app.app_context(), force_locale(language):
-                self._answers[key] = {"ok": False, "retry": True, "retry_after": app.config["SOCKET_RETRY_AFTER_SECONDS"],
-                                      "error": str(_("Busy: your message will be sent again in a moment."))}
-        return dict(self._answers[key])
 
     def watch(self, server) -> None:
         """Start measuring the loop's lag in this process (once; again in a forked child)."""
@@ -327,6 +367,30 @@ def not_written() -> dict:
             "error": _("Not saved yet: your message will be sent again in a moment.")}
 
 
+def busy() -> dict:
+    """The answer to an event refused because the process is overloaded (:meth:`Load.shedding`)."""
+    return {"ok": False, "retry": True, "retry_after": current_app.config["SOCKET_RETRY_AFTER_SECONDS"],
+            "error": _("Busy: your message will be sent again in a moment.")}
+
+
+_answers: dict[tuple[int, str, Callable], dict] = {}
+
+
+def answer_in(app: Flask, language: str | None, answer: Callable[[], dict]) -> dict:
+    """``answer()`` (:func:`busy`, :func:`not_written`) in ``language`` (the app's first one if it
+    has none of it), made once per app and language: it is given where no request context is
+    made (a refusal of an overloaded process; the quick case of an event)."""
+    languages = app.config["LANGUAGES"]
+    language = language if language in languages else languages[0]
+    key = (id(app), language, answer)
+    if key not in _answers:
+        from flask_babel import force_locale
+
+        with app.app_context(), force_locale(language):
+            _answers[key] = {k: str(v) if k == "error" else v for k, v in answer().items()}
+    return dict(_answers[key])
+
+
 class _Job:
     def __init__(self, fn: Callable | None, bulk: Callable[[list], list] | None = None, item=None):
         self.fn, self.bulk, self.item, self.result, self.ok = fn, bulk, item, None, False
@@ -371,18 +435,19 @@ class GroupCommit:
         """
         return self._wait(_Job(fn))
 
-    def write_in_bulk(self, bulk: Callable[[list], list], item):
+    def write_in_bulk(self, bulk: Callable[[list], list], item, app: Flask | None = None):
         """The result for ``item`` of ``bulk(items)``, which the writer calls once with the items of
         every write of the batch handed the same ``bulk`` (in the order they came) and which returns
         one result per item, in that order: one statement for a batch of chat messages instead of
-        one per message. Committed, and failing, as :meth:`write`.
+        one per message. Committed, and failing, as :meth:`write`. ``app``: where there is no app
+        context (the quick case of an event), the app whose writer writes it.
 
         :raise NotWritten: as :meth:`write`.
         """
-        return self._wait(_Job(None, bulk, item))
+        return self._wait(_Job(None, bulk, item), app)
 
-    def _wait(self, job: _Job):
-        app = current_app._get_current_object()
+    def _wait(self, job: _Job, app: Flask | None = None):
+        app = app or current_app._get_current_object()
         self._jobs(app).put(job)
         if not job.done.wait(app.config["CHAT_COMMIT_TIMEOUT_SECONDS"]):
             logger.error("%s write not committed within %ss", self.name, app.config["CHAT_COMMIT_TIMEOUT_SECONDS"])
@@ -516,6 +581,12 @@ class FloodLimit:
         if len(q) >= self.events:
             refuse(self.namespace, _("Too many messages at once. Wait a moment."), "flood")
         q.append(now)
+
+    def uncount(self, sid: str) -> None:
+        """Take back the last event :meth:`check` counted for ``sid`` (checked again elsewhere)."""
+        q = self._recent.get(sid)
+        if q:
+            q.pop()
 
     def forget(self, sid: str) -> None:
         """The connection closed."""

@@ -200,13 +200,35 @@ def _in_event() -> bool:
 
 def _expired(created_at: datetime, seen_at: datetime, now: datetime) -> bool:
     cfg = current_app.config
-    if created_at <= now - timedelta(hours=cfg["SESSION_MAX_HOURS"]):
+    if _past_limit(created_at, now, cfg):
         return True
     # The events of an open Socket.IO connection are activity; the connection itself was
     # checked against the idle limit when it was made.
     if _in_event():
         return False
     return seen_at <= now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])
+
+
+def _past_limit(created_at: datetime, now: datetime, config) -> bool:
+    """Whether a session made at ``created_at`` is past its absolute limit."""
+    return created_at <= now - timedelta(hours=config["SESSION_MAX_HOURS"])
+
+
+def quick_sender(app, environ: dict) -> int | None:
+    """The user's id for a Socket.IO event handled without Flask's request context (a
+    :meth:`odr.realtime.Namespace.event`'s ``quick`` case, the chat's usual message), from what the
+    connection's check found (:class:`Identity`) and its copy of the cookie session; ``None``
+    whenever :func:`event_sender` and :func:`touch` have anything to do, and so the event must take
+    the full path: the session ended or is past its absolute limit, the cookie names someone
+    else, the connection was made without the check, or the session's use is due to be noted."""
+    known, saved = environ.get(Identity.KEY), environ.get("saved_session")
+    if known is None or saved is None or environ.get(realtime.ENDED) or not isinstance(saved.get(TOKEN), str):
+        return None
+    now = utcnow()
+    if (str(known.user["id"]) != saved.get("_user_id") or _past_limit(known.session["created_at"], now, app.config)
+            or known.session["seen_at"] <= now - timedelta(seconds=TOUCH_SECONDS)):
+        return None
+    return known.user["id"]
 
 
 def current() -> LoginSession | None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import NamedTuple
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
@@ -21,6 +23,7 @@ from odr.auth.models import Role
 from odr.consult import operations as ops
 from odr.consult.models import ConsultMessage, Consultation, ConsultationStatus
 from odr.extensions import db
+from odr.validation import is_database_id
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FLOOD_EVENTS, FLOOD_SECONDS = 30, 10
 flood = realtime.FloodLimit(NS, FLOOD_EVENTS, FLOOD_SECONDS)
 #: Registered on each app's server by the feature's ``init_app``.
-namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender)
+namespace = realtime.Namespace(NS, flood, touch=sessions.touch, sender=sessions.event_sender,
+                               quick_sender=sessions.quick_sender)
 #: Chat messages arriving together are written in one transaction (group commit).
 writer = realtime.GroupCommit("consult-messages")
 
@@ -94,29 +98,73 @@ def on_join(data):
     }
 
 
-@namespace.event("send", shed=True)
-def on_send(data):
+class _Message(NamedTuple):
+    consultation_id: int
+    client_id: str
+    body: str  # stripped
+    attachment_id: int | None
+
+
+class _Bad(NamedTuple):
+    reason: object  # for the sender, in their language
+    log: str | None  # for the log; None: the sender's own mistake
+
+
+def _message(data, max_chars: int) -> _Message | _Bad:
+    """What a ``send`` carries, or why it is refused."""
     if not isinstance(data, dict):
-        _refuse(_("Malformed request."), "payload is not an object")
-    cid = _id(data, "consultation_id")
-    client_id, body = data.get("client_id"), data.get("body", "")
-    attachment_id = _id(data, "attachment_id", optional=True)
+        return _Bad(_l("Malformed request."), "payload is not an object")
+    cid, client_id, body = data.get("consultation_id"), data.get("client_id"), data.get("body", "")
+    attachment_id = data.get("attachment_id")
+    if not is_database_id(cid):
+        return _Bad(_l("Malformed request."), "bad consultation_id")
+    if attachment_id is not None and not is_database_id(attachment_id):
+        return _Bad(_l("Malformed request."), "bad attachment_id")
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        _refuse(_("Malformed request."), "bad client_id")
+        return _Bad(_l("Malformed request."), "bad client_id")
     if not isinstance(body, str):
-        _refuse(_("Malformed request."), "body is not text")
+        return _Bad(_l("Malformed request."), "body is not text")
     body = body.strip()
-    if len(body) > current_app.config["CONSULT_MESSAGE_MAX_CHARS"]:
-        _refuse(_("The message is too long (at most %(n)d characters).", n=current_app.config["CONSULT_MESSAGE_MAX_CHARS"]))
+    if len(body) > max_chars:
+        return _Bad(_l("The message is too long (at most %(n)d characters).", n=max_chars), None)
     if not body and attachment_id is None:
-        _refuse(_("The message is empty."))
+        return _Bad(_l("The message is empty."), None)
+    return _Message(cid, client_id, body, attachment_id)
+
+
+def _write_text(app: Flask | None, sender_id: int, cid: int, client_id: str, body: str) -> tuple[dict | None, bool, object]:
+    """The usual message: membership and the consultation's state are checked by the insert itself,
+    with the other messages of the writer's batch (one statement for them all; see
+    ops.write_messages_of_members). The message as sent to the room, whether it is new (then sent
+    to the room), or the reason it was refused."""
+    payload, new, refusal = writer.write_in_bulk(_write_of_members, (cid, sender_id, client_id, body), app=app)
+    if new:
+        realtime.emit("message", payload, to=room(cid), namespace=NS, app=app)
+    return payload, new, refusal
+
+
+def quick_send(app: Flask, sid: str, sender_id: int, data) -> dict | None:
+    """``send``'s usual case without Flask's request context (see :meth:`realtime.Namespace.event`):
+    a text message that :func:`_message` takes, stored or found stored. Anything else goes to
+    :func:`on_send`: a payload it refuses, an attachment, a refusal by the insert (nothing was
+    written), which then gives its reason in the sender's language."""
+    message = _message(data, app.config["CONSULT_MESSAGE_MAX_CHARS"])
+    if isinstance(message, _Bad) or message.attachment_id is not None:
+        return None
+    payload, new, refusal = _write_text(app, sender_id, message.consultation_id, message.client_id, message.body)
+    return None if refusal is not None else {"message": payload}
+
+
+@namespace.event("send", shed=True, quick=quick_send)
+def on_send(data):
+    message = _message(data, current_app.config["CONSULT_MESSAGE_MAX_CHARS"])
+    if isinstance(message, _Bad):
+        _refuse(message.reason, message.log)
+    cid, client_id, body, attachment_id = message
     sender_id = realtime.sender_id()
     if attachment_id is None:
-        # The usual message: membership and the consultation's state are checked by the insert
-        # itself, with the other messages of the writer's batch (one statement for them all; see
-        # ops.write_messages_of_members).
         realtime.end_transaction()  # it wrote nothing: the writer writes
-        payload, new, refusal = writer.write_in_bulk(_write_of_members, (cid, sender_id, client_id, body))
+        payload, new, refusal = _write_text(None, sender_id, cid, client_id, body)
     else:
         checked = ops.check_message(_consultation(data), current_user, client_id, body, attachment_id)
         if isinstance(checked, ConsultMessage):  # a resend of a message saved before the end
@@ -127,7 +175,7 @@ def on_send(data):
         payload, new, refusal = writer.write(lambda: _write(values, attachment_json))
     if refusal is not None:
         _refuse(refusal, f"send to consultation {cid} refused: {refusal}")
-    if new:
+    if new and attachment_id is not None:
         emit("message", payload, to=room(cid))
     return {"message": payload}
 
