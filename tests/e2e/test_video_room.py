@@ -126,8 +126,10 @@ PLAYING = f"""(count) => {{
 }}"""
 
 
-def remote_videos_playing(page, count, timeout=15_000):
-    """Wait until exactly ``count`` remote videos show frames and their time advances."""
+def remote_videos_playing(page, count, timeout=30_000):
+    """Wait until exactly ``count`` remote videos show frames and their time advances. Three
+    Chromiums sending and decoding each other's video beside another test worker on two cores
+    took more than 15 s in one CI run on a slow machine; a caucus that never plays still fails."""
     page.evaluate("window.__seen = null")
     wait_for(page, PLAYING, arg=count, timeout=timeout, polling=200)
 
