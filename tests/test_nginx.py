@@ -208,7 +208,9 @@ def websocket(url: str, web: requests.Session, received: list) -> socketio.Clien
     client = socketio.Client(reconnection=False, http_session=web)
     client.on("message", received.append, namespace=NS)
     cookie = "; ".join(f"{c.name}={c.value}" for c in web.cookies)
-    client.connect(url, namespaces=[NS], transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=20)
+    # 60 s: one CI run on a slow machine, browsers busy beside it, waited more than 20 s for the
+    # namespace's connection through the proxy to two server processes.
+    client.connect(url, namespaces=[NS], transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=60)
     return client
 
 
