@@ -137,7 +137,8 @@ def _write_text(app: Flask | None, sender_id: int, cid: int, client_id: str, bod
     with the other messages of the writer's batch (one statement for them all; see
     ops.write_messages_of_members). The message as sent to the room, whether it is new (then sent
     to the room), or the reason it was refused."""
-    payload, new, refusal = writer.write_in_bulk(_write_of_members, (cid, sender_id, client_id, body), app=app)
+    payload, new, refusal = writer.write_in_bulk(ops.write_messages_of_members, (cid, sender_id, client_id, body),
+                                                 app=app)
     if new:
         realtime.emit("message", payload, to=room(cid), namespace=NS, app=app)
     return payload, new, refusal
@@ -178,13 +179,6 @@ def on_send(data):
     if new and attachment_id is not None:
         emit("message", payload, to=room(cid))
     return {"message": payload}
-
-
-def _write_of_members(messages: list[tuple[int, int, str, str]]) -> list[tuple[dict | None, bool, object]]:
-    """In the writer's batch: each message saved, as sent to the room, whether it is new, and the
-    reason it was refused (a refusal is an answer, not a failure of the batch; put in words in
-    the sender's language by the handler)."""
-    return ops.write_messages_of_members(messages)
 
 
 def _write(values: dict, attachment_json: dict) -> tuple[dict, bool, None]:

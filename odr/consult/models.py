@@ -92,12 +92,18 @@ class ConsultMessage(db.Model):
     )
 
     def to_json(self) -> dict:
-        return {
-            "id": self.id, "client_id": self.client_id, "sender_id": self.sender_id, "body": self.body,
-            "created_at": self.created_at.isoformat() + "Z",
-            "delivered": self.delivered_at is not None, "read": self.read_at is not None,
-            "attachment": self.attachment.to_json() if self.attachment else None,
-        }
+        return self.json_of(self.id, self.client_id, self.sender_id, self.body, self.created_at,
+                            delivered=self.delivered_at is not None, read=self.read_at is not None,
+                            attachment=self.attachment.to_json() if self.attachment else None)
+
+    @staticmethod
+    def json_of(id: int, client_id: str, sender_id: int, body: str, created_at, *, delivered: bool = False,
+                read: bool = False, attachment: dict | None = None) -> dict:
+        """A message as sent to the room and the pages, from its values (a message just written
+        needs no object to be told)."""
+        return {"id": id, "client_id": client_id, "sender_id": sender_id, "body": body,
+                "created_at": created_at.isoformat() + "Z", "delivered": delivered, "read": read,
+                "attachment": attachment}
 
 
 class ConsultAttachment(db.Model):

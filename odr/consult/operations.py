@@ -228,14 +228,11 @@ def write_messages_of_members(messages: list[tuple[int, int, str, str]]) -> list
     insert = _members_insert(connection.dialect, len(messages))
     inserted = {(cid, sender, client_id): id_ for id_, cid, sender, client_id in
                 connection.exec_driver_sql(insert.sql, insert.parameters(messages, now))}
-    created_at = now.isoformat() + "Z"
     results = []
     for cid, sender, client_id, body in messages:
         saved = inserted.pop((cid, sender, client_id), None)
         if saved is not None:
-            results.append(({"id": saved, "client_id": client_id, "sender_id": sender, "body": body,
-                             "created_at": created_at, "delivered": False, "read": False, "attachment": None},
-                            True, None))
+            results.append((ConsultMessage.json_of(saved, client_id, sender, body, now), True, None))
             continue
         try:
             message, new = _not_inserted(cid, sender, client_id, body)
@@ -260,6 +257,10 @@ def _not_inserted(consultation_id: int, sender_id: int, client_id: str, body: st
     return write_message(checked[0])  # a resend while open: the insert finds the saved one
 
 
+#: A chat message's values in :func:`write_messages_of_members`' insert, in the order of its rows.
+_MEMBERS_COLUMNS = ("consultation_id", "sender_id", "client_id", "body", "created_at")
+
+
 @dataclass(frozen=True)
 class _MembersInsert:
     """:func:`write_messages_of_members`' insert of ``n`` messages in one database's own words: its
@@ -274,13 +275,10 @@ class _MembersInsert:
 
     def parameters(self, messages: list[tuple[int, int, str, str]], now) -> tuple | dict:
         values = dict(self.fixed)
-        for i, (cid, sender, client_id, body) in enumerate(messages):
-            values.update({f"consultation_id_{i}": cid, f"sender_id_{i}": sender, f"client_id_{i}": client_id,
-                           f"body_{i}": body, f"created_at_{i}": now})
-        for name in values.keys() - self.fixed.keys():
-            convert = self.convert.get(name.rpartition("_")[0])
-            if convert is not None:
-                values[name] = convert(values[name])
+        for i, message in enumerate(messages):
+            for column, value in zip(_MEMBERS_COLUMNS, (*message, now)):
+                convert = self.convert.get(column)
+                values[f"{column}_{i}"] = convert(value) if convert is not None else value
         if self.positional:
             return tuple(values[name] for name in self.names)
         return values
@@ -296,7 +294,7 @@ def _members_insert(dialect: sa.Dialect, n: int) -> _MembersInsert:
     converting the statement's ``5 × n`` parameters through SQLAlchemy (half the writer's time on
     a busy chat went there)."""
     messages, consultations = ConsultMessage.__table__, Consultation.__table__
-    columns = ["consultation_id", "sender_id", "client_id", "body", "created_at"]
+    columns = _MEMBERS_COLUMNS
     rows = sa.union_all(*(sa.select(*(sa.bindparam(f"{k}_{i}", type_=messages.c[k].type).label(k) for k in columns))
                           for i in range(n))).subquery("sent")
     row = sa.select(consultations.c.id, rows.c.sender_id, rows.c.client_id, rows.c.body, rows.c.created_at).join_from(
