@@ -75,8 +75,7 @@ LABELS = {
         "no_show": "调解会议通知已向被告送达，被告未出席{n}次调解会议，调解员于{date}以被告缺席为由终止调解。",
         "served_item": "{channel} {address}（{date}发送{opened}）",
         "opened": "，{date}打开",
-        "sms": "短信",
-        "email": "电子邮件",
+        "channels": {"sms": "短信", "email": "电子邮件"},
         "to": "此致",
         "signer": "具状人（原告）",
         "enclosures": ("附：本起诉状副本一份（按被告人数提交）；案件卷宗（含调解中形成的文件及证据）；"
@@ -117,8 +116,7 @@ LABELS = {
                     "the mediator ended the mediation for non-attendance on {date}. "),
         "served_item": "{channel} to {address} (sent {date}{opened})",
         "opened": ", opened {date}",
-        "sms": "SMS",
-        "email": "e-mail",
+        "channels": {"sms": "SMS", "email": "e-mail"},
         "to": "To",
         "signer": "Plaintiff (signing)",
         "enclosures": ("Enclosed: a copy of this complaint for each defendant; the case file (with the documents "
@@ -210,7 +208,7 @@ def _service(case: Case, labels: dict, lang: str) -> str:
     if not served:
         return ""
     how = labels["comma"].join(labels["served_item"].format(
-        channel=labels.get(r["channel"], r["channel"]), address=r["address"], date=layout.local_date(r["sent_at"], lang),
+        channel=labels["channels"].get(r["channel"], r["channel"]), address=r["address"], date=layout.local_date(r["sent_at"], lang),
         opened=labels["opened"].format(date=layout.local_date(r["first_opened_at"], lang)) if r["first_opened_at"] else "")
         for r in served)
     text = labels["served"].format(how=how)

@@ -46,6 +46,7 @@ def failed(m, lang="en"):
 def test_the_complaint_names_the_parties_the_claims_the_facts_and_the_court(request, lang, tmp_path):
     m = failed(request.getfixturevalue("mediation_zh" if lang == "zh" else "mediation"), lang)
     m.case.amount_claimed = 3000
+    m.case.claimant.email = "zhang@example.com"
     pdf = complaints.render_complaint(m.case, "朝阳区人民法院" if lang == "zh" else "Chaoyang Court", lang,
                                       addresses=complaints.Addresses("安贞里1号", "安贞里2号"))
     text = "".join(text_of(pdf, tmp_path).split())  # CJK lines wrap anywhere
@@ -56,6 +57,7 @@ def test_the_complaint_names_the_parties_the_claims_the_facts_and_the_court(requ
                     "mediator:MediatorLi", "reachednoagreement", "recordofundisputedfacts", "ChaoyangCourt",
                     "Plaintiff(signing):ZhangSan", "安贞里1号"]}[lang]
     words.append("".join(FACTS[lang].split()))
+    words.append({"zh": "电子邮箱zhang@example.com", "en": "E-mailzhang@example.com"}[lang])  # the field, not the channel
     if lang == "en":
         words.append("".join(m.case.claim.split()))
     missing = [w for w in words if w not in text]
