@@ -904,8 +904,11 @@ def report(results: dict, args, db_url: str, load_before) -> int:
                 if label else "; no ramp step kept up with" if args.saturation == "ramp" else "")
         print(f"  {mode:<8} saturation: {rate:.0f} msgs/s delivered at most ({where}){kept}")
         if args.saturation == "ramp" and not any(ph["overload"] for ph in r["phases"].values()) and r["phases"]:
-            print(f"           NOTE: {mode} kept up with every step up to {args.steps[-1]} msgs/s (the flood-safe "
-                  f"most for {n} clients): not saturated, its figure is a lower bound")
+            most = int(n * MAX_CLIENT_RATE)
+            why = (f"the flood-safe most for {n} clients" if args.steps[-1] >= most
+                   else f"the last step asked for; {n} clients can offer up to {most}")
+            print(f"           NOTE: {mode} kept up with every step up to {args.steps[-1]} msgs/s ({why}): not "
+                  "saturated, its figure is a lower bound")
     if "app" in results and "ceiling" in results:
         a, c = _peak(results["app"])[0], _peak(results["ceiling"])[0]
         ratio = a / c if c else float("nan")

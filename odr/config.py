@@ -96,8 +96,11 @@ SOCKETIO_CHANNEL = "flask-socketio"
 SOCKETIO_WEBSOCKET_ONLY = False
 #: Overload (odr.realtime.Load): chat messages, typing and read marks are refused, to be sent again
 #: after SOCKET_RETRY_AFTER_SECONDS at the earliest, while this many events are being handled in
-#: one process, or while its event loop runs this many milliseconds late.
-SOCKET_MAX_IN_FLIGHT = 64
+#: one process, or while its event loop runs this many milliseconds late. The events in flight are
+#: mostly chat messages waiting for their batch's commit: about the delivered rate times a batch's
+#: turnaround (20-35 ms near saturation), so 128 lets a worker reach its core (at 64 one was refused
+#: from 2,600 msgs/s with its core at 78-90 % and the loop 30 ms late: bench/README.md, 2026-12-08).
+SOCKET_MAX_IN_FLIGHT = 128
 SOCKET_MAX_LAG_MS = 250
 SOCKET_RETRY_AFTER_SECONDS = 1
 #: A connection whose event was refused as overload is not read from for this long before the
