@@ -98,9 +98,11 @@ SOCKETIO_WEBSOCKET_ONLY = False
 #: after SOCKET_RETRY_AFTER_SECONDS at the earliest, while this many events are being handled in
 #: one process, or while its event loop runs this many milliseconds late. The events in flight are
 #: mostly chat messages waiting for their batch's commit: about the delivered rate times a batch's
-#: turnaround (20-35 ms near saturation), so 128 lets a worker reach its core (at 64 one was refused
-#: from 2,600 msgs/s with its core at 78-90 % and the loop 30 ms late: bench/README.md, 2026-12-08).
-SOCKET_MAX_IN_FLIGHT = 128
+#: turnaround. On a fast machine 64 refused from about 2,600 msgs/s while the core had a tenth to
+#: spare, and 128 delivered a quarter more; but a process run that hot through Redis fell behind
+#: reading its subscription, which Redis then dropped (messages not sent on to the other processes),
+#: so the limit stays at 64 (bench/README.md, 2026-12-08).
+SOCKET_MAX_IN_FLIGHT = 64
 SOCKET_MAX_LAG_MS = 250
 SOCKET_RETRY_AFTER_SECONDS = 1
 #: A connection whose event was refused as overload is not read from for this long before the
