@@ -736,6 +736,62 @@ class EndingRooms:
             super()._handle_close_room(message)
 
 
+class QueuedPublish:
+    """A Redis message queue's client manager that publishes from one task, in pipelines.
+
+    python-socketio publishes each emit from the greenlet that made it: a round trip to Redis on a
+    connection of its own while it waits. On a busy process hundreds wait at once, and redis-py
+    (from 6) refuses the 101st connection of a pool (``MaxConnectionsError``). python-socketio
+    takes that for a lost server and makes a new client; the old one's pool, closed when it is
+    dropped, takes the subscription's connection with it, so the process hears nothing from the
+    others until it subscribes again (a process at its in-flight limit of 128 lost 676 messages to
+    the other process this way, bench/README.md 2026-12-08).
+
+    Here :meth:`_publish` only queues the message (already encoded, in order) and returns; one
+    task per process takes everything queued and publishes it in one pipeline (one write, one
+    read) on a client of its own, which the subscription does not share. A failed pipeline is
+    sent again once on a new client, then given up (logged), as python-socketio does.
+    """
+
+    #: The most messages in one pipeline.
+    PIPELINE_MOST = 500
+
+    def _publish(self, data):
+        if getattr(self, "_publishing_in", None) != os.getpid():  # again in a forked child
+            self._publishing_in, self._outbox, self._publisher = os.getpid(), queue.Queue(), None
+            self.server.start_background_task(self._publish_queued, self._outbox)
+        self._outbox.put(self.json.dumps(data))
+
+    def _publish_queued(self, outbox: queue.Queue) -> None:
+        while True:
+            batch = [outbox.get()]
+            while len(batch) < self.PIPELINE_MOST:
+                try:
+                    batch.append(outbox.get_nowait())
+                except queue.Empty:
+                    break
+            self._publish_batch(batch)
+
+    def _publish_batch(self, batch: list[str]) -> None:
+        import redis
+
+        for attempt in (1, 2):
+            try:
+                if self._publisher is None:
+                    self._publisher = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                pipe = self._publisher.pipeline(transaction=False)
+                for message in batch:
+                    pipe.publish(self.channel, message)
+                pipe.execute()
+                return
+            except Exception as exc:  # noqa: BLE001 — the connection, or the server: a new client once
+                publisher, self._publisher = self._publisher, None
+                if publisher is not None:
+                    publisher.close()
+                logger.error("Publishing %d messages to Redis failed (%s)%s", len(batch), exc,
+                             ": sending them again" if attempt == 1 else ": given up")
+
+
 def client_manager(url: str | None, channel: str):
     """The Socket.IO server's client manager: python-socketio's own for one process (``url``
     ``None``), or the message queue's at ``url`` (the class Flask-SocketIO would choose for it),
@@ -753,7 +809,8 @@ def client_manager(url: str | None, channel: str):
         base = socketio.ZmqManager
     else:
         base = socketio.KombuManager
-    manager = type(f"Ending{base.__name__}", (RoomIndex, EndingRooms, base), {})
+    mixins = (RoomIndex, EndingRooms, QueuedPublish) if base is socketio.RedisManager else (RoomIndex, EndingRooms)
+    manager = type(f"Ending{base.__name__}", (*mixins, base), {})
     return manager(url, channel=channel)
 
 

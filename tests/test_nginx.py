@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,18 +35,13 @@ from odr.consult.models import ConsultMessage
 from odr.extensions import db
 from tests import conftest as base
 from tests.polling import eventually
+from tests.redis_server import free_port, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ODR = str(Path(sys.executable).with_name("odr"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PASSWORD = "proxy-test-password-2026"
 NS = "/consult"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, process, what: str, timeout=45.0, **kwargs):
@@ -75,34 +69,8 @@ def stop(process):
 
 @pytest.fixture
 def private_redis(tmp_path):
-    url = os.environ.get("ODR_TEST_REDIS_URL")
-    if url:
+    with redis_server(tmp_path / "redis") as url:
         yield url
-        return
-    exe = shutil.which("redis-server") or "/usr/sbin/redis-server"
-    if not Path(exe).exists():
-        pytest.fail("this test needs redis-server (scripts/install-system-deps) or ODR_TEST_REDIS_URL")
-    port = free_port()
-    (tmp_path / "redis").mkdir()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path / "redis")], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def site_config(upstream_port: int, port: int, cert: str, key: str) -> str:

@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,47 +32,17 @@ from odr.video import bridge, presence, rooms
 from odr.video.models import SeatState, VideoRoom
 from tests import conftest as base
 from tests.polling import eventually
+from tests.redis_server import redis_server
 from tests.video.conftest import NS, Peer, opened_video_room, peer_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    url = os.environ.get("ODR_TEST_REDIS_URL")
-    if url:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-        return
-    exe = shutil.which("redis-server") or "/usr/sbin/redis-server"
-    if not Path(exe).exists():
-        pytest.fail("the scale-out tests need redis-server (scripts/install-system-deps) or ODR_TEST_REDIS_URL")
-    port = free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
