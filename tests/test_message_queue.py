@@ -19,16 +19,17 @@ from tests.redis_server import redis_server
 CHANNEL = "odr-test-publish"
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    with redis_server(tmp_path / "redis") as url:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def manager(redis_url):
     """The Redis client manager the app makes, on a real Socket.IO server, listening as a served
-    process does."""
+    process does. One for the module: python-socketio's listener cannot be stopped, and once this
+    module's Redis is gone it only retries, less and less often."""
     manager = realtime.client_manager(redis_url, CHANNEL)
     socketio.Server(async_mode="threading", client_manager=manager)
     manager.initialize()
@@ -97,7 +98,7 @@ def test_three_hundred_emits_at_once_all_reach_the_others_on_one_connection(mana
     eventually(lambda: len(_numbers(heard)) >= 300, timeout=15, what="every emit heard by the other process")
     assert sorted(_numbers(heard)) == list(range(300))
     assert _publishing_connections(redis_url) == 1
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" and r.name == "odr.realtime"]
     control = redis.Redis.from_url(redis_url)
     assert control.pubsub_numsub(CHANNEL) == [(CHANNEL.encode(), 2)]  # the manager's listener and ours
     control.close()
