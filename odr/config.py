@@ -99,8 +99,9 @@ SOCKETIO_WEBSOCKET_ONLY = False
 #: one process, or while its event loop runs this many milliseconds late. The events in flight are
 #: mostly chat messages waiting for their batch's commit: about the delivered rate times a batch's
 #: turnaround. On a fast machine, on SQLite, 64 refused from about 2,600 msgs/s while the core had
-#: a tenth to spare and 128 delivered a fifth more; on PostgreSQL 128 delivered less (refusals from
-#: 1,800 msgs/s instead of 3,000), so the default stays at 64 (bench/README.md, 2026-12-08).
+#: a tenth to spare and 128 delivered a fifth more; on PostgreSQL 128 did no better (two runs of
+#: three refused from 1,800-2,200 msgs/s; the refusals come in bursts while a commit takes up to
+#: 0.3 s), so the default stays at 64 (bench/README.md, 2026-12-08).
 SOCKET_MAX_IN_FLIGHT = 64
 SOCKET_MAX_LAG_MS = 250
 SOCKET_RETRY_AFTER_SECONDS = 1
