@@ -490,12 +490,7 @@ class GroupCommit:
                 # One sleep for the window, not a wait with a timeout for each write that comes in
                 # it (on a busy chat that is dozens of timers per batch); what came meanwhile is taken.
                 time.sleep(app.config["CHAT_COMMIT_WINDOW_MS"] / 1000)
-            while len(batch) < most:
-                try:
-                    batch.append(jobs.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(app, batch, engine)
+            self._commit(app, _take_waiting(jobs, batch, most), engine)
 
     def _commit(self, app: Flask, batch: list[_Job], engine: sa.Engine | None) -> None:
         results = None
@@ -518,6 +513,16 @@ class GroupCommit:
 
 
 _writers_lock = threading.Lock()
+
+
+def _take_waiting(waiting: queue.Queue, batch: list, most: int) -> list:
+    """``batch`` with what is waiting in ``waiting`` added, without waiting, up to ``most`` in all."""
+    while len(batch) < most:
+        try:
+            batch.append(waiting.get_nowait())
+        except queue.Empty:
+            break
+    return batch
 
 
 def _run_batch(batch: list[_Job]) -> list:
@@ -764,13 +769,7 @@ class QueuedPublish:
 
     def _publish_queued(self, outbox: queue.Queue) -> None:
         while True:
-            batch = [outbox.get()]
-            while len(batch) < self.PIPELINE_MOST:
-                try:
-                    batch.append(outbox.get_nowait())
-                except queue.Empty:
-                    break
-            self._publish_batch(batch)
+            self._publish_batch(_take_waiting(outbox, [outbox.get()], self.PIPELINE_MOST))
 
     def _publish_batch(self, batch: list[str]) -> None:
         import redis

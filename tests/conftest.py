@@ -29,6 +29,7 @@ from odr.cases import workflow
 from odr.cases.models import Channel, Organization, OrgType
 from odr import timeutil
 from odr.extensions import db, limiter
+from tests.redis_server import redis_server
 
 #: Fixtures more than one test package uses (the tests/*/conftest.py files keep their own).
 pytest_plugins = ["tests.fixtures.mediation", "tests.fixtures.negotiation", "tests.fixtures.media", "tests.fixtures.openapi"]
@@ -389,6 +390,13 @@ def live_server(_schema, database_url):
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A Redis for the module's tests (:func:`tests.redis_server.redis_server`)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,15 +14,8 @@ import socketio
 
 from odr import realtime
 from tests.polling import eventually
-from tests.redis_server import redis_server
 
 CHANNEL = "odr-test-publish"
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

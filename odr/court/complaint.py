@@ -208,7 +208,8 @@ def _service(case: Case, labels: dict, lang: str) -> str:
     if not served:
         return ""
     how = labels["comma"].join(labels["served_item"].format(
-        channel=labels["channels"].get(r["channel"], r["channel"]), address=r["address"], date=layout.local_date(r["sent_at"], lang),
+        channel=labels["channels"].get(r["channel"], r["channel"]), address=r["address"],
+        date=layout.local_date(r["sent_at"], lang),
         opened=labels["opened"].format(date=layout.local_date(r["first_opened_at"], lang)) if r["first_opened_at"] else "")
         for r in served)
     text = labels["served"].format(how=how)

@@ -23,7 +23,7 @@ from odr.cases.models import Case, RepresentativeKind, Scope, Stage
 from odr.extensions import db
 from odr.mediate.outcomes import proposals as props
 from tests.listener import Listener, session_cookie
-from tests.video.test_scale_out import processes, redis_url  # noqa: F401 - two served processes sharing Redis
+from tests.video.test_scale_out import processes  # noqa: F401 - two served processes sharing Redis
 from tests.negotiate.offers import offer
 
 

@@ -32,17 +32,10 @@ from odr.video import bridge, presence, rooms
 from odr.video.models import SeatState, VideoRoom
 from tests import conftest as base
 from tests.polling import eventually
-from tests.redis_server import redis_server
 from tests.video.conftest import NS, Peer, opened_video_room, peer_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
