@@ -399,6 +399,14 @@ def redis_url(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def lasting_redis_url(tmp_path_factory):
+    """A Redis kept until the end of the session, for a python-socketio listener: it cannot be
+    stopped, and once its Redis were gone it would log its retries into whatever test runs then."""
+    with redis_server(tmp_path_factory.mktemp("lasting-redis")) as url:
+        yield url
+
+
 @pytest.fixture
 def server(live_server):
     """The live server, with empty tables and rate-limit counters reset for this test."""

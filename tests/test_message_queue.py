@@ -19,14 +19,14 @@ CHANNEL = "odr-test-publish"
 
 
 @pytest.fixture(scope="module")
-def manager(redis_url):
+def manager(lasting_redis_url):
     """The Redis client manager the app makes, on a real Socket.IO server, listening as a served
-    process does. One for the module: python-socketio's listener cannot be stopped, and once this
-    module's Redis is gone it only retries, less and less often."""
-    manager = realtime.client_manager(redis_url, CHANNEL)
+    process does. One for the module, on a Redis that lasts the session: python-socketio's listener
+    cannot be stopped."""
+    manager = realtime.client_manager(lasting_redis_url, CHANNEL)
     socketio.Server(async_mode="threading", client_manager=manager)
     manager.initialize()
-    control = redis.Redis.from_url(redis_url)
+    control = redis.Redis.from_url(lasting_redis_url)
     eventually(lambda: control.pubsub_numsub(CHANNEL) == [(CHANNEL.encode(), 1)], timeout=10,
                what="the manager subscribed to its channel")
     yield manager
@@ -34,9 +34,9 @@ def manager(redis_url):
 
 
 @pytest.fixture
-def heard(redis_url):
+def heard(lasting_redis_url):
     """What another process hears on the channel: the decoded messages, in the order they came."""
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(lasting_redis_url)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(CHANNEL)
     messages: list[dict] = []
@@ -75,24 +75,24 @@ def _numbers(messages) -> list[int]:
     return [m["data"][0]["n"] for m in messages if m.get("method") == "emit"]
 
 
-def _publishing_connections(redis_url) -> int:
+def _publishing_connections(url) -> int:
     """Connections whose last command was a publish (each emit's own, in python-socketio's way)."""
-    control = redis.Redis.from_url(redis_url)
+    control = redis.Redis.from_url(url)
     try:
         return sum(1 for c in control.client_list() if c.get("cmd") == "publish")
     finally:
         control.close()
 
 
-def test_three_hundred_emits_at_once_all_reach_the_others_on_one_connection(manager, heard, redis_url, caplog):
+def test_three_hundred_emits_at_once_all_reach_the_others_on_one_connection(manager, heard, lasting_redis_url, caplog):
     # python-socketio's own publishing opened a connection per waiting emit and failed past redis-py's
     # 100 (MaxConnectionsError), dropping the subscription as it made a new client.
     _emit_at_once(manager, range(300))
     eventually(lambda: len(_numbers(heard)) >= 300, timeout=15, what="every emit heard by the other process")
     assert sorted(_numbers(heard)) == list(range(300))
-    assert _publishing_connections(redis_url) == 1
+    assert _publishing_connections(lasting_redis_url) == 1
     assert not [r for r in caplog.records if r.levelname == "ERROR" and r.name == "odr.realtime"]
-    control = redis.Redis.from_url(redis_url)
+    control = redis.Redis.from_url(lasting_redis_url)
     assert control.pubsub_numsub(CHANNEL) == [(CHANNEL.encode(), 2)]  # the manager's listener and ours
     control.close()
 
@@ -104,10 +104,11 @@ def test_emits_of_one_sender_go_out_in_the_order_they_were_made(manager, heard):
     assert _numbers(heard) == list(range(200))
 
 
-def test_a_broken_publishing_connection_loses_no_message_nor_the_subscription(manager, heard, redis_url, caplog):
+def test_a_broken_publishing_connection_loses_no_message_nor_the_subscription(manager, heard, lasting_redis_url,
+                                                                             caplog):
     manager.emit("message", {"n": 0}, room="consultation-1", namespace="/consult")
     eventually(lambda: _numbers(heard) == [0], timeout=10, what="the first emit heard")
-    control = redis.Redis.from_url(redis_url)
+    control = redis.Redis.from_url(lasting_redis_url)
     killed = control.client_kill_filter(_type="normal", skipme=True)  # the publisher's connection
     assert killed >= 1
     for n in range(1, 51):
